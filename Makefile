@@ -1,0 +1,39 @@
+# floorwatch — every target sets up what it needs (idempotently) and runs offline afterwards.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup test lint synth bench demo dev clean
+
+setup: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; a fresh clone pays ~3 minutes once.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing Python packages into $(VENV) (first run takes a few minutes)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+synth: setup
+	$(BIN)/python app.py
+	@echo "==> template: cdk.out/FloorwatchStack.template.json"
+
+bench: setup
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

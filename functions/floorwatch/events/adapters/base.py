@@ -1,0 +1,159 @@
+"""What every platform adapter is, and the typed field accessors they share.
+
+An adapter recognises its platform's payload by shape (``matches``) and maps it to zero or more
+CxEvents (``to_events``). It raises ``AdapterError`` naming the offending field when the payload is
+not usable; the normalizer turns that into a quarantine reason. Adapters are pure functions of the
+payload: the same payload always yields the same events with the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from floorwatch.events.model import Channel, CxEvent, Source
+
+Payload = Mapping[str, Any]
+
+_MISSING = object()
+
+
+class AdapterError(ValueError):
+    """A payload that cannot be mapped; ``field`` is the dotted path of the culprit."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"field '{field}': {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+class Adapter(Protocol):
+    source: Source
+
+    def matches(self, payload: Payload) -> bool:
+        """True when the payload has this platform's shape (cheap key checks only)."""
+        ...
+
+    def to_events(self, payload: Payload) -> list[CxEvent]:
+        """Map the payload to CxEvents; raise AdapterError on unusable input."""
+        ...
+
+
+def stable_id(*parts: object) -> str:
+    """A deterministic event id from identifying parts (source ids, timestamps, indexes)."""
+    joined = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.blake2b(joined.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def payload_digest(payload: Any) -> str:
+    """A stable hash of a whole payload, for platforms that send no event id."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def lookup(payload: Payload, path: str, default: Any = _MISSING) -> Any:
+    """Follow a dotted path through nested mappings; AdapterError if absent and no default."""
+    current: Any = payload
+    for key in path.split("."):
+        if isinstance(current, Mapping) and key in current and current[key] is not None:
+            current = current[key]
+        elif default is not _MISSING:
+            return default
+        else:
+            raise AdapterError(path, "missing")
+    return current
+
+
+def text_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
+    """A non-empty string field (numbers are accepted and turned into strings, as ids often are)."""
+    value = lookup(payload, path, default)
+    if value is default and default is not _MISSING:
+        return default
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise AdapterError(path, f"expected a string, got {type(value).__name__}")
+    text = str(value).strip()
+    if not text:
+        if default is not _MISSING:
+            return default
+        raise AdapterError(path, "empty string")
+    return text
+
+
+def number_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
+    """A finite number field (numeric strings are accepted: several platforms send them)."""
+    value = lookup(payload, path, default)
+    if value is default and default is not _MISSING:
+        return default
+    if isinstance(value, bool):
+        raise AdapterError(path, "expected a number, got a boolean")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise AdapterError(path, f"expected a number, got {value[:40]!r}") from None
+    if not isinstance(value, int | float):
+        raise AdapterError(path, f"expected a number, got {type(value).__name__}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise AdapterError(path, "expected a finite number")
+    return number
+
+
+def time_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
+    """An instant: ISO 8601 (``Z`` or offset; naive is taken as UTC) or epoch seconds/milliseconds."""
+    value = lookup(payload, path, default)
+    if value is default and default is not _MISSING:
+        return default
+    return parse_instant(value, path)
+
+
+def parse_instant(value: Any, path: str) -> datetime:
+    if isinstance(value, bool):
+        raise AdapterError(path, "expected a timestamp, got a boolean")
+    if isinstance(value, int | float):
+        seconds = float(value) / 1000.0 if abs(value) > 1e11 else float(value)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise AdapterError(path, f"timestamp {value!r} is out of range") from None
+    if not isinstance(value, str):
+        raise AdapterError(path, f"expected a timestamp, got {type(value).__name__}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise AdapterError(path, f"not an ISO 8601 timestamp: {value[:40]!r}") from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC)
+
+
+_CHANNELS: dict[str, Channel] = {
+    "voice": Channel.VOICE,
+    "call": Channel.VOICE,
+    "phone": Channel.VOICE,
+    "chat": Channel.CHAT,
+    "webchat": Channel.CHAT,
+    "message": Channel.CHAT,
+    "messaging": Channel.CHAT,
+    "email": Channel.EMAIL,
+    "sms": Channel.SMS,
+    "social": Channel.SOCIAL,
+    "facebook": Channel.SOCIAL,
+    "twitter": Channel.SOCIAL,
+    "whatsapp": Channel.SOCIAL,
+    "task": Channel.TASK,
+    "callback": Channel.VOICE,
+}
+
+
+def channel_of(value: Any) -> Channel | None:
+    """Map a platform's channel / media type name to a Channel; unknown names give None."""
+    if not isinstance(value, str):
+        return None
+    return _CHANNELS.get(value.strip().lower())

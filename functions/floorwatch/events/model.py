@@ -1,0 +1,115 @@
+"""The unified contact-center event (CxEvent) every adapter produces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from floorwatch.security.redact import redact
+
+
+class EventType(StrEnum):
+    QUEUE_SNAPSHOT = "queue_snapshot"
+    CONTACT_QUEUED = "contact_queued"
+    CONTACT_ANSWERED = "contact_answered"
+    CONTACT_ABANDONED = "contact_abandoned"
+    CONTACT_ENDED = "contact_ended"
+    AGENT_STATE = "agent_state"
+    SENTIMENT = "sentiment"
+    COMPLIANCE = "compliance"
+    TICKET = "ticket"
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    CHAT = "chat"
+    EMAIL = "email"
+    SMS = "sms"
+    SOCIAL = "social"
+    TASK = "task"
+
+
+class Source(StrEnum):
+    AMAZON_CONNECT_AGENT = "amazon_connect.agent"
+    AMAZON_CONNECT_CONTACT_RECORD = "amazon_connect.contact_record"
+    AMAZON_CONNECT_CONTACT_EVENT = "amazon_connect.contact_event"
+    CONTACT_LENS = "contact_lens"
+    GENESYS = "genesys"
+    TWILIO = "twilio"
+    ZENDESK = "zendesk"
+    GENERIC = "generic"
+
+
+DEFAULT_CENTER = "default"
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+OptionalIdentifier = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+
+
+class CxEvent(BaseModel):
+    """One fact about the contact center, in event time.
+
+    Strict and frozen: adapters build it from typed values, the generic adapter validates JSON.
+    Free text (``text`` and label values) is PII-redacted by the model itself, so no path can
+    produce an event that carries a card number, phone number, e-mail address or SSN.
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    event_id: Identifier
+    source: Source
+    type: EventType
+    occurred_at: datetime
+    center_id: Identifier = DEFAULT_CENTER
+    queue_id: OptionalIdentifier = None
+    team_id: OptionalIdentifier = None
+    agent_id: OptionalIdentifier = None
+    contact_id: OptionalIdentifier = None
+    channel: Channel | None = None
+    values: dict[str, float] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    text: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
+        return value.astimezone(UTC)
+
+    @field_validator("values")
+    @classmethod
+    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
+        for name, number in values.items():
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(f"values.{name} must be a finite number")
+        return values
+
+    @field_validator("text")
+    @classmethod
+    def _redact_text(cls, value: str | None) -> str | None:
+        return None if value is None else redact(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _redact_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        return {key: redact(value) for key, value in labels.items()}
+
+    def partition_key(self) -> str:
+        """The cx-events partition key: the narrowest aggregate scope (queue, else agent, else contact).
+
+        Keeping one queue's events on one shard keeps them in order for the evaluator.
+        """
+        if self.queue_id:
+            return f"queue:{self.queue_id}"
+        if self.agent_id:
+            return f"agent:{self.agent_id}"
+        if self.contact_id:
+            return f"contact:{self.contact_id}"
+        return f"center:{self.center_id}"
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)

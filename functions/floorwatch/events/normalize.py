@@ -1,0 +1,137 @@
+"""Raw platform record -> CxEvents, or a human-readable reason to quarantine it. Never raises.
+
+The source is detected from the payload's shape; an envelope ``{"source": ..., "payload": ...}``
+overrides detection. A JSON array is a batch of payloads inside one record: the record is accepted
+only if every element is (all-or-nothing keeps quarantine and re-drive simple: the ids are stable,
+so re-driving a record whose siblings already passed cannot double-count downstream).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from floorwatch.events.adapters.base import Adapter, AdapterError
+from floorwatch.events.adapters.registry import ADAPTERS, ADAPTERS_BY_SOURCE
+from floorwatch.events.model import CxEvent
+
+MAX_ARRAY_ELEMENTS = 1000
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The outcome for one raw record: events, or a rejection reason (exactly one is meaningful)."""
+
+    events: list[CxEvent] = field(default_factory=list)
+    reason: str | None = None
+    source: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.reason is not None
+
+
+def normalize_bytes(data: bytes) -> Normalized:
+    """Decode one raw record (UTF-8 JSON) and normalize it."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Normalized(reason=f"not UTF-8 text (invalid byte at offset {error.start})")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return Normalized(reason=f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    except RecursionError:
+        return Normalized(reason="not valid JSON: nested too deeply")
+    return normalize_document(document)
+
+
+def normalize_document(document: Any) -> Normalized:
+    """Normalize an already-parsed JSON document (an object, or an array of objects)."""
+    try:
+        if isinstance(document, list):
+            return _normalize_array(document)
+        return _normalize_one(document)
+    except Exception as error:  # noqa: BLE001 - a bug in one adapter must never block a shard
+        return Normalized(reason=f"internal error while normalizing: {type(error).__name__}: {error}"[:500])
+
+
+def _normalize_array(documents: list[Any]) -> Normalized:
+    if not documents:
+        return Normalized(reason="empty JSON array: no payload to normalize")
+    if len(documents) > MAX_ARRAY_ELEMENTS:
+        return Normalized(reason=f"JSON array of {len(documents)} payloads exceeds {MAX_ARRAY_ELEMENTS}")
+    events: list[CxEvent] = []
+    for index, document in enumerate(documents):
+        outcome = _normalize_one(document)
+        if outcome.rejected:
+            return Normalized(reason=f"[{index}]: {outcome.reason}", source=outcome.source)
+        events.extend(outcome.events)
+    return Normalized(events=events)
+
+
+def _normalize_one(document: Any) -> Normalized:
+    if not isinstance(document, Mapping):
+        return Normalized(reason=f"expected a JSON object, got {_json_type(document)}")
+    adapter, payload, problem = _select_adapter(document)
+    if adapter is None:
+        return Normalized(reason=problem)
+    source = adapter.source.value
+    try:
+        events = adapter.to_events(payload)
+    except AdapterError as error:
+        return Normalized(reason=f"{source}: {error}", source=source)
+    except ValidationError as error:
+        return Normalized(reason=f"{source}: {describe_validation_error(error)}", source=source)
+    if not events:
+        return Normalized(reason=f"{source}: payload carries nothing floorwatch monitors", source=source)
+    return Normalized(events=events, source=source)
+
+
+def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mapping[str, Any], str]:
+    if _is_envelope(document):
+        name = document["source"]
+        adapter = ADAPTERS_BY_SOURCE.get(name) if isinstance(name, str) else None
+        if adapter is None:
+            known = ", ".join(sorted(ADAPTERS_BY_SOURCE))
+            return None, document, f"envelope field 'source': unknown source {str(name)[:60]!r} (known: {known})"
+        payload = document["payload"]
+        if not isinstance(payload, Mapping):
+            return None, document, f"envelope field 'payload': expected a JSON object, got {_json_type(payload)}"
+        return adapter, payload, ""
+    for adapter in ADAPTERS:
+        if adapter.matches(document):
+            return adapter, document, ""
+    keys = ", ".join(sorted(str(key) for key in document)[:8])
+    return None, document, f"unrecognized payload shape (top-level keys: {keys or 'none'}); wrap it as {{\"source\": ..., \"payload\": ...}} to name its platform"
+
+
+def _is_envelope(document: Mapping[str, Any]) -> bool:
+    return "payload" in document and "source" in document and set(document) <= {"source", "payload"}
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Pydantic's errors as 'field: message' pairs, short enough for a quarantine reason."""
+    parts = []
+    for item in error.errors()[:5]:
+        location = ".".join(str(part) for part in item["loc"]) or "payload"
+        parts.append(f"field '{location}': {item['msg']}")
+    return "; ".join(parts)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
