@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from local.commands import COMMAND_MODULES
+from local.errors import UsageError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -38,10 +39,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return status
-
-
-class UsageError(Exception):
-    """Raised by a command for arguments that parse but cannot be used (missing file, bad URL...)."""
 
 
 if __name__ == "__main__":
