@@ -28,6 +28,10 @@ class TransitionKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
     SNOOZED = "snoozed"
+    # Nagios reports the start and end of flapping: while flapping, the alert's own transitions are
+    # recorded with notify=False, so these two are what tells people it is muted and why.
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING_STOPPED = "flapping_stopped"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Transition:
     at: datetime
     version: int
     notify: bool = True  # False while the alert is flapping or snoozed: recorded, not pushed
+    actor: str | None = None  # who acknowledged / snoozed / escalated; None for the engine's own changes
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,4 +64,5 @@ class Transition:
             "threshold": self.threshold,
             "version": self.version,
             "notify": self.notify,
+            "actor": self.actor,
         }
