@@ -27,6 +27,15 @@ KINESIS_MAX_BYTES_PER_PUT = 5 * 1024 * 1024
 KINESIS_MAX_BYTES_PER_RECORD = 1024 * 1024
 KINESIS_MAX_PARTITION_KEY_LENGTH = 256
 
+# --- quarantine bucket layout (S3) -----------------------------------------------------------------
+# Rejected raw records: quarantine/YYYY/MM/DD/<stream>/<shard>/<sequence>.json (day of Kinesis arrival).
+QUARANTINE_PREFIX = "quarantine/"
+# Re-driven records move here (same relative key) once the raw stream has accepted them again.
+REDRIVEN_PREFIX = "redriven/"
+
+# --- CloudWatch metrics (Powertools EMF) ------------------------------------------------------------
+METRICS_NAMESPACE = "floorwatch"
+
 # Event source mapping settings shared by the CDK stack and the local pollers.
 NORMALIZE_BATCH_SIZE = 500
 NORMALIZE_BATCHING_WINDOW_SECONDS = 1
