@@ -83,6 +83,10 @@ class KinesisWriter:
         self._max_attempts = max_attempts
         self._sleep = sleep
 
+    @property
+    def stream_name(self) -> str:
+        return self._stream_name
+
     def put(
         self,
         entries: Sequence[KinesisEntry],
