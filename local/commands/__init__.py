@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import normalize, send
+from local.commands import normalize, rules, send
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send)
+COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules)
