@@ -1,0 +1,114 @@
+"""Identity rules shared by the Amazon Connect adapters, so one queue, agent or center has one id.
+
+- ``center_id`` is the Connect instance id (the UUID after ``instance/`` in any Connect ARN, or the
+  ``InstanceId`` field Contact Lens sends).
+- ``agent_id`` is always the agent ARN's last segment (the user's UUID). Usernames are not used as ids:
+  the CTR and the contact events do not always carry one, and an agent must have one id everywhere.
+- ``queue_id`` prefers the queue *name*, slugged (``"Tech Support"`` -> ``"tech-support"``), because rules
+  and supervisors name queues (``queue:billing``); without a name it falls back to the queue ARN's id (a
+  UUID; agent queues become ``agent-<uuid>``). The agent event stream and the CTR carry names; the
+  EventBridge contact events carry only the ARN, so their queue ids are UUIDs (documented limitation).
+- ``team_id`` is the deepest agent-hierarchy level that has a name, slugged. Names are unique only within
+  their parent level: two branches with a "Team A" share a team id (documented limitation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from floorwatch.events.adapters.base import AdapterError, Payload, lookup, parse_instant
+
+_HIERARCHY_LEVELS = ("Level5", "Level4", "Level3", "Level2", "Level1")
+_NOT_SLUG = re.compile(r"[^\w]+")
+# Connect writes 1970-01-01T00:00:00.001Z into timestamps that are not set yet (documented samples
+# show it for connectedToAgentTimestamp); anything this early means "absent", never a real instant.
+_UNSET_BEFORE = datetime(1971, 1, 1, tzinfo=UTC)
+
+
+def slug(name: str) -> str:
+    """A readable id from a name: lower-cased, other characters than letters and digits become dashes.
+
+    "Tech Support" -> "tech-support", "billing" -> "billing".
+    """
+    return _NOT_SLUG.sub("-", name.strip().lower()).strip("-")
+
+
+def _resource_path(arn: str, field: str) -> str:
+    """The part after ``instance/`` of a Connect ARN: ``<instance-id>[/<kind>/<id>...]``."""
+    marker = arn.find("instance/")
+    if not arn.startswith("arn:") or ":connect:" not in arn or marker < 0:
+        raise AdapterError(field, f"not an Amazon Connect ARN: {arn[:80]!r}")
+    path = arn[marker + len("instance/") :].strip("/")
+    if not path:
+        raise AdapterError(field, f"ARN has no instance id: {arn[:80]!r}")
+    return path
+
+
+def instance_id(arn: str, field: str) -> str:
+    return _resource_path(arn, field).split("/", 1)[0]
+
+
+def resource_id(arn: str, kind: str, field: str) -> str:
+    """The id after ``/<kind>/`` in a Connect ARN; nested ids are joined by dashes (``agent-<uuid>``)."""
+    parts = _resource_path(arn, field).split("/")
+    if len(parts) < 3 or parts[1] != kind:
+        raise AdapterError(field, f"not an Amazon Connect {kind} ARN: {arn[:80]!r}")
+    return "-".join(parts[2:])
+
+
+def agent_id_from_arn(arn: str, field: str) -> str:
+    return resource_id(arn, "agent", field)
+
+
+def queue_id_of(name: Any, arn: Any, name_field: str, arn_field: str) -> str | None:
+    """Queue identity: slugged name when there is one, else the ARN's queue id, else None."""
+    if isinstance(name, str) and slug(name):
+        return slug(name)
+    if name is not None and not isinstance(name, str):
+        raise AdapterError(name_field, f"expected a string, got {type(name).__name__}")
+    if arn is None:
+        return None
+    if not isinstance(arn, str):
+        raise AdapterError(arn_field, f"expected a string, got {type(arn).__name__}")
+    return resource_id(arn, "queue", arn_field)
+
+
+def team_id_of(groups: Any, name_key: str, field: str) -> str | None:
+    """The deepest hierarchy level with a name (``name_key``: "Name" in agent events, "GroupName" in CTRs)."""
+    if groups is None:
+        return None
+    if not isinstance(groups, Mapping):
+        raise AdapterError(field, f"expected an object, got {type(groups).__name__}")
+    for level in _HIERARCHY_LEVELS:
+        group = groups.get(level)
+        if isinstance(group, Mapping):
+            name = group.get(name_key)
+            if isinstance(name, str) and slug(name):
+                return slug(name)
+    return None
+
+
+def optional_instant(payload: Payload, path: str) -> datetime | None:
+    """A timestamp that may be absent, null, or Connect's 1970 placeholder (all mean "not set")."""
+    value = lookup(payload, path, None)
+    if value is None:
+        return None
+    instant = parse_instant(value, path)
+    return None if instant < _UNSET_BEFORE else instant
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Elapsed seconds, or None when either end is unknown; clock skew never yields a negative wait."""
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def lower_label(value: Any) -> str | None:
+    """An enum-like string as a label value ("CUSTOMER_DISCONNECT" -> "customer_disconnect")."""
+    if isinstance(value, str) and value.strip():
+        return value.strip().lower()
+    return None
