@@ -1,0 +1,107 @@
+"""Each Lambda function's configuration, read from its environment at cold start.
+
+One pydantic model per function, all deriving from ``FunctionSettings``; each field's alias is the
+environment variable's name from floorwatch.names, so the CDK constructs (which set the variables)
+and the handlers (which read them) share one spelling. Handlers call ``from_environ()`` on their
+first invocation, never at import time, so importing a handler (tests, the local runtime, synth)
+needs no environment, and a misconfigured function fails its first invocation with a message that
+names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from floorwatch.names import (
+    DEFAULT_STAGE,
+    ENV_CX_EVENTS_STREAM,
+    ENV_QUARANTINE_BUCKET,
+    ENV_STAGE,
+)
+
+STAGE_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
+# Kinesis stream names: 1-128 of [a-zA-Z0-9_.-].
+STREAM_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
+# S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending alphanumeric.
+BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+
+
+class SettingsError(ValueError):
+    """The function's environment is missing a variable or holds an unusable value."""
+
+
+class FunctionSettings(BaseModel):
+    """What every function reads; subclasses add their own variables as aliased fields."""
+
+    # Each field's validation_alias is its environment variable; validate_by_name also lets tests and the
+    # local runtime build settings from field names directly.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, validate_by_name=True)
+
+    stage: str = Field(
+        default=DEFAULT_STAGE,
+        validation_alias=ENV_STAGE,
+        pattern=STAGE_PATTERN,
+        description="deployment stage (dev, prod, local...)",
+    )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Validate the environment (``os.environ`` by default); SettingsError names each bad variable."""
+        source: Mapping[str, str] = os.environ if environ is None else environ
+        # Only this model's variables: an unrelated variable that happens to be spelled like a field
+        # name ("stage") must not configure the function.
+        values = {name: source[name] for name in cls.environment_variables() if name in source}
+        try:
+            return cls.model_validate(values, by_alias=True, by_name=False)
+        except ValidationError as error:
+            raise SettingsError(cls._describe(error, values)) from None
+
+    @classmethod
+    def environment_variables(cls) -> list[str]:
+        """The variables this function reads (the CDK constructs set exactly these)."""
+        return [
+            field.validation_alias
+            for field in cls.model_fields.values()
+            if isinstance(field.validation_alias, str)
+        ]
+
+    @classmethod
+    def _describe(cls, error: ValidationError, values: Mapping[str, Any]) -> str:
+        problems = []
+        for item in error.errors():
+            variable = str(item["loc"][0]) if item["loc"] else "?"
+            meaning = cls._meaning_of(variable)
+            if item["type"] == "missing":
+                problems.append(f"environment variable {variable} is not set ({meaning})")
+            else:
+                shown = str(values.get(variable, ""))[:80]
+                problems.append(
+                    f"environment variable {variable}={shown!r} is invalid ({meaning}): {item['msg']}"
+                )
+        return f"{cls.__name__}: " + "; ".join(problems)
+
+    @classmethod
+    def _meaning_of(cls, variable: str) -> str:
+        for field in cls.model_fields.values():
+            if field.validation_alias == variable:
+                return field.description or "required"
+        return "required"
+
+
+class NormalizeSettings(FunctionSettings):
+    """The normalize function: raw-events -> cx-events, rejects to the quarantine bucket."""
+
+    cx_events_stream: str = Field(
+        validation_alias=ENV_CX_EVENTS_STREAM,
+        pattern=STREAM_NAME_PATTERN,
+        description="name of the Kinesis stream normalized events are written to",
+    )
+    quarantine_bucket: str = Field(
+        validation_alias=ENV_QUARANTINE_BUCKET,
+        pattern=BUCKET_NAME_PATTERN,
+        description="name of the S3 bucket rejected raw records are written to",
+    )

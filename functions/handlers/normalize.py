@@ -1,0 +1,153 @@
+"""Lambda normalize: Kinesis raw-events -> CxEvents on Kinesis cx-events, rejects to the S3 quarantine.
+
+Thin: decode the Kinesis trigger event, call floorwatch.events.pipeline.process_batch, report the
+records to retry as ``batchItemFailures`` (the event source mapping has ReportBatchItemFailures).
+A record that cannot be normalized - or whose trigger envelope cannot even be decoded - is
+quarantined with its reason and never blocks the shard; only records whose events or quarantine
+object could not be written are reported failed.
+
+Dependencies are injectable without mocks: ``build_handler(settings, sink, quarantine)`` returns a
+handler over any ports (tests, the local runtime); the module-level ``handler`` builds the boto3
+ones on the first invocation (cold start) and keeps them for the container's life.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.config import Config
+from floorwatch.events.pipeline import BatchOutcome, EventSink, Quarantine, RawRecord, process_batch
+from floorwatch.names import METRICS_NAMESPACE
+from floorwatch.security.redact import redact
+from floorwatch.settings import NormalizeSettings
+from floorwatch.store.cx_events import KinesisEventSink
+from floorwatch.store.kinesis import KinesisWriter
+from floorwatch.store.quarantine import S3Quarantine
+
+Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+MAX_QUARANTINE_LOG_LINES = 20  # per batch: a poison storm must not flood the logs
+
+logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME (set by the stack)
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _default_handler()(event, context)
+
+
+@functools.cache
+def _default_handler() -> Handler:
+    """Cold start: validate the environment and build the clients once per container.
+
+    Not cached when it raises, so a fixed configuration is picked up without a new container.
+    boto3 honours AWS_ENDPOINT_URL itself, which is how the local runtime points this at moto.
+    """
+    settings = NormalizeSettings.from_environ()
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
+    sink = KinesisEventSink(KinesisWriter(boto3.client("kinesis", config=config), settings.cx_events_stream))
+    quarantine = S3Quarantine(boto3.client("s3", config=config), settings.quarantine_bucket)
+    return build_handler(settings, sink, quarantine)
+
+
+def build_handler(settings: NormalizeSettings, sink: EventSink, quarantine: Quarantine) -> Handler:
+    def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        records = raw_records(event)
+        outcome = process_batch(records, sink, quarantine)
+        _report(settings, outcome, len(records))
+        return batch_response(outcome)
+
+    return handle
+
+
+def batch_response(outcome: BatchOutcome) -> dict[str, Any]:
+    return {
+        "batchItemFailures": [{"itemIdentifier": sequence} for sequence in outcome.failed_sequence_numbers]
+    }
+
+
+# --- decoding the Kinesis trigger event (hot path: plain dict access, see the module's report) ---
+
+
+def raw_records(event: Mapping[str, Any]) -> list[RawRecord]:
+    return [_raw_record(item) for item in event.get("Records") or ()]
+
+
+def _raw_record(item: Any) -> RawRecord:
+    try:
+        kinesis = item["kinesis"]
+        return RawRecord(
+            sequence_number=kinesis["sequenceNumber"],
+            data=binascii.a2b_base64(kinesis["data"], strict_mode=True),
+            partition_key=kinesis["partitionKey"],
+            stream=item["eventSourceARN"].rpartition("/")[2],
+            shard_id=item["eventID"].partition(":")[0],
+            arrival_time=datetime.fromtimestamp(kinesis["approximateArrivalTimestamp"], UTC),
+        )
+    except Exception as error:  # noqa: BLE001 - one malformed record must not fail the batch
+        return _undecodable(item, f"{type(error).__name__}: {error}")
+
+
+def _undecodable(item: Any, problem: str) -> RawRecord:
+    """Best-effort identity for a record whose envelope is broken, so it can still be quarantined."""
+    envelope: Mapping[str, Any] = item if isinstance(item, Mapping) else {}
+    nested = envelope.get("kinesis")
+    kinesis: Mapping[str, Any] = nested if isinstance(nested, Mapping) else {}
+    data = kinesis.get("data")
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else json.dumps(item, default=str).encode()
+    sequence = kinesis.get("sequenceNumber")
+    if not isinstance(sequence, str) or not sequence:
+        sequence = "unknown-" + hashlib.blake2b(raw, digest_size=12).hexdigest()
+    arrival = kinesis.get("approximateArrivalTimestamp")
+    try:
+        arrival_time = datetime.fromtimestamp(float(arrival), UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        arrival_time = datetime.now(UTC)
+    return RawRecord(
+        sequence_number=sequence,
+        data=raw,
+        partition_key=str(kinesis.get("partitionKey") or ""),
+        stream=str(envelope.get("eventSourceARN") or "").rpartition("/")[2],
+        shard_id=str(envelope.get("eventID") or "").partition(":")[0],
+        arrival_time=arrival_time,
+        decode_error=problem[:300],
+    )
+
+
+# --- observability ---------------------------------------------------------------------------------
+
+
+def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -> None:
+    logger.info(
+        "batch normalized",
+        extra={
+            "stage": settings.stage,
+            "records": received,
+            "events_published": outcome.events_published,
+            "quarantined": len(outcome.quarantined),
+            "failed": outcome.failed,
+        },
+    )
+    for item in outcome.quarantined[:MAX_QUARANTINE_LOG_LINES]:
+        # Reasons may quote a few characters of the payload: redact them like any free text.
+        logger.warning(
+            "record quarantined",
+            extra={"key": item.key, "source": item.source, "reason": redact(item.reason)},
+        )
+    for problem in outcome.problems:
+        logger.error("record not stored, reported for retry", extra={"problem": redact(problem)})
+    metrics.add_dimension(name="stage", value=settings.stage)  # cleared by every flush
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=received)
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.events_published)
+    metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(outcome.quarantined))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=outcome.failed)
+    metrics.flush_metrics()
