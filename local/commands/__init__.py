@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import normalize, rules, send
+from local.commands import normalize, quarantine, rules, send
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules)
+COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules, quarantine)
