@@ -1,0 +1,110 @@
+"""A metric's value at an instant over a sliding window of stored buckets. Pure.
+
+Edge rule (counters, ratios, averages): a bucket belongs to the window when its *start* is in
+``(at - window, at]``. The window therefore covers whole buckets: the current bucket (partly in the
+future of ``at`` only if events after ``at`` were already folded) is included, the bucket starting
+exactly ``window`` before ``at`` is not. With 1-minute buckets and a 15-minute window evaluated at
+09:15:30, the buckets 09:01 .. 09:15 count and 09:00 does not.
+
+Latest values (gauges, agent state, feed last-seen) are the newest stamp not newer than ``at`` (in event
+time) across the rows, whatever bucket holds it:
+
+- gauge: a stamp at or before ``at - window`` is stale, and stale data is not a value (None): a queue
+  whose snapshots stopped must not keep reporting its last figure as if it were live (staleness rules
+  catch the silent feed instead);
+- duration in state: the agent's latest state persists however old it is (a long hold is the point);
+  ``at - since`` when it matches the metric's state, 0 when the agent is in another state, None when the
+  agent never reported a state;
+- staleness: ``at - last seen`` (never negative); None when the feed never spoke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from floorwatch.metrics.catalog import CATALOG, MetricDef, MetricKind
+from floorwatch.metrics.model import BucketRow, MetricValue, Stamped
+
+NO_VALUE = MetricValue(None, 0)
+
+
+def window_value(
+    metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta
+) -> MetricValue:
+    """``metric`` over ``window`` ending at ``at``; ``rows`` are the scope's items, newest first."""
+    kind = metric.kind
+    if kind is MetricKind.COUNTER:
+        total = _sum(rows, (metric.numerator,), at - window, at) if metric.numerator else 0.0
+        return MetricValue(total, int(total))
+    if kind is MetricKind.RATIO or kind is MetricKind.AVERAGE:
+        return _quotient(metric, rows, at, window)
+    latest = _latest(rows, metric.latest, at)
+    if kind is MetricKind.GAUGE:
+        if latest is None or latest.at <= at - window or isinstance(latest.value, str):
+            return NO_VALUE
+        return MetricValue(float(latest.value), 1)
+    if kind is MetricKind.DURATION_IN_STATE:
+        if latest is None:
+            return NO_VALUE
+        seconds = (at - latest.at).total_seconds() if latest.value == metric.state else 0.0
+        return MetricValue(max(0.0, seconds), 1)
+    if kind is MetricKind.STALENESS:
+        return _staleness(rows, metric.latest, at)
+    raise ValueError(f"unsupported metric kind {kind!r}")
+
+
+def evaluate_scope_metrics(
+    scope: str, rows: Sequence[BucketRow], at: datetime, windows_by_metric: Mapping[str, timedelta]
+) -> dict[str, MetricValue]:
+    """Every requested metric of one scope from one read of its rows (metric name -> value)."""
+    values: dict[str, MetricValue] = {}
+    for name, window in windows_by_metric.items():
+        metric = CATALOG.get(name)
+        if metric is None:
+            raise KeyError(f"unknown metric {name!r} (scope {scope})")
+        values[name] = window_value(metric, rows, at, window)
+    return values
+
+
+def _sum(rows: Sequence[BucketRow], fields: Sequence[str | None], after: datetime, at: datetime) -> float:
+    total = 0.0
+    for row in rows:
+        if after < row.bucket <= at:
+            adds = row.adds
+            for name in fields:
+                if name is not None:
+                    total += adds.get(name, 0.0)
+    return total
+
+
+def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta) -> MetricValue:
+    after = at - window
+    denominator = _sum(rows, metric.denominator, after, at)
+    if denominator <= 0:
+        return NO_VALUE
+    numerator = _sum(rows, (metric.numerator,), after, at)
+    return MetricValue(numerator / denominator, int(denominator))
+
+
+def _latest(rows: Sequence[BucketRow], name: str | None, at: datetime) -> Stamped | None:
+    """The newest stamp of ``name`` at or before ``at`` (a bucket may hold one newer than ``at``)."""
+    if name is None:
+        return None
+    best: Stamped | None = None
+    for row in rows:
+        stamped = row.latest.get(name)
+        if stamped is not None and stamped.at <= at and (best is None or stamped.at > best.at):
+            best = stamped
+    return best
+
+
+def _staleness(rows: Sequence[BucketRow], name: str | None, at: datetime) -> MetricValue:
+    newest: datetime | None = None
+    for row in rows:
+        stamped = row.latest.get(name) if name is not None else None
+        if stamped is not None and (newest is None or stamped.at > newest):
+            newest = stamped.at
+    if newest is None:
+        return NO_VALUE
+    return MetricValue(max(0.0, (at - newest).total_seconds()), 1)

@@ -1,0 +1,537 @@
+"""DynamoDB metric store: one item per (scope, bucket), written once per batch, deduplicated by a ledger.
+
+Metric item (key schema ``floorwatch.names.METRICS_TABLE``)::
+
+    pk = "queue:billing"   sk = "2026-11-23T09:01:00Z"     (bucket start, UTC, whole seconds)
+    c_<field>   N   counters, ADDed
+    l_<field>   N|S latest value (gauge, agent state label, feed last-seen epoch seconds)
+    lt_<field>  S   its event time, fixed-width ISO "2026-11-23T09:01:07.250000Z" (so strings order as times)
+    expires_at  N   TTL: bucket + retention (8 days: baselines need a week of history)
+
+Ledger item (which events a shard has applied)::
+
+    pk = "ledger#<partition>"  sk = "<bucket ISO>" (chunk 0) or "<bucket ISO>#<k>" (chunk k >= 1)
+    d  BS   8-byte digests (BLAKE2b) of the event ids whose event time falls in that bucket
+    n  N    digests in this chunk;  v  N  version (+1 on every write);  sealed  BOOL  a chunk k+1 exists
+    expires_at  N
+
+A batch is one ``TransactWriteItems``: every touched metric item (counters ADDed, latest values SET under
+``attribute_not_exists(lt_x) OR lt_x <= :t``) plus the open ledger chunk of each touched bucket (digests
+ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk). Either the counters move and
+the events are recorded, or neither: a retried batch can never count twice. More than 100 items (the
+transaction limit) are split into transactions along event groups, each carrying its own events' digests.
+
+On ``TransactionCanceledException`` the items whose condition failed come back (ALL_OLD): a stored latest
+value newer than ours is dropped from the retry, ledger digests already present drop those events (and
+their contribution is folded again without them). Bounded retries, then the error propagates and the
+Kinesis batch is retried by Lambda.
+
+Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
+``n`` digests of the same shard and event-time minute: probability ``n / 2**64``. At the Kinesis shard
+maximum (1,000 records/s, n = 60,000 per minute) that is 3.3e-15 per event, about one lost event per
+10,000 years of a saturated shard. Chunks are capped at 20,000 digests (~160 KB, well under the 400 KB item
+limit) because a full minute of a saturated shard would not fit in one item; a ledger write costs WRUs in
+proportion to the chunk size, so the cap also bounds that cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from floorwatch.events.model import CxEvent
+from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.names import METRICS_TABLE
+from floorwatch.store.metrics_port import DEFAULT_RETENTION
+
+MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET_KEYS = 100
+LEDGER_CHUNK_CAPACITY = 20_000
+DIGEST_BYTES = 8
+DEFAULT_MAX_ATTEMPTS = 5
+BASE_BACKOFF_SECONDS = 0.05
+
+_PK = METRICS_TABLE.partition_key.name
+_SK = METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
+_TTL = METRICS_TABLE.ttl_attribute or "expires_at"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RETRYABLE_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+_RETRYABLE_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
+
+class DynamoClient(Protocol):
+    """The three low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def query(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class MetricStoreRetriesExhausted(RuntimeError):
+    """The batch kept conflicting or being throttled; the caller fails the batch so Lambda retries it."""
+
+
+@dataclass
+class _Ledger:
+    """What the store knows of one (partition, bucket) ledger: all digests and the open chunk."""
+
+    digests: set[bytes] = field(default_factory=set)
+    chunk: int = 0
+    count: int = 0
+    version: int | None = None  # the open chunk's version; None: it does not exist yet
+
+
+@dataclass
+class _Group:
+    events: list[CxEvent]
+    deltas: Mapping[BucketKey, BucketDelta]
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def event_digest(event_id: str) -> bytes:
+    return hashlib.blake2b(event_id.encode("utf-8"), digest_size=DIGEST_BYTES).digest()
+
+
+class DynamoMetricStore:
+    """``MetricStore`` on one DynamoDB table (the metrics table), via a low-level boto3 client.
+
+    ``fold_config`` must be the configuration the evaluator folds with: the store folds again when it
+    splits a batch or drops events another writer already applied.
+    """
+
+    def __init__(
+        self,
+        client: DynamoClient,
+        table_name: str,
+        *,
+        fold_config: FoldConfig = DEFAULT_FOLD_CONFIG,
+        retention: timedelta = DEFAULT_RETENTION,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+        ledger_cache_size: int = 512,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._config = fold_config
+        self._width = int(fold_config.bucket.total_seconds())
+        self._retention_seconds = int(retention.total_seconds())
+        self._retention = retention
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._cache_size = ledger_cache_size
+        self._ledgers: dict[tuple[str, int], _Ledger] = {}
+        self._iso: dict[int, str] = {}
+        # Observability for benchmarks: every item of every attempted transaction counts as one write
+        # request (a cancelled transaction is billed too), so the figure is an upper bound.
+        self.write_requests = 0
+        self.transactions = 0
+        self.cancellations = 0
+        self.read_requests = 0
+
+    # --- port ------------------------------------------------------------------------------------
+    def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
+        return [event for event, _, _ in self._fresh(partition, events)]
+
+    def apply(
+        self, partition: str, events: Sequence[CxEvent], deltas: Mapping[BucketKey, BucketDelta]
+    ) -> None:
+        stored_latest: dict[tuple[str, str, str], str] = {}  # (scope, sk, field) -> stored lt, from ALL_OLD
+        pending: Sequence[CxEvent] = events
+        given: Mapping[BucketKey, BucketDelta] | None = deltas
+        for attempt in range(self._max_attempts):
+            fresh = self._fresh(partition, pending)
+            if not fresh:
+                return
+            if len(fresh) != len(pending):
+                given = None  # some events were applied already: their contribution must not count
+            try:
+                for group in self._plan(fresh, given):
+                    self._commit(partition, group, stored_latest)
+                return
+            except _Cancelled:
+                pending, given = [event for event, _, _ in fresh], None
+                self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
+        raise MetricStoreRetriesExhausted(
+            f"metric batch for {partition} not applied after {self._max_attempts} attempts"
+        )
+
+    def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
+        if limit <= 0:
+            return []
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND #sk <= :at",
+            ExpressionAttributeNames={"#pk": _PK, "#sk": _SK},
+            ExpressionAttributeValues={":pk": {"S": scope}, ":at": {"S": at.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,  # the evaluator reads right after its own write
+        )
+        self.read_requests += 1
+        expired_before = at - self._retention
+        rows: list[BucketRow] = []
+        for item in response.get("Items", []):
+            row = _row(scope, item)
+            if row.bucket <= expired_before:
+                break  # TTL deletion is best effort: an expired item is treated as gone (in event time)
+            rows.append(row)
+        return rows
+
+    # --- dedup -------------------------------------------------------------------------------------
+    def _fresh(self, partition: str, events: Sequence[CxEvent]) -> list[tuple[CxEvent, int, bytes]]:
+        """Events not in the ledger, once each, with their ledger bucket and digest."""
+        keyed = [(event, self._bucket(event), event_digest(event.event_id)) for event in events]
+        self._load_ledgers(partition, {bucket for _, bucket, _ in keyed})
+        fresh: list[tuple[CxEvent, int, bytes]] = []
+        seen: set[tuple[int, bytes]] = set()
+        for event, bucket, digest in keyed:
+            if (bucket, digest) in seen or digest in self._ledgers[(partition, bucket)].digests:
+                continue
+            seen.add((bucket, digest))
+            fresh.append((event, bucket, digest))
+        return fresh
+
+    def _load_ledgers(self, partition: str, buckets: Iterable[int]) -> None:
+        missing = [bucket for bucket in buckets if (partition, bucket) not in self._ledgers]
+        if not missing:
+            return
+        loaded = {bucket: _Ledger() for bucket in missing}
+        to_read = [(bucket, 0) for bucket in missing]
+        while to_read:  # one round per chunk depth: a sealed chunk sends us to the next one
+            items = self._batch_get([self._ledger_key(partition, bucket, chunk) for bucket, chunk in to_read])
+            next_round: list[tuple[int, int]] = []
+            for bucket, chunk in to_read:
+                ledger = loaded[bucket]
+                item = items.get(self._ledger_key(partition, bucket, chunk)[_SK]["S"])
+                if item is None:
+                    ledger.chunk, ledger.count, ledger.version = chunk, 0, None
+                    continue
+                ledger.digests.update(item.get("d", {}).get("BS", []))
+                if item.get("sealed", {}).get("BOOL"):
+                    next_round.append((bucket, chunk + 1))
+                else:
+                    ledger.chunk, ledger.count, ledger.version = (
+                        chunk,
+                        int(item["n"]["N"]),
+                        int(item["v"]["N"]),
+                    )
+            to_read = next_round
+        for bucket, ledger in loaded.items():
+            self._remember(partition, bucket, ledger)
+
+    def _remember(self, partition: str, bucket: int, ledger: _Ledger) -> None:
+        self._ledgers[(partition, bucket)] = ledger
+        while len(self._ledgers) > self._cache_size:  # oldest first: dicts keep insertion order
+            del self._ledgers[next(iter(self._ledgers))]
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Items by sort key (all keys share one partition key), BatchGetItem <= 100 keys per call."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            for attempt in range(self._max_attempts + 1):
+                response = self._client.batch_get_item(RequestItems=request)
+                self.read_requests += 1
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[item[_SK]["S"]] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                if attempt == self._max_attempts:
+                    raise MetricStoreRetriesExhausted("ledger read kept returning unprocessed keys")
+                self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
+        return found
+
+    # --- writing -----------------------------------------------------------------------------------
+    def _plan(
+        self, fresh: list[tuple[CxEvent, int, bytes]], deltas: Mapping[BucketKey, BucketDelta] | None
+    ) -> list[_Group]:
+        """Transactions that fit: the given deltas in one when possible, else groups of whole events.
+
+        Each ledger bucket is counted as two items (sealing a full chunk writes the next one too).
+        """
+        events = [event for event, _, _ in fresh]
+        ledger_items = 2 * len({bucket for _, bucket, _ in fresh})
+        if deltas is None:
+            deltas = fold(events, self._config)
+        if len(deltas) + ledger_items <= MAX_TRANSACTION_ITEMS:
+            return [_Group(events, deltas)]
+        groups: list[_Group] = []
+        current: list[CxEvent] = []
+        merged: dict[BucketKey, BucketDelta] = {}
+        buckets: set[int] = set()
+        for (event, bucket, _), own in zip(fresh, fold_each(events, self._config), strict=True):
+            new_keys = sum(1 for key in own if key not in merged)
+            new_ledger = 0 if bucket in buckets else 2
+            if current and len(merged) + new_keys + 2 * len(buckets) + new_ledger > MAX_TRANSACTION_ITEMS:
+                groups.append(_Group(current, merged))
+                current, merged, buckets = [], {}, set()
+            current.append(event)
+            buckets.add(bucket)
+            for key, delta in own.items():
+                merged.setdefault(key, BucketDelta()).merge(delta)
+        if current:
+            groups.append(_Group(current, merged))
+        return groups
+
+    def _commit(self, partition: str, group: _Group, stored_latest: dict[tuple[str, str, str], str]) -> None:
+        metric_items = [
+            operation
+            for key, delta in group.deltas.items()
+            if (operation := self._metric_update(key, delta, stored_latest)) is not None
+        ]
+        new_digests: dict[int, set[bytes]] = {}
+        for event in group.events:
+            new_digests.setdefault(self._bucket(event), set()).add(event_digest(event.event_id))
+        ledger_items: list[dict[str, Any]] = []
+        for bucket, digests in new_digests.items():
+            ledger_items.extend(self._ledger_writes(partition, bucket, digests))
+        items = metric_items + ledger_items
+        self.write_requests += len(items)
+        self.transactions += 1
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            self._absorb_cancellation(error, partition, metric_items, ledger_items, stored_latest)
+            raise _Cancelled from error
+        for bucket, digests in new_digests.items():
+            self._advance(self._ledgers[(partition, bucket)], digests)
+
+    def _metric_update(
+        self, key: BucketKey, delta: BucketDelta, stored_latest: Mapping[tuple[str, str, str], str]
+    ) -> dict[str, Any] | None:
+        sk = self._iso_of(int((key.bucket - _EPOCH).total_seconds()))
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds: list[str] = []
+        sets: list[str] = []
+        conditions: list[str] = []
+        for index, (name, amount) in enumerate(delta.adds.items()):
+            names[f"#c{index}"] = f"c_{name}"
+            values[f":c{index}"] = {"N": _number(amount)}
+            adds.append(f"#c{index} :c{index}")
+        for index, (name, stamped) in enumerate(delta.latest.items()):
+            stamp = _stamp(stamped.at)
+            stored = stored_latest.get((key.scope, sk, name))
+            if stored is not None and stored > stamp:
+                continue  # a newer value is already stored: ours must not overwrite it
+            names[f"#l{index}"], names[f"#t{index}"] = f"l_{name}", f"lt_{name}"
+            values[f":l{index}"] = (
+                {"S": stamped.value} if isinstance(stamped.value, str) else {"N": _number(stamped.value)}
+            )
+            values[f":t{index}"] = {"S": stamp}
+            sets += [f"#l{index} = :l{index}", f"#t{index} = :t{index}"]
+            conditions.append(f"(attribute_not_exists(#t{index}) OR #t{index} <= :t{index})")
+        if not adds and not sets:
+            return None
+        names["#e"] = _TTL
+        values[":e"] = {"N": str(int((key.bucket - _EPOCH).total_seconds()) + self._retention_seconds)}
+        sets.append("#e = :e")
+        expression = (f"ADD {', '.join(adds)} " if adds else "") + f"SET {', '.join(sets)}"
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {_PK: {"S": key.scope}, _SK: {"S": sk}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}
+
+    def _ledger_writes(self, partition: str, bucket: int, digests: set[bytes]) -> list[dict[str, Any]]:
+        ledger = self._ledgers[(partition, bucket)]
+        expires = {"N": str(bucket + self._retention_seconds)}
+        if ledger.version is None:
+            return [
+                self._ledger_update(
+                    self._ledger_key(partition, bucket, ledger.chunk),
+                    "ADD #d :d, #n :n SET #v = :one, #e = :e",
+                    "attribute_not_exists(#pk)",
+                    {
+                        ":d": {"BS": sorted(digests)},
+                        ":n": {"N": str(len(digests))},
+                        ":one": {"N": "1"},
+                        ":e": expires,
+                    },
+                )
+            ]
+        if ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
+            seal = self._ledger_update(
+                self._ledger_key(partition, bucket, ledger.chunk),
+                "SET #s = :true, #v = #v + :one",
+                "#v = :v",
+                {":true": {"BOOL": True}, ":one": {"N": "1"}, ":v": {"N": str(ledger.version)}},
+            )
+            opened = self._ledger_update(
+                self._ledger_key(partition, bucket, ledger.chunk + 1),
+                "ADD #d :d, #n :n SET #v = :one, #e = :e",
+                "attribute_not_exists(#pk)",
+                {
+                    ":d": {"BS": sorted(digests)},
+                    ":n": {"N": str(len(digests))},
+                    ":one": {"N": "1"},
+                    ":e": expires,
+                },
+            )
+            return [seal, opened]
+        return [
+            self._ledger_update(
+                self._ledger_key(partition, bucket, ledger.chunk),
+                "ADD #d :d, #n :n SET #v = #v + :one, #e = :e",
+                "#v = :v",
+                {
+                    ":d": {"BS": sorted(digests)},
+                    ":n": {"N": str(len(digests))},
+                    ":one": {"N": "1"},
+                    ":v": {"N": str(ledger.version)},
+                    ":e": expires,
+                },
+            )
+        ]
+
+    def _ledger_update(
+        self, key: dict[str, Any], expression: str, condition: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        candidates = {"#d": "d", "#n": "n", "#v": "v", "#e": _TTL, "#s": "sealed", "#pk": _PK}
+        text = f"{expression} {condition}"
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": key,
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {
+                    alias: name for alias, name in candidates.items() if alias in text
+                },
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _advance(self, ledger: _Ledger, digests: set[bytes]) -> None:
+        """The ledger after our transaction committed (mirrors ``_ledger_writes``)."""
+        ledger.digests |= digests
+        if ledger.version is None:
+            ledger.count, ledger.version = len(digests), 1
+        elif ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
+            ledger.chunk, ledger.count, ledger.version = ledger.chunk + 1, len(digests), 1
+        else:
+            ledger.count, ledger.version = ledger.count + len(digests), ledger.version + 1
+
+    def _absorb_cancellation(
+        self,
+        error: Any,
+        partition: str,
+        metric_items: list[dict[str, Any]],
+        ledger_items: list[dict[str, Any]],
+        stored_latest: dict[tuple[str, str, str], str],
+    ) -> None:
+        """Learn from a cancelled transaction what the table holds; re-raise anything not retryable."""
+        code = error.response.get("Error", {}).get("Code")
+        if code in _RETRYABLE_ERRORS:
+            self.cancellations += 1
+            return
+        if code != "TransactionCanceledException":
+            raise error
+        self.cancellations += 1
+        reasons: list[dict[str, Any]] = error.response.get("CancellationReasons") or []
+        for operation, reason in zip(metric_items + ledger_items, reasons, strict=False):
+            reason_code = reason.get("Code")
+            if reason_code in (None, "None") or reason_code in _RETRYABLE_REASONS:
+                continue
+            if reason_code != "ConditionalCheckFailed":
+                raise error
+            key = operation["Update"]["Key"]
+            scope, sk = key[_PK]["S"], key[_SK]["S"]
+            item = reason.get("Item") or {}
+            if scope.startswith("ledger#"):
+                self._absorb_ledger(partition, sk, item)
+                continue
+            for name, value in item.items():
+                if name.startswith("lt_") and "S" in value:
+                    stored_latest[(scope, sk, name[3:])] = value["S"]
+
+    def _absorb_ledger(self, partition: str, sk: str, item: Mapping[str, Any]) -> None:
+        """Another writer moved this ledger chunk: take its digests and version from ALL_OLD.
+
+        The retry then drops the events it already applied. A chunk that was sealed (or vanished) means
+        the chain moved on: forget the bucket, the retry reads it again.
+        """
+        bucket_iso, _, chunk_text = sk.partition("#")
+        bucket = int((datetime.fromisoformat(bucket_iso) - _EPOCH).total_seconds())
+        ledger = self._ledgers.get((partition, bucket))
+        if ledger is None or not item or item.get("sealed", {}).get("BOOL"):
+            self._ledgers.pop((partition, bucket), None)
+            return
+        ledger.digests.update(item.get("d", {}).get("BS", []))
+        ledger.chunk, ledger.count, ledger.version = (
+            int(chunk_text or 0),
+            int(item["n"]["N"]),
+            int(item["v"]["N"]),
+        )
+
+    # --- keys and formats -------------------------------------------------------------------------
+    def _bucket(self, event: CxEvent) -> int:
+        return int(event.occurred_at.timestamp() // self._width) * self._width
+
+    def _iso_of(self, epoch: int) -> str:
+        text = self._iso.get(epoch)
+        if text is None:
+            if len(self._iso) > 4096:
+                self._iso.clear()
+            text = self._iso[epoch] = (_EPOCH + timedelta(seconds=epoch)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return text
+
+    def _ledger_key(self, partition: str, bucket: int, chunk: int) -> dict[str, Any]:
+        sk = self._iso_of(bucket) if chunk == 0 else f"{self._iso_of(bucket)}#{chunk}"
+        return {_PK: {"S": f"ledger#{partition}"}, _SK: {"S": sk}}
+
+
+def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:
+    adds: dict[str, float] = {}
+    latest_values: dict[str, float | str] = {}
+    latest_times: dict[str, datetime] = {}
+    for name, value in item.items():
+        if name.startswith("c_"):
+            adds[name[2:]] = float(value["N"])
+        elif name.startswith("lt_"):
+            latest_times[name[3:]] = datetime.fromisoformat(value["S"])
+        elif name.startswith("l_"):
+            latest_values[name[2:]] = value["S"] if "S" in value else float(value["N"])
+    latest = {
+        name: Stamped(latest_values[name], at) for name, at in latest_times.items() if name in latest_values
+    }
+    return BucketRow(scope, datetime.fromisoformat(item[_SK]["S"]), adds, latest)
+
+
+def _stamp(at: datetime) -> str:
+    """Fixed-width UTC ISO with microseconds: string order is time order (the conditions compare strings)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _number(value: float) -> str:
+    """A DynamoDB number: integers without a fraction, other floats exactly as Python would print them."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(Decimal(repr(value)))

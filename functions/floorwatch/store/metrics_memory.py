@@ -1,0 +1,103 @@
+"""In-memory metric store: plain dicts, same semantics as the DynamoDB store (replay, benchmarks, tests)."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from floorwatch.events.model import CxEvent
+from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.store.metrics_port import DEFAULT_RETENTION
+
+
+@dataclass
+class _Item:
+    adds: dict[str, float] = field(default_factory=dict)
+    latest: dict[str, Stamped] = field(default_factory=dict)
+
+
+class InMemoryMetricStore:
+    """Items per scope kept sorted by bucket; the dedup ledger keyed like the DynamoDB one.
+
+    The ledger is per (partition, event-time bucket), as in DynamoDB, so an event id is a duplicate when
+    it was applied for the same shard with the same event time bucket.
+    """
+
+    def __init__(
+        self, fold_config: FoldConfig = DEFAULT_FOLD_CONFIG, retention: timedelta = DEFAULT_RETENTION
+    ):
+        self._config = fold_config
+        self._width = int(fold_config.bucket.total_seconds())
+        self._retention = retention
+        self._items: dict[str, dict[datetime, _Item]] = {}
+        self._buckets: dict[str, list[datetime]] = {}  # per scope, ascending
+        self._ledger: dict[tuple[str, int], set[str]] = {}
+        self.applied_events = 0
+
+    def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
+        fresh: list[CxEvent] = []
+        seen: set[tuple[int, str]] = set()
+        for event in events:
+            key = (self._ledger_bucket(event), event.event_id)
+            ledger = self._ledger.get((partition, key[0]))
+            if key in seen or (ledger is not None and event.event_id in ledger):
+                continue
+            seen.add(key)
+            fresh.append(event)
+        return fresh
+
+    def apply(
+        self, partition: str, events: Sequence[CxEvent], deltas: Mapping[BucketKey, BucketDelta]
+    ) -> None:
+        fresh = self.filter_new(partition, events)
+        if len(fresh) != len(events):
+            deltas = fold(fresh, self._config)  # some were applied already: only the rest may count
+        for event in fresh:
+            self._ledger.setdefault((partition, self._ledger_bucket(event)), set()).add(event.event_id)
+        for key, delta in deltas.items():
+            self._apply_delta(key, delta)
+        self.applied_events += len(fresh)
+
+    def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
+        buckets = self._buckets.get(scope)
+        if not buckets or limit <= 0:
+            return []
+        items = self._items[scope]
+        expired_before = at - self._retention
+        rows: list[BucketRow] = []
+        end = bisect.bisect_right(buckets, at)
+        for index in range(end - 1, max(end - limit, 0) - 1, -1):
+            bucket = buckets[index]
+            if bucket <= expired_before:
+                break  # TTL would have deleted it (in event time, so replays are deterministic)
+            item = items[bucket]
+            rows.append(BucketRow(scope, bucket, dict(item.adds), dict(item.latest)))
+        return rows
+
+    def scopes(self) -> list[str]:
+        """Every scope with at least one item (for inspection and tests)."""
+        return sorted(self._items)
+
+    def _apply_delta(self, key: BucketKey, delta: BucketDelta) -> None:
+        items = self._items.get(key.scope)
+        if items is None:
+            items = self._items[key.scope] = {}
+            self._buckets[key.scope] = []
+        item = items.get(key.bucket)
+        if item is None:
+            item = items[key.bucket] = _Item()
+            bisect.insort(self._buckets[key.scope], key.bucket)
+        adds = item.adds
+        for name, amount in delta.adds.items():
+            adds[name] = adds.get(name, 0.0) + amount
+        latest = item.latest
+        for name, stamped in delta.latest.items():
+            current = latest.get(name)
+            if current is None or stamped.at >= current.at:
+                latest[name] = stamped
+
+    def _ledger_bucket(self, event: CxEvent) -> int:
+        return int(event.occurred_at.timestamp() // self._width) * self._width

@@ -1,0 +1,40 @@
+"""The metric store port: what the evaluator needs from wherever buckets are kept.
+
+Two implementations: ``InMemoryMetricStore`` (replay, benchmarks, unit tests) and ``DynamoMetricStore``.
+Both must give the same rows for the same applied events; the parity test holds them to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from floorwatch.events.model import CxEvent
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow
+
+DEFAULT_RETENTION = timedelta(days=8)
+"""How long a (scope, bucket) item is kept: baselines need a week of history, plus a day of slack."""
+
+
+class MetricStore(Protocol):
+    def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
+        """The events not yet applied for ``partition`` (a Kinesis shard id), in their order.
+
+        A duplicate event id inside ``events`` is kept once (the first occurrence).
+        """
+        ...
+
+    def apply(
+        self, partition: str, events: Sequence[CxEvent], deltas: Mapping[BucketKey, BucketDelta]
+    ) -> None:
+        """Atomically add ``deltas`` (the fold of ``events``) and record the events as applied.
+
+        Counters are added, latest values set only when not older (in event time) than the stored one.
+        Events already applied are not applied again even if ``filter_new`` was skipped or raced.
+        """
+        ...
+
+    def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
+        """Up to ``limit`` stored items of ``scope`` whose bucket starts at or before ``at``, newest first."""
+        ...
