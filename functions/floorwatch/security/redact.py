@@ -14,12 +14,23 @@ CARD_MASK = "[CARD]"
 SSN_MASK = "[SSN]"
 PHONE_MASK = "[PHONE]"
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-# 13-19 digits, optionally grouped by spaces or dashes (how card numbers are spoken and typed).
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
-# International or North-American style numbers with at least 7 digits.
-_PHONE = re.compile(r"(?<![\w])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\d)")
+# The lookbehind starts a match only where a run of address characters starts: without it every position
+# inside a long run without '@' rescans the rest of the run (quadratic on a pasted blob).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# 123-45-6789, or with spaces (how it is read out); the separators must agree.
+_SSN = re.compile(r"(?<!\d)\d{3}([- ])\d{2}\1\d{4}(?!\d)")
+# 13-19 digits, optionally grouped by spaces or dashes (how card numbers are spoken and typed). The run
+# must be whole: two phone numbers side by side are not one card number.
+_CARD = re.compile(r"(?<!\d)(?<!\d[ -])(?:\d[ -]?){12,18}\d(?![ -]?\d)")
+# A phone number: optional +country code, optional (area code), then digit groups joined by one space,
+# dot or dash (+1 (415) 555-0136, 020 7946 0958, +33 1 23 45 67 89, 555-0136). Dates are not numbers
+# anyone dials, so a match may not start with one; what is left must hold at least 7 digits.
+_PHONE = re.compile(
+    r"(?<![\w+])"
+    r"(?!\d{4}-\d{2}-\d{2}(?!\d))(?!\d{1,2}[./-]\d{1,2}[./-]\d{4}(?!\d))"
+    r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\d)"
+)
+_PHONE_MIN_DIGITS = 7
 # Cheap pre-check: text without a digit or an '@' cannot contain any of the patterns.
 _MAYBE_PII = re.compile(r"[\d@]")
 
@@ -31,4 +42,10 @@ def redact(text: str) -> str:
     text = _EMAIL.sub(EMAIL_MASK, text)
     text = _SSN.sub(SSN_MASK, text)
     text = _CARD.sub(CARD_MASK, text)
-    return _PHONE.sub(PHONE_MASK, text)
+    return _PHONE.sub(_mask_phone, text)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(character.isdigit() for character in found)
+    return PHONE_MASK if digits >= _PHONE_MIN_DIGITS else found

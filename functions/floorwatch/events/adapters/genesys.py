@@ -1,0 +1,431 @@
+"""Genesys Cloud notifications -> CxEvents.
+
+Envelope: a notification as the Notifications API (WebSocket channel) delivers it, ``{"topicName",
+"version", "eventBody", "metadata": {"CorrelationId"}}``, or the same object as the ``detail`` of the
+Amazon EventBridge integration's event (``"source": "aws.partner/genesys.com/..."``, ``"detail-type"``
+= the topic pattern with a literal ``{id}``, ``"time"``, ``"detail": {...}``). Both are accepted, so
+an integrator may put either on the raw stream.
+
+Supported topics (anything else is rejected with a reason naming the topic):
+
+- ``v2.analytics.queues.{id}.observations`` -> one ``queue_snapshot``. ``eventBody`` = ``group``
+  {queueId, mediaType} + ``data``. Captured notifications carry ``data`` as ``[{interval, metrics:
+  [{metric, qualifier, stats}]}]`` (the interval's end is the observation instant); the flat form of
+  the observations query, ``[{metric, qualifier, stats}]``, is accepted too and then takes its time from
+  the EventBridge ``detail.timestamp`` / ``time``. Values, each only when its metric is present:
+  ``contacts_in_queue`` = oWaiting count; ``longest_wait_seconds`` from oLongestWaiting's
+  ``stats.calculatedMetricValue`` (Genesys reports the epoch-ms instant the longest wait began, so the
+  wait is observation time minus that; a value below 1e12 is read as a duration in ms; no value means
+  nobody is waiting: 0); ``agents_online`` = sum of oOnQueueUsers counts over routing-status
+  qualifiers; ``agents_available`` = the IDLE qualifier's count. Observations only describe one media
+  type per group, so the snapshot's ``channel`` is that media type (absent for user metrics, which
+  Genesys groups without one).
+- ``v2.detail.events.conversation.{id}.acd.start`` (AcdStartEvent) -> ``contact_queued``.
+- ``v2.detail.events.conversation.{id}.acd.end`` (AcdEndEvent): ``acdOutcome`` ANSWERED ->
+  ``contact_answered`` (``agent_id`` = answeredUserId); ABANDON -> ``contact_abandoned``; both with
+  ``wait_seconds`` = connectedDurationMs / 1000 (how long the ACD held the contact). FLOW_OUT and
+  UNKNOWN (left the queue to a flow, or no outcome) map to nothing.
+- ``v2.detail.events.conversation.{id}.user.end`` (UserEndEvent) -> ``contact_ended`` for the agent
+  (``agent_id`` = userId) when the agent interacted at all, with ``handle_seconds`` = (interacting +
+  held) / 1000 (analytics segments are disjoint, so hold is not inside interacting) and ``hold_seconds``.
+  A user.end without interaction is an alert the agent did not answer: nothing to count.
+
+Deliberately not mapped: ``customer.end`` (carries no queue, and would count each conversation a
+second time next to user.end), ``v2.conversations.{id}`` (a full conversation snapshot resent on every
+change, not a transition; the detail events above say the same thing without guessing).
+
+Identity: Genesys payloads name queues and users by id only, so ``queue_id`` is the Genesys queue id
+and ``agent_id`` the user id (map them to names in the rules and dashboard, not here). ``contact_id`` is
+the conversationId. Detail events have no event id of their own: ``event_id`` is a hash of the topic
+kind, conversation, session and event time, so the same event reaches the same id whether it came over
+a WebSocket or EventBridge. Detail-event times are epoch milliseconds (``eventTime``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from floorwatch.events.adapters.base import (
+    AdapterError,
+    Payload,
+    channel_of,
+    lookup,
+    number_field,
+    parse_instant,
+    payload_digest,
+    stable_id,
+    text_field,
+    time_field,
+)
+from floorwatch.events.model import Channel, CxEvent, EventType, Source
+
+EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/genesys.com"
+
+_OBSERVATIONS = re.compile(r"^v2\.analytics\.queues\.(?P<queue>[^.]+)\.observations$")
+_DETAIL = re.compile(r"^v2\.detail\.events\.conversation\.(?P<conversation>[^.]+)\.(?P<kind>.+)$")
+SUPPORTED_TOPICS = (
+    "v2.analytics.queues.{id}.observations",
+    "v2.detail.events.conversation.{id}.acd.start",
+    "v2.detail.events.conversation.{id}.acd.end",
+    "v2.detail.events.conversation.{id}.user.end",
+)
+
+_SNAPSHOT_METRICS = frozenset({"oWaiting", "oOnQueueUsers", "oLongestWaiting"})
+
+# Epoch milliseconds beyond this are instants (2001-09-09), below it durations: no wait lasts 31 years.
+_EPOCH_MS_THRESHOLD = 1e12
+
+# Genesys "message" conversations name their platform in messageType.
+_MESSAGE_CHANNELS: dict[str, Channel] = {
+    "SMS": Channel.SMS,
+    "WHATSAPP": Channel.SOCIAL,
+    "FACEBOOK": Channel.SOCIAL,
+    "TWITTER": Channel.SOCIAL,
+    "INSTAGRAM": Channel.SOCIAL,
+    "LINE": Channel.SOCIAL,
+    "WEBMESSAGING": Channel.CHAT,
+    "OPEN": Channel.CHAT,
+    "APPLE": Channel.CHAT,
+}
+
+
+@dataclass(frozen=True)
+class _Notification:
+    """Where the notification sits in the payload (top level, or EventBridge ``detail``)."""
+
+    payload: Payload
+    prefix: str  # "" or "detail." — error paths name the field as the integrator sees it
+
+    @property
+    def body_path(self) -> str:
+        return f"{self.prefix}eventBody"
+
+    @property
+    def topic(self) -> str:
+        return str(text_field(self.payload, f"{self.prefix}topicName"))
+
+    def body(self) -> Mapping[str, Any]:
+        body = lookup(self.payload, self.body_path)
+        if not isinstance(body, Mapping):
+            raise AdapterError(self.body_path, f"expected an object, got {type(body).__name__}")
+        return body
+
+    def envelope_time(self) -> datetime | None:
+        """The EventBridge timestamps, most precise first (None over a WebSocket)."""
+        if not self.prefix:
+            return None
+        detail_time: datetime | None = time_field(self.payload, f"{self.prefix}timestamp", None)
+        if detail_time is not None:
+            return detail_time
+        envelope_time: datetime | None = time_field(self.payload, "time", None)
+        return envelope_time
+
+
+class GenesysAdapter:
+    source = Source.GENESYS
+
+    def matches(self, payload: Payload) -> bool:
+        if isinstance(payload.get("topicName"), str) and "eventBody" in payload:
+            return True
+        detail = payload.get("detail")
+        source = payload.get("source")
+        return (
+            isinstance(source, str)
+            and source.startswith(EVENTBRIDGE_SOURCE_PREFIX)
+            and isinstance(detail, Mapping)
+            and "topicName" in detail
+        )
+
+    def to_events(self, payload: Payload) -> list[CxEvent]:
+        notification = _notification(payload)
+        topic = notification.topic
+        if (observed := _OBSERVATIONS.match(topic)) is not None:
+            return _queue_snapshot(notification, observed["queue"])
+        if (detail := _DETAIL.match(topic)) is not None and detail["kind"] in _DETAIL_MAPPERS:
+            return _DETAIL_MAPPERS[detail["kind"]](notification)
+        raise AdapterError(
+            f"{notification.prefix}topicName",
+            f"topic {topic[:120]!r} is not one floorwatch maps (supported: {', '.join(SUPPORTED_TOPICS)})",
+        )
+
+
+def _notification(payload: Payload) -> _Notification:
+    if "topicName" in payload:
+        return _Notification(payload, "")
+    if isinstance(payload.get("detail"), Mapping):
+        return _Notification(payload, "detail.")
+    raise AdapterError("topicName", "missing (neither a notification nor an EventBridge event with one)")
+
+
+# --- queue observations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Metric:
+    name: str
+    qualifier: str | None
+    stats: Mapping[str, Any]
+    path: str
+
+
+def _queue_snapshot(notification: _Notification, topic_queue: str) -> list[CxEvent]:
+    body_path = notification.body_path
+    payload = notification.payload
+    queue_id = text_field(payload, f"{body_path}.group.queueId", None) or topic_queue
+    media_type = text_field(payload, f"{body_path}.group.mediaType", None)
+    metrics, interval_end = _observation_metrics(payload, f"{body_path}.data")
+    if not any(metric.name in _SNAPSHOT_METRICS for metric in metrics):
+        return []
+    observed_at = interval_end or notification.envelope_time()
+    if observed_at is None:
+        raise AdapterError(
+            f"{body_path}.data",
+            "no observation time: expected data[].interval, or an EventBridge 'time' around it",
+        )
+    values = _snapshot_values(metrics, observed_at)
+    return [
+        CxEvent(
+            event_id=_snapshot_id(queue_id, media_type, observed_at, notification.body()),
+            source=Source.GENESYS,
+            type=EventType.QUEUE_SNAPSHOT,
+            occurred_at=observed_at,
+            queue_id=queue_id,
+            channel=channel_of(media_type),
+            values=values,
+        )
+    ]
+
+
+def _snapshot_id(queue_id: str, media_type: str | None, observed_at: datetime, body: Payload) -> str:
+    # The body digest tells apart two different snapshots reported for the same instant.
+    digest = stable_id("observations", queue_id, media_type, observed_at.isoformat(), payload_digest(body))
+    return f"genesys-{digest}"
+
+
+def _observation_metrics(payload: Payload, data_path: str) -> tuple[list[_Metric], datetime | None]:
+    """The metric entries of ``data`` (both documented layouts) and the latest interval end, if any."""
+    data = _array(payload, data_path)
+    metrics: list[_Metric] = []
+    interval_end: datetime | None = None
+    for index, entry in enumerate(data):
+        path = f"{data_path}[{index}]"
+        if not isinstance(entry, Mapping):
+            raise AdapterError(path, f"expected an object, got {type(entry).__name__}")
+        if "metrics" in entry:
+            items = _array(entry, "metrics", f"{path}.metrics")
+            found = [_metric(item, f"{path}.metrics[{position}]") for position, item in enumerate(items)]
+            metrics.extend(found)
+            # The topic may also carry interval aggregates (tAbandon, nOffered, ...): only an entry
+            # with observation ("o...") metrics says when the observation was made.
+            end = _interval_end(entry.get("interval"), f"{path}.interval")
+            observes = any(metric.name.startswith("o") for metric in found)
+            if observes and end is not None and (interval_end is None or end > interval_end):
+                interval_end = end
+        else:
+            metrics.append(_metric(entry, path))
+    return metrics, interval_end
+
+
+def _metric(item: Any, path: str) -> _Metric:
+    if not isinstance(item, Mapping):
+        raise AdapterError(path, f"expected an object, got {type(item).__name__}")
+    name = item.get("metric")
+    if not isinstance(name, str) or not name:
+        raise AdapterError(f"{path}.metric", "missing" if name is None else "expected a metric name")
+    stats = item.get("stats") or {}
+    if not isinstance(stats, Mapping):
+        raise AdapterError(f"{path}.stats", f"expected an object, got {type(stats).__name__}")
+    qualifier = item.get("qualifier")
+    return _Metric(name, qualifier if isinstance(qualifier, str) else None, stats, path)
+
+
+def _interval_end(interval: Any, path: str) -> datetime | None:
+    """An ISO 8601 interval "start/end"; for observations both ends are the observation instant."""
+    if interval is None:
+        return None
+    if not isinstance(interval, str) or "/" not in interval:
+        raise AdapterError(path, "expected an ISO 8601 interval 'start/end'")
+    return parse_instant(interval.split("/", 1)[1], path)
+
+
+def _snapshot_values(metrics: Sequence[_Metric], observed_at: datetime) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for metric in metrics:
+        if metric.name == "oWaiting":
+            values["contacts_in_queue"] = values.get("contacts_in_queue", 0.0) + _count(metric)
+        elif metric.name == "oOnQueueUsers":
+            count = _count(metric)
+            values["agents_online"] = values.get("agents_online", 0.0) + count
+            idle = count if (metric.qualifier or "").upper() == "IDLE" else 0.0
+            values["agents_available"] = values.get("agents_available", 0.0) + idle
+        elif metric.name == "oLongestWaiting":
+            wait = _longest_wait_seconds(metric, observed_at)
+            values["longest_wait_seconds"] = max(values.get("longest_wait_seconds", 0.0), wait)
+    return values
+
+
+def _count(metric: _Metric) -> float:
+    count = _stat(metric, "count")
+    if count is None:
+        return 0.0
+    if count < 0:
+        raise AdapterError(f"{metric.path}.stats.count", "must not be negative")
+    return count
+
+
+def _longest_wait_seconds(metric: _Metric, observed_at: datetime) -> float:
+    for name in ("calculatedMetricValue", "max"):
+        value = _stat(metric, name)
+        if value is None:
+            continue
+        if value >= _EPOCH_MS_THRESHOLD:
+            began = parse_instant(value, f"{metric.path}.stats.{name}")
+            return max(0.0, (observed_at - began).total_seconds())
+        return max(0.0, value / 1000.0)
+    return 0.0  # the metric is reported without a value when nobody is waiting
+
+
+def _stat(metric: _Metric, name: str) -> float | None:
+    try:
+        value: float | None = number_field(metric.stats, name, None)
+    except AdapterError as error:
+        raise AdapterError(f"{metric.path}.stats.{name}", error.problem) from None
+    return value
+
+
+def _array(payload: Mapping[str, Any], path: str, shown_as: str | None = None) -> Sequence[Any]:
+    try:
+        value = lookup(payload, path)
+    except AdapterError:
+        raise AdapterError(shown_as or path, "missing") from None
+    if not isinstance(value, list):
+        raise AdapterError(shown_as or path, f"expected an array, got {type(value).__name__}")
+    return value
+
+
+# --- conversation detail events -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DetailEvent:
+    """The fields every conversation detail event shares, read once."""
+
+    kind: str
+    conversation_id: str
+    occurred_at: datetime
+    event_id: str
+    channel: Channel | None
+    notification: _Notification
+
+    def field(self, name: str) -> str:
+        return f"{self.notification.body_path}.{name}"
+
+    def required(self, name: str) -> str:
+        return str(text_field(self.notification.payload, self.field(name)))
+
+    def optional(self, name: str) -> str | None:
+        value = text_field(self.notification.payload, self.field(name), None)
+        return None if value is None else str(value)
+
+    def seconds(self, name: str) -> float | None:
+        milliseconds = number_field(self.notification.payload, self.field(name), None)
+        if milliseconds is None:
+            return None
+        if milliseconds < 0:
+            raise AdapterError(self.field(name), "must not be negative")
+        return float(milliseconds) / 1000.0
+
+    def event(self, event_type: EventType, **fields: Any) -> CxEvent:
+        labels = {"event": self.kind, **fields.pop("labels", {})}
+        return CxEvent(
+            event_id=self.event_id,
+            source=Source.GENESYS,
+            type=event_type,
+            occurred_at=self.occurred_at,
+            contact_id=self.conversation_id,
+            channel=self.channel,
+            labels=labels,
+            **fields,
+        )
+
+
+def _detail_event(notification: _Notification, kind: str) -> _DetailEvent:
+    body = notification.body_path
+    payload = notification.payload
+    conversation_id = text_field(payload, f"{body}.conversationId")
+    occurred_at = time_field(payload, f"{body}.eventTime")
+    session = text_field(payload, f"{body}.sessionId", None) or text_field(
+        payload, f"{body}.participantId", None
+    )
+    return _DetailEvent(
+        kind=kind,
+        conversation_id=conversation_id,
+        occurred_at=occurred_at,
+        event_id=f"genesys-{stable_id(kind, conversation_id, session, occurred_at.isoformat())}",
+        channel=_channel(payload, body),
+        notification=notification,
+    )
+
+
+def _channel(payload: Payload, body: str) -> Channel | None:
+    media_type = text_field(payload, f"{body}.mediaType", None)
+    if isinstance(media_type, str) and media_type.upper() == "MESSAGE":
+        message_type = text_field(payload, f"{body}.messageType", None)
+        if isinstance(message_type, str) and message_type.upper() in _MESSAGE_CHANNELS:
+            return _MESSAGE_CHANNELS[message_type.upper()]
+    return channel_of(media_type)
+
+
+def _acd_start(notification: _Notification) -> list[CxEvent]:
+    event = _detail_event(notification, "acd.start")
+    return [event.event(EventType.CONTACT_QUEUED, queue_id=event.required("queueId"))]
+
+
+def _acd_end(notification: _Notification) -> list[CxEvent]:
+    event = _detail_event(notification, "acd.end")
+    outcome = event.required("acdOutcome").upper()
+    if outcome not in ("ANSWERED", "ABANDON"):
+        return []  # FLOW_OUT / UNKNOWN: left the queue without being answered or abandoned
+    wait = event.seconds("connectedDurationMs")
+    fields: dict[str, Any] = {
+        "queue_id": event.required("queueId"),
+        "values": {} if wait is None else {"wait_seconds": wait},
+        "labels": {"acd_outcome": outcome.lower()},
+    }
+    if outcome == "ANSWERED":
+        return [event.event(EventType.CONTACT_ANSWERED, agent_id=event.optional("answeredUserId"), **fields)]
+    return [event.event(EventType.CONTACT_ABANDONED, **fields)]
+
+
+def _user_end(notification: _Notification) -> list[CxEvent]:
+    event = _detail_event(notification, "user.end")
+    interacting = event.seconds("interactingDurationMs")
+    if not interacting:
+        return []  # the agent never connected (alert not answered): no handled contact
+    held = event.seconds("heldDurationMs")
+    values = {"handle_seconds": interacting + (held or 0.0)}
+    if held is not None:
+        values["hold_seconds"] = held
+    labels = {}
+    if (disconnect := event.optional("disconnectType")) is not None:
+        labels["disconnect_type"] = disconnect.lower()
+    return [
+        event.event(
+            EventType.CONTACT_ENDED,
+            queue_id=event.optional("queueId"),
+            agent_id=event.required("userId"),
+            values=values,
+            labels=labels,
+        )
+    ]
+
+
+_DETAIL_MAPPERS = {
+    "acd.start": _acd_start,
+    "acd.end": _acd_end,
+    "user.end": _user_end,
+}

@@ -1,0 +1,403 @@
+"""Genesys Cloud notifications -> CxEvents, through the normalizer (detection included)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from floorwatch.events.adapters.genesys import GenesysAdapter
+from floorwatch.events.normalize import Normalized, normalize_bytes
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "events" / "genesys"
+SOURCE = "genesys"
+BILLING = "6b3c1f9e-2d4a-4c8e-9f10-3a7b5e2d1c40"
+TECH_SUPPORT = "c2f8a417-90d5-4e3b-8a61-5d0e7b9f2a18"
+CALL = "f0e1d2c3-b4a5-4968-8776-a5b4c3d2e1f0"
+WHATSAPP_CHAT = "1a3c5e7f-9b2d-4f6a-8c0e-2d4f6a8b0c1e"
+AGENT = "9a8b7c6d-5e4f-4321-9abc-def012345678"
+
+
+def load(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    return document
+
+
+def normalize(document: Any) -> Normalized:
+    return normalize_bytes(json.dumps(document).encode())
+
+
+def events_of(document: Any) -> list[dict[str, Any]]:
+    outcome = normalize(document)
+    assert outcome.reason is None, outcome.reason
+    assert outcome.source == SOURCE
+    return [json.loads(event.to_json()) for event in outcome.events]
+
+
+def the_event(document: Any) -> dict[str, Any]:
+    (event,) = events_of(document)
+    return event
+
+
+def reason_of(document: Any) -> str:
+    outcome = normalize(document)
+    assert outcome.rejected and not outcome.events
+    assert outcome.reason is not None
+    return outcome.reason
+
+
+def body(document: dict[str, Any]) -> dict[str, Any]:
+    """The eventBody, wherever the notification sits (top level or EventBridge detail)."""
+    notification = document.get("detail", document)
+    event_body: dict[str, Any] = notification["eventBody"]
+    return event_body
+
+
+# --- queue observations ---------------------------------------------------------------------------
+
+
+def test_queue_observation_becomes_a_snapshot_of_waiting_contacts_and_longest_wait() -> None:
+    assert events_of(load("queue_observations.json")) == [
+        {
+            "event_id": the_event(load("queue_observations.json"))["event_id"],
+            "source": SOURCE,
+            "type": "queue_snapshot",
+            "occurred_at": "2026-11-23T09:14:05.120000Z",
+            "center_id": "default",
+            "queue_id": BILLING,
+            "channel": "voice",
+            # oLongestWaiting is the epoch-ms instant the wait began: 09:10:53.120, 192 s earlier.
+            "values": {"contacts_in_queue": 7.0, "longest_wait_seconds": 192.0},
+            "labels": {},
+        }
+    ]
+
+
+def test_user_observations_over_eventbridge_count_agents_on_queue_and_idle_ones() -> None:
+    event = the_event(load("queue_observations_agents_eventbridge.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "queue_snapshot",
+        # The flat query-style data has no interval: the time is EventBridge's detail.timestamp.
+        "occurred_at": "2026-11-23T09:05:10Z",
+        "center_id": "default",
+        "queue_id": TECH_SUPPORT,
+        "values": {"agents_online": 13.0, "agents_available": 3.0},
+        "labels": {},
+    }
+    assert event["event_id"].startswith("genesys-")
+
+
+def test_flat_observations_without_detail_timestamp_use_the_eventbridge_time() -> None:
+    document = load("queue_observations_agents_eventbridge.json")
+    del document["detail"]["timestamp"]
+    assert the_event(document)["occurred_at"] == "2026-11-23T09:05:10Z"
+
+
+def test_flat_observations_over_a_websocket_have_no_time_and_are_rejected() -> None:
+    notification = load("queue_observations_agents_eventbridge.json")["detail"]
+    del notification["timestamp"]
+    reason = reason_of(notification)
+    assert "genesys: field 'eventBody.data'" in reason
+    assert "observation time" in reason
+
+
+def test_longest_wait_given_as_a_duration_in_milliseconds_is_read_as_one() -> None:
+    document = load("queue_observations.json")
+    body(document)["data"][0]["metrics"][3]["stats"] = {"count": 7, "calculatedMetricValue": 45_500}
+    assert the_event(document)["values"]["longest_wait_seconds"] == 45.5
+
+
+def test_longest_wait_without_a_value_means_nobody_waits() -> None:
+    document = load("queue_observations.json")
+    metrics = body(document)["data"][0]["metrics"]
+    metrics[0]["stats"] = {"count": 0}
+    metrics[3]["stats"] = {"count": 0}
+    assert the_event(document)["values"] == {"contacts_in_queue": 0.0, "longest_wait_seconds": 0.0}
+
+
+def test_the_queue_id_comes_from_the_topic_when_the_group_has_none() -> None:
+    document = load("queue_observations.json")
+    del body(document)["group"]["queueId"]
+    assert the_event(document)["queue_id"] == BILLING
+
+
+def test_observations_with_only_unmapped_metrics_carry_nothing_to_monitor() -> None:
+    document = load("queue_observations.json")
+    body(document)["data"][0]["metrics"] = [{"metric": "oInteracting", "stats": {"count": 12}}]
+    assert reason_of(document) == "genesys: payload carries nothing floorwatch monitors"
+
+
+def test_interval_aggregates_on_the_same_topic_do_not_set_the_observation_time() -> None:
+    document = load("queue_observations.json")
+    body(document)["data"].insert(
+        0,
+        {
+            "interval": "2026-11-23T09:00:00.000Z/2026-11-23T09:30:00.000Z",
+            "metrics": [{"metric": "nOffered", "stats": {"count": 41}}],
+        },
+    )
+    assert the_event(document)["occurred_at"] == "2026-11-23T09:14:05.120000Z"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (lambda b: b.pop("data"), "eventBody.data", "missing"),
+        (lambda b: b.update(data={"metric": "oWaiting"}), "eventBody.data", "expected an array"),
+        (
+            lambda b: b["data"][0]["metrics"][0].pop("metric"),
+            "eventBody.data[0].metrics[0].metric",
+            "missing",
+        ),
+        (
+            lambda b: b["data"][0]["metrics"][0].update(stats={"count": "seven"}),
+            "eventBody.data[0].metrics[0].stats.count",
+            "expected a number",
+        ),
+        (
+            lambda b: b["data"][0]["metrics"][0].update(stats={"count": -1}),
+            "eventBody.data[0].metrics[0].stats.count",
+            "must not be negative",
+        ),
+        (
+            lambda b: b["data"][0].update(interval="2026-11-23T09:14:05Z"),
+            "eventBody.data[0].interval",
+            "interval",
+        ),
+        (lambda b: b["data"][0].update(metrics="oWaiting"), "eventBody.data[0].metrics", "expected an array"),
+    ],
+)
+def test_malformed_observations_are_rejected_naming_the_field(change: Any, field: str, problem: str) -> None:
+    document = load("queue_observations.json")
+    change(body(document))
+    reason = reason_of(document)
+    assert f"field '{field}'" in reason
+    assert problem in reason
+
+
+# --- conversation detail events ---------------------------------------------------------------------
+
+
+def test_acd_start_queues_the_contact() -> None:
+    event = the_event(load("acd_start_eventbridge.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "contact_queued",
+        "occurred_at": "2026-11-23T09:12:41.318000Z",
+        "center_id": "default",
+        "queue_id": BILLING,
+        "contact_id": CALL,
+        "channel": "voice",
+        "values": {},
+        "labels": {"event": "acd.start"},
+    }
+
+
+def test_acd_end_answered_gives_the_agent_and_the_wait() -> None:
+    event = the_event(load("acd_end_answered.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "contact_answered",
+        "occurred_at": "2026-11-23T09:13:22.904000Z",
+        "center_id": "default",
+        "queue_id": BILLING,
+        "agent_id": AGENT,
+        "contact_id": CALL,
+        "channel": "voice",
+        "values": {"wait_seconds": 41.586},
+        "labels": {"event": "acd.end", "acd_outcome": "answered"},
+    }
+
+
+def test_acd_end_abandoned_whatsapp_message_is_a_social_abandon_with_its_wait() -> None:
+    event = the_event(load("acd_end_abandoned_eventbridge.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "contact_abandoned",
+        "occurred_at": "2026-11-23T09:15:02.511000Z",
+        "center_id": "default",
+        "queue_id": TECH_SUPPORT,
+        "contact_id": WHATSAPP_CHAT,
+        "channel": "social",
+        "values": {"wait_seconds": 95.233},
+        "labels": {"event": "acd.end", "acd_outcome": "abandon"},
+    }
+
+
+def test_user_end_ends_the_contact_with_handle_and_hold_time() -> None:
+    event = the_event(load("user_end_eventbridge.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "contact_ended",
+        "occurred_at": "2026-11-23T09:21:47.036000Z",
+        "center_id": "default",
+        "queue_id": BILLING,
+        "agent_id": AGENT,
+        "contact_id": CALL,
+        "channel": "voice",
+        "values": {"handle_seconds": 404.12, "hold_seconds": 42.8},
+        "labels": {"event": "user.end", "disconnect_type": "endpoint"},
+    }
+
+
+def test_user_end_without_interaction_is_an_unanswered_alert_with_nothing_to_count() -> None:
+    document = load("user_end_eventbridge.json")
+    body(document)["interactingDurationMs"] = 0
+    assert reason_of(document) == "genesys: payload carries nothing floorwatch monitors"
+
+
+@pytest.mark.parametrize("outcome", ["FLOW_OUT", "UNKNOWN"])
+def test_acd_end_that_neither_answers_nor_abandons_maps_to_nothing(outcome: str) -> None:
+    document = load("acd_end_answered.json")
+    body(document)["acdOutcome"] = outcome
+    assert reason_of(document) == "genesys: payload carries nothing floorwatch monitors"
+
+
+@pytest.mark.parametrize(
+    ("message_type", "channel"),
+    [("SMS", "sms"), ("WEBMESSAGING", "chat"), ("FACEBOOK", "social"), (None, "chat")],
+)
+def test_message_conversations_take_their_channel_from_the_message_type(
+    message_type: str | None, channel: str
+) -> None:
+    document = load("acd_end_abandoned_eventbridge.json")
+    body(document)["messageType"] = message_type
+    assert the_event(document).get("channel") == channel
+
+
+def test_the_same_event_over_websocket_and_eventbridge_has_the_same_id() -> None:
+    over_eventbridge = load("acd_start_eventbridge.json")
+    over_websocket = over_eventbridge["detail"]
+    assert the_event(over_websocket) == the_event(over_eventbridge)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "queue_observations.json",
+        "queue_observations_agents_eventbridge.json",
+        "acd_start_eventbridge.json",
+        "acd_end_answered.json",
+        "acd_end_abandoned_eventbridge.json",
+        "user_end_eventbridge.json",
+    ],
+)
+def test_the_same_payload_always_gives_the_same_events(name: str) -> None:
+    assert events_of(load(name)) == events_of(load(name))
+
+
+def test_distinct_events_of_one_conversation_get_distinct_ids() -> None:
+    ids = {
+        the_event(load(name))["event_id"]
+        for name in ("acd_start_eventbridge.json", "acd_end_answered.json", "user_end_eventbridge.json")
+    }
+    assert len(ids) == 3
+
+
+def test_two_snapshots_of_one_instant_with_different_values_get_different_ids() -> None:
+    document = load("queue_observations.json")
+    first = the_event(document)["event_id"]
+    body(document)["data"][0]["metrics"][0]["stats"]["count"] = 8
+    assert the_event(document)["event_id"] != first
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("acd_end_answered.json", "eventBody.conversationId"),
+        ("acd_end_answered.json", "eventBody.eventTime"),
+        ("acd_end_answered.json", "eventBody.queueId"),
+        ("acd_end_answered.json", "eventBody.acdOutcome"),
+        ("acd_start_eventbridge.json", "detail.eventBody.queueId"),
+        ("user_end_eventbridge.json", "detail.eventBody.userId"),
+    ],
+)
+def test_a_missing_required_field_is_named_in_the_reason(name: str, field: str) -> None:
+    document = load(name)
+    del body(document)[field.rsplit(".", 1)[1]]
+    assert reason_of(document) == f"genesys: field '{field}': missing"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("eventTime", "yesterday", "not an ISO 8601 timestamp"),
+        ("eventTime", True, "expected a timestamp, got a boolean"),
+        ("conversationId", {"id": CALL}, "expected a string, got dict"),
+        ("connectedDurationMs", "long", "expected a number"),
+        ("connectedDurationMs", -5, "must not be negative"),
+        ("queueId", ["a"], "expected a string, got list"),
+    ],
+)
+def test_wrong_types_are_rejected_naming_the_field(field: str, value: Any, problem: str) -> None:
+    document = load("acd_end_answered.json")
+    body(document)[field] = value
+    reason = reason_of(document)
+    assert reason.startswith(f"genesys: field 'eventBody.{field}': ")
+    assert problem in reason
+
+
+def test_event_body_that_is_not_an_object_is_rejected() -> None:
+    document = load("queue_observations.json")
+    document["eventBody"] = "[]"
+    reason = reason_of(document)
+    assert "field 'eventBody" in reason
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        f"v2.detail.events.conversation.{CALL}.customer.end",
+        f"v2.conversations.{CALL}",
+        "v2.users.9a8b7c6d.presence",
+    ],
+)
+def test_an_unsupported_topic_is_rejected_naming_it_and_listing_the_supported_ones(topic: str) -> None:
+    document = load("acd_end_answered.json")
+    document["topicName"] = topic
+    reason = reason_of(document)
+    assert reason.startswith("genesys: field 'topicName': topic ")
+    assert topic in reason
+    assert "v2.analytics.queues.{id}.observations" in reason
+
+
+def test_the_envelope_names_genesys_for_a_payload_of_another_shape() -> None:
+    document = {"source": "genesys", "payload": {"eventBody": {"conversationId": CALL}}}
+    assert (
+        reason_of(document)
+        == "genesys: field 'topicName': missing (neither a notification nor an EventBridge event with one)"
+    )
+
+
+def test_the_envelope_override_maps_a_notification_as_genesys() -> None:
+    document = load("acd_end_answered.json")
+    assert events_of({"source": "genesys", "payload": document}) == events_of(document)
+
+
+def test_detection_claims_genesys_eventbridge_events_but_not_other_eventbridge_events() -> None:
+    adapter = GenesysAdapter()
+    assert adapter.matches(load("acd_start_eventbridge.json"))
+    assert adapter.matches(load("acd_end_answered.json"))
+    connect_event = {
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "detail": {"eventType": "QUEUED", "contactId": "c-1"},
+    }
+    assert not adapter.matches(connect_event)
+    zendesk_like = {"source": "aws.partner/zendesk.com/1/default", "detail": {"ticket_event": {}}}
+    assert not adapter.matches(zendesk_like)
+
+
+def test_a_copy_of_an_example_is_not_changed_by_normalizing_it() -> None:
+    document = load("queue_observations.json")
+    before = copy.deepcopy(document)
+    events_of(document)
+    assert document == before
