@@ -7,6 +7,22 @@ Two kinds of rule:
 - **match** (``kind: match``, implied by a ``match:`` key): fires on single events (a compliance category,
   a customer asking for a supervisor, a sentiment score below a bound) and resolves after a quiet period.
 
+Keys (durations are written "30s", "5m", "1h", "7d"):
+
+- both kinds: ``id`` (lower-case slug, unique), ``description``, ``scope`` (center | queue | team | agent |
+  contact | feed), optional filters ``centers`` / ``queues`` / ``teams`` / ``agents`` (lists of ids; only
+  those that make sense for the scope), ``notify`` ({severity: [dashboard | sms | email]}; a severity not
+  listed goes to the dashboard), ``ack_within``, ``join_url`` / ``runbook`` (http(s) templates with
+  {contact_id}, {agent_id}, {queue_id}, {team_id}, {center_id}, {scope_id}, {scope}, {rule_id}), ``team``
+  (owning team), ``flapping`` ({opens: 4, within: 30m, stable_for: 30m}).
+- threshold: ``metric`` (from the catalog, for that scope), ``direction`` (above | below), ``tiers``
+  ({info, warning, critical}: at least one, rising with severity for above, falling for below), ``for``
+  (0s), ``clear`` (hysteresis factor in (0, 1], 0.9), ``window`` (15m; whole minutes, 1m..24h),
+  ``min_samples`` (0), ``baseline`` ({info_sigma, warning_sigma: 3, critical_sigma: 5, min_history: 7d,
+  seasonality: hour_of_week | hour_of_day}).
+- match: ``match`` ({type: <event type>, labels: {name: value or [values]}, values: {name: "<= -0.8"}}),
+  ``severity``, ``resolve_after`` (10m without a matching event).
+
 A file is a YAML list of rules, or a mapping ``{rules: [...]}``. `parse_rules` validates every rule and
 reports every problem it finds at once (a `RulesError` listing them), each naming the file, the line, the
 rule (its id, or its position when the id itself is unusable) and the field.
@@ -376,9 +392,22 @@ class ThresholdRule(_RuleCommon):
         _check_notify(self.notify, self.severities())
         _check_link("join_url", self.join_url)
         _check_link("runbook", self.runbook)
-        if self.for_ < timedelta(0):
-            raise FieldProblem("for", "cannot be negative")
+        self._check_reachable_clear()
         return self
+
+    def _check_reachable_clear(self) -> None:
+        """A ratio never exceeds 1: a "below" tier whose clear level is 1 or more could never resolve
+        (a 90% service-level target with clear 0.9 would need more than 100% to clear)."""
+        if self.direction is not Direction.BELOW or not _is_ratio(self.metric):
+            return
+        for severity, threshold in self.tiers.levels():
+            level = self.clear_level(threshold)
+            if level >= 1:
+                raise FieldProblem(
+                    "clear",
+                    f"the {severity.value} tier ({threshold:g}) could only clear above {level:.3g}, which a "
+                    f"ratio (0..1) never reaches: use a clear factor above {threshold:g}",
+                )
 
     # --- what the state machine and the engine read ---------------------------------------------
     def severities(self) -> tuple[Severity, ...]:
@@ -577,6 +606,13 @@ def _catalog_from(info: ValidationInfo) -> Catalog:
     if catalog is not None:
         return catalog  # type: ignore[no-any-return]
     return default_catalog()
+
+
+def _is_ratio(metric_name: str) -> bool:
+    from floorwatch.metrics.catalog import CATALOG  # noqa: PLC0415
+
+    definition = CATALOG.get(metric_name)
+    return definition is not None and definition.unit == "ratio"
 
 
 def default_catalog() -> Catalog:

@@ -397,6 +397,31 @@ def test_notify_cannot_name_a_severity_the_rule_never_raises() -> None:
     assert "names 'info' but this rule can only raise warning, critical" in problem.message
 
 
+def test_a_below_ratio_tier_must_be_able_to_clear() -> None:
+    problem = only_problem(
+        """\
+        - id: queue-service-level
+          metric: service_level
+          scope: queue
+          direction: below
+          tiers: {warning: 0.9}
+        """
+    )
+    assert (problem.line, problem.field) == (1, "clear")
+    assert problem.message == (
+        "the warning tier (0.9) could only clear above 1, which a ratio (0..1) never reaches: "
+        "use a clear factor above 0.9"
+    )
+    assert parse("""\
+        - id: queue-service-level
+          metric: service_level
+          scope: queue
+          direction: below
+          tiers: {warning: 0.9}
+          clear: 0.95
+        """)
+
+
 def test_a_key_written_twice_is_an_error_not_a_silent_override() -> None:
     problem = only_problem(LONGEST_WAIT + "  scope: agent\n")
     assert (problem.line, problem.field) == (6, "scope")
