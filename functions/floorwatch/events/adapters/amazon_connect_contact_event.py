@@ -60,12 +60,10 @@ class AmazonConnectContactEventAdapter:
         if payload.get("detail-type") == DETAIL_TYPE:
             return True
         detail = payload.get("detail")
-        return (
-            payload.get("source") == "aws.connect"
-            and isinstance(detail, Mapping)
-            and _Detail(detail).raw("eventType") is not None
-            and _Detail(detail).raw("contactId") is not None
-        )
+        if payload.get("source") != "aws.connect" or not isinstance(detail, Mapping):
+            return False
+        keys = {str(key).lower() for key in detail}
+        return "eventtype" in keys and "contactid" in keys
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
         detail_type = payload.get("detail-type")

@@ -67,11 +67,7 @@ class ContactLensAdapter:
     source = Source.CONTACT_LENS
 
     def matches(self, payload: Payload) -> bool:
-        return (
-            "ContactId" in payload
-            and "InstanceId" in payload
-            and ("EventType" in payload or "StreamingEventType" in payload)
-        )
+        return "InstanceId" in payload and ("EventType" in payload or "StreamingEventType" in payload)
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
         type_field = "EventType" if "EventType" in payload else "StreamingEventType"
