@@ -6,7 +6,7 @@ Stored fields (what ``fold`` writes into a ``BucketDelta``):
 - counters (ADDed per bucket, DynamoDB attribute ``c_<field>``): see ``COUNTER_FIELDS``;
 - latest values (SET only when newer in event time, ``l_<field>`` + ``lt_<field>``): the queue snapshot
   gauges, ``agent_state`` (value = the state label, time = when the agent entered that state) and
-  ``last_seen`` (a feed's last event time).
+  ``last_seen`` (a feed's last event time, in whole seconds: see ``MAX_FIELDS``).
 
 Derived metrics are computed over a window by ``floorwatch.metrics.window`` from those fields only, so a
 new derived metric needs no new stored field and no migration.
@@ -83,6 +83,13 @@ SNAPSHOT_GAUGES: tuple[str, ...] = (CONTACTS_IN_QUEUE, LONGEST_WAIT, AGENTS_AVAI
 AGENT_STATE = "agent_state"
 LAST_SEEN = "last_seen"
 LATEST_FIELDS: tuple[str, ...] = (*SNAPSHOT_GAUGES, AGENT_STATE, LAST_SEEN)
+MAX_FIELDS: frozenset[str] = frozenset({LAST_SEEN})
+"""Latest values whose value is their own time (whole epoch seconds), so "latest" is simply the maximum.
+
+Every shard writes every feed's item, so a conditional "only if newer" write would fail whenever another
+shard got there first; a store may merge these by maximum instead (DynamoDB: ADD to a number set) with no
+condition at all. Whole seconds keep that set small (at most 60 values per one-minute item).
+"""
 
 # Agent state labels the duration-in-state metrics match (labels.state, see the Connect agent adapter).
 STATE_ON_HOLD = "on_hold"

@@ -18,7 +18,7 @@ queue_snapshot      queue (or center when the snapshot has no queue): the snapsh
 agent_state         agent: agent_state (label, since)
 sentiment           queue, agent, contact: sentiment sum/count
 compliance          center, queue, team, agent: compliance_flags
-every event         feed:<source>: last_seen (staleness)
+every event         feed:<source>: last_seen, whole seconds (staleness)
 ==================  ===========================================================================
 """
 
@@ -103,7 +103,7 @@ class _Folder:
         self._config = config
         self._width = int(config.bucket.total_seconds())
         self._deltas: dict[_Key, BucketDelta] = {}
-        self._last_seen: dict[_Key, tuple[float, datetime]] = {}
+        self._last_seen: dict[_Key, float] = {}
         self._feeds: dict[str, str] = {}
         self._counters = {
             EventType.CONTACT_QUEUED: self._queued,
@@ -133,13 +133,13 @@ class _Folder:
         if feed is None:
             feed = self._feeds[event.source] = f"feed:{event.source.value}"
         key = (feed, bucket)
-        seen = self._last_seen.get(key)
-        if seen is None or timestamp >= seen[0]:
-            self._last_seen[key] = (timestamp, event.occurred_at)
+        if timestamp > self._last_seen.get(key, -1e18):
+            self._last_seen[key] = timestamp
 
     def result(self) -> dict[BucketKey, BucketDelta]:
-        for key, (timestamp, at) in self._last_seen.items():
-            self._delta(key).latest[c.LAST_SEEN] = Stamped(timestamp, at)
+        for key, timestamp in self._last_seen.items():
+            second = int(timestamp // 1)  # whole seconds: see catalog.MAX_FIELDS
+            self._delta(key).latest[c.LAST_SEEN] = Stamped(float(second), _EPOCH + timedelta(seconds=second))
         starts: dict[int, datetime] = {}
         result: dict[BucketKey, BucketDelta] = {}
         for (scope, bucket), delta in self._deltas.items():

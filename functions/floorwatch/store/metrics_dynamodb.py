@@ -6,6 +6,7 @@ Metric item (key schema ``floorwatch.names.METRICS_TABLE``)::
     c_<field>   N   counters, ADDed
     l_<field>   N|S latest value (gauge, agent state label, feed last-seen epoch seconds)
     lt_<field>  S   its event time, fixed-width ISO "2026-11-23T09:01:07.250000Z" (so strings order as times)
+    s_<field>   NS  fields merged by maximum (catalog.MAX_FIELDS: a feed's last-seen second), ADDed
     expires_at  N   TTL: bucket + retention (8 days: baselines need a week of history)
 
 Ledger item (which events a shard has applied)::
@@ -47,6 +48,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from floorwatch.events.model import CxEvent
+from floorwatch.metrics.catalog import MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.names import METRICS_TABLE
@@ -179,7 +181,10 @@ class DynamoMetricStore:
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND #sk <= :at",
             ExpressionAttributeNames={"#pk": _PK, "#sk": _SK},
-            ExpressionAttributeValues={":pk": {"S": scope}, ":at": {"S": at.strftime("%Y-%m-%dT%H:%M:%SZ")}},
+            ExpressionAttributeValues={
+                ":pk": {"S": scope},
+                ":at": {"S": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            },
             ScanIndexForward=False,
             Limit=limit,
             ConsistentRead=True,  # the evaluator reads right after its own write
@@ -330,6 +335,11 @@ class DynamoMetricStore:
             values[f":c{index}"] = {"N": _number(amount)}
             adds.append(f"#c{index} :c{index}")
         for index, (name, stamped) in enumerate(delta.latest.items()):
+            if name in MAX_FIELDS:  # merged by maximum: no condition, so shards never cancel each other
+                names[f"#m{index}"] = f"s_{name}"
+                values[f":m{index}"] = {"NS": [str(int(stamped.at.timestamp() // 1))]}
+                adds.append(f"#m{index} :m{index}")
+                continue
             stamp = _stamp(stamped.at)
             stored = stored_latest.get((key.scope, sk, name))
             if stored is not None and stored > stamp:
@@ -519,6 +529,12 @@ def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:
             latest_times[name[3:]] = datetime.fromisoformat(value["S"])
         elif name.startswith("l_"):
             latest_values[name[2:]] = value["S"] if "S" in value else float(value["N"])
+        elif name.startswith("s_"):
+            newest = max(int(number) for number in value["NS"])
+            latest_values[name[2:]], latest_times[name[2:]] = (
+                float(newest),
+                _EPOCH + timedelta(seconds=newest),
+            )
     latest = {
         name: Stamped(latest_values[name], at) for name, at in latest_times.items() if name in latest_values
     }

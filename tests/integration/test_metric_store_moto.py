@@ -1,0 +1,299 @@
+"""DynamoMetricStore against moto's DynamoDB (in-process): dedup, ordering of latest values, transaction
+splitting, write budget, and parity with the in-memory store."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from floorwatch.events.model import CxEvent, EventType, Source
+from floorwatch.metrics import catalog as c
+from floorwatch.metrics.catalog import CATALOG
+from floorwatch.metrics.fold import FoldConfig, fold
+from floorwatch.metrics.model import Stamped, scope_kind
+from floorwatch.metrics.window import window_value
+from floorwatch.names import METRICS_TABLE
+from floorwatch.store import metrics_dynamodb
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_memory import InMemoryMetricStore
+from moto import mock_aws
+
+from tests.unit.metrics.helpers import at, event
+
+pytestmark = pytest.mark.integration
+
+TABLE = "floorwatch-test-metrics"
+REGION = "eu-west-1"
+SHARD = "shardId-000000000000"
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        keys = [METRICS_TABLE.partition_key, *([METRICS_TABLE.sort_key] if METRICS_TABLE.sort_key else [])]
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": key.name, "KeyType": kind}
+                for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)
+            ],
+            AttributeDefinitions=[{"AttributeName": key.name, "AttributeType": key.type} for key in keys],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield dynamodb
+
+
+def store(client: Any, config: FoldConfig | None = None) -> DynamoMetricStore:
+    return DynamoMetricStore(client, TABLE, fold_config=config or FoldConfig(), sleep=lambda _: None)
+
+
+def run(target: Any, events: Sequence[CxEvent], config: FoldConfig | None = None) -> list[CxEvent]:
+    new = target.filter_new(SHARD, events)
+    target.apply(SHARD, new, fold(new, config or FoldConfig()))
+    return new
+
+
+def scan(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    kwargs: dict[str, Any] = {"TableName": TABLE, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        for item in page["Items"]:
+            bag = {name: _plain(value) for name, value in item.items()}
+            items[(item["pk"]["S"], item["sk"]["S"])] = bag
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    ((kind, content),) = value.items()
+    return sorted(content) if kind in ("BS", "SS", "NS") else content
+
+
+def queue_traffic(events: int = 500, queues: int = 20, seed: int = 3) -> list[CxEvent]:
+    """One minute of queue-level traffic: offers, answers, abandons and snapshots over ``queues`` queues."""
+    rnd = random.Random(seed)
+    kinds = [
+        EventType.CONTACT_QUEUED,
+        EventType.CONTACT_ANSWERED,
+        EventType.CONTACT_ABANDONED,
+        EventType.QUEUE_SNAPSHOT,
+    ]
+    return [
+        event(
+            kinds[number % 4],
+            number * 59.0 / events,
+            event_id=f"traffic-{seed}-{number}",
+            queue_id=f"queue-{number % queues}",
+            values={"wait_seconds": float(rnd.randint(0, 60))}
+            if number % 4 != 3
+            else {
+                "contacts_in_queue": float(rnd.randint(0, 30)),
+                "longest_wait_seconds": float(rnd.randint(0, 400)),
+            },
+        )
+        for number in range(events)
+    ]
+
+
+def test_applying_the_same_events_twice_changes_nothing(client: Any) -> None:
+    events = queue_traffic(120, 5)
+    first = store(client)
+    run(first, events)
+    before = scan(client)
+    assert run(first, events) == []  # the same instance (warm ledger cache)
+    second = store(client)  # a new container: reads the ledger from the table
+    assert run(second, events) == []
+    second.apply(SHARD, events, fold(events))  # even without filter_new nothing is added again
+    assert scan(client) == before
+    assert second.write_requests == 0
+
+
+def test_duplicate_event_ids_inside_a_batch_and_in_later_batches_are_ignored(client: Any) -> None:
+    target = store(client)
+    queued = event(EventType.CONTACT_QUEUED, 5, queue_id="q", event_id="dup-1")
+    other = event(EventType.CONTACT_QUEUED, 6, queue_id="q", event_id="other")
+    assert [e.event_id for e in run(target, [queued, queued, other])] == ["dup-1", "other"]
+    later = [queued, event(EventType.CONTACT_QUEUED, 7, queue_id="q", event_id="new")]
+    assert [e.event_id for e in run(store(client), later)] == ["new"]
+    [row] = target.recent_rows("queue:q", at(59), 5)
+    assert row.adds == {c.OFFERED: 3.0}
+
+
+def test_an_older_latest_value_never_overwrites_a_newer_one_and_the_batch_still_counts(
+    client: Any,
+) -> None:
+    target = store(client)
+    run(target, [event(EventType.QUEUE_SNAPSHOT, 40, queue_id="q", values={"contacts_in_queue": 5.0})])
+    late = event(
+        EventType.QUEUE_SNAPSHOT, 10, queue_id="q", values={"contacts_in_queue": 9.0, "agents_online": 3.0}
+    )
+    run(target, [late, event(EventType.CONTACT_QUEUED, 12, queue_id="q")])
+    [row] = target.recent_rows("queue:q", at(59), 5)
+    assert row.latest[c.CONTACTS_IN_QUEUE] == Stamped(5.0, at(40))
+    assert row.latest[c.AGENTS_ONLINE] == Stamped(3.0, at(10))  # never stored before: taken
+    assert row.adds == {c.OFFERED: 1.0}
+    assert target.cancellations == 1
+
+
+def test_shards_writing_one_feed_out_of_order_keep_the_newest_last_seen_without_cancelling(
+    client: Any,
+) -> None:
+    shard_a, shard_b = store(client), store(client)
+    first = [event(EventType.TICKET, 40.7, source=Source.ZENDESK)]
+    shard_a.apply("shard-a", first, fold(first))
+    late = [event(EventType.TICKET, 10, source=Source.ZENDESK)]
+    shard_b.apply("shard-b", late, fold(late))
+    [row] = shard_a.recent_rows("feed:zendesk", at(59), 5)
+    assert row.latest[c.LAST_SEEN] == Stamped(at(40).timestamp(), at(40))
+    assert shard_a.cancellations == shard_b.cancellations == 0
+
+
+def test_a_newer_latest_value_replaces_the_stored_one(client: Any) -> None:
+    target = store(client)
+    run(target, [event(EventType.AGENT_STATE, 5, agent_id="a", labels={"state": "on_hold"})])
+    run(target, [event(EventType.AGENT_STATE, 50, agent_id="a", labels={"state": "after_contact_work"})])
+    [row] = target.recent_rows("agent:a", at(59), 5)
+    assert row.latest[c.AGENT_STATE] == Stamped("after_contact_work", at(50))
+    assert target.cancellations == 0
+
+
+def test_a_batch_touching_more_than_100_items_is_split_into_transactions(client: Any) -> None:
+    events = [
+        event(EventType.CONTACT_QUEUED, n * 0.1, queue_id=f"q{n}", event_id=f"wide-{n}") for n in range(250)
+    ]
+    target = store(client)
+    assert len(run(target, events)) == 250
+    assert target.transactions >= 3
+    items = scan(client)
+    queues = {pk: item for (pk, _), item in items.items() if pk.startswith("queue:")}
+    assert len(queues) == 250
+    assert all(item["c_contacts_offered"] == "1" for item in queues.values())
+    assert items[("center:default", "2026-11-23T09:00:00Z")]["c_contacts_offered"] == "250"
+    assert run(store(client), events) == []
+
+
+def test_another_writer_applying_first_is_detected_by_the_ledger(client: Any) -> None:
+    events = [event(EventType.CONTACT_QUEUED, n, queue_id="q", event_id=f"race-{n}") for n in range(6)]
+    slow, fast = store(client), store(client)
+    seen_new = slow.filter_new(SHARD, events)  # slow reads the (empty) ledger first...
+    run(fast, events[:4])  # ...then another invocation applies part of the batch
+    slow.apply(SHARD, seen_new, fold(seen_new))
+    [row] = slow.recent_rows("queue:q", at(59), 5)
+    assert row.adds == {c.OFFERED: 6.0}
+    assert slow.cancellations == 1
+
+
+def test_full_ledger_chunks_are_sealed_and_followed(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics_dynamodb, "LEDGER_CHUNK_CAPACITY", 10)
+    target = store(client)
+    batches = [
+        [event(EventType.CONTACT_QUEUED, n, queue_id="q", event_id=f"chunk-{b}-{n}") for n in range(8)]
+        for b in range(3)
+    ]
+    for batch in batches:
+        run(target, batch)
+    ledger = {sk: item for (pk, sk), item in scan(client).items() if pk == f"ledger#{SHARD}"}
+    assert sorted(ledger) == ["2026-11-23T09:00:00Z", "2026-11-23T09:00:00Z#1", "2026-11-23T09:00:00Z#2"]
+    assert [ledger[sk].get("sealed") for sk in sorted(ledger)] == [True, True, None]
+    assert sum(len(item["d"]) for item in ledger.values()) == 24
+    everything = [e for batch in batches for e in batch]
+    assert store(client).filter_new(SHARD, everything) == []
+    [row] = target.recent_rows("queue:q", at(59), 5)
+    assert row.adds == {c.OFFERED: 24.0}
+
+
+def test_write_requests_for_500_events_over_20_queues(client: Any) -> None:
+    target = store(client)
+    events = queue_traffic(500, 20)
+    run(target, events)
+    per_event = target.write_requests / len(events)
+    print(f"\n500 events / 20 queues: {target.write_requests} write requests, {per_event:.3f} per event")
+    assert target.write_requests <= 25
+    assert per_event <= 0.05
+    offered = sum(
+        target.recent_rows(f"queue:queue-{q}", at(59), 1)[0].adds.get(c.OFFERED, 0.0) for q in range(20)
+    )
+    assert offered == 125.0
+
+
+def mixed_batches(seed: int = 11) -> list[list[CxEvent]]:
+    """Ten minutes of everything, in shuffled batches, with re-deliveries and late events."""
+    rnd = random.Random(seed)
+    events: list[CxEvent] = []
+    for number in range(250):
+        seconds = rnd.uniform(0, 600)
+        kind = rnd.choice(list(EventType))
+        agent = f"agent-{rnd.randint(0, 5)}"
+        events.append(
+            event(
+                kind,
+                seconds,
+                event_id=f"mixed-{number}",
+                source=rnd.choice([Source.GENERIC, Source.GENESYS, Source.AMAZON_CONNECT_AGENT]),
+                queue_id=rnd.choice([None, "billing", "sales", "support"]),
+                team_id=rnd.choice([None, "team-a", "team-b"]),
+                agent_id=agent if kind is EventType.AGENT_STATE else rnd.choice([None, agent]),
+                contact_id=rnd.choice([None, f"contact-{rnd.randint(0, 6)}"]),
+                labels={"state": rnd.choice(["on_hold", "after_contact_work", "not_ready", "available"])},
+                values={
+                    "wait_seconds": round(rnd.uniform(0, 50), 3),
+                    "handle_seconds": round(rnd.uniform(30, 900), 2),
+                    "acw_seconds": round(rnd.uniform(0, 120), 2),
+                    "score": round(rnd.uniform(-1, 1), 3),
+                    "state_seconds": round(rnd.uniform(0, 90), 1),
+                    "contacts_in_queue": float(rnd.randint(0, 40)),
+                    "agents_available": float(rnd.randint(0, 9)),
+                },
+            )
+        )
+    events.sort(key=lambda e: e.occurred_at)
+    batches = [events[start : start + 50] for start in range(0, len(events), 50)]
+    for batch in batches:
+        rnd.shuffle(batch)  # late events inside a batch
+        batch.extend(rnd.sample(events, 5))  # re-deliveries of anything seen before or after
+    return batches
+
+
+def test_in_memory_and_dynamodb_stores_give_the_same_window_values(client: Any) -> None:
+    config = FoldConfig(sl_threshold_seconds={"billing": 30})
+    dynamo, memory = store(client, config), InMemoryMetricStore(config)
+    for batch in mixed_batches():
+        assert [e.event_id for e in run(dynamo, batch, config)] == [
+            e.event_id for e in run(memory, batch, config)
+        ]
+    stored_scopes = {pk for pk, _ in scan(client) if not pk.startswith("ledger#")}
+    assert stored_scopes == set(memory.scopes())
+    compared = 0
+    for scope in memory.scopes():
+        for minute in (3, 7.5, 25):
+            when = at(minute * 60)
+            rows_dynamo, rows_memory = (
+                dynamo.recent_rows(scope, when, 20),
+                memory.recent_rows(scope, when, 20),
+            )
+            assert [row.bucket for row in rows_dynamo] == [row.bucket for row in rows_memory]
+            for metric in CATALOG.values():
+                if scope_kind(scope) not in metric.scopes:
+                    continue
+                for window in (timedelta(minutes=5), timedelta(minutes=15)):
+                    expected = window_value(metric, rows_memory, when, window)
+                    actual = window_value(metric, rows_dynamo, when, window)
+                    assert actual.samples == expected.samples, (scope, metric.name, when)
+                    if expected.value is None:
+                        assert actual.value is None, (scope, metric.name, when)
+                        continue
+                    assert actual.value == pytest.approx(expected.value, rel=1e-9), (scope, metric.name, when)
+                    compared += expected.value is not None
+    assert compared > 300
