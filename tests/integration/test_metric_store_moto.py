@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics import catalog as c
 from floorwatch.metrics.catalog import CATALOG
@@ -18,7 +19,7 @@ from floorwatch.metrics.model import Stamped, scope_kind
 from floorwatch.metrics.window import window_value
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store import metrics_dynamodb
-from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore, MetricStoreRetriesExhausted
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 from moto import mock_aws
 
@@ -226,6 +227,54 @@ def test_write_requests_for_500_events_over_20_queues(client: Any) -> None:
         target.recent_rows(f"queue:queue-{q}", at(59), 1)[0].adds.get(c.OFFERED, 0.0) for q in range(20)
     )
     assert offered == 125.0
+
+
+class Interfering:
+    """The moto client, except that the first ``failures`` transactions fail with ``code`` first."""
+
+    def __init__(self, client: Any, failures: int, code: str = "TransactionConflict") -> None:
+        self._client, self.failures, self._code = client, failures, code
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        if self.failures > 0:
+            self.failures -= 1
+            if self._code == "ValidationException":
+                raise ClientError({"Error": {"Code": self._code, "Message": "bad"}}, "TransactWriteItems")
+            reasons = [{"Code": self._code}] + [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1)
+            error = {"Code": "TransactionCanceledException", "Message": "cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+        return self._client.transact_write_items(**kwargs)  # type: ignore[no-any-return]
+
+
+def test_transient_cancellations_are_retried_with_backoff(client: Any) -> None:
+    pauses: list[float] = []
+    target = DynamoMetricStore(Interfering(client, failures=2), TABLE, sleep=pauses.append)
+    run(target, [event(EventType.CONTACT_QUEUED, 5, queue_id="q")])
+    [row] = target.recent_rows("queue:q", at(59), 5)
+    assert row.adds == {c.OFFERED: 1.0}
+    assert len(pauses) == 2 and pauses[1] > pauses[0]
+
+
+def test_a_batch_that_keeps_failing_raises_and_writes_nothing(client: Any) -> None:
+    target = DynamoMetricStore(Interfering(client, failures=99), TABLE, sleep=lambda _: None, max_attempts=3)
+    with pytest.raises(MetricStoreRetriesExhausted):
+        run(target, [event(EventType.CONTACT_QUEUED, 5, queue_id="q")])
+    assert scan(client) == {}
+    invalid = DynamoMetricStore(Interfering(client, 1, "ValidationException"), TABLE, sleep=lambda _: None)
+    with pytest.raises(ClientError, match="ValidationException"):
+        run(invalid, [event(EventType.CONTACT_QUEUED, 5, queue_id="q")])
+    assert invalid.transactions == 1  # not retried: it would fail the same way
+
+
+def test_a_batch_spanning_more_buckets_than_the_ledger_cache_holds(client: Any) -> None:
+    target = DynamoMetricStore(client, TABLE, ledger_cache_size=1)
+    events = [event(EventType.CONTACT_QUEUED, minute * 60, queue_id="q") for minute in range(3)]
+    assert len(run(target, events)) == 3
+    assert run(target, events) == []
+    assert [row.adds for row in target.recent_rows("queue:q", at(180), 5)] == [{c.OFFERED: 1.0}] * 3
 
 
 def mixed_batches(seed: int = 11) -> list[list[CxEvent]]:

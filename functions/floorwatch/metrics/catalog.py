@@ -12,10 +12,13 @@ Derived metrics are computed over a window by ``floorwatch.metrics.window`` from
 new derived metric needs no new stored field and no migration.
 
 Event conventions the fold relies on (set by the adapters):
-``values.wait_seconds`` on contact_answered / contact_abandoned; ``values.handle_seconds``,
-``acw_seconds``, ``hold_seconds`` on contact_ended; ``values.score`` (or ``values.sentiment``), -1..1, on
-sentiment; ``labels.state`` (+ optional ``values.state_seconds``: time already spent in that state at
-event time) on agent_state; the snapshot gauges under their own names in ``values`` on queue_snapshot.
+- ``values.wait_seconds`` on contact_answered / contact_abandoned;
+- ``values.handle_seconds``, ``acw_seconds``, ``hold_seconds`` on contact_ended;
+- ``values.score`` (or ``values.sentiment``), -1..1, on sentiment; only customer utterances count
+  (``labels.participant_role`` absent or ``customer``);
+- ``labels.state`` (+ optional ``values.state_seconds``: time already spent in that state at event time)
+  on agent_state;
+- the snapshot gauges under their own names in ``values`` on queue_snapshot.
 """
 
 from __future__ import annotations
@@ -237,7 +240,7 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
         MetricKind.AVERAGE,
         frozenset({_Q, _A, _CT}),
         "score",
-        "Mean sentiment score (-1..1) of the analysed utterances.",
+        "Mean sentiment score (-1..1) of the customer's analysed utterances.",
         numerator=SENTIMENT_SUM,
         denominator=(SENTIMENT_COUNT,),
     ),

@@ -16,7 +16,7 @@ contact_abandoned   center, queue: contacts_abandoned
 contact_ended       center, queue, team, agent: contacts_handled, handle/acw/hold sums and counts
 queue_snapshot      queue (or center when the snapshot has no queue): the snapshot gauges
 agent_state         agent: agent_state (label, since)
-sentiment           queue, agent, contact: sentiment sum/count
+sentiment           queue, agent, contact: sentiment sum/count (customer utterances only)
 compliance          center, queue, team, agent: compliance_flags
 every event         feed:<source>: last_seen, whole seconds (staleness)
 ==================  ===========================================================================
@@ -42,6 +42,8 @@ _DURATIONS = (
     (c.HOLD_SUM, c.HOLD_COUNT, "hold_seconds"),
 )
 _SENTIMENT_KEYS = ("score", "sentiment")
+_ROLE_LABEL = "participant_role"
+_CUSTOMER = "customer"
 _STATE_LABEL = "state"
 _STATE_SECONDS = "state_seconds"
 
@@ -197,8 +199,9 @@ class _Folder:
     def _sentiment(self, event: CxEvent) -> _Fed | None:
         values = event.values
         score = next((values[key] for key in _SENTIMENT_KEYS if key in values), None)
-        if score is None:
-            return None
+        role = event.labels.get(_ROLE_LABEL)
+        if score is None or (role is not None and role != _CUSTOMER):
+            return None  # the agent's own tone is not the customer's mood supervisors watch
         scopes = [
             f"{kind}:{ident}"
             for kind, ident in (

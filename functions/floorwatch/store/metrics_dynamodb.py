@@ -104,7 +104,9 @@ class _Group:
 
 
 class _Cancelled(Exception):
-    pass
+    def __init__(self, learned: bool) -> None:
+        super().__init__("transaction cancelled")
+        self.learned = learned  # a condition failed and ALL_OLD told us why: retry at once
 
 
 def event_digest(event_id: str) -> bytes:
@@ -167,9 +169,10 @@ class DynamoMetricStore:
                 for group in self._plan(fresh, given):
                     self._commit(partition, group, stored_latest)
                 return
-            except _Cancelled:
+            except _Cancelled as cancelled:
                 pending, given = [event for event, _, _ in fresh], None
-                self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
+                if not cancelled.learned:  # throttled or conflicting with another transaction: back off
+                    self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
         raise MetricStoreRetriesExhausted(
             f"metric batch for {partition} not applied after {self._max_attempts} attempts"
         )
@@ -214,9 +217,11 @@ class DynamoMetricStore:
         return fresh
 
     def _load_ledgers(self, partition: str, buckets: Iterable[int]) -> None:
-        missing = [bucket for bucket in buckets if (partition, bucket) not in self._ledgers]
+        needed = set(buckets)
+        missing = [bucket for bucket in needed if (partition, bucket) not in self._ledgers]
         if not missing:
             return
+        self._make_room(len(missing), {(partition, bucket) for bucket in needed})
         loaded = {bucket: _Ledger() for bucket in missing}
         to_read = [(bucket, 0) for bucket in missing]
         while to_read:  # one round per chunk depth: a sealed chunk sends us to the next one
@@ -239,12 +244,14 @@ class DynamoMetricStore:
                     )
             to_read = next_round
         for bucket, ledger in loaded.items():
-            self._remember(partition, bucket, ledger)
+            self._ledgers[(partition, bucket)] = ledger
 
-    def _remember(self, partition: str, bucket: int, ledger: _Ledger) -> None:
-        self._ledgers[(partition, bucket)] = ledger
-        while len(self._ledgers) > self._cache_size:  # oldest first: dicts keep insertion order
-            del self._ledgers[next(iter(self._ledgers))]
+    def _make_room(self, incoming: int, keep: set[tuple[str, int]]) -> None:
+        """Forget the oldest cached ledgers (dicts keep insertion order), never one this batch needs."""
+        excess = len(self._ledgers) + incoming - self._cache_size
+        if excess > 0:
+            for key in [key for key in self._ledgers if key not in keep][:excess]:
+                del self._ledgers[key]
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Items by sort key (all keys share one partition key), BatchGetItem <= 100 keys per call."""
@@ -316,8 +323,8 @@ class DynamoMetricStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            self._absorb_cancellation(error, partition, metric_items, ledger_items, stored_latest)
-            raise _Cancelled from error
+            learned = self._absorb_cancellation(error, partition, metric_items, ledger_items, stored_latest)
+            raise _Cancelled(learned) from error
         for bucket, digests in new_digests.items():
             self._advance(self._ledgers[(partition, bucket)], digests)
 
@@ -456,15 +463,19 @@ class DynamoMetricStore:
         metric_items: list[dict[str, Any]],
         ledger_items: list[dict[str, Any]],
         stored_latest: dict[tuple[str, str, str], str],
-    ) -> None:
-        """Learn from a cancelled transaction what the table holds; re-raise anything not retryable."""
+    ) -> bool:
+        """Learn from a cancelled transaction what the table holds; re-raise anything not retryable.
+
+        True when a condition failed (the retry differs and can go at once), False for a transient cause.
+        """
         code = error.response.get("Error", {}).get("Code")
         if code in _RETRYABLE_ERRORS:
             self.cancellations += 1
-            return
+            return False
         if code != "TransactionCanceledException":
             raise error
         self.cancellations += 1
+        learned = False
         reasons: list[dict[str, Any]] = error.response.get("CancellationReasons") or []
         for operation, reason in zip(metric_items + ledger_items, reasons, strict=False):
             reason_code = reason.get("Code")
@@ -472,6 +483,7 @@ class DynamoMetricStore:
                 continue
             if reason_code != "ConditionalCheckFailed":
                 raise error
+            learned = True
             key = operation["Update"]["Key"]
             scope, sk = key[_PK]["S"], key[_SK]["S"]
             item = reason.get("Item") or {}
@@ -481,6 +493,7 @@ class DynamoMetricStore:
             for name, value in item.items():
                 if name.startswith("lt_") and "S" in value:
                     stored_latest[(scope, sk, name[3:])] = value["S"]
+        return learned
 
     def _absorb_ledger(self, partition: str, sk: str, item: Mapping[str, Any]) -> None:
         """Another writer moved this ledger chunk: take its digests and version from ALL_OLD.

@@ -161,7 +161,7 @@ def test_agent_state_without_duration_starts_at_the_event_and_without_label_is_i
     assert deltas[BucketKey("agent:a", MINUTE)].latest[c.AGENT_STATE] == Stamped("not_ready", at(20))
 
 
-def test_sentiment_feeds_queue_agent_and_contact() -> None:
+def test_customer_sentiment_feeds_queue_agent_and_contact() -> None:
     deltas = fold(
         [
             event(
@@ -174,10 +174,22 @@ def test_sentiment_feeds_queue_agent_and_contact() -> None:
             ),
             event(EventType.SENTIMENT, contact_id="k", values={"sentiment": 0.25}),
             event(EventType.SENTIMENT, contact_id="k"),  # no score: nothing to average
+            event(
+                EventType.SENTIMENT,
+                contact_id="k",
+                values={"sentiment": -1.0},
+                labels={"participant_role": "agent"},
+            ),
+            event(
+                EventType.SENTIMENT,
+                contact_id="k",
+                values={"sentiment": 1.0},
+                labels={"participant_role": "customer"},
+            ),
         ]
     )
     assert scopes(deltas) == {"queue:q", "agent:a", "contact:k", FEED}
-    assert adds(deltas, "contact:k") == {c.SENTIMENT_SUM: -0.25, c.SENTIMENT_COUNT: 2.0}
+    assert adds(deltas, "contact:k") == {c.SENTIMENT_SUM: 0.75, c.SENTIMENT_COUNT: 3.0}
     assert adds(deltas, "queue:q") == {c.SENTIMENT_SUM: -0.5, c.SENTIMENT_COUNT: 1.0}
 
 
