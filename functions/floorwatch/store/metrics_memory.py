@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -24,6 +27,9 @@ class InMemoryMetricStore:
 
     The ledger is per (partition, event-time bucket), as in DynamoDB, so an event id is a duplicate when
     it was applied for the same shard with the same event time bucket.
+
+    Like DynamoDB's TTL, but in event time: ledger entries and items older than ``retention`` before the
+    newest event applied are dropped, so a week-long replay does not hold every event id in memory.
     """
 
     def __init__(
@@ -35,14 +41,19 @@ class InMemoryMetricStore:
         self._items: dict[str, dict[datetime, _Item]] = {}
         self._buckets: dict[str, list[datetime]] = {}  # per scope, ascending
         self._ledger: dict[tuple[str, int], set[str]] = {}
+        self._retention_seconds = int(retention.total_seconds())
+        self._newest = -(2**62)  # newest ledger bucket seen (epoch seconds)
+        self._ledger_ages: list[tuple[int, str]] = []  # heap of (bucket, partition)
+        self._item_ages: list[tuple[datetime, str]] = []  # heap of (bucket, scope)
         self.applied_events = 0
 
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
         fresh: list[CxEvent] = []
         seen: set[tuple[int, str]] = set()
         for event in events:
-            key = (self._ledger_bucket(event), event.event_id)
-            ledger = self._ledger.get((partition, key[0]))
+            bucket = self._ledger_bucket(event)
+            ledger = self._ledger.get((partition, bucket))
+            key = (bucket, event.event_id)
             if key in seen or (ledger is not None and event.event_id in ledger):
                 continue
             seen.add(key)
@@ -52,11 +63,23 @@ class InMemoryMetricStore:
     def apply(
         self, partition: str, events: Sequence[CxEvent], deltas: Mapping[BucketKey, BucketDelta]
     ) -> None:
-        fresh = self.filter_new(partition, events)
+        # One pass records the ids and notices events applied before (or twice in this batch).
+        fresh: list[CxEvent] = []
+        ledgers = self._ledger
+        for event in events:
+            bucket = self._ledger_bucket(event)
+            ledger = ledgers.get((partition, bucket))
+            if ledger is None:
+                ledger = ledgers[(partition, bucket)] = set()
+                heapq.heappush(self._ledger_ages, (bucket, partition))
+                if bucket > self._newest:
+                    self._newest = bucket
+                    self._expire(bucket - self._retention_seconds)
+            if event.event_id not in ledger:
+                ledger.add(event.event_id)
+                fresh.append(event)
         if len(fresh) != len(events):
             deltas = fold(fresh, self._config)  # some were applied already: only the rest may count
-        for event in fresh:
-            self._ledger.setdefault((partition, self._ledger_bucket(event)), set()).add(event.event_id)
         for key, delta in deltas.items():
             self._apply_delta(key, delta)
         self.applied_events += len(fresh)
@@ -90,6 +113,7 @@ class InMemoryMetricStore:
         if item is None:
             item = items[key.bucket] = _Item()
             bisect.insort(self._buckets[key.scope], key.bucket)
+            heapq.heappush(self._item_ages, (key.bucket, key.scope))
         adds = item.adds
         for name, amount in delta.adds.items():
             adds[name] = adds.get(name, 0.0) + amount
@@ -98,6 +122,20 @@ class InMemoryMetricStore:
             current = latest.get(name)
             if current is None or stamped.at >= current.at:
                 latest[name] = stamped
+
+    def _expire(self, cutoff: int) -> None:
+        """Forget ledger entries and items whose bucket starts at or before ``cutoff`` (epoch seconds)."""
+        while self._ledger_ages and self._ledger_ages[0][0] <= cutoff:
+            bucket, partition = heapq.heappop(self._ledger_ages)
+            del self._ledger[(partition, bucket)]
+        cutoff_time = _EPOCH + timedelta(seconds=cutoff)
+        while self._item_ages and self._item_ages[0][0] <= cutoff_time:
+            bucket_start, scope = heapq.heappop(self._item_ages)
+            del self._items[scope][bucket_start]
+            buckets = self._buckets[scope]
+            del buckets[bisect.bisect_left(buckets, bucket_start)]
+            if not buckets:
+                del self._items[scope], self._buckets[scope]
 
     def _ledger_bucket(self, event: CxEvent) -> int:
         return int(event.occurred_at.timestamp() // self._width) * self._width

@@ -99,3 +99,13 @@ def test_ledgers_are_per_partition() -> None:
     store = InMemoryMetricStore(FoldConfig())
     run(store, traffic(), "shard-a")
     assert len(store.filter_new("shard-b", traffic())) == 4
+
+
+def test_ledger_and_items_expire_like_dynamodb_ttl_but_in_event_time() -> None:
+    store = InMemoryMetricStore(retention=timedelta(hours=1))
+    early = [event(EventType.CONTACT_QUEUED, 0, queue_id="old", event_id="early")]
+    run(store, early)
+    assert run(store, early) == []  # still remembered
+    run(store, [event(EventType.CONTACT_QUEUED, 2 * 3600, queue_id="new")])  # two hours later in event time
+    assert "queue:old" not in store.scopes()
+    assert store.filter_new(SHARD, early) == early  # a re-delivery this late is beyond the dedup horizon
