@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""CDK app entry: `python app.py` (or `make synth`, or the CDK CLI) synthesizes to cdk.out/.
+
+Makes no AWS calls: the stack is environment-agnostic and all settings come from cdk.json context.
+Exits non-zero when synthesis annotated errors (such as an unsuppressed cdk-nag finding), like `cdk synth`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from infrastructure.application import build_app, synthesis_problems
+
+# The CDK CLI passes its output directory in CDK_OUTDIR; run directly, we write next to this file.
+DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
+
+
+def main() -> int:
+    outdir = None if os.environ.get("CDK_OUTDIR") else str(DEFAULT_OUTDIR)
+    assembly = build_app(outdir=outdir).app.synth()
+    errors, warnings = synthesis_problems(assembly)
+    for label, messages in (("warning", warnings), ("error", errors)):
+        for message in messages:
+            print(f"[{label}] {message}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

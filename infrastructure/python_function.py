@@ -1,0 +1,139 @@
+"""The one way floorwatch builds a Lambda function, so every function shares the same defaults.
+
+Defaults: Python 3.14 on arm64 (Graviton: cheaper per GB-second), the `functions/` directory as the
+code asset (the `floorwatch` domain package and the `handlers` modules side by side, so a handler
+string is `handlers.<module>.handler`), the public Powertools for AWS Lambda (Python) v3 layer for
+third-party dependencies, active X-Ray tracing, an explicit log group with bounded retention, and a
+role of its own whose only built-in permission is writing to that log group. The owning construct
+adds the grants its function needs (least privilege per function).
+
+The Powertools layer carries aws-lambda-powertools with its parser/tracer extras, which include
+pydantic v2 (and pydantic-core built for the layer's Python and architecture) and aws-xray-sdk;
+boto3 comes with the Lambda runtime. Anything else a function imports (e.g. PyYAML) must be
+bundled separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from floorwatch.names import (
+    ENV_STAGE,
+    LOG_LEVEL,
+    METRICS_NAMESPACE,
+    POWERTOOLS_METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+    ResourceNames,
+)
+
+from infrastructure.nag import suppress
+from infrastructure.settings import Settings
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+# Build and editor leftovers never belong in the deployment package.
+ASSET_EXCLUDES = [
+    "__pycache__",
+    "*.pyc",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    ".DS_Store",
+]
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+DEFAULT_MEMORY_MB = 512
+DEFAULT_TIMEOUT_SECONDS = 60
+
+
+def powertools_layer_arn(version: int) -> str:
+    """The public Powertools v3 layer matching RUNTIME and ARCHITECTURE in the stack's region."""
+    python = RUNTIME.name.replace(".", "")  # "python3.14" -> "python314"
+    layer = f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}"
+    return f"arn:aws:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer}:{version}"
+
+
+def function_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
+
+
+class PythonFunction(Construct):
+    """A Lambda function with floorwatch's shared defaults, its own role and its own log group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        name: str,
+        handler: str,
+        description: str,
+        environment: Mapping[str, str] | None = None,
+        memory_size: int = DEFAULT_MEMORY_MB,
+        timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        function_name = ResourceNames(settings.stage).function(name)
+
+        # Log group names are fixed by the function name; DESTROY so that deleting and recreating
+        # the stack does not fail on a leftover group (its contents expire anyway).
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=settings.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Our own role instead of AWSLambdaBasicExecutionRole (which allows writing to any log group).
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {function_name}",
+        )
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=function_code(),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self, "Powertools", powertools_layer_arn(settings.powertools_layer_version)
+                )
+            ],
+            role=self.role,
+            memory_size=memory_size,
+            timeout=Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment={
+                POWERTOOLS_SERVICE_NAME: f"floorwatch-{name}",
+                POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+                LOG_LEVEL: settings.log_level,
+                ENV_STAGE: settings.stage,
+                **(environment or {}),
+            },
+        )
+        suppress(
+            self.role,
+            "IAM5",
+            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+            "resource-level permissions, so IAM requires Resource '*' for exactly these two actions.",
+            applies_to=["Resource::*"],
+            apply_to_children=True,
+        )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Token
+from aws_cdk import aws_kinesis as kinesis
+
+from infrastructure.application import build_app
+from infrastructure.settings import Settings, SettingsError
+from tests.infrastructure.support import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def _settings(**context: object) -> Settings:
+    return Settings.from_node(App(context=context).node)
+
+
+def test_defaults_apply_without_context() -> None:
+    assert _settings() == Settings()
+
+
+def test_command_line_strings_are_accepted_as_numbers() -> None:
+    # `cdk synth -c powertools_layer_version=41` passes a string.
+    settings = _settings(powertools_layer_version="41", log_retention_days="14", log_level="debug")
+    assert settings.powertools_layer_version == 41
+    assert settings.log_retention_days == 14
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("stage", "Prod"),
+        ("stage", "a" * 17),
+        ("powertools_layer_version", "latest"),
+        ("powertools_layer_version", 0),
+        ("log_retention_days", 31),
+        ("log_level", "LOUD"),
+        ("quarantine_expiry_days", -1),
+    ],
+)
+def test_undeployable_context_is_refused_naming_the_key(key: str, value: object) -> None:
+    with pytest.raises(SettingsError, match=key):
+        _settings(**{key: value})
+
+
+def test_stack_is_environment_agnostic_so_synthesis_never_asks_aws(synthesized: Synthesized) -> None:
+    assert Token.is_unresolved(synthesized.stack.account)
+    assert Token.is_unresolved(synthesized.stack.region)
+
+
+def test_stage_from_context_overrides_cdk_json_and_renames_resources(tmp_path: Path) -> None:
+    stack = build_app(outdir=str(tmp_path), context={"stage": "qa"}).stack
+    raw_events = stack.ingest.raw_events.node.default_child
+    assert isinstance(raw_events, kinesis.CfnStream)
+    assert raw_events.name == "floorwatch-qa-raw-events"
