@@ -16,6 +16,18 @@ ENV_QUARANTINE_BUCKET = "FLOORWATCH_QUARANTINE_BUCKET"
 ENV_METRICS_TABLE = "FLOORWATCH_METRICS_TABLE"
 ENV_ALERTS_TABLE = "FLOORWATCH_ALERTS_TABLE"
 ENV_RULES_FILE = "FLOORWATCH_RULES_FILE"
+ENV_CONNECTIONS_TABLE = "FLOORWATCH_CONNECTIONS_TABLE"
+ENV_AUDIT_TABLE = "FLOORWATCH_AUDIT_TABLE"
+ENV_BASELINES_TABLE = "FLOORWATCH_BASELINES_TABLE"
+ENV_ESCALATION_QUEUE_URL = "FLOORWATCH_ESCALATION_QUEUE_URL"
+ENV_ALERTS_TOPIC_ARN = "FLOORWATCH_ALERTS_TOPIC_ARN"  # every notifying transition, filtered by attributes
+ENV_ESCALATION_TOPIC_ARN = "FLOORWATCH_ESCALATION_TOPIC_ARN"  # escalation SMS, filtered by `level`
+ENV_ESCALATION_CHAIN = "FLOORWATCH_ESCALATION_CHAIN"  # comma-separated level names, first = level 1
+ENV_ESCALATION_REPEAT_SECONDS = "FLOORWATCH_ESCALATION_REPEAT_SECONDS"
+ENV_TOKEN_SECRET_ARN = "FLOORWATCH_TOKEN_SECRET_ARN"  # AWS: Secrets Manager secret holding the signing key
+ENV_TOKEN_SECRET_FILE = "FLOORWATCH_TOKEN_SECRET_FILE"  # local runtime: a file holding the signing key
+ENV_WEBSOCKET_ENDPOINT = "FLOORWATCH_WEBSOCKET_ENDPOINT"  # @connections management API endpoint URL
+ENV_DASHBOARD_URL = "FLOORWATCH_DASHBOARD_URL"  # base of the short link in SMS / e-mail
 ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # honoured by boto3 itself; the local runtime sets it
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 LOG_LEVEL = "LOG_LEVEL"  # read by the Powertools Logger
@@ -55,6 +67,15 @@ class KeyAttribute:
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index (projection ALL). Sparse when only some items carry its keys."""
+
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """A table's logical id and key schema; the physical name depends on the stage."""
 
@@ -62,23 +83,75 @@ class TableSpec:
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
     ttl_attribute: str | None = None
-    stream: bool = False
+    stream: bool = False  # NEW_IMAGE stream (the alerts table feeds the fan-out)
+    indexes: tuple[IndexSpec, ...] = ()
+
+    def index(self, name: str) -> IndexSpec:
+        return next(index for index in self.indexes if index.name == name)
 
 
 METRICS_TABLE = TableSpec(
     logical_name="metrics",
-    partition_key=KeyAttribute("pk"),  # "<scope>#<metric>", e.g. "queue:billing#answered"
+    partition_key=KeyAttribute("pk"),  # the scope, e.g. "queue:billing" (one row per bucket holds every field)
     sort_key=KeyAttribute("sk"),  # bucket start, ISO 8601 UTC
     ttl_attribute="expires_at",
 )
+# Alerts: one state item per (rule, scope) and one item per transition, under the same partition
+# ("alert#<rule>#<scope>"; sk "state" / "t#<version, 10 digits>"). Only state items carry the keys of
+# the two sparse indexes: ACTIVE_INDEX (pending, firing, flapping or snoozed states: ticks and
+# dashboard snapshots) and ALERT_ID_INDEX (find the state of an alert named by a supervisor's action).
+ALERTS_ACTIVE_INDEX = "active"
+ALERTS_ALERT_ID_INDEX = "by-alert-id"
 ALERTS_TABLE = TableSpec(
     logical_name="alerts",
     partition_key=KeyAttribute("pk"),
     sort_key=KeyAttribute("sk"),
     ttl_attribute="expires_at",
     stream=True,
+    indexes=(
+        IndexSpec(ALERTS_ACTIVE_INDEX, KeyAttribute("active"), KeyAttribute("pk")),
+        IndexSpec(ALERTS_ALERT_ID_INDEX, KeyAttribute("current_alert_id")),
+    ),
 )
-TABLES: tuple[TableSpec, ...] = (METRICS_TABLE, ALERTS_TABLE)
+# WebSocket connections: "conn#<id>" / "meta" (who, role, teams) and one item per subscription
+# ("sub#<scope or *>") carrying `subscription` for fan-out by scope. TTL at the 2-hour connection limit.
+CONNECTIONS_SUBSCRIPTION_INDEX = "by-subscription"
+CONNECTION_MAX_AGE_SECONDS = 2 * 3600
+CONNECTIONS_TABLE = TableSpec(
+    logical_name="connections",
+    partition_key=KeyAttribute("pk"),
+    sort_key=KeyAttribute("sk"),
+    ttl_attribute="expires_at",
+    indexes=(
+        IndexSpec(CONNECTIONS_SUBSCRIPTION_INDEX, KeyAttribute("subscription"), KeyAttribute("pk")),
+    ),
+)
+# Append-only audit log: pk "alert#<alert_id>" (or "user#<user>" for actions on no alert),
+# sk "<ISO time>#<entry id>". Functions get dynamodb:PutItem with attribute_not_exists only.
+AUDIT_TABLE = TableSpec(
+    logical_name="audit",
+    partition_key=KeyAttribute("pk"),
+    sort_key=KeyAttribute("sk"),
+)
+# Seasonal baselines: pk "<scope>#<metric>", sk "how#<hour of week, 3 digits>" (mean, stddev, n).
+BASELINES_TABLE = TableSpec(
+    logical_name="baselines",
+    partition_key=KeyAttribute("pk"),
+    sort_key=KeyAttribute("sk"),
+    ttl_attribute="expires_at",
+)
+TABLES: tuple[TableSpec, ...] = (METRICS_TABLE, ALERTS_TABLE, CONNECTIONS_TABLE, AUDIT_TABLE, BASELINES_TABLE)
+
+# --- evaluate / escalation settings shared by the CDK stack and the local runtime ------------------
+EVALUATE_BATCH_SIZE = 500
+EVALUATE_BATCHING_WINDOW_SECONDS = 1
+EVALUATE_MAX_RETRY_ATTEMPTS = 5
+EVALUATE_MAX_RECORD_AGE_SECONDS = 6 * 3600
+FANOUT_BATCH_SIZE = 100
+FANOUT_MAX_RETRY_ATTEMPTS = 5
+ESCALATION_REPEAT_SECONDS = 90
+SQS_MAX_DELAY_SECONDS = 900
+BASELINES_SCHEDULE_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -104,6 +177,34 @@ class ResourceNames:
     @property
     def normalize_failures_queue(self) -> str:
         return f"floorwatch-{self.stage}-normalize-failures"
+
+    @property
+    def evaluate_failures_queue(self) -> str:
+        return f"floorwatch-{self.stage}-evaluate-failures"
+
+    @property
+    def fanout_failures_queue(self) -> str:
+        return f"floorwatch-{self.stage}-fanout-failures"
+
+    @property
+    def escalation_queue(self) -> str:
+        return f"floorwatch-{self.stage}-escalation-checks"
+
+    @property
+    def alerts_topic(self) -> str:
+        return f"floorwatch-{self.stage}-alerts"
+
+    @property
+    def escalation_topic(self) -> str:
+        return f"floorwatch-{self.stage}-escalations"
+
+    @property
+    def token_secret(self) -> str:
+        return f"floorwatch/{self.stage}/token-signing-key"
+
+    @property
+    def websocket_api(self) -> str:
+        return f"floorwatch-{self.stage}-supervisors"
 
     def table(self, spec: TableSpec) -> str:
         return f"floorwatch-{self.stage}-{spec.logical_name}"
