@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test lint synth bench demo dev clean
+.PHONY: setup browser test lint synth bench demo dev clean
 
 setup: $(STAMP)
 
@@ -22,8 +22,23 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-test: setup
+# The browser test drives Debian's chromium (Playwright cannot download browsers here); the machines
+# run as root. Skipped when chromium is already there.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "==> installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
 	$(BIN)/pytest
+
+# The whole system on this machine: embedded AWS, pipeline, simulator, dashboard (Ctrl-C stops it).
+demo: setup
+	$(BIN)/floorwatch demo
+
+# The same without the simulator: feed it with `floorwatch send` or `floorwatch simulate`.
+dev: setup
+	$(BIN)/floorwatch dev
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,35 @@
+"""`make bench`: run every tests/bench/bench_*.py module's `main()` in turn and print its figures.
+
+Benchmarks print numbers; they never assert on wall-clock time. `python -m tests.bench NAME...` runs
+only the named modules (e.g. `normalize evaluate`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    here = Path(__file__).parent
+    names = sorted(info.name for info in pkgutil.iter_modules([str(here)]) if info.name.startswith("bench_"))
+    wanted = {f"bench_{name.removeprefix('bench_')}" for name in argv}
+    unknown = wanted - set(names)
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; have: {', '.join(names)}", file=sys.stderr)
+        return 2
+    for name in names:
+        if wanted and name not in wanted:
+            continue
+        print(f"== {name.removeprefix('bench_')}", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"tests.bench.{name}").main()
+        print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
