@@ -5,5 +5,6 @@ from __future__ import annotations
 from types import ModuleType
 
 from local.commands import normalize, quarantine, rules, send
+from local.commands import token as token_command
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules, quarantine)
+COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules, quarantine, token_command)
