@@ -16,8 +16,9 @@ Samples with no value (no contacts in the window, a stale gauge) are not samples
 good as the activity it saw.
 
 **When a baseline is used** (`usable`): it has at least ``MIN_SAMPLES`` (12: one full hour) samples,
-the learner has watched the pair for at least the rule's ``baseline.min_history`` (default 7 days:
-one sample of every hour of the week), it was learned over the rule's own window, and with the rule's
+the learner had watched the pair for at least the rule's ``baseline.min_history`` (default 7 days:
+one sample of every hour of the week; from the first hour with samples to the end of the run that last
+updated the slot), it was learned over the rule's own window, and with the rule's
 seasonality. Otherwise the rule's static tiers apply unchanged.
 
 **Adaptive thresholds** (`adaptive_thresholds`), for a severity whose ``<severity>_sigma`` is set
@@ -83,7 +84,7 @@ class Baseline:
     samples: int
     window: timedelta  # the window the samples were evaluated over (the rule's)
     since: datetime  # start of the first hour the learner sampled for this (scope, metric)
-    until: datetime  # end of the newest hour folded into this slot
+    until: datetime  # how far the pair was learned when this slot was last updated
 
     @property
     def watched(self) -> timedelta:

@@ -28,7 +28,7 @@ stopped learning this pair, and a pattern that old is no guide (DynamoDB TTL del
 class PairState:
     """The learner's bookkeeping for one (scope, metric)."""
 
-    since: datetime  # start of the first hour learned
+    since: datetime | None  # start of the first hour that gave samples (None: none yet)
     learned_until: datetime  # every hour ending at or before this has been learned
     window: timedelta
     seasonality: Seasonality

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from floorwatch.rules.baselines import Baseline, SlotHistory, SlotKey, hour_of_week
+from floorwatch.rules.baselines import Baseline, Seasonality, SlotHistory, SlotKey, hour_of_week
 from floorwatch.store.baselines_memory import InMemoryBaselineStore
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def learned(at: datetime, seasonality: str = "hour_of_week") -> Baseline:
+def learned(at: datetime, seasonality: Seasonality = "hour_of_week") -> Baseline:
     slot = hour_of_week(at) if seasonality == "hour_of_week" else at.hour
     return Baseline(
         "queue:billing",
         "longest_wait_seconds",
         seasonality,
-        slot,  # type: ignore[arg-type]
+        slot,
         center=20,
         sigma=5,
         samples=48,
