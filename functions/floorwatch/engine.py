@@ -1,0 +1,438 @@
+"""The evaluation engine: CxEvent batches and clock ticks in, alert transitions out.
+
+One orchestration for the evaluate Lambda, ``floorwatch replay`` and the local runtime; only the ports
+differ (metric store, alert store, optional baselines).
+
+``process(partition, events)`` — one batch of one Kinesis shard:
+
+1. ``filter_new`` drops events this shard already applied; the rest are folded into per-(scope, bucket)
+   deltas and applied in one ``apply`` (DynamoDB: one transaction, one write per touched item);
+2. every threshold rule of every scope the batch touches is evaluated at the batch's newest event time
+   (one read of the scope's recent buckets serves all its rules); match rules see each event;
+3. changed states are saved with their transitions through ``AlertStore.save``; a conflict (another
+   writer got there first) reloads that state and recomputes, a bounded number of times.
+
+Idempotent by construction: a re-delivered batch applies no metric twice (the store's ledger), and the
+evaluations it repeats land at the same event time, which the state machine treats as already seen —
+so a batch that failed half-way and is retried converges to the state a clean run reaches.
+
+``tick(at)`` — time passing: every active state (pending, firing, flapping, snoozed) is evaluated at
+``at`` (``for`` timers, match rules' ``resolve_after``, flapping recovery), and so is every feed scope of
+every staleness rule, since a feed that went quiet produces no event to be evaluated after.
+
+Writes: a state is saved only when it produced a transition or changed in a way that matters (status,
+pending timer, flapping, snooze, acknowledgement...); an evaluation that merely confirms "all fine" writes
+nothing, which keeps the evaluator's DynamoDB writes to the metric items of the batch.
+
+Transition context: ``queue_id`` / ``team_id`` come from the scope itself (queue, team) or the last
+events seen for it (agent, contact); when this process has not seen any (a cold Lambda ticking an agent's
+alert) the previous transition of the same alert supplies them. ``metric`` is the rule's metric and
+``link`` its rendered ``join_url``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from floorwatch.alerts.model import Transition
+from floorwatch.alerts.state_machine import (
+    AlertState,
+    AlertStatus,
+    Result,
+    evaluate_match,
+    evaluate_threshold,
+    tick_match,
+)
+from floorwatch.events.model import CxEvent, EventType, Source
+from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, MetricKind
+from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
+from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind
+from floorwatch.metrics.window import window_value
+from floorwatch.rules.baselines import Baseline, adapted_rule
+from floorwatch.rules.config import MatchRule, Rule, RuleSet, ThresholdRule, render_link
+from floorwatch.store.alerts_common import is_active
+from floorwatch.store.alerts_port import AlertConflict, AlertKey, AlertStore
+from floorwatch.store.metrics_port import MetricStore
+from floorwatch.store.watches import InMemoryWatchList, WatchList
+
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_FACTS_CAPACITY = 200_000
+LATEST_ROWS_FLOOR = 30
+"""Rows read for scopes with latest-value metrics (agent state, gauges): the newest stamp may sit a few
+buckets behind the newest row when other events (sentiment, ends) touched the scope since."""
+
+Step = Callable[[AlertState], Result]
+
+
+class BaselineLookup(Protocol):
+    """Where adaptive thresholds come from (floorwatch.rules.baselines); None: static tiers only."""
+
+    def baseline(self, rule: ThresholdRule, scope: str, at: datetime) -> Baseline | None: ...
+
+
+class AlertRetriesExhausted(RuntimeError):
+    """A state kept conflicting with other writers; the caller fails the batch so it is retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeFacts:
+    """What the engine knows about a scope's whereabouts (for routing, filters and links)."""
+
+    center_id: str | None = None
+    queue_id: str | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    contact_id: str | None = None
+
+
+@dataclass
+class _Work:
+    rule: Rule
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    """One evaluation round at one instant: the steps per (rule, scope), and the reads they share."""
+
+    at: datetime
+    work: dict[AlertKey, _Work] = field(default_factory=dict)
+    rows: dict[str, list[BucketRow]] = field(default_factory=dict)
+    values: dict[tuple[str, str, timedelta], MetricValue] = field(default_factory=dict)
+
+    def add(self, rule: Rule, key: AlertKey, step: Step) -> None:
+        item = self.work.get(key)
+        if item is None:
+            item = self.work[key] = _Work(rule)
+        item.steps.append(step)
+
+
+class Engine:
+    def __init__(
+        self,
+        rules: RuleSet,
+        metric_store: MetricStore,
+        alert_store: AlertStore,
+        *,
+        fold_config: FoldConfig = DEFAULT_FOLD_CONFIG,
+        baselines: BaselineLookup | None = None,
+        watches: WatchList | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        facts_capacity: int = DEFAULT_FACTS_CAPACITY,
+    ) -> None:
+        self.rules = rules
+        self._metrics = metric_store
+        self._alerts = alert_store
+        self._fold_config = fold_config
+        self._baselines = baselines
+        self._max_attempts = max_attempts
+        self._facts_capacity = facts_capacity
+        self._facts: dict[str, ScopeFacts] = {}
+        self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
+        self._watched: dict[str, frozenset[str]] | None = None  # per partition, loaded on first use
+        self._threshold_by_kind: dict[str, tuple[ThresholdRule, ...]] = {
+            kind.value: rules.threshold_rules(kind) for kind in ScopeKind
+        }
+        self._row_limits = {kind: self._row_limit(found) for kind, found in self._threshold_by_kind.items()}
+        self._match_by_type: dict[EventType, tuple[MatchRule, ...]] = {
+            kind: tuple(rule for rule in rules.match_rules() if rule.match.type is kind) for kind in EventType
+        }
+        # Agent states whose duration a rule watches: an agent in one of them is put on the watch list.
+        self._watched_states: dict[str, frozenset[str]] = {}
+        for rule in rules.threshold_rules():
+            definition = CATALOG[rule.metric]
+            if definition.kind is MetricKind.DURATION_IN_STATE and definition.state and definition.latest:
+                kind = rule.scope.value
+                self._watched_states[kind] = self._watched_states.get(kind, frozenset()) | {definition.state}
+
+    # --- public ----------------------------------------------------------------------------------
+    def process(self, partition: str, events: Sequence[CxEvent]) -> list[Transition]:
+        """Apply one batch (shard ``partition``) and evaluate what it touched; returns new transitions."""
+        if not events:
+            return []
+        fresh = self._metrics.filter_new(partition, events)
+        deltas = fold(fresh, self._fold_config) if fresh else {}
+        if fresh:
+            self._metrics.apply(partition, fresh, deltas)
+        # A retried batch (some or all events already applied) is evaluated as a whole again, so an
+        # evaluation lost to a failure after the metric write still happens.
+        touched = deltas if len(fresh) == len(events) else fold(events, self._fold_config)
+        for event in events:
+            self._learn(event)
+        plan = _Plan(max(event.occurred_at for event in events))
+        for scope in dict.fromkeys(key.scope for key in touched):
+            self._plan_thresholds(plan, scope)
+        self._plan_matches(plan, events)
+        transitions = self._commit(plan.work, {})
+        self._update_watch_list(partition, plan)
+        return transitions
+
+    def tick(self, at: datetime) -> list[Transition]:
+        """Time passes: evaluate every active state, and every feed's staleness, at ``at``."""
+        plan = _Plan(at)
+        active = {state.key: state for state in self._alerts.active()}
+        for key, state in active.items():
+            rule = self.rules.get(state.rule_id)
+            if isinstance(rule, ThresholdRule):
+                self._plan_threshold(plan, rule, state.scope)
+            elif isinstance(rule, MatchRule):
+                plan.add(rule, key, _match_tick(rule, at))
+            # A rule removed from the file: its states stay as they were (and stop being evaluated).
+        for source in Source:
+            self._plan_thresholds(plan, f"feed:{source.value}")
+        watched = self._watches.watched()
+        self._watched = dict(watched)
+        for scope in sorted(set().union(*watched.values())):
+            self._plan_thresholds(plan, scope)
+        return self._commit(plan.work, active)
+
+    def facts(self, scope: str) -> ScopeFacts:
+        """The scope's whereabouts: from the scope itself, completed by the last events seen for it."""
+        kind, _, ident = scope.partition(":")
+        learned = self._facts.get(scope)
+        if kind == "queue":
+            return ScopeFacts(center_id=learned.center_id if learned else None, queue_id=ident)
+        if kind == "team":
+            return ScopeFacts(center_id=learned.center_id if learned else None, team_id=ident)
+        if kind == "center":
+            return ScopeFacts(center_id=ident)
+        return learned or ScopeFacts()
+
+    # --- planning ----------------------------------------------------------------------------------
+    def _plan_thresholds(self, plan: _Plan, scope: str) -> None:
+        for rule in self._threshold_by_kind.get(scope.partition(":")[0], ()):
+            if (rule.id, scope) not in plan.work:
+                self._plan_threshold(plan, rule, scope)
+
+    def _update_watch_list(self, partition: str, plan: _Plan) -> None:
+        """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""
+        if not self._watched_states:
+            return
+        if self._watched is None:
+            self._watched = self._watches.watched()
+        before = self._watched.get(partition, frozenset())
+        entered: set[str] = set()
+        left: set[str] = set()
+        for scope, rows in plan.rows.items():
+            states = self._watched_states.get(scope.partition(":")[0])
+            if states is None:
+                continue
+            (entered if _latest_state(rows, plan.at) in states else left).add(scope)
+        after = (before - left) | entered
+        if after != before:
+            self._watches.set_watched(partition, after)
+            self._watched[partition] = after
+
+    def _plan_threshold(self, plan: _Plan, rule: ThresholdRule, scope: str) -> None:
+        if rule.filters() and not self._admits(rule, scope):
+            return
+        at = plan.at
+        rows = plan.rows.get(scope)
+        if rows is None:
+            limit = self._row_limits[scope.partition(":")[0]]
+            rows = plan.rows[scope] = self._metrics.recent_rows(scope, at, limit)
+        value_key = (scope, rule.metric, rule.window)
+        value = plan.values.get(value_key)
+        if value is None:
+            value = plan.values[value_key] = window_value(CATALOG[rule.metric], rows, at, rule.window)
+        effective = self._effective(rule, scope, at)
+        plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at))
+
+    def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent]) -> None:
+        by_type = self._match_by_type
+        candidates = [event for event in events if by_type[event.type]]
+        for event in sorted(candidates, key=lambda item: item.occurred_at):
+            for rule in by_type[event.type]:
+                if rule.matches(event):
+                    scope = rule.scope_of(event)
+                    if scope is not None:
+                        plan.add(rule, (rule.id, scope), _match_step(rule, event))
+
+    def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
+        if rule.baseline is None or self._baselines is None:
+            return rule
+        return adapted_rule(rule, self._baselines.baseline(rule, scope, at))
+
+    def _admits(self, rule: ThresholdRule, scope: str) -> bool:
+        facts = self.facts(scope)
+        return rule.admits(
+            scope,
+            center_id=facts.center_id,
+            queue_id=facts.queue_id,
+            team_id=facts.team_id,
+            agent_id=facts.agent_id,
+        )
+
+    def _row_limit(self, rules: Sequence[ThresholdRule]) -> int:
+        if not rules:
+            return 0
+        bucket = self._fold_config.bucket.total_seconds()
+        limit = max(math.ceil(rule.window.total_seconds() / bucket) for rule in rules)
+        kinds = {CATALOG[rule.metric].kind for rule in rules}
+        if kinds & {MetricKind.GAUGE, MetricKind.DURATION_IN_STATE, MetricKind.STALENESS}:
+            limit = max(limit, LATEST_ROWS_FLOOR)
+        return limit
+
+    # --- saving ------------------------------------------------------------------------------------
+    def _commit(
+        self, work: Mapping[AlertKey, _Work], preloaded: Mapping[AlertKey, AlertState]
+    ) -> list[Transition]:
+        if not work:
+            return []
+        missing = [key for key in work if key not in preloaded]
+        stored = {**preloaded, **(self._alerts.load(missing) if missing else {})}
+        recorded: list[Transition] = []
+        for key, item in work.items():
+            recorded += self._settle(key, item, stored.get(key))
+        return recorded
+
+    def _settle(self, key: AlertKey, item: _Work, stored: AlertState | None) -> list[Transition]:
+        for _ in range(self._max_attempts):
+            before = stored if stored is not None else AlertState.initial(*key)
+            state, transitions = before, []
+            for step in item.steps:
+                state, more = step(state)
+                transitions += more
+            if not transitions and not _worth_saving(before, state):
+                return []
+            transitions = self._with_context(item.rule, before, transitions)
+            try:
+                self._alerts.save(before.version, state, transitions)
+            except AlertConflict:
+                stored = self._alerts.load([key]).get(key)
+                continue
+            return transitions
+        raise AlertRetriesExhausted(
+            f"alert state {key[0]} / {key[1]} kept changing under us ({self._max_attempts} attempts)"
+        )
+
+    def _with_context(
+        self, rule: Rule, before: AlertState, transitions: list[Transition]
+    ) -> list[Transition]:
+        if not transitions:
+            return transitions
+        scope = before.scope
+        facts = self.facts(scope)
+        previous: Transition | None = None
+        if facts.queue_id is None and facts.team_id is None and before.version > 0:
+            # Nothing seen for this scope in this process (a cold start ticking an agent's alert).
+            earlier = self._alerts.transitions(before.key, since_version=before.version - 1)
+            previous = earlier[-1] if earlier else None
+        queue_id = facts.queue_id or (previous.queue_id if previous else None)
+        team_id = facts.team_id or (previous.team_id if previous else None)
+        link = render_link(
+            rule.join_url,
+            scope,
+            rule.id,
+            center_id=facts.center_id,
+            queue_id=queue_id,
+            team_id=team_id,
+            agent_id=facts.agent_id,
+            contact_id=facts.contact_id,
+        )
+        if link is None and previous is not None:
+            link = previous.link
+        metric = rule.metric if isinstance(rule, ThresholdRule) else None
+        return [
+            replace(transition, queue_id=queue_id, team_id=team_id, metric=metric, link=link)
+            for transition in transitions
+        ]
+
+    # --- facts ------------------------------------------------------------------------------------
+    def _learn(self, event: CxEvent) -> None:
+        """Remember where agents and contacts were last seen (queue, team) for routing and links."""
+        if event.agent_id is not None:
+            seen = ScopeFacts(event.center_id, event.queue_id, event.team_id, event.agent_id)
+            self._remember("agent:" + event.agent_id, seen)
+        if event.contact_id is not None:
+            seen = ScopeFacts(
+                event.center_id, event.queue_id, event.team_id, event.agent_id, event.contact_id
+            )
+            self._remember("contact:" + event.contact_id, seen)
+        if event.queue_id is not None and "queue:" + event.queue_id not in self._facts:
+            self._remember("queue:" + event.queue_id, ScopeFacts(event.center_id, event.queue_id))
+
+    def _remember(self, scope: str, seen: ScopeFacts) -> None:
+        facts = self._facts
+        old = facts.get(scope)
+        if old is not None:
+            seen = ScopeFacts(
+                seen.center_id or old.center_id,
+                seen.queue_id or old.queue_id,
+                seen.team_id or old.team_id,
+                seen.agent_id or old.agent_id,
+                seen.contact_id or old.contact_id,
+            )
+            if seen == old:
+                return
+        elif len(facts) >= self._facts_capacity:
+            del facts[next(iter(facts))]  # oldest first: bounded memory in a long-running process
+        facts[scope] = seen
+
+
+def _latest_state(rows: Sequence[BucketRow], at: datetime) -> str | float | None:
+    """The agent's state at ``at``: the newest stamped state not after it (rows may hold newer ones)."""
+    best = None
+    for row in rows:
+        stamped = row.latest.get(AGENT_STATE)
+        if stamped is not None and stamped.at <= at and (best is None or stamped.at > best.at):
+            best = stamped
+    return None if best is None else best.value
+
+
+def _threshold_step(rule: ThresholdRule, value: MetricValue, at: datetime) -> Step:
+    def step(state: AlertState) -> Result:
+        return evaluate_threshold(rule, state, value, at)
+
+    return step
+
+
+def _match_step(rule: MatchRule, event: CxEvent) -> Step:
+    at = event.occurred_at
+
+    def step(state: AlertState) -> Result:
+        # A re-delivered batch must not count its matches twice against the firing alert.
+        if (
+            state.status is AlertStatus.FIRING
+            and state.last_match_at is not None
+            and at <= state.last_match_at
+        ):
+            return state, []
+        return evaluate_match(rule, state, event, at)
+
+    return step
+
+
+def _match_tick(rule: MatchRule, at: datetime) -> Step:
+    def step(state: AlertState) -> Result:
+        return tick_match(rule, state, at)
+
+    return step
+
+
+def _worth_saving(before: AlertState, after: AlertState) -> bool:
+    """Whether a change with no transition still has to be stored (timers, flags, snoozes)."""
+    if (
+        before.status is AlertStatus.INACTIVE
+        and after.status is AlertStatus.INACTIVE
+        and before.pending_since is None
+        and after.pending_since is None
+        and before.flapping is after.flapping
+        and before.snoozed_until == after.snoozed_until
+        and before.match_count == after.match_count
+    ):
+        return is_active(before) != is_active(after)
+    if replace(before, last_evaluated_at=None, last_value=None) != replace(
+        after, last_evaluated_at=None, last_value=None
+    ):
+        return True
+    return is_active(before) != is_active(after)
+
+
+def transitions_in_time_order(transitions: Iterable[Transition]) -> list[Transition]:
+    """Stable sort by event time (ties keep the order they were recorded in)."""
+    return sorted(transitions, key=lambda transition: transition.at)
