@@ -1,0 +1,92 @@
+"""Lambda escalate: escalation checks from the SQS queue -> escalated transitions in the alerts table.
+
+Thin: parse each message body as an ``EscalationCheck`` and run it (``EscalationService.run``: claim the
+level with a conditional write, re-schedule a check that is not due yet, or stop). The SMS, the audit
+entry and the next check follow the ``escalated`` transition through the table's stream to the fan-out
+(see floorwatch.alerts.escalation for why). The event source mapping has ReportBatchItemFailures:
+a message whose check raised (store or queue unavailable) is reported by ``messageId`` and comes back
+after the visibility timeout; SQS messages are independent, so the others are still processed. A body
+that is not a check is logged and dropped (it would fail forever).
+
+``build_handler(settings, service)`` for tests and the local runtime; ``handler`` builds the boto3
+adapters at cold start.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+from floorwatch.alerts.escalation import CheckOutcome, EscalationCheck, EscalationService
+from floorwatch.delivery.checks import SqsCheckScheduler
+from floorwatch.delivery.settings import EscalateSettings
+
+Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+
+logger = Logger()
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _default_handler()(event, context)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@functools.cache
+def _default_handler() -> Handler:
+    from floorwatch.store.alerts_dynamodb import DynamoAlertStore  # noqa: PLC0415 - engine's adapter
+
+    settings = EscalateSettings.from_environ()
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+    service = EscalationService(
+        settings.escalation_policy(),
+        DynamoAlertStore(boto3.client("dynamodb", config=config), settings.alerts_table),
+        SqsCheckScheduler(boto3.client("sqs", config=config), settings.escalation_queue_url),
+        _utc_now,
+    )
+    return build_handler(settings, service)
+
+
+def build_handler(settings: EscalateSettings, service: EscalationService) -> Handler:
+    def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        failed: list[str] = []
+        for record in event.get("Records") or ():
+            message_id = str(record.get("messageId") or "")
+            try:
+                check = EscalationCheck.from_message(str(record.get("body") or ""))
+            except ValueError as error:
+                logger.error(
+                    "not an escalation check, dropped", extra={"message_id": message_id, "error": str(error)}
+                )
+                continue
+            try:
+                outcome = service.run(check)
+            except Exception:  # this message comes back; the others go on
+                logger.exception("escalation check failed", extra={"message_id": message_id})
+                failed.append(message_id)
+                continue
+            _log(settings, check, outcome)
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+    return handle
+
+
+def _log(settings: EscalateSettings, check: EscalationCheck, outcome: CheckOutcome) -> None:
+    logger.info(
+        f"escalation check: {outcome.verdict.value}",
+        extra={
+            "stage": settings.stage,
+            "alert_id": check.alert_id,
+            "level": check.level,
+            "reason": outcome.reason,
+            "transition_id": outcome.transition.transition_id if outcome.transition else None,
+            "delay_seconds": outcome.delay_seconds,
+        },
+    )
