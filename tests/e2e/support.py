@@ -1,0 +1,160 @@
+"""What end-to-end tests drive: the running local system, payload builders and a WebSocket client."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+from local.runtime import LocalRuntime
+
+E2E_QUEUE = "billing"
+E2E_TEAM = "billing-1"
+DEFAULT_TIMEOUT = 20.0  # seconds an expected message may take (generous: 2 cores shared by many jobs)
+
+
+@dataclass
+class RunningSystem:
+    runtime: LocalRuntime
+
+    @property
+    def http_url(self) -> str:
+        """The dashboard's base URL (``http://127.0.0.1:PORT/``)."""
+        assert self.runtime.gateway is not None
+        return self.runtime.gateway.http_url
+
+    @property
+    def outbox_url(self) -> str:
+        return self.http_url + "outbox"
+
+    def token(
+        self,
+        role: str = "supervisor",
+        user: str = "e2e-supervisor",
+        queues: Iterable[str] = (E2E_QUEUE,),
+        teams: Iterable[str] = (),
+    ) -> str:
+        return self.runtime.mint_token(role=role, user=user, teams=teams, queues=queues)
+
+    def ws_url(self, token: str) -> str:
+        return self.runtime.ws_url(token)
+
+    def dashboard_url(self, token: str) -> str:
+        return self.runtime.dashboard_url(token)
+
+    def push(self, payloads: Iterable[Mapping[str, Any]]) -> int:
+        """PutRecords raw platform payloads to the raw-events stream."""
+        return self.runtime.put_raw(payloads)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Messages SNS would have sent so far: ``{channel, topic, subject, message, attributes, at}``."""
+        return self.runtime.outbox_messages()
+
+    def missing_handlers(self) -> list[str]:
+        return self.runtime.unavailable_functions()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def compliance_breach(contact_id: str, queue_id: str = E2E_QUEUE, team_id: str = E2E_TEAM) -> dict[str, Any]:
+    """A generic-schema compliance event (card number spoken): opens a critical alert at once."""
+    return {
+        "source": "generic",
+        "event_id": f"e2e-{contact_id}-compliance",
+        "type": "compliance",
+        "occurred_at": now_iso(),
+        "center_id": "e2e",
+        "queue_id": queue_id,
+        "team_id": team_id,
+        "agent_id": "agent-e2e",
+        "contact_id": contact_id,
+        "channel": "voice",
+        "labels": {"category": "card-number-spoken"},
+    }
+
+
+def queue_snapshot(queue_id: str, contacts_in_queue: int) -> dict[str, Any]:
+    """A generic queue snapshot; above 20 / 40 contacts opens a warning / critical alert (e2e rules)."""
+    return {
+        "source": "generic",
+        "type": "queue_snapshot",
+        "occurred_at": now_iso(),
+        "center_id": "e2e",
+        "queue_id": queue_id,
+        "channel": "voice",
+        "values": {"contacts_in_queue": contacts_in_queue, "longest_wait_seconds": 30, "agents_available": 3},
+    }
+
+
+class Dashboard:
+    """A WebSocket client speaking the dashboard protocol (/work/notes/PROTOCOL.md)."""
+
+    def __init__(self, url: str) -> None:
+        self.connection: ClientConnection = connect(url, open_timeout=DEFAULT_TIMEOUT)
+        self.seen: list[dict[str, Any]] = []
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Dashboard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        self.connection.send(json.dumps(message))
+
+    def subscribe(self, scopes: Iterable[str] = ("*",)) -> dict[str, Any]:
+        self.send({"action": "subscribe", "scopes": list(scopes), "request_id": "subscribe-1"})
+        return self.wait_for(lambda m: m.get("type") == "snapshot" and m.get("request_id") == "subscribe-1")
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> dict[str, Any]:
+        """The first message (already received or arriving within ``timeout``) matching ``predicate``."""
+        for message in self.seen:
+            if predicate(message):
+                return message
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no matching message within {timeout} s; received: {self.seen[-10:]}")
+            try:
+                raw = self.connection.recv(timeout=remaining)
+            except TimeoutError:
+                continue
+            message = json.loads(raw)
+            self.seen.append(message)
+            if predicate(message):
+                return message
+
+
+def transition_for(contact_id: str, kind: str) -> Callable[[dict[str, Any]], bool]:
+    def matches(message: dict[str, Any]) -> bool:
+        return (
+            message.get("type") == "transition"
+            and message.get("transition") == kind
+            and contact_id in str(message.get("scope", ""))
+        )
+
+    return matches
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, interval: float = 0.2) -> Any:
+    """Poll ``predicate`` until it returns something truthy; that value, or AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
