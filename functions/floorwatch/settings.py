@@ -18,9 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floorwatch.names import (
     DEFAULT_STAGE,
+    ENV_ALERTS_TABLE,
+    ENV_AUDIT_TABLE,
+    ENV_CONNECTIONS_TABLE,
     ENV_CX_EVENTS_STREAM,
+    ENV_ESCALATION_CHAIN,
+    ENV_METRICS_TABLE,
     ENV_QUARANTINE_BUCKET,
+    ENV_RULES_FILE,
     ENV_STAGE,
+    ENV_TOKEN_SECRET_ARN,
+    ENV_TOKEN_SECRET_FILE,
+    ENV_WEBSOCKET_ENDPOINT,
 )
 
 STAGE_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
@@ -105,3 +114,70 @@ class NormalizeSettings(FunctionSettings):
         pattern=BUCKET_NAME_PATTERN,
         description="name of the S3 bucket rejected raw records are written to",
     )
+
+
+# --- delivery: the WebSocket API's functions (appended by the delivery work) ---------------------------
+# DynamoDB table names: 3-255 of [a-zA-Z0-9_.-].
+TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.-]{3,255}$"
+
+
+class AuthorizerSettings(FunctionSettings):
+    """The $connect REQUEST authorizer: verifies tokens with the signing key (Secrets Manager or file)."""
+
+    token_secret_arn: str | None = Field(
+        default=None,
+        validation_alias=ENV_TOKEN_SECRET_ARN,
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:",
+        description="ARN of the Secrets Manager secret holding the token signing key",
+    )
+    token_secret_file: str | None = Field(
+        default=None,
+        validation_alias=ENV_TOKEN_SECRET_FILE,
+        min_length=1,
+        description="file holding the token signing key (local runtime)",
+    )
+
+    def key_source(self) -> dict[str, str]:
+        """The variables ``security.tokens.load_signing_key`` reads (it says which one is missing)."""
+        named = {ENV_TOKEN_SECRET_ARN: self.token_secret_arn, ENV_TOKEN_SECRET_FILE: self.token_secret_file}
+        return {name: value for name, value in named.items() if value}
+
+
+class WebsocketSettings(FunctionSettings):
+    """The WebSocket routes: connections, snapshots (alerts + metrics + rules), actions, audit."""
+
+    connections_table: str = Field(
+        validation_alias=ENV_CONNECTIONS_TABLE,
+        pattern=TABLE_NAME_PATTERN,
+        description="DynamoDB table of WebSocket connections",
+    )
+    alerts_table: str = Field(
+        validation_alias=ENV_ALERTS_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB alerts table"
+    )
+    metrics_table: str = Field(
+        validation_alias=ENV_METRICS_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB metrics table"
+    )
+    audit_table: str = Field(
+        validation_alias=ENV_AUDIT_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB audit table"
+    )
+    rules_file: str | None = Field(
+        default=None,
+        validation_alias=ENV_RULES_FILE,
+        min_length=1,
+        description="rules YAML file (default: the rules shipped with floorwatch)",
+    )
+    websocket_endpoint: str | None = Field(
+        default=None,
+        validation_alias=ENV_WEBSOCKET_ENDPOINT,
+        pattern=r"^https?://",
+        description="@connections endpoint URL (default: built from the request's domain and stage)",
+    )
+    escalation_chain: str = Field(
+        default="",
+        validation_alias=ENV_ESCALATION_CHAIN,
+        pattern=r"^[A-Za-z0-9_ ,-]*$",
+        description="comma-separated escalation level names, level 1 first",
+    )
+
+    def escalation_levels(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.escalation_chain.split(",") if part.strip())

@@ -34,6 +34,7 @@ class TransitionKind(StrEnum):
     # recorded with notify=False, so these two are what tells people it is muted and why.
     FLAPPING_STARTED = "flapping_started"
     FLAPPING_STOPPED = "flapping_stopped"
+    NOTED = "noted"  # a person's note on the alert (Transition.note holds the text)
 
 
 @dataclass(frozen=True)

@@ -551,3 +551,29 @@ def _number_in(value: object) -> float | None:
 
 def _enum_out(value: StrEnum | None) -> str | None:
     return None if value is None else value.value
+
+
+# ---------------------------------------------------------------------------------------------------
+# People's actions taken from the dashboard (appended by the delivery work)
+
+
+def resolve_by(state: AlertState, at: datetime, user: str) -> Result:
+    """A person closes the firing alert (the issue is handled); a no-op when nothing fires.
+
+    Like any resolve it counts toward flapping; if the condition still holds, the next evaluation
+    starts a new pending breach (and, after ``for``, a new alert).
+    """
+    _check_time(at)
+    if state.status is not AlertStatus.FIRING or state.severity is None:
+        return state, []
+    state, transitions = _resolve(state, state.last_value, None, at)
+    return state, [replace(transition, actor=user, notify=True) for transition in transitions]
+
+
+def note(state: AlertState, at: datetime, user: str, text: str) -> Result:
+    """A person's note on the current (or most recent) alert, pushed to every dashboard."""
+    _check_time(at)
+    if not text.strip():
+        raise ValueError("a note needs some text")
+    state, transitions = _action(state, TransitionKind.NOTED, at, user)
+    return state, [replace(transition, note=text) for transition in transitions]
