@@ -1,0 +1,189 @@
+"""The dashboard snapshot: open alerts a principal may see, and one KPI tile per visible queue.
+
+Answer to ``subscribe`` and ``refresh`` (see /work/notes/PROTOCOL.md)::
+
+    {"alerts": [{alert_id, rule, scope, severity, status, opened_at, acknowledged, ...}, ...],
+     "tiles": [{"scope": "queue:billing", "queue_id": "billing", "metrics": {"service_level":
+               {"value": 0.83, "samples": 40, "target": 0.8, "state": "ok"}, ...}}, ...],
+     "at": "2026-11-30T09:00:00Z"}
+
+Alerts: the firing alerts among ``AlertStore.active()`` (pending breaches have no alert yet), with the
+queue / team / metric / link context of their latest transition, filtered by ``roles.may_see_scope``.
+
+Tiles: queues are those the principal covers (a supervisor's queues, even without data yet), those of
+the visible alerts, and - for principals who see everything - every queue the scope directory has seen
+in the last day. Each tile metric is read over its rule's window (15 min when no rule watches it) from
+``MetricStore.recent_rows`` with ``metrics.window``; ``state`` is the most severe tier of the queue rule
+on that metric the value breaches (``ok`` when none, or when there are fewer samples than the rule's
+``min_samples``); ``target`` is the rule's entry tier; ``sla_seconds`` (longest wait) is the queue's
+service-level threshold. Agents get their own alerts and no queue tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from floorwatch.alerts.model import Transition
+from floorwatch.alerts.state_machine import AlertState, AlertStatus
+from floorwatch.metrics.catalog import CATALOG
+from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig
+from floorwatch.metrics.model import DEFAULT_BUCKET, DEFAULT_WINDOW, MetricValue, ScopeKind, scope_key
+from floorwatch.metrics.window import window_value
+from floorwatch.rules.config import RuleSet, ThresholdRule
+from floorwatch.security.roles import Role, may_see_scope, role_of
+from floorwatch.store.alerts_port import AlertStore
+from floorwatch.store.baselines_port import ScopeDirectory
+from floorwatch.store.connections_port import Principal
+from floorwatch.store.metrics_port import MetricStore
+
+# Tile key (what the dashboard shows) -> catalog metric.
+TILE_METRICS: tuple[tuple[str, str], ...] = (
+    ("service_level", "service_level"),
+    ("longest_wait_seconds", "longest_wait_seconds"),
+    ("contacts_in_queue", "contacts_in_queue"),
+    ("agents_available", "agents_available"),
+    ("abandon_rate", "abandon_rate"),
+    ("customer_sentiment", "sentiment"),
+)
+DIRECTORY_LOOKBACK = timedelta(days=1)
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class SnapshotSources:
+    alerts: AlertStore
+    metrics: MetricStore
+    rules: RuleSet
+    directory: ScopeDirectory | None = None  # None: queues come from alerts and principals only
+    fold_config: FoldConfig = DEFAULT_FOLD_CONFIG
+
+
+def build_snapshot(principal: Principal, at: datetime, sources: SnapshotSources) -> dict[str, Any]:
+    active = sources.alerts.active()
+    alerts = visible_alerts(principal, active, sources)
+    queues = visible_queues(principal, active, at, sources)
+    return {
+        "alerts": alerts,
+        "tiles": [queue_tile(queue, at, sources) for queue in queues],
+        "at": _time_text(at),
+    }
+
+
+def visible_alerts(
+    principal: Principal, active: Sequence[AlertState], sources: SnapshotSources
+) -> list[dict[str, Any]]:
+    found = []
+    for state in active:
+        if state.status is not AlertStatus.FIRING or state.alert_id is None:
+            continue
+        latest = _latest_transition(sources.alerts, state)
+        queue_id = latest.queue_id if latest else None
+        team_id = latest.team_id if latest else None
+        if may_see_scope(principal, state.scope, queue_id, team_id):
+            found.append(alert_view(state, latest, sources.rules))
+    return sorted(found, key=lambda alert: (alert["opened_at"] or "", alert["alert_id"]))
+
+
+def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> dict[str, Any]:
+    rule = rules.get(state.rule_id)
+    if isinstance(rule, ThresholdRule) and state.severity is not None:
+        threshold = rule.threshold(state.severity)
+    else:
+        threshold = latest.threshold if latest else None
+    return {
+        "alert_id": state.alert_id,
+        "rule": state.rule_id,
+        "scope": state.scope,
+        "severity": state.severity.value if state.severity else None,
+        "status": state.status.value,
+        "opened_at": _time_or_none(state.opened_at),
+        "acknowledged": state.acknowledged,
+        "acknowledged_by": state.acknowledged_by,
+        "acknowledged_at": _time_or_none(state.acknowledged_at),
+        "escalation_level": state.escalation_level,
+        "snoozed_until": _time_or_none(state.snoozed_until),
+        "flapping": state.flapping,
+        "value": state.last_value,
+        "threshold": threshold,
+        "queue_id": latest.queue_id if latest else None,
+        "team_id": latest.team_id if latest else None,
+        "metric": (latest.metric if latest else None)
+        or (rule.metric if isinstance(rule, ThresholdRule) else None),
+        "link": latest.link if latest else None,
+    }
+
+
+def visible_queues(
+    principal: Principal, active: Sequence[AlertState], at: datetime, sources: SnapshotSources
+) -> list[str]:
+    """Queues the principal covers, with alerts, or (seeing everything) with recent metric data."""
+    role = role_of(principal)
+    if role is None or role is Role.AGENT:
+        return []
+    queues = set(principal.queues)
+    queues.update(state.scope.split(":", 1)[1] for state in active if state.scope.startswith("queue:"))
+    if sources.directory is not None:
+        seen = sources.directory.scopes_seen(ScopeKind.QUEUE, at - DIRECTORY_LOOKBACK, at)
+        queues.update(scope.split(":", 1)[1] for scope in seen)
+    return sorted(queue for queue in queues if may_see_scope(principal, scope_key(ScopeKind.QUEUE, queue)))
+
+
+def queue_tile(queue_id: str, at: datetime, sources: SnapshotSources) -> dict[str, Any]:
+    scope = scope_key(ScopeKind.QUEUE, queue_id)
+    rules = {key: _tile_rule(sources.rules, scope, metric) for key, metric in TILE_METRICS}
+    windows = {key: rule.window if rule else DEFAULT_WINDOW for key, rule in rules.items()}
+    buckets = int(max(windows.values()) / DEFAULT_BUCKET) + 1
+    rows = sources.metrics.recent_rows(scope, at, buckets)
+    metrics: dict[str, dict[str, Any]] = {}
+    for key, metric in TILE_METRICS:
+        value = window_value(CATALOG[metric], rows, at, windows[key])
+        metrics[key] = _tile_metric(value, rules[key])
+    metrics["longest_wait_seconds"]["sla_seconds"] = sources.fold_config.sl_threshold(queue_id)
+    return {"scope": scope, "queue_id": queue_id, "metrics": metrics}
+
+
+def _tile_rule(rules: RuleSet, scope: str, metric: str) -> ThresholdRule | None:
+    return next(
+        (
+            rule
+            for rule in rules.threshold_rules(ScopeKind.QUEUE)
+            if rule.metric == metric and rule.admits(scope)
+        ),
+        None,
+    )
+
+
+def _tile_metric(value: MetricValue, rule: ThresholdRule | None) -> dict[str, Any]:
+    levels = rule.tiers.levels() if rule else ()
+    return {
+        "value": value.value,
+        "samples": value.samples,
+        "target": levels[0][1] if levels else None,
+        "state": tier_state(value, rule),
+    }
+
+
+def tier_state(value: MetricValue, rule: ThresholdRule | None) -> str:
+    """The most severe tier the value breaches ("ok" when none, no data, or too few samples)."""
+    if rule is None or value.value is None or value.samples < rule.min_samples:
+        return OK
+    breached = [
+        severity.value for severity, threshold in rule.tiers.levels() if rule.breaches(value.value, threshold)
+    ]
+    return breached[-1] if breached else OK
+
+
+def _latest_transition(alerts: AlertStore, state: AlertState) -> Transition | None:
+    latest = alerts.transitions(state.key, since_version=max(0, state.version - 1))
+    return latest[-1] if latest else None
+
+
+def _time_text(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def _time_or_none(instant: datetime | None) -> str | None:
+    return None if instant is None else _time_text(instant)

@@ -1,0 +1,164 @@
+"""The subscribe / refresh snapshot: visible alerts with their context, KPI tiles with tier states."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+from floorwatch.alerts.state_machine import resolve_by
+from floorwatch.events.model import CxEvent, EventType, Source
+from floorwatch.metrics.fold import fold
+from floorwatch.metrics.model import ScopeKind
+from floorwatch.snapshot import SnapshotSources, build_snapshot
+from floorwatch.store.alerts_memory import InMemoryAlertStore
+from floorwatch.store.metrics_memory import InMemoryMetricStore
+
+from tests.unit.websocket.support import AGENT, MANAGER, OTHER_SUPERVISOR, RULES, SUPERVISOR, T0, open_alert
+
+NOW = T0 + timedelta(minutes=5)
+_ids = count()
+
+
+def event(kind: EventType, minute: float, queue: str, **values: float) -> CxEvent:
+    return CxEvent(
+        event_id=f"e{next(_ids)}",
+        source=Source.GENERIC,
+        type=kind,
+        occurred_at=T0 + timedelta(minutes=minute),
+        queue_id=queue,
+        values=values,
+    )
+
+
+def metric_store() -> InMemoryMetricStore:
+    events = [
+        event(
+            EventType.QUEUE_SNAPSHOT,
+            4,
+            "billing",
+            contacts_in_queue=25,
+            longest_wait_seconds=130,
+            agents_available=3,
+        ),
+        *(event(EventType.CONTACT_ANSWERED, 2, "billing", wait_seconds=10) for _ in range(8)),
+        *(event(EventType.CONTACT_ANSWERED, 3, "billing", wait_seconds=30) for _ in range(4)),
+        event(
+            EventType.QUEUE_SNAPSHOT,
+            4,
+            "tech",
+            contacts_in_queue=2,
+            longest_wait_seconds=5,
+            agents_available=6,
+        ),
+    ]
+    store = InMemoryMetricStore()
+    store.apply("shard-0", events, fold(events))
+    return store
+
+
+class Directory:
+    def __init__(self, scopes: list[str]) -> None:
+        self.scopes = scopes
+
+    def scopes_seen(self, kind: ScopeKind, since: Any, until: Any) -> list[str]:
+        return [scope for scope in self.scopes if scope.startswith(kind.value + ":")]
+
+
+def sources(alerts: InMemoryAlertStore, directory: Directory | None = None) -> SnapshotSources:
+    return SnapshotSources(alerts, metric_store(), RULES, directory)
+
+
+def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
+    alerts = InMemoryAlertStore()
+    billing = open_alert(alerts, scope="queue:billing", queue_id="billing")
+    open_alert(alerts, scope="queue:tech", queue_id="tech")
+    agent_alert = open_alert(
+        alerts, scope="agent:zed", rule_id="agent-on-hold-too-long", queue_id=None, team_id="billing"
+    )
+
+    snapshot = build_snapshot(SUPERVISOR, NOW, sources(alerts))
+
+    assert snapshot["at"] == "2026-11-30T09:05:00Z"
+    assert sorted(a["alert_id"] for a in snapshot["alerts"]) == sorted(
+        [billing.alert_id, agent_alert.alert_id]
+    )
+    view = next(a for a in snapshot["alerts"] if a["alert_id"] == billing.alert_id)
+    assert view == {
+        "alert_id": billing.alert_id,
+        "rule": "queue-longest-wait",
+        "scope": "queue:billing",
+        "severity": "critical",
+        "status": "firing",
+        "opened_at": "2026-11-30T08:55:30Z",
+        "acknowledged": False,
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "escalation_level": 0,
+        "snoozed_until": None,
+        "flapping": False,
+        "value": 400.0,
+        "threshold": 300.0,
+        "queue_id": "billing",
+        "team_id": None,
+        "metric": "longest_wait_seconds",
+        "link": None,
+    }
+    [tile] = snapshot["tiles"]
+    assert (tile["scope"], tile["queue_id"]) == ("queue:billing", "billing")
+    metrics = tile["metrics"]
+    assert metrics["service_level"] == {"value": 8 / 12, "samples": 12, "target": 0.8, "state": "critical"}
+    assert metrics["longest_wait_seconds"] == {
+        "value": 130.0,
+        "samples": 1,
+        "target": 60.0,
+        "state": "warning",
+        "sla_seconds": 20.0,
+    }
+    assert metrics["contacts_in_queue"]["state"] == "warning"
+    assert metrics["agents_available"] == {"value": 3.0, "samples": 1, "target": 2.0, "state": "ok"}
+    assert metrics["abandon_rate"] == {"value": None, "samples": 0, "target": 0.05, "state": "ok"}
+    assert set(metrics) == {
+        "service_level",
+        "longest_wait_seconds",
+        "contacts_in_queue",
+        "agents_available",
+        "abandon_rate",
+        "customer_sentiment",
+    }
+
+
+def test_manager_sees_every_queue_known_to_alerts_or_the_directory() -> None:
+    alerts = InMemoryAlertStore()
+    open_alert(alerts, scope="queue:billing", queue_id="billing")
+    snapshot = build_snapshot(
+        MANAGER, NOW, sources(alerts, Directory(["queue:tech", "queue:sales", "team:x"]))
+    )
+    assert [tile["queue_id"] for tile in snapshot["tiles"]] == ["billing", "sales", "tech"]
+    sales = next(tile for tile in snapshot["tiles"] if tile["queue_id"] == "sales")
+    assert sales["metrics"]["contacts_in_queue"]["value"] is None  # no data is not zero
+    assert len(snapshot["alerts"]) == 1
+
+
+def test_other_supervisor_and_agent_see_only_their_own() -> None:
+    alerts = InMemoryAlertStore()
+    open_alert(alerts, scope="queue:billing", queue_id="billing")
+    own = open_alert(
+        alerts, scope="agent:bob", rule_id="agent-on-hold-too-long", queue_id=None, team_id="billing"
+    )
+
+    other = build_snapshot(OTHER_SUPERVISOR, NOW, sources(alerts))
+    assert other["alerts"] == []
+    assert [tile["queue_id"] for tile in other["tiles"]] == ["tech"]
+
+    agent = build_snapshot(AGENT, NOW, sources(alerts))
+    assert [a["alert_id"] for a in agent["alerts"]] == [own.alert_id]
+    assert agent["tiles"] == []
+
+
+def test_resolved_alerts_are_not_in_the_snapshot() -> None:
+    alerts = InMemoryAlertStore()
+    state = open_alert(alerts)
+    resolved, transitions = resolve_by(state, NOW, "ana")
+    alerts.save(state.version, resolved, transitions)
+    assert build_snapshot(SUPERVISOR, NOW, sources(alerts))["alerts"] == []
