@@ -28,13 +28,23 @@ class OutboxSubscription:
     filter_policy: dict[str, Any] | None = None
 
 
-def default_subscriptions(resources: Resources) -> list[OutboxSubscription]:
+# The stack's filter policies (infrastructure/notifications.py): SMS contacts get critical alerts,
+# e-mail contacts warnings; each escalation level's numbers get only that level's texts.
+SEVERITY_ATTRIBUTE = "severity"
+LEVEL_ATTRIBUTE = "level"
+SMS_SEVERITIES = ["critical"]
+EMAIL_SEVERITIES = ["warning"]
+
+
+def default_subscriptions(resources: Resources, escalation_levels: list[str]) -> list[OutboxSubscription]:
     names = resources.names
-    return [
-        OutboxSubscription(names.escalation_topic, "sms"),
-        OutboxSubscription(names.alerts_topic, "sms", {"channels": ["sms"]}),
-        OutboxSubscription(names.alerts_topic, "email", {"channels": ["email"]}),
+    subscriptions = [
+        OutboxSubscription(names.alerts_topic, "sms", {SEVERITY_ATTRIBUTE: SMS_SEVERITIES}),
+        OutboxSubscription(names.alerts_topic, "email", {SEVERITY_ATTRIBUTE: EMAIL_SEVERITIES}),
     ]
+    for level in escalation_levels:
+        subscriptions.append(OutboxSubscription(names.escalation_topic, "sms", {LEVEL_ATTRIBUTE: [level]}))
+    return subscriptions
 
 
 class Outbox:

@@ -95,7 +95,8 @@ class LocalRuntime:
     def _start(self) -> None:
         self.aws.start()
         self.resources = provision(self.aws, self.names)
-        self.outbox = Outbox(self.aws, self.resources, default_subscriptions(self.resources))
+        levels = [level for level in self.options.escalation_chain.split(",") if level]
+        self.outbox = Outbox(self.aws, self.resources, default_subscriptions(self.resources, levels))
         self.functions = local_functions(self.names)
         self.gateway = Gateway(
             authorizer=self.functions["authorizer"],
