@@ -1,0 +1,176 @@
+"""The supervisor WebSocket API's behaviour, transport-free: one method per route, each returning the
+reply message to post back (PROTOCOL.md), or None when the route answers nothing.
+
+The Lambda handler (handlers/websocket.py) decodes API Gateway's events and posts the replies; the
+local runtime reaches this through the same handler with the same event shapes. Messages from the
+browser are validated with pydantic: an unusable message is answered ``invalid`` with what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+
+from floorwatch.alerts.actions import ActionOutcome, ActionRequest, perform
+from floorwatch.security.roles import ACTIONS, may_subscribe
+from floorwatch.snapshot import SnapshotSources, build_snapshot
+from floorwatch.store.alerts_port import AlertStore
+from floorwatch.store.audit_port import AuditLog
+from floorwatch.store.connections_port import ConnectionStore, Principal
+
+Reply = dict[str, Any]
+Clock = Callable[[], datetime]
+MAX_SCOPES_PER_MESSAGE = 50
+MAX_REQUEST_ID_LENGTH = 100
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    action: str = Field(min_length=1, max_length=40)
+    request_id: str | None = Field(default=None, max_length=MAX_REQUEST_ID_LENGTH)
+
+
+class _ScopesMessage(_Message):
+    scopes: list[str] = Field(min_length=1, max_length=MAX_SCOPES_PER_MESSAGE)
+
+
+class _AlertMessage(_Message):
+    alert_id: str = Field(min_length=1, max_length=200)
+    minutes: StrictInt | None = None
+    text: str | None = Field(default=None, max_length=10_000)
+    useful: StrictBool | None = None
+    reason: str | None = Field(default=None, max_length=10_000)
+
+
+@dataclass(frozen=True)
+class ApiPorts:
+    connections: ConnectionStore
+    alerts: AlertStore
+    audit: AuditLog
+    snapshot_sources: SnapshotSources
+    escalation_chain: Sequence[str] = ()
+
+
+class SupervisorApi:
+    def __init__(self, ports: ApiPorts, clock: Clock) -> None:
+        self._ports = ports
+        self._clock = clock
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def connect(self, connection_id: str, principal: Principal) -> None:
+        self._ports.connections.add(connection_id, principal, self._clock())
+
+    def disconnect(self, connection_id: str) -> None:
+        self._ports.connections.remove(connection_id)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def message(self, connection_id: str, body: Mapping[str, Any] | None, route: str) -> Reply | None:
+        """Answer one message; ``route`` is API Gateway's routeKey (the action, or "$default")."""
+        if body is None:
+            return error_reply(None, None, "invalid", "messages are JSON objects with an action")
+        action = str(body.get("action") or route)
+        request_id = _request_id(body)
+        connection = self._ports.connections.get(connection_id)
+        if connection is None:
+            return error_reply(request_id, action, "forbidden", "this connection is not known (reconnect)")
+        principal = connection.principal
+        try:
+            if action in ("subscribe", "unsubscribe"):
+                return self._scopes(connection_id, principal, action, _ScopesMessage.model_validate(body))
+            if action == "refresh":
+                return self._snapshot(principal, _Message.model_validate(body).request_id)
+            if action in ACTIONS:
+                return self._act(connection_id, principal, _AlertMessage.model_validate(body))
+        except ValidationError as error:
+            return error_reply(request_id, action, "invalid", _explain(error))
+        known = ", ".join(sorted({"subscribe", "unsubscribe", "refresh", *ACTIONS}))
+        return error_reply(request_id, action, "invalid", f"unknown action '{action}' (known: {known})")
+
+    def _scopes(
+        self, connection_id: str, principal: Principal, action: str, message: _ScopesMessage
+    ) -> Reply:
+        scopes = [scope for scope in dict.fromkeys(message.scopes) if scope]
+        if action == "unsubscribe":
+            self._ports.connections.unsubscribe(connection_id, scopes)
+            return {"type": "ok", "request_id": message.request_id, "action": action}
+        refused = [scope for scope in scopes if not may_subscribe(principal, scope)]
+        if refused:
+            return error_reply(
+                message.request_id,
+                action,
+                "forbidden",
+                f"{principal.user} ({principal.role}) may not subscribe to {', '.join(refused)}",
+            )
+        self._ports.connections.subscribe(connection_id, scopes)
+        return self._snapshot(principal, message.request_id)
+
+    def _snapshot(self, principal: Principal, request_id: str | None) -> Reply:
+        snapshot = build_snapshot(principal, self._clock(), self._ports.snapshot_sources)
+        return {"type": "snapshot", "request_id": request_id, **snapshot}
+
+    def _act(self, connection_id: str, principal: Principal, message: _AlertMessage) -> Reply:
+        request = ActionRequest(
+            action=message.action,
+            alert_id=message.alert_id,
+            principal=principal,
+            at=self._clock(),
+            connection_id=connection_id,
+            minutes=message.minutes,
+            text=message.text,
+            useful=message.useful,
+            reason=message.reason,
+        )
+        outcome = perform(request, self._ports.alerts, self._ports.audit, self._ports.escalation_chain)
+        return action_reply(message.request_id, outcome)
+
+
+def action_reply(request_id: str | None, outcome: ActionOutcome) -> Reply:
+    if outcome.ok:
+        reply: Reply = {
+            "type": "ok",
+            "request_id": request_id,
+            "action": outcome.action,
+            "alert_id": outcome.alert_id,
+            "changed": outcome.changed,
+        }
+        if outcome.message:
+            reply["message"] = outcome.message
+        return reply
+    return error_reply(
+        request_id, outcome.action, outcome.code or "invalid", outcome.message, outcome.alert_id
+    )
+
+
+def error_reply(
+    request_id: str | None, action: str | None, code: str, message: str, alert_id: str | None = None
+) -> Reply:
+    reply: Reply = {
+        "type": "error",
+        "request_id": request_id,
+        "action": action,
+        "code": code,
+        "message": message,
+    }
+    if alert_id is not None:
+        reply["alert_id"] = alert_id
+    return reply
+
+
+def _request_id(body: Mapping[str, Any]) -> str | None:
+    value = body.get("request_id")
+    return value[:MAX_REQUEST_ID_LENGTH] if isinstance(value, str) else None
+
+
+def _explain(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "message"
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)

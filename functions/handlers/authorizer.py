@@ -1,0 +1,113 @@
+"""Lambda authorizer: the WebSocket API's $connect REQUEST authorizer.
+
+Reads the token from ``queryStringParameters.token`` (the dashboard connects to ``wss://...?token=``),
+verifies it (``security.tokens.verify``: HS256, expiry, known role) and answers an IAM policy for the
+``methodArn``: Allow with ``context`` {user, role, teams, queues} (strings; lists comma-joined; API
+Gateway passes it to the $connect route as ``requestContext.authorizer``), or Deny (HTTP 403) with the
+reason logged. A request without any token raises ``Unauthorized``, which API Gateway answers with 401.
+
+``build_handler(key, clock)`` for tests and the local runtime; the module-level ``handler`` loads the
+signing key once per container (Secrets Manager in AWS, a file locally) and fails its first invocation
+with a message naming the missing variable when neither is configured.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from floorwatch.security.tokens import TokenError, load_signing_key, verify
+from floorwatch.settings import AuthorizerSettings
+from floorwatch.store.connections_port import Principal
+
+Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+Clock = Callable[[], datetime]
+
+logger = Logger()
+
+
+class Unauthorized(Exception):
+    """No token at all: API Gateway maps the message "Unauthorized" to HTTP 401."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _default_handler()(event, context)
+
+
+@functools.cache
+def _default_handler() -> Handler:
+    settings = AuthorizerSettings.from_environ()
+    key = load_signing_key(settings.key_source(), lambda: boto3.client("secretsmanager"))
+    return build_handler(key)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_handler(key: str, clock: Clock = _utc_now) -> Handler:
+    def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        method_arn = str(event.get("methodArn") or "")
+        token = _token_of(event)
+        if not token:
+            logger.info("connect refused: no token")
+            raise Unauthorized()
+        try:
+            principal = verify(key, token, clock())
+        except TokenError as error:
+            logger.info("connect refused", extra={"reason": error.reason, "detail": str(error)})
+            return policy("anonymous", "Deny", method_arn)
+        logger.info("connect allowed", extra={"user": principal.user, "role": principal.role})
+        return policy(principal.user, "Allow", method_arn, authorizer_context(principal))
+
+    return handle
+
+
+def _token_of(event: Mapping[str, Any]) -> str:
+    parameters = event.get("queryStringParameters") or {}
+    token = parameters.get("token") if isinstance(parameters, Mapping) else None
+    return token.strip() if isinstance(token, str) else ""
+
+
+def policy(
+    principal_id: str, effect: str, method_arn: str, context: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}],
+        },
+    }
+    if context:
+        answer["context"] = dict(context)
+    return answer
+
+
+def authorizer_context(principal: Principal) -> dict[str, str]:
+    """What $connect finds in ``requestContext.authorizer`` (API Gateway allows only flat scalars)."""
+    return {
+        "user": principal.user,
+        "role": principal.role,
+        "teams": ",".join(principal.teams),
+        "queues": ",".join(principal.queues),
+    }
+
+
+def principal_from_context(context: Mapping[str, Any]) -> Principal | None:
+    """Inverse of ``authorizer_context`` (None when the context is not one of ours)."""
+    user, role = context.get("user"), context.get("role")
+    if not isinstance(user, str) or not isinstance(role, str) or not user or not role:
+        return None
+
+    def ids(name: str) -> tuple[str, ...]:
+        return tuple(part for part in str(context.get(name) or "").split(",") if part)
+
+    return Principal(user=user, role=role, teams=ids("teams"), queues=ids("queues"))
