@@ -201,20 +201,26 @@
       if (a && typeof a === 'object') return a.StringValue || a.string_value || a.Value || '';
       return a || '';
     };
-    let body = pick('message', 'body', 'Message', 'text', 'sms', 'email');
+    let channel = String(pick('channel', 'protocol', 'kind') || '').toLowerCase();
+    const texts = [pick('text', channel === 'email' ? 'email' : 'sms'), pick('message', 'body', 'Message')];
+    let body = texts[0] || texts[1];
+    let parsed = body && typeof body === 'object' ? body : null;
     if (typeof body === 'string' && body.trim().charAt(0) === '{') {
       try {
-        const structured = JSON.parse(body); // SNS MessageStructure=json: one text per protocol
-        if (structured && typeof structured === 'object') {
-          body = structured.sms || structured.email || structured.default || body;
-        }
+        parsed = JSON.parse(body);
       } catch (err) {
         /* plain text that starts with a brace */
       }
     }
-    if (body && typeof body === 'object') body = JSON.stringify(body);
-    const to = pick('to', 'destination', 'phone_number', 'PhoneNumber', 'endpoint', 'address', 'email');
-    let channel = String(pick('channel', 'protocol', 'kind', 'type') || '').toLowerCase();
+    if (parsed && typeof parsed === 'object') {
+      // SNS MessageStructure=json carries one text per protocol; SQS-style subscribers get the
+      // transition itself as JSON ("default"), which is summarised for people.
+      const byProtocol = parsed[channel === 'email' ? 'email' : 'sms'] || parsed.default;
+      if (typeof byProtocol === 'string' && byProtocol.trim().charAt(0) !== '{') body = byProtocol;
+      else body = summarizeTransition(typeof byProtocol === 'string' ? safeJson(byProtocol) : parsed);
+    }
+    const to = pick('to', 'destination', 'phone_number', 'PhoneNumber', 'endpoint', 'address') ||
+      attr('level') || (parsed && parsed.level_name) || '';
     if (!channel) {
       if (/^\+?\d[\d\s-]+$/.test(String(to))) channel = 'sms';
       else if (String(to).indexOf('@') > 0 || pick('subject', 'Subject')) channel = 'email';
@@ -222,14 +228,39 @@
     }
     if (channel === 'phone' || channel === 'text') channel = 'sms';
     if (channel === 'mail' || channel === 'e-mail') channel = 'email';
+    const severity = String(pick('severity') || attr('severity') || (parsed && parsed.severity) || '');
     return {
       channel: channel,
       to: String(to || pick('topic', 'topic_arn', 'TopicArn') || ''),
       subject: String(pick('subject', 'Subject') || ''),
       body: String(body || ''),
       at: parseTime(pick('at', 'sent_at', 'timestamp', 'time', 'published_at')),
-      severity: String(pick('severity') || attr('severity') || ''),
+      severity: severity,
     };
+  }
+
+  function safeJson(text) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      return text;
+    }
+  }
+
+  /** A transition (or anything else) as one line people can read in the outbox. */
+  function summarizeTransition(data) {
+    if (!data || typeof data !== 'object') return String(data === undefined ? '' : data);
+    if (!data.alert_id && !data.rule) return JSON.stringify(data);
+    const parts = [String(data.severity || '').toUpperCase(), data.transition || '', ruleTitle(data.rule, data.metric)];
+    let line = parts.filter(Boolean).join(' ') + ' — ' + describeScope(data.scope);
+    if (data.value !== null && data.value !== undefined) {
+      line += ': ' + formatMetric(data.metric, data.value);
+      if (data.threshold !== null && data.threshold !== undefined) {
+        line += ' (threshold ' + formatMetric(data.metric, data.threshold) + ')';
+      }
+    }
+    if (data.level) line += ' · escalation level ' + data.level + (data.level_name ? ' (' + data.level_name + ')' : '');
+    return line;
   }
 
   /** The list inside whatever the outbox endpoint returned (a list, or an object holding one). */
@@ -1078,6 +1109,11 @@
       return;
     }
     if (!msg || typeof msg !== 'object') return;
+    if (!msg.type && msg.message) {
+      // API Gateway's own answers ({"message": "Internal server error"} / "Forbidden") carry no type.
+      toast('Server: ' + msg.message, 'error');
+      return;
+    }
     switch (msg.type) {
       case 'snapshot':
         onSnapshot(msg);
@@ -1433,6 +1469,7 @@
     formatDuration: formatDuration,
     describeScope: describeScope,
     normalizeOutboxItem: normalizeOutboxItem,
+    receive: onMessage, // feed a raw server message, as the socket would
   };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -1,0 +1,130 @@
+"""A fake floor for page-only browser tests: the dashboard's files and a scripted WebSocket server,
+both served through Playwright's routing (no process, no port). The real pipeline is what
+test_browser.py's runtime tests use; these pin down how the page handles what arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, Route, WebSocketRoute
+
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboard"
+ORIGIN = "http://floorwatch.test"
+
+
+def unsigned_token(role: str, user: str, **claims: Any) -> str:
+    """A JWT-shaped token; the page only decodes its payload for display (the server verifies)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': user, 'role': role, **claims})}.signature"
+
+
+def transition(alert_id: str, kind: str, transition_id: str, **fields: Any) -> dict[str, Any]:
+    """A transition push as the fan-out sends it."""
+    message: dict[str, Any] = {
+        "type": "transition",
+        "at": now_iso(),
+        "alert_id": alert_id,
+        "transition_id": transition_id,
+        "transition": kind,
+        "rule": "contact-sentiment-collapse",
+        "scope": "contact:call-1",
+        "severity": "warning",
+        "value": -0.45,
+        "threshold": -0.3,
+        "version": 1,
+        "notify": True,
+        "actor": None,
+        "queue_id": "billing",
+        "team_id": "billing-1",
+        "metric": "sentiment",
+        "link": None,
+        "note": None,
+    }
+    message.update(fields)
+    return message
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def tile(queue_id: str, **metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"scope": f"queue:{queue_id}", "queue_id": queue_id, "metrics": metrics}
+
+
+class FakeFloor:
+    """Serves the page at ORIGIN and plays the server side of its WebSocket.
+
+    ``alerts`` / ``tiles`` are what the next snapshot holds; ``refused`` maps an action to the error
+    code the server answers it with; ``received`` lists what the page sent.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.alerts: list[dict[str, Any]] = []
+        self.tiles: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
+        self.refused: dict[str, str] = {}
+        self.received: list[dict[str, Any]] = []
+        self.sockets: list[WebSocketRoute] = []
+        page.route(f"{ORIGIN}/**", self._http)
+        page.route_web_socket("ws://floorwatch.test/ws**", self._socket)
+
+    def open(self, token: str) -> None:
+        self.page.goto(f"{ORIGIN}/?token={token}")
+
+    def push(self, message: dict[str, Any]) -> None:
+        for socket in self.sockets:
+            socket.send(json.dumps(message))
+
+    def _http(self, route: Route) -> None:
+        path = route.request.url.removeprefix(ORIGIN).split("?")[0].lstrip("/") or "index.html"
+        if path == "outbox":
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(self.outbox))
+            return
+        file = DASHBOARD_DIR / path
+        if not file.is_file():
+            route.fulfill(status=404, body="not found")
+            return
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        route.fulfill(status=200, content_type=content_type, body=file.read_bytes())
+
+    def _socket(self, socket: WebSocketRoute) -> None:
+        self.sockets.append(socket)
+        socket.on_message(lambda raw: self._answer(socket, raw))
+
+    def _answer(self, socket: WebSocketRoute, raw: str | bytes) -> None:
+        message = json.loads(raw)
+        self.received.append(message)
+        action = message.get("action")
+        request_id = message.get("request_id")
+        if action in ("subscribe", "refresh"):
+            snapshot = {
+                "type": "snapshot",
+                "request_id": request_id,
+                "alerts": self.alerts,
+                "tiles": self.tiles,
+            }
+            socket.send(json.dumps({**snapshot, "at": now_iso()}))
+            return
+        answer: dict[str, Any] = {
+            "request_id": request_id,
+            "action": action,
+            "alert_id": message.get("alert_id"),
+        }
+        if action in self.refused:
+            answer.update(
+                type="error", code=self.refused[action], message=f"{action} refused: {self.refused[action]}"
+            )
+        else:
+            answer.update(type="ok")
+        socket.send(json.dumps(answer))

@@ -1,0 +1,342 @@
+"""The supervisor dashboard in a real browser: Debian's chromium (headless) driven by Playwright.
+
+The first tests run against the whole local runtime (``local_runtime`` in conftest.py), every hop real
+from PutRecords to the page. The rest pin down how the page handles what arrives (duplicates, later
+transitions, filters, refusals, tiles, the outbox) against a scripted server (browser_fakes.py).
+Screenshots land in test-artifacts/browser/ (gitignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
+
+from tests.e2e.browser_fakes import FakeFloor, tile, transition, unsigned_token
+from tests.e2e.support import Dashboard, RunningSystem, compliance_breach, transition_for
+
+pytestmark = pytest.mark.timeout(180)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+PIPELINE = ("normalize", "evaluate", "fanout", "authorizer", "websocket")
+UI_TIMEOUT_MS = 20_000  # a hop may take seconds on 2 shared cores
+
+
+def chromium_path() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).is_file():
+            return candidate
+    return shutil.which("chromium")
+
+
+def require(system: RunningSystem, *handlers: str) -> None:
+    missing = [name for name in handlers if name in system.missing_handlers()]
+    if missing:
+        pytest.skip(f"handlers not in the repository yet: {', '.join(missing)}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip(
+            "chromium not found at /usr/bin/chromium: `make browser` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=path, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    opened = context.new_page()
+    opened.set_default_timeout(UI_TIMEOUT_MS)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+@pytest.fixture
+def floor(page: Page) -> FakeFloor:
+    return FakeFloor(page)
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def expect_live(page: Page) -> None:
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+
+def card_about(page: Page, text: str) -> Locator:
+    return page.locator("#alerts li.alert", has_text=text)
+
+
+def card(page: Page, alert_id: str) -> Locator:
+    return page.locator(f"#alerts li.alert[data-alert-id='{alert_id}']")
+
+
+# --- against the whole local runtime ----------------------------------------------------------------
+
+
+def test_a_supervisor_sees_the_alert_appear_and_acknowledges_it(
+    local_runtime: RunningSystem, page: Page, contact_id: str
+) -> None:
+    require(local_runtime, *PIPELINE)
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-browser")))
+    expect_live(page)
+
+    local_runtime.push([compliance_breach(contact_id)])
+
+    alert = card_about(page, contact_id)
+    expect(alert).to_be_visible()
+    expect(alert).to_have_attribute("data-severity", "critical")
+    expect(alert).to_have_attribute("data-kind", "compliance")
+    expect(alert).to_contain_text("Compliance breach")
+    expect(page.locator("#announcer-urgent")).to_contain_text("New critical alert")
+    screenshot(page, "alert-opened.png")
+
+    alert.get_by_role("button", name="Acknowledge").click()
+
+    expect(alert).to_have_attribute("data-status", "acknowledged")
+    expect(alert.locator(".ack-text")).to_contain_text("Acknowledged by e2e-browser")
+    expect(alert.get_by_role("button", name="Acknowledged")).to_be_disabled()
+    screenshot(page, "alert-acknowledged.png")
+
+    # The acknowledgement is the server's, not only the page's: a fresh page's snapshot has it.
+    page.reload()
+    expect_live(page)
+    expect(card_about(page, contact_id)).to_have_attribute("data-status", "acknowledged")
+
+
+def test_an_unacknowledged_critical_alert_shows_its_sms_in_the_ops_outbox(
+    local_runtime: RunningSystem, page: Page, contact_id: str
+) -> None:
+    require(local_runtime, *PIPELINE, "escalate")
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-browser")))
+    expect_live(page)
+
+    local_runtime.push([compliance_breach(contact_id)])  # the e2e rules escalate after 2 s
+
+    expect(card_about(page, contact_id)).to_be_visible()
+    sms = page.locator("#outbox li.outbox-item[data-channel='sms']", has_text=contact_id)
+    expect(sms.first).to_be_visible(timeout=40_000)
+    screenshot(page, "outbox-sms.png")
+
+
+def test_the_page_reconnects_and_resyncs_what_it_missed(
+    local_runtime: RunningSystem, page: Page, contact_id: str
+) -> None:
+    require(local_runtime, *PIPELINE)
+    token = local_runtime.token(user="e2e-browser")
+    blocked = threading.Event()
+
+    def gate(route: WebSocketRoute) -> None:
+        # While blocked every attempt fails, as when the API cannot be reached.
+        if blocked.is_set():
+            route.close(code=1011, reason="blocked by the test")
+        else:
+            route.connect_to_server()
+
+    page.route_web_socket("**/ws*", gate)
+    page.goto(local_runtime.dashboard_url(token))
+    expect_live(page)
+
+    blocked.set()
+    drop_connections(local_runtime)  # the gateway drops the socket (API Gateway does after 2 hours)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    with Dashboard(local_runtime.ws_url(token)) as witness:
+        witness.subscribe()
+        local_runtime.push([compliance_breach(contact_id)])
+        witness.wait_for(transition_for(contact_id, "opened"))  # it opened while the page was away
+    expect(card_about(page, contact_id)).to_have_count(0)
+
+    blocked.clear()
+    page.get_by_role("button", name="Retry now").click()
+
+    expect_live(page)
+    expect(card_about(page, contact_id)).to_be_visible()
+
+
+def drop_connections(system: RunningSystem) -> None:
+    """DELETE @connections/{id} for every live connection, through the gateway's management API."""
+    gateway = system.runtime.gateway
+    assert gateway is not None
+    for connection_id in list(gateway.connections):
+        request = urllib.request.Request(
+            f"{gateway.management_endpoint}/@connections/{connection_id}", method="DELETE"
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+# --- the page's handling of what arrives (scripted server) ------------------------------------------
+
+
+def test_duplicates_are_dropped_and_later_transitions_update_the_alert(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+
+    opened = transition("a-1", "opened", "t-1")
+    floor.push(opened)
+    floor.push(opened)  # delivery is at-least-once
+    expect(card(page, "a-1")).to_have_count(1)
+    expect(card(page, "a-1")).to_have_attribute("data-kind", "sentiment")
+    expect(card(page, "a-1")).to_contain_text("-0.45 (threshold -0.30)")
+
+    floor.push(transition("a-1", "upgraded", "t-2", severity="critical", value=-0.7))
+    expect(card(page, "a-1")).to_have_attribute("data-severity", "critical")
+    floor.push(transition("a-1", "acknowledged", "t-3", severity="critical", actor="bo"))
+    expect(card(page, "a-1").locator(".ack-text")).to_contain_text("Acknowledged by bo")
+
+    floor.push(transition("a-1", "resolved", "t-4", severity="critical"))
+    expect(card(page, "a-1")).to_have_count(0)
+    expect(page.locator("#resolved li.alert[data-alert-id='a-1']")).to_have_count(1)
+
+
+def test_acknowledge_sends_the_action_and_a_refusal_is_shown(floor: FakeFloor, page: Page) -> None:
+    floor.refused["ack"] = "conflict"
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+    floor.push(transition("a-2", "opened", "t-5"))
+
+    card(page, "a-2").get_by_role("button", name="Acknowledge").click()
+
+    expect(page.locator("#toasts .toast-error")).to_contain_text("Acknowledge failed: ack refused: conflict")
+    acks = [m for m in floor.received if m.get("action") == "ack"]
+    assert acks and acks[0]["alert_id"] == "a-2"
+    expect(card(page, "a-2").get_by_role("button", name="Acknowledge")).to_be_enabled()
+
+
+def test_note_snooze_and_not_useful_send_their_actions(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+    floor.push(transition("a-3", "opened", "t-6"))
+    alert = card(page, "a-3")
+
+    alert.get_by_role("button", name="Note").click()
+    page.keyboard.type("listening in")  # the note field has the focus
+    page.keyboard.press("Enter")
+    alert.get_by_role("button", name="Snooze").click()
+    alert.get_by_role("button", name="30 min").click()
+    alert.get_by_role("button", name="Not useful").click()
+    alert.get_by_label("Not useful").fill("queue is closed today")
+    alert.get_by_role("button", name="Send feedback").click()
+
+    expect(page.locator("#toasts")).to_contain_text("Thanks")
+    sent = {m["action"]: m for m in floor.received if m.get("alert_id") == "a-3"}
+    assert sent["note"]["text"] == "listening in"
+    assert sent["snooze"]["minutes"] == 30
+    assert sent["feedback"]["useful"] is False and sent["feedback"]["reason"] == "queue is closed today"
+
+
+def test_an_agent_gets_a_read_only_view(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("agent", "agent-7"))
+    expect_live(page)
+
+    floor.push(transition("a-4", "opened", "t-7", scope="agent:agent-7"))
+
+    expect(card(page, "a-4")).to_be_visible()
+    expect(card(page, "a-4").get_by_role("button")).to_have_count(0)
+    expect(page.locator("#who-role")).to_contain_text("read-only")
+
+
+def test_filters_hide_what_the_supervisor_did_not_ask_for(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+    floor.push(transition("a-5", "opened", "t-8"))
+    floor.push(transition("a-6", "opened", "t-9", severity="critical", queue_id="sales", team_id="sales-1"))
+
+    page.locator("#filter-severity").select_option("critical")
+    expect(card(page, "a-6")).to_be_visible()
+    expect(card(page, "a-5")).to_have_count(0)
+    expect(page.locator("#alert-count")).to_contain_text("+1 filtered")
+
+    page.locator("#filter-severity").select_option("info")
+    page.locator("#filter-queue").select_option("billing")
+    expect(card(page, "a-5")).to_be_visible()
+    expect(card(page, "a-6")).to_have_count(0)
+
+
+def test_a_snapshot_without_an_alert_moves_it_to_resolved(floor: FakeFloor, page: Page) -> None:
+    floor.alerts = [{**transition("a-7", "opened", "t-10"), "status": "open", "opened_at": None}]
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect(card(page, "a-7")).to_be_visible()
+
+    floor.alerts = []  # resolved while the page was not told (a missed push)
+    expect(card(page, "a-7")).to_have_count(0, timeout=15_000)  # the next refresh resyncs
+    expect(page.locator("#resolved li.alert[data-alert-id='a-7']")).to_have_count(1)
+
+
+def test_tiles_show_each_queue_coloured_by_state(floor: FakeFloor, page: Page) -> None:
+    floor.tiles = [
+        tile(
+            "billing",
+            service_level={"value": 0.66, "samples": 40, "target": 0.8, "state": "critical"},
+            longest_wait_seconds={"value": 95, "samples": 1, "sla_seconds": 20, "state": "warning"},
+            contacts_in_queue={"value": 14, "samples": 1, "state": "info"},
+            agents_available={"value": 0, "samples": 1, "state": "critical"},
+            abandon_rate={"value": 0.062, "samples": 50, "state": "warning"},
+            customer_sentiment={"value": -0.12, "samples": 9, "state": "ok"},
+        ),
+        tile("sales", service_level={"value": None, "samples": 0, "target": 0.8, "state": "ok"}),
+    ]
+    floor.open(unsigned_token("supervisor", "ana"))
+
+    billing = page.locator(".tile[data-queue='billing']")
+    expect(billing).to_have_attribute("data-state", "critical")
+    expect(billing.locator("[data-metric='service_level']")).to_contain_text("66%")
+    expect(billing.locator("[data-metric='service_level']")).to_contain_text("target 80%")
+    expect(billing.locator("[data-metric='longest_wait_seconds']")).to_contain_text("1:35")
+    expect(billing.locator("[data-metric='longest_wait_seconds']")).to_contain_text("+1:15 past SLA")
+    expect(billing.locator("[data-metric='abandon_rate']")).to_contain_text("6.2%")
+    expect(page.locator(".tile[data-queue='sales']")).to_have_attribute("data-state", "none")
+
+
+def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page: Page) -> None:
+    # The shape local/runtime/outbox.py serves: an SNS envelope's fields, the message as published.
+    floor.outbox = [
+        {
+            "id": "m-1",
+            "channel": "sms",
+            "topic": "floorwatch-local-escalation",
+            "subject": None,
+            "message": '{"type":"transition","alert_id":"a","transition":"opened","severity":"critical",'
+            '"rule":"contact-compliance-breach","scope":"contact:call-9","value":null,"threshold":null,'
+            '"level":1,"level_name":"duty-supervisor"}',
+            "attributes": {"severity": "critical", "level": "duty-supervisor"},
+            "at": "2026-11-30T09:00:01.000Z",
+        },
+        {
+            "id": "m-2",
+            "channel": "email",
+            "topic": "floorwatch-local-alerts",
+            "subject": "[floorwatch] CRITICAL queue:billing",
+            "message": "Service level 66% under 70%",
+            "attributes": {"severity": "critical"},
+            "at": "2026-11-30T09:00:02.000Z",
+        },
+    ]
+    floor.open(unsigned_token("supervisor", "ana"))
+
+    sms = page.locator("#outbox li[data-channel='sms']")
+    expect(sms).to_contain_text("duty-supervisor")
+    expect(sms).to_contain_text("Compliance breach on a live contact — Contact call-9")
+    expect(page.locator("#outbox li[data-channel='email']")).to_contain_text(
+        "[floorwatch] CRITICAL queue:billing"
+    )
