@@ -50,10 +50,11 @@ class LambdaContext:
 class LocalFunction:
     """``handlers.<module>.handler`` behind a lock, imported on first use."""
 
-    def __init__(self, module: str, names: ResourceNames) -> None:
+    def __init__(self, module: str, names: ResourceNames, handler: Handler | None = None) -> None:
+        """``handler`` replaces ``handlers.<module>.handler`` (tests)."""
         self.module = module
         self.function_name = names.function(module)
-        self._handler: Handler | None = None
+        self._handler: Handler | None = handler
         self._lock = threading.Lock()
         self._missing_logged = False
         self.invocations = 0

@@ -38,7 +38,8 @@ def sms_about(system: RunningSystem, alert_id: str, contact_id: str) -> list[dic
     return [
         message
         for message in system.outbox()
-        if message["channel"] == "sms" and (alert_id in json.dumps(message) or contact_id in json.dumps(message))
+        if message["channel"] == "sms"
+        and (alert_id in json.dumps(message) or contact_id in json.dumps(message))
     ]
 
 
