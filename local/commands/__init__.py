@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import demo, dev, normalize, quarantine, replay, rules, send
+from local.commands import demo, dev, normalize, quarantine, replay, rules, send, simulate
 from local.commands import token as token_command
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (normalize, send, rules, quarantine, token_command, dev, replay, demo)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    normalize,
+    send,
+    rules,
+    quarantine,
+    token_command,
+    dev,
+    replay,
+    demo,
+    simulate,
+)

@@ -1,0 +1,302 @@
+"""`floorwatch simulate`: realistic contact-center traffic, pushed to Kinesis or written to a file.
+
+Pushing (default): records go to ``--stream`` with PutRecords, paced so simulated time runs ``--speed``
+times faster than wall time; a progress line on stderr; Ctrl-C stops after the current batch and
+prints a summary (exit 0). ``--out FILE`` writes the same payloads as JSON Lines instead (unpaced),
+for `floorwatch normalize`, `floorwatch replay` or `floorwatch send`.
+
+Exit status: 0 when it ran; 1 when some records could not be stored after the retries; 2 on unusable
+arguments (bad duration or start, unknown incident, unknown stream, unreachable endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from floorwatch.names import ResourceNames
+from floorwatch.rules.durations import parse_duration
+from floorwatch.store.kinesis import KinesisWriter
+
+from local.commands.send import DEFAULT_REGION, _kinesis_client
+from local.errors import UsageError
+from local.simulator import pusher
+from local.simulator.config import CenterConfig, busy_offset_hours
+from local.simulator.engine import generate
+from local.simulator.incidents import DEFAULT_INCIDENTS, Incident, select_incidents, timeline
+
+LOCAL_RAW_STREAM = ResourceNames(stage="local").raw_events_stream
+DEFAULT_OUT_DURATION = timedelta(hours=1)
+PROGRESS_EVERY_SECONDS = 1.0  # on a terminal; otherwise one line every 10 s
+EXIT_SOME_NOT_STORED = 1
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="generate realistic contact-center traffic (push to Kinesis or write JSON Lines)",
+        description=(
+            "Simulate a contact center (8 queues, 120 agents by default; voice and chat on Amazon\n"
+            "Connect, e-mail and tasks from a generic desk tool) with scripted incidents. Pushes its raw\n"
+            "platform payloads to a Kinesis stream with PutRecords, paced by --speed (Ctrl-C stops), or\n"
+            "writes them to --out as JSON Lines. Same --seed, --start and options: same records."
+        ),
+        epilog="incident timeline (offsets from --start, plus --incidents-at):\n  "
+        + "\n  ".join(timeline(DEFAULT_INCIDENTS, speed=pusher.DEMO_SPEED)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=pusher.DEMO_SPEED,
+        help="simulated seconds per wall second (60: a minute per second; 0: unpaced; default %(default)g)",
+    )
+    parser.add_argument(
+        "--duration",
+        metavar="DURATION",
+        help="simulated time to cover, e.g. 30m, 8h, 1d (default: until Ctrl-C; with --out: 1h)",
+    )
+    parser.add_argument("--start", metavar="ISO8601", help="simulated start instant (default: now, UTC)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
+    parser.add_argument(
+        "--incidents",
+        default="all",
+        metavar="all|none|list|NAME,...",
+        help="which scripted incidents to run; 'list' prints the timeline and exits (default: all)",
+    )
+    parser.add_argument(
+        "--incidents-at",
+        default="0s",
+        metavar="DURATION",
+        help="shift the incident timeline, e.g. 10h for a day starting at midnight (default 0s)",
+    )
+    parser.add_argument("--agents", type=int, default=120, help="agents in the center (default %(default)s)")
+    parser.add_argument(
+        "--utc-offset",
+        type=float,
+        metavar="HOURS",
+        help="the center's local time zone for the hour-of-day curve (default: 0 with --start; without "
+        "--start, whatever makes now 10:00 local, so traffic is busy whenever you run it)",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE", help="write JSON Lines to FILE ('-': stdout) instead of pushing"
+    )
+    parser.add_argument(
+        "--stream", default=LOCAL_RAW_STREAM, metavar="NAME", help="Kinesis stream (default %(default)s)"
+    )
+    parser.add_argument("--endpoint-url", metavar="URL", help="Kinesis endpoint (e.g. the local runtime's)")
+    parser.add_argument(
+        "--region", metavar="REGION", help=f"AWS region (default: $AWS_DEFAULT_REGION, else {DEFAULT_REGION})"
+    )
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    start: datetime
+    duration: timedelta
+    seed: int
+    center: CenterConfig
+    incidents: tuple[Incident, ...]
+    incidents_at: timedelta
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.incidents.strip().lower() == "list":
+        print("\n".join(timeline(DEFAULT_INCIDENTS, speed=args.speed or None)))
+        return 0
+    incidents = _incidents(args.incidents)
+    if args.speed < 0:
+        raise UsageError(f"--speed must be >= 0 (0: unpaced), got {args.speed:g}")
+    start = _start(args.start)
+    default_duration = DEFAULT_OUT_DURATION if args.out is not None else pusher.UNLIMITED
+    plan = _Plan(
+        start=start,
+        duration=_duration(args.duration, "--duration") if args.duration else default_duration,
+        seed=args.seed,
+        center=_center(args, start),
+        incidents=incidents,
+        incidents_at=_duration(args.incidents_at, "--incidents-at", allow_zero=True),
+    )
+    if args.out is not None:
+        return _write(args.out, plan)
+    return _push(args, plan)
+
+
+def _incidents(choice: str) -> tuple[Incident, ...]:
+    try:
+        return select_incidents(choice)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _start(text: str | None) -> datetime:
+    if text is None:
+        return pusher.default_start()
+    try:
+        instant = datetime.fromisoformat(text.strip())  # Python 3.11+ reads "Z" and offsets
+    except ValueError:
+        raise UsageError(f"--start: not an ISO 8601 instant: {text!r} (e.g. 2026-11-23T09:00:00Z)") from None
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def _duration(text: str, option: str, *, allow_zero: bool = False) -> timedelta:
+    try:
+        duration = parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
+    if duration < timedelta(0) or (duration == timedelta(0) and not allow_zero):
+        raise UsageError(f"{option} must be positive, got {text!r}")
+    return duration
+
+
+def _center(args: argparse.Namespace, start: datetime) -> CenterConfig:
+    if args.utc_offset is not None:
+        offset = args.utc_offset
+    else:
+        offset = 0.0 if args.start is not None else busy_offset_hours(start)
+    if not -24 < offset < 24:
+        raise UsageError(f"--utc-offset must be within +-24 hours, got {offset:g}")
+    try:
+        return CenterConfig(agents=args.agents, utc_offset_hours=offset)
+    except ValueError as error:
+        raise UsageError(f"--agents: {error}") from None
+
+
+def _write(out: str, plan: _Plan) -> int:
+    records = generate(
+        plan.start,
+        plan.duration,
+        plan.seed,
+        center=plan.center,
+        incidents=plan.incidents,
+        incidents_at=plan.incidents_at,
+    )
+    written = 0
+    with _output(out) as stream:
+        for record in records:
+            stream.write(json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")) + "\n")
+            written += 1
+    where = "stdout" if out == "-" else out
+    print(
+        f"{written} records written to {where} (simulated {plan.start:%Y-%m-%dT%H:%M:%SZ} + {plan.duration})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+@contextmanager
+def _output(out: str) -> Iterator[TextIO]:
+    if out == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        handle = Path(out).open("w", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
+    with handle:
+        yield handle
+
+
+def _push(args: argparse.Namespace, plan: _Plan) -> int:
+    region = args.region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    writer = KinesisWriter(_kinesis_client(args.endpoint_url, region), args.stream)
+    where = f"stream {args.stream!r}" + (f" at {args.endpoint_url}" if args.endpoint_url else f" in {region}")
+    print(
+        f"simulating from {plan.start:%Y-%m-%dT%H:%M:%SZ} at {args.speed:g}x into {where}; Ctrl-C stops",
+        file=sys.stderr,
+    )
+    stop = threading.Event()
+    line = _ProgressLine(args.speed)
+    try:
+        with _stop_on_interrupt(stop):
+            final = pusher.run(
+                writer,
+                args.speed,
+                stop,
+                start=plan.start,
+                duration=plan.duration,
+                seed=plan.seed,
+                center=plan.center,
+                incidents=plan.incidents,
+                incidents_at=plan.incidents_at,
+                on_progress=line.update,
+            )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ResourceNotFoundException":
+            raise UsageError(f"stream {args.stream!r} not found ({where})") from None
+        raise UsageError(f"Kinesis refused PutRecords: {code}: {error}") from None
+    except BotocoreConnectionError as error:
+        raise UsageError(f"cannot reach Kinesis ({where}): {error}") from None
+    except NoCredentialsError:
+        raise UsageError(
+            "no AWS credentials found (any non-empty AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY work locally)"
+        ) from None
+    line.finish(final, stopped=stop.is_set())
+    return EXIT_SOME_NOT_STORED if final.failed else 0
+
+
+@contextmanager
+def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C: stop after the current batch; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _ProgressLine:
+    def __init__(self, speed: float) -> None:
+        self._speed = speed
+        self._tty = sys.stderr.isatty()
+        self._every = PROGRESS_EVERY_SECONDS if self._tty else 10.0
+        self._last = 0.0
+
+    def update(self, progress: pusher.Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < self._every:
+            return
+        self._last = now
+        self._print(progress, end="\r" if self._tty else "\n")
+
+    def finish(self, progress: pusher.Progress, *, stopped: bool) -> None:
+        self._print(progress, end="\n")
+        print(
+            f"{'stopped' if stopped else 'done'}: {progress.stored} records stored, {progress.failed} failed",
+            file=sys.stderr,
+        )
+
+    def _print(self, progress: pusher.Progress, end: str) -> None:
+        elapsed = int(progress.simulated_elapsed.total_seconds())
+        rate = progress.stored / progress.wall_seconds if progress.wall_seconds > 0 else 0.0
+        text = (
+            f"simulated {progress.simulated_at:%H:%M:%S} (+{elapsed // 3600:02d}:{elapsed % 3600 // 60:02d}:"
+            f"{elapsed % 60:02d}) | {progress.stored} stored, {progress.failed} failed | {rate:.0f} rec/s"
+        )
+        print(text.ljust(78), end=end, file=sys.stderr, flush=True)
