@@ -9,7 +9,6 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from floorwatch.names import (
     ENV_CX_EVENTS_STREAM,
@@ -24,13 +23,11 @@ from floorwatch.names import (
 from infrastructure.nag import objects_finding, suppress
 from infrastructure.python_function import PythonFunction
 from infrastructure.quarantine import Quarantine
+from infrastructure.queues import failure_queue
 from infrastructure.settings import Settings
 from infrastructure.streams import EventStreams
 
 NORMALIZE_HANDLER = "handlers.normalize.handler"
-# The failure destination only receives batch metadata (shard, sequence number range); the records
-# themselves stay readable in raw-events for its 24 h retention, so operators get the maximum time.
-FAILURE_QUEUE_RETENTION = Duration.days(14)
 
 
 class IngestConstruct(Construct):
@@ -42,7 +39,9 @@ class IngestConstruct(Construct):
         self.raw_events = self.streams.raw_events
         self.cx_events = self.streams.cx_events  # the evaluator (alerting) consumes this
         self.quarantine = Quarantine(self, "Quarantine", expiry_days=settings.quarantine_expiry_days)
-        self.normalize_failures = self._failure_queue(names)
+        self.normalize_failures = failure_queue(
+            self, "NormalizeFailures", queue_name=names.normalize_failures_queue, source="raw-events"
+        )
         self.normalize = PythonFunction(
             self,
             "Normalize",
@@ -56,23 +55,6 @@ class IngestConstruct(Construct):
             },
         )
         self._connect_normalizer()
-
-    def _failure_queue(self, names: ResourceNames) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            "NormalizeFailures",
-            queue_name=names.normalize_failures_queue,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=FAILURE_QUEUE_RETENTION,
-        )
-        suppress(
-            queue,
-            "SQS3",
-            "This queue is itself the dead-letter destination of the raw-events event source mapping; it "
-            "has no automatic consumer, so a further DLQ would never receive anything.",
-        )
-        return queue
 
     def _connect_normalizer(self) -> None:
         function = self.normalize.function

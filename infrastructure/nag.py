@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import IConstruct
@@ -31,10 +32,18 @@ def suppress(
     )
 
 
+def _logical_id(construct: IConstruct) -> str:
+    resource = construct.node.default_child
+    if resource is None:
+        raise ValueError("imported resources have no logical id to suppress against")
+    return str(Stack.of(construct).resolve(resource.logical_id))  # type: ignore[attr-defined]
+
+
 def objects_finding(bucket: s3.IBucket) -> str:
     """The cdk-nag finding id of an IAM resource `<bucket arn>/*` (a wildcard over one bucket's keys)."""
-    cfn_bucket = bucket.node.default_child
-    if cfn_bucket is None:
-        raise ValueError("imported buckets have no logical id to suppress against")
-    logical_id = Stack.of(bucket).resolve(cfn_bucket.logical_id)  # type: ignore[attr-defined]
-    return f"Resource::<{logical_id}.Arn>/*"
+    return f"Resource::<{_logical_id(bucket)}.Arn>/*"
+
+
+def indexes_finding(table: dynamodb.ITable) -> str:
+    """The finding id of `<table arn>/index/*`, which grant_*_data adds for a table with indexes."""
+    return f"Resource::<{_logical_id(table)}.Arn>/index/*"

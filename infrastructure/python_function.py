@@ -9,14 +9,14 @@ adds the grants its function needs (least privilege per function).
 
 The Powertools layer carries aws-lambda-powertools with its parser/tracer extras, which include
 pydantic v2 (and pydantic-core built for the layer's Python and architecture) and aws-xray-sdk;
-boto3 comes with the Lambda runtime. Anything else a function imports (e.g. PyYAML) must be
-bundled separately.
+boto3 comes with the Lambda runtime. What else the functions import (PyYAML, PyJWT) and the
+validated rules file travel in the shared code asset (infrastructure.assets); every function gets
+ENV_RULES_FILE pointing at those rules only when it asks for them (`reads_rules=True`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -24,6 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from floorwatch.names import (
+    ENV_RULES_FILE,
     ENV_STAGE,
     LOG_LEVEL,
     METRICS_NAMESPACE,
@@ -32,20 +33,9 @@ from floorwatch.names import (
     ResourceNames,
 )
 
+from infrastructure.assets import FunctionsAsset
 from infrastructure.nag import suppress
 from infrastructure.settings import Settings
-
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
-# Build and editor leftovers never belong in the deployment package.
-ASSET_EXCLUDES = [
-    "__pycache__",
-    "*.pyc",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "*.egg-info",
-    ".DS_Store",
-]
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -59,10 +49,6 @@ def powertools_layer_arn(version: int) -> str:
     python = RUNTIME.name.replace(".", "")  # "python3.14" -> "python314"
     layer = f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}"
     return f"arn:aws:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer}:{version}"
-
-
-def function_code() -> lambda_.Code:
-    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
 
 
 class PythonFunction(Construct):
@@ -80,6 +66,7 @@ class PythonFunction(Construct):
         environment: Mapping[str, str] | None = None,
         memory_size: int = DEFAULT_MEMORY_MB,
         timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
+        reads_rules: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         function_name = ResourceNames(settings.stage).function(name)
@@ -101,6 +88,8 @@ class PythonFunction(Construct):
             description=f"Execution role of {function_name}",
         )
         self.log_group.grant_write(self.role)
+        asset = FunctionsAsset.of(self, rules_file=settings.rules_file)
+        rules = {ENV_RULES_FILE: asset.rules_path} if reads_rules else {}
 
         self.function = lambda_.Function(
             self,
@@ -110,7 +99,7 @@ class PythonFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=function_code(),
+            code=asset.code,
             layers=[
                 lambda_.LayerVersion.from_layer_version_arn(
                     self, "Powertools", powertools_layer_arn(settings.powertools_layer_version)
@@ -126,6 +115,7 @@ class PythonFunction(Construct):
                 POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
                 LOG_LEVEL: settings.log_level,
                 ENV_STAGE: settings.stage,
+                **rules,
                 **(environment or {}),
             },
         )

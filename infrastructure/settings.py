@@ -6,8 +6,10 @@ plain typed values and never read context themselves.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_logs as logs
@@ -20,6 +22,14 @@ CONTEXT_POWERTOOLS_LAYER_VERSION = "powertools_layer_version"
 CONTEXT_LOG_RETENTION_DAYS = "log_retention_days"
 CONTEXT_LOG_LEVEL = "log_level"
 CONTEXT_QUARANTINE_EXPIRY_DAYS = "quarantine_expiry_days"
+CONTEXT_RULES_FILE = "rules_file"
+CONTEXT_ALERT_CONTACTS = "alert_contacts"
+CONTEXT_ESCALATION_CHAIN = "escalation_chain"
+CONTEXT_DASHBOARD_URL = "dashboard_url"
+CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
+
+# Relative rules_file paths are read from the project directory (where cdk.json lives).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Used when neither cdk.json nor the command line says otherwise. The layer version is the
 # public Powertools for AWS Lambda (Python) v3 layer; check the newest with
@@ -32,6 +42,11 @@ DEFAULT_QUARANTINE_EXPIRY_DAYS = 90
 
 # Stage names end up in stream, queue, table and function names: keep them short and DNS-like.
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+# SNS SMS subscriptions take E.164 numbers.
+_PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Level names travel as an SNS message attribute and in a comma-separated environment variable.
+_LEVEL_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # CloudWatch Logs accepts only specific retention periods (jsii enum values are names, not days).
 _RETENTION_BY_DAYS = {
@@ -54,12 +69,33 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class AlertContacts:
+    """Who hears about alerts outside the dashboard: SMS for critical, e-mail for warning."""
+
+    sms: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """One step of the escalation chain (level 1 first) and the numbers it texts."""
+
+    name: str
+    sms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str = DEFAULT_STAGE
     powertools_layer_version: int = DEFAULT_POWERTOOLS_LAYER_VERSION
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     log_level: str = DEFAULT_LOG_LEVEL
     quarantine_expiry_days: int = DEFAULT_QUARANTINE_EXPIRY_DAYS
+    rules_file: Path | None = None  # None: the default rules shipped in floorwatch.rules
+    alert_contacts: AlertContacts = field(default_factory=AlertContacts)
+    escalation_chain: tuple[EscalationLevel, ...] = ()
+    dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
+    apigateway_logging_role: bool = True
 
     @classmethod
     def from_node(cls, node: Node) -> Settings:
@@ -80,6 +116,13 @@ class Settings:
             quarantine_expiry_days=_positive_int(
                 CONTEXT_QUARANTINE_EXPIRY_DAYS,
                 context(CONTEXT_QUARANTINE_EXPIRY_DAYS, DEFAULT_QUARANTINE_EXPIRY_DAYS),
+            ),
+            rules_file=_rules_file(context(CONTEXT_RULES_FILE, "")),
+            alert_contacts=_alert_contacts(context(CONTEXT_ALERT_CONTACTS, {})),
+            escalation_chain=_escalation_chain(context(CONTEXT_ESCALATION_CHAIN, [])),
+            dashboard_url=_dashboard_url(context(CONTEXT_DASHBOARD_URL, "")),
+            apigateway_logging_role=_flag(
+                CONTEXT_APIGATEWAY_LOGGING_ROLE, context(CONTEXT_APIGATEWAY_LOGGING_ROLE, True)
             ),
         )
 
@@ -121,3 +164,89 @@ def _log_level(value: Any) -> str:
     if level not in _LOG_LEVELS:
         raise SettingsError(f"{CONTEXT_LOG_LEVEL}={value!r}: use one of {', '.join(_LOG_LEVELS)}")
     return level
+
+
+def _rules_file(value: Any) -> Path | None:
+    if value in ("", None):
+        return None
+    if not isinstance(value, str):
+        raise SettingsError(f"{CONTEXT_RULES_FILE}={value!r}: give a path to a YAML rules file")
+    path = Path(value)
+    path = path if path.is_absolute() else PROJECT_DIR / path
+    if not path.is_file():
+        raise SettingsError(f"{CONTEXT_RULES_FILE}={value!r}: no such file ({path})")
+    return path
+
+
+def _strings(key: str, value: Any, pattern: re.Pattern[str], meaning: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SettingsError(f"{key}={value!r}: expected a list of {meaning}")
+    bad = [item for item in value if not pattern.match(item)]
+    if bad:
+        raise SettingsError(f"{key}: {bad[0]!r} is not {meaning}")
+    return tuple(value)
+
+
+def _structured(key: str, value: Any) -> Any:
+    """`cdk synth -c key='{"sms": [...]}'` passes JSON text; cdk.json gives the structure itself."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise SettingsError(f"{key}={value!r} is not valid JSON") from None
+
+
+def _alert_contacts(value: Any) -> AlertContacts:
+    value = _structured(CONTEXT_ALERT_CONTACTS, value)
+    if not isinstance(value, dict) or set(value) - {"sms", "email"}:
+        raise SettingsError(f'{CONTEXT_ALERT_CONTACTS}={value!r}: expected {{"sms": [...], "email": [...]}}')
+    return AlertContacts(
+        sms=_strings(f"{CONTEXT_ALERT_CONTACTS}.sms", value.get("sms"), _PHONE_PATTERN, "an E.164 number"),
+        email=_strings(
+            f"{CONTEXT_ALERT_CONTACTS}.email", value.get("email"), _EMAIL_PATTERN, "an e-mail address"
+        ),
+    )
+
+
+def _escalation_chain(value: Any) -> tuple[EscalationLevel, ...]:
+    value = _structured(CONTEXT_ESCALATION_CHAIN, value)
+    if not isinstance(value, list):
+        raise SettingsError(
+            f'{CONTEXT_ESCALATION_CHAIN}={value!r}: expected [{{"name": ..., "sms": [...]}}, ...]'
+        )
+    levels: list[EscalationLevel] = []
+    for position, level in enumerate(value, start=1):
+        key = f"{CONTEXT_ESCALATION_CHAIN}[{position}]"
+        if not isinstance(level, dict) or set(level) - {"name", "sms"} or "name" not in level:
+            raise SettingsError(f'{key}={level!r}: expected {{"name": ..., "sms": [...]}}')
+        name = level["name"]
+        if not isinstance(name, str) or not _LEVEL_PATTERN.match(name):
+            raise SettingsError(
+                f"{key}.name={name!r}: use lowercase letters, digits or hyphens, letter first"
+            )
+        if name in {existing.name for existing in levels}:
+            raise SettingsError(f"{key}.name={name!r} appears twice in the chain")
+        levels.append(
+            EscalationLevel(name, _strings(f"{key}.sms", level.get("sms"), _PHONE_PATTERN, "an E.164 number"))
+        )
+    return tuple(levels)
+
+
+def _dashboard_url(value: Any) -> str:
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str) or not value.startswith("https://"):
+        raise SettingsError(f"{CONTEXT_DASHBOARD_URL}={value!r}: expected an https:// URL")
+    return value
+
+
+def _flag(key: str, value: Any) -> bool:
+    # `-c key=false` arrives as a string.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise SettingsError(f"{key}={value!r}: expected true or false")

@@ -6,11 +6,20 @@ synthesizes offline; account and region come from the deploying credentials.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from constructs import Construct
+from floorwatch.names import ResourceNames
 
+from infrastructure.alerting import AlertingConstruct
+from infrastructure.fanout import FanoutConstruct
 from infrastructure.ingest import IngestConstruct
+from infrastructure.nag import suppress
+from infrastructure.notifications import NotificationsConstruct
 from infrastructure.settings import Settings
+from infrastructure.tables import Tables
+from infrastructure.websocket import WebSocketApiConstruct
 
 STACK_ID = "FloorwatchStack"
 
@@ -19,6 +28,10 @@ OUTPUT_RAW_EVENTS_STREAM = "RawEventsStreamName"
 OUTPUT_CX_EVENTS_STREAM = "CxEventsStreamName"
 OUTPUT_QUARANTINE_BUCKET = "QuarantineBucketName"
 OUTPUT_NORMALIZE_FAILURES_QUEUE = "NormalizeFailuresQueueUrl"
+OUTPUT_WEBSOCKET_URL = "WebSocketUrl"
+OUTPUT_ALERTS_TOPIC = "AlertsTopicArn"
+OUTPUT_ESCALATION_TOPIC = "EscalationTopicArn"
+OUTPUT_TOKEN_SECRET = "TokenSecretName"
 
 
 class FloorwatchStack(Stack):
@@ -32,8 +45,59 @@ class FloorwatchStack(Stack):
         Tags.of(self).add("project", "floorwatch")
         Tags.of(self).add("stage", settings.stage)
 
+        self.tables = Tables(self, "Tables", names=ResourceNames(settings.stage))
         self.ingest = IngestConstruct(self, "Ingest", settings=settings)
+        self.alerting = AlertingConstruct(
+            self, "Alerting", settings=settings, tables=self.tables, cx_events=self.ingest.cx_events
+        )
+        self.notifications = NotificationsConstruct(
+            self, "Notifications", settings=settings, tables=self.tables
+        )
+        self.websocket = WebSocketApiConstruct(
+            self,
+            "WebSocket",
+            settings=settings,
+            tables=self.tables,
+            escalation_queue=self.notifications.escalation_queue,
+        )
+        self.fanout = FanoutConstruct(
+            self,
+            "Fanout",
+            settings=settings,
+            tables=self.tables,
+            websocket=self.websocket,
+            notifications=self.notifications,
+        )
+        if settings.apigateway_logging_role:
+            self._apigateway_logging_role()
         self._outputs()
+
+    def _apigateway_logging_role(self) -> None:
+        """WebSocket stages can only write access logs once the region's API Gateway account settings
+        name a CloudWatch Logs role. This sets it (an account-wide, per-region setting); turn it off
+        with `-c apigateway_logging_role=false` where the account already has one."""
+        role = iam.Role(
+            self,
+            "ApiGatewayLogging",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="Lets API Gateway write access and execution logs to CloudWatch Logs",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        # Other APIs in the account may depend on the setting: never take the role away with the stack.
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
+        suppress(
+            role,
+            "IAM4",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for API Gateway's "
+            "account-wide logging role, which serves every API of the region, not just this stack.",
+        )
+        account = apigw.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        account.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.websocket.stage.node.add_dependency(account)
 
     def _outputs(self) -> None:
         ingest = self.ingest
@@ -60,4 +124,28 @@ class FloorwatchStack(Stack):
             OUTPUT_NORMALIZE_FAILURES_QUEUE,
             value=ingest.normalize_failures.queue_url,
             description="SQS queue describing raw-events batches the normalizer gave up on",
+        )
+        CfnOutput(
+            self,
+            OUTPUT_WEBSOCKET_URL,
+            value=self.websocket.stage.url,
+            description="wss:// URL the supervisor dashboard connects to (append ?token=<JWT>)",
+        )
+        CfnOutput(
+            self,
+            OUTPUT_ALERTS_TOPIC,
+            value=self.notifications.alerts_topic.topic_arn,
+            description="SNS topic of notifying alert transitions (attribute severity)",
+        )
+        CfnOutput(
+            self,
+            OUTPUT_ESCALATION_TOPIC,
+            value=self.notifications.escalation_topic.topic_arn,
+            description="SNS topic of escalations (attribute level: the escalation chain level name)",
+        )
+        CfnOutput(
+            self,
+            OUTPUT_TOKEN_SECRET,
+            value=self.websocket.token_secret.secret_name,
+            description="Secrets Manager secret holding the dashboard token signing key",
         )

@@ -152,6 +152,11 @@ FANOUT_MAX_RETRY_ATTEMPTS = 5
 ESCALATION_REPEAT_SECONDS = 90
 SQS_MAX_DELAY_SECONDS = 900
 BASELINES_SCHEDULE_MINUTES = 60
+EVALUATE_TICK_MINUTES = 1  # EventBridge invokes evaluate this often for pending/open alerts (tick)
+ESCALATE_BATCH_SIZE = 10
+# SNS message attributes the subscriptions' filter policies match (the publishers must set them).
+SNS_ATTRIBUTE_SEVERITY = "severity"  # alerts topic: info | warning | critical
+SNS_ATTRIBUTE_LEVEL = "level"  # escalation topic: the level's name from the escalation chain
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,10 @@ class ResourceNames:
     @property
     def escalation_queue(self) -> str:
         return f"floorwatch-{self.stage}-escalation-checks"
+
+    @property
+    def escalation_dead_letter_queue(self) -> str:
+        return f"floorwatch-{self.stage}-escalation-checks-dlq"
 
     @property
     def alerts_topic(self) -> str:

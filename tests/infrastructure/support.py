@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,3 +35,53 @@ class Synthesized:
 
     def resource(self, construct: Any) -> dict[str, Any]:
         return self.template_json["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
+
+
+Statement = dict[str, Any]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(synthesized: Synthesized, role: Any) -> list[Statement]:
+    """Every statement of the role's inline and attached (AWS::IAM::Policy) policies."""
+    role_id = synthesized.logical_id(role)
+    properties = synthesized.template_json["Resources"][role_id]["Properties"]
+    documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+    for policy in synthesized.template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
+            documents.append(policy["Properties"]["PolicyDocument"])
+    return [statement for document in documents for statement in document["Statement"]]
+
+
+def allowed(statements: list[Statement]) -> list[Statement]:
+    return [statement for statement in statements if statement["Effect"] == "Allow"]
+
+
+def actions_on(statements: list[Statement], logical_id: str) -> set[str]:
+    """Actions of `statements` on any resource that refers to `logical_id` (its ARN or one under it)."""
+    return {
+        action
+        for statement in statements
+        if any(f'"{logical_id}"' in json.dumps(resource) for resource in as_list(statement["Resource"]))
+        for action in as_list(statement["Action"])
+    }
+
+
+def all_actions(statements: list[Statement]) -> set[str]:
+    return {action for statement in statements for action in as_list(statement["Action"])}
+
+
+def event_source_mapping(synthesized: Synthesized, function: Any) -> dict[str, Any]:
+    """The properties of the one event source mapping that invokes `function`."""
+    function_ref = {"Ref": synthesized.logical_id(function)}
+    mappings = synthesized.template.find_resources("AWS::Lambda::EventSourceMapping")
+    [mapping] = [
+        m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == function_ref
+    ]
+    return mapping  # type: ignore[no-any-return]
+
+
+def function_properties(synthesized: Synthesized, python_function: Any) -> dict[str, Any]:
+    return synthesized.resource(python_function.function)["Properties"]  # type: ignore[no-any-return]

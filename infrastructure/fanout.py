@@ -1,0 +1,93 @@
+"""Fan-out: the alerts table stream -> fanout Lambda -> subscribed dashboards (@connections), the SNS
+alerts topic (filtered by severity) and, for alerts with an acknowledgement deadline, a delayed
+escalation check.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from constructs import Construct
+from floorwatch.names import (
+    ENV_ALERTS_TOPIC_ARN,
+    ENV_CONNECTIONS_TABLE,
+    ENV_DASHBOARD_URL,
+    ENV_ESCALATION_QUEUE_URL,
+    ENV_WEBSOCKET_ENDPOINT,
+    FANOUT_BATCH_SIZE,
+    FANOUT_MAX_RETRY_ATTEMPTS,
+    ResourceNames,
+)
+
+from infrastructure.nag import indexes_finding, suppress
+from infrastructure.notifications import NotificationsConstruct
+from infrastructure.python_function import PythonFunction
+from infrastructure.queues import failure_queue
+from infrastructure.settings import Settings
+from infrastructure.tables import Tables
+from infrastructure.websocket import WebSocketApiConstruct
+
+FANOUT_HANDLER = "handlers.fanout.handler"
+# Posting to many connections concurrently; API Gateway answers in tens of milliseconds each.
+FANOUT_TIMEOUT_SECONDS = 60
+
+
+class FanoutConstruct(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        tables: Tables,
+        websocket: WebSocketApiConstruct,
+        notifications: NotificationsConstruct,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = ResourceNames(settings.stage)
+        self.failures = failure_queue(
+            self, "FanoutFailures", queue_name=names.fanout_failures_queue, source="alerts table stream"
+        )
+        self.fanout = PythonFunction(
+            self,
+            "Fanout",
+            settings=settings,
+            name="fanout",
+            handler=FANOUT_HANDLER,
+            description="Pushes alert transitions to dashboards and SNS; schedules escalation checks",
+            environment={
+                ENV_CONNECTIONS_TABLE: tables.connections.table_name,
+                ENV_WEBSOCKET_ENDPOINT: websocket.stage.callback_url,
+                ENV_ALERTS_TOPIC_ARN: notifications.alerts_topic.topic_arn,
+                ENV_ESCALATION_QUEUE_URL: notifications.escalation_queue.queue_url,
+                ENV_DASHBOARD_URL: settings.dashboard_url,
+            },
+            reads_rules=True,
+            timeout_seconds=FANOUT_TIMEOUT_SECONDS,
+        )
+        # Grants dynamodb stream read on the alerts table stream and sqs:SendMessage on the failures queue.
+        self.fanout.function.add_event_source(
+            event_sources.DynamoEventSource(
+                tables.alerts,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=FANOUT_BATCH_SIZE,
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                retry_attempts=FANOUT_MAX_RETRY_ATTEMPTS,
+                on_failure=event_sources.SqsDlq(self.failures),
+            )
+        )
+        role = self.fanout.role
+        # Finds subscribers through the by-subscription index; deletes connections that are gone (410).
+        tables.connections.grant_read_write_data(role)
+        websocket.grant_manage_connections(role)
+        notifications.alerts_topic.grant_publish(role)
+        notifications.escalation_queue.grant_send_messages(role)
+        suppress(
+            role,
+            "IAM5",
+            "The fan-out queries the connections table's by-subscription index and posts to "
+            "@connections/<id> of the dashboards' WebSocket stage; each wildcard is limited to those.",
+            applies_to=[indexes_finding(tables.connections), websocket.manage_connections_finding()],
+            apply_to_children=True,
+        )

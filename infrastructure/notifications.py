@@ -1,0 +1,153 @@
+"""Notifications beyond the dashboard: the SNS alerts topic (SMS for critical, e-mail for warning),
+the escalation checks queue and the escalate Lambda that texts the next level of the chain.
+
+Routing is done by SNS subscription filter policies on message attributes, so the publishers (fanout,
+escalate) only set attributes (names.SNS_ATTRIBUTE_*) and never know who is subscribed.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from floorwatch.names import (
+    ENV_ALERTS_TABLE,
+    ENV_AUDIT_TABLE,
+    ENV_DASHBOARD_URL,
+    ENV_ESCALATION_CHAIN,
+    ENV_ESCALATION_QUEUE_URL,
+    ENV_ESCALATION_REPEAT_SECONDS,
+    ENV_ESCALATION_TOPIC_ARN,
+    ESCALATE_BATCH_SIZE,
+    ESCALATION_REPEAT_SECONDS,
+    SNS_ATTRIBUTE_LEVEL,
+    SNS_ATTRIBUTE_SEVERITY,
+    ResourceNames,
+)
+
+from infrastructure.nag import indexes_finding, suppress
+from infrastructure.python_function import PythonFunction
+from infrastructure.settings import Settings
+from infrastructure.tables import Tables
+
+ESCALATE_HANDLER = "handlers.escalate.handler"
+ESCALATE_TIMEOUT_SECONDS = 30
+# Lambda's advice for SQS event sources: visibility timeout at least six times the function timeout.
+ESCALATION_VISIBILITY_TIMEOUT = Duration.seconds(6 * ESCALATE_TIMEOUT_SECONDS)
+ESCALATION_MAX_RECEIVES = 5
+DEAD_LETTER_RETENTION = Duration.days(14)
+SMS_SEVERITIES = ("critical",)
+EMAIL_SEVERITIES = ("warning",)
+# SNS encrypts messages at rest with the AWS-managed key; SMS and e-mail endpoints work with it and
+# publishers need no kms permissions (its key policy admits SNS callers of this account).
+SNS_MANAGED_KEY_ALIAS = "alias/aws/sns"
+
+
+def _severity_filter(severities: tuple[str, ...]) -> dict[str, sns.SubscriptionFilter]:
+    return {SNS_ATTRIBUTE_SEVERITY: sns.SubscriptionFilter.string_filter(allowlist=list(severities))}
+
+
+class NotificationsConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, tables: Tables) -> None:
+        super().__init__(scope, construct_id)
+        names = ResourceNames(settings.stage)
+        key = kms.Alias.from_alias_name(self, "SnsManagedKey", SNS_MANAGED_KEY_ALIAS)
+        self.alerts_topic = sns.Topic(
+            self, "AlertsTopic", topic_name=names.alerts_topic, master_key=key, enforce_ssl=True
+        )
+        self.escalation_topic = sns.Topic(
+            self, "EscalationTopic", topic_name=names.escalation_topic, master_key=key, enforce_ssl=True
+        )
+        self._subscribe_contacts(settings)
+        self._subscribe_escalation_chain(settings)
+        self.escalation_dead_letters = sqs.Queue(
+            self,
+            "EscalationDeadLetters",
+            queue_name=names.escalation_dead_letter_queue,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        suppress(
+            self.escalation_dead_letters,
+            "SQS3",
+            "This is the dead-letter queue of the escalation checks queue; a DLQ of its own would never "
+            "receive anything because nothing consumes it automatically.",
+        )
+        self.escalation_queue = sqs.Queue(
+            self,
+            "EscalationChecks",
+            queue_name=names.escalation_queue,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=ESCALATION_VISIBILITY_TIMEOUT,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.escalation_dead_letters, max_receive_count=ESCALATION_MAX_RECEIVES
+            ),
+        )
+        self.escalate = PythonFunction(
+            self,
+            "Escalate",
+            settings=settings,
+            name="escalate",
+            handler=ESCALATE_HANDLER,
+            description="At an acknowledgement deadline, texts the next escalation level and re-checks",
+            environment={
+                ENV_ALERTS_TABLE: tables.alerts.table_name,
+                ENV_AUDIT_TABLE: tables.audit.table_name,
+                ENV_ESCALATION_QUEUE_URL: self.escalation_queue.queue_url,
+                ENV_ESCALATION_TOPIC_ARN: self.escalation_topic.topic_arn,
+                ENV_ESCALATION_CHAIN: ",".join(level.name for level in settings.escalation_chain),
+                ENV_ESCALATION_REPEAT_SECONDS: str(ESCALATION_REPEAT_SECONDS),
+                ENV_DASHBOARD_URL: settings.dashboard_url,
+            },
+            reads_rules=True,
+            timeout_seconds=ESCALATE_TIMEOUT_SECONDS,
+        )
+        self._connect_escalate(tables)
+
+    def _subscribe_contacts(self, settings: Settings) -> None:
+        for number in settings.alert_contacts.sms:
+            self.alerts_topic.add_subscription(
+                subscriptions.SmsSubscription(number, filter_policy=_severity_filter(SMS_SEVERITIES))
+            )
+        for address in settings.alert_contacts.email:
+            self.alerts_topic.add_subscription(
+                subscriptions.EmailSubscription(address, filter_policy=_severity_filter(EMAIL_SEVERITIES))
+            )
+
+    def _subscribe_escalation_chain(self, settings: Settings) -> None:
+        for level in settings.escalation_chain:
+            only_this_level = {
+                SNS_ATTRIBUTE_LEVEL: sns.SubscriptionFilter.string_filter(allowlist=[level.name])
+            }
+            for number in level.sms:
+                self.escalation_topic.add_subscription(
+                    subscriptions.SmsSubscription(number, filter_policy=only_this_level)
+                )
+
+    def _connect_escalate(self, tables: Tables) -> None:
+        role = self.escalate.role
+        # Consumes (receive/delete) checks; sends the next check itself, with a delay.
+        self.escalate.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.escalation_queue, batch_size=ESCALATE_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
+        self.escalation_queue.grant_send_messages(role)
+        self.escalation_topic.grant_publish(role)
+        # Reads the alert's state (by alert id) and records the `escalated` transition conditionally.
+        tables.alerts.grant_read_write_data(role)
+        tables.grant_audit_append(role)
+        suppress(
+            role,
+            "IAM5",
+            "The escalate function finds an alert's state through the alerts table's by-alert-id index; "
+            "the wildcard covers the indexes of that one table only.",
+            applies_to=[indexes_finding(tables.alerts)],
+            apply_to_children=True,
+        )
