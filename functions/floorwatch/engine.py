@@ -36,7 +36,6 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from floorwatch.alerts.model import Transition
 from floorwatch.alerts.state_machine import (
@@ -52,10 +51,11 @@ from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind
 from floorwatch.metrics.window import window_value
-from floorwatch.rules.baselines import Baseline, adapted_rule
+from floorwatch.rules.baselines import adapted_rule
 from floorwatch.rules.config import MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.store.alerts_common import is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey, AlertStore
+from floorwatch.store.baselines_port import BaselineLookup
 from floorwatch.store.metrics_port import MetricStore
 from floorwatch.store.watches import InMemoryWatchList, WatchList
 
@@ -66,12 +66,6 @@ LATEST_ROWS_FLOOR = 30
 buckets behind the newest row when other events (sentiment, ends) touched the scope since."""
 
 Step = Callable[[AlertState], Result]
-
-
-class BaselineLookup(Protocol):
-    """Where adaptive thresholds come from (floorwatch.rules.baselines); None: static tiers only."""
-
-    def baseline(self, rule: ThresholdRule, scope: str, at: datetime) -> Baseline | None: ...
 
 
 class AlertRetriesExhausted(RuntimeError):
@@ -255,7 +249,7 @@ class Engine:
     def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
         if rule.baseline is None or self._baselines is None:
             return rule
-        return adapted_rule(rule, self._baselines.baseline(rule, scope, at))
+        return adapted_rule(rule, self._baselines.lookup(scope, rule.metric, at))
 
     def _admits(self, rule: ThresholdRule, scope: str) -> bool:
         facts = self.facts(scope)

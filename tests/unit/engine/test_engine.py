@@ -330,7 +330,7 @@ def test_a_usable_baseline_tightens_the_tiers() -> None:
     from floorwatch.rules.baselines import Baseline
 
     class Lookup:
-        def baseline(self, rule: object, scope: str, when: object) -> Baseline:
+        def lookup(self, scope: str, metric: str, when: object) -> Baseline:
             return Baseline(
                 scope=scope,
                 metric="longest_wait_seconds",

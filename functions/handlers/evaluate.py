@@ -1,0 +1,207 @@
+"""Lambda evaluate: cx-events Kinesis batches and the one-minute EventBridge tick -> floorwatch.engine.
+
+Thin. Two triggers:
+
+- a Kinesis batch of CxEvent JSON records: decode them, ``engine.process(shard, events)`` (fold, one
+  metric write per touched item, rules, alert transitions). A record that is not a CxEvent is logged and
+  counted, never retried (retrying cannot fix it, and it must not block the shard). When processing
+  raises, the batch's records are reported in ``batchItemFailures`` and Lambda delivers them again:
+  the engine is idempotent (event-id dedup, conditional alert writes), so the retry converges;
+- an EventBridge scheduled event (``"source": "aws.events"``, ``"detail-type": "Scheduled Event"``):
+  ``engine.tick(now)`` evaluates pending/open alerts, quiet feeds and agents in a watched state.
+
+``build_handler(settings, metric_store, alert_store, rules, clock)`` takes any ports (tests, the local
+runtime); the module-level ``handler`` validates the environment and builds the DynamoDB ones on the
+first invocation. Rules come from ``FLOORWATCH_RULES_FILE`` (YAML or JSON) or the shipped defaults.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.config import Config
+from floorwatch.engine import Engine
+from floorwatch.events.model import CxEvent
+from floorwatch.names import (
+    ENV_ALERTS_TABLE,
+    ENV_BASELINES_TABLE,
+    ENV_METRICS_TABLE,
+    ENV_RULES_FILE,
+    METRICS_NAMESPACE,
+)
+from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
+from floorwatch.security.redact import redact
+from floorwatch.settings import FunctionSettings
+from floorwatch.store.alerts_dynamodb import DynamoAlertStore
+from floorwatch.store.alerts_port import AlertStore
+from floorwatch.store.baselines_port import BaselineLookup
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_port import MetricStore
+from floorwatch.store.watches import DynamoWatchList, WatchList
+from pydantic import Field
+
+Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+Clock = Callable[[], datetime]
+
+TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.-]{3,255}$"
+MAX_LOGGED_UNDECODABLE = 10  # per batch: a poison storm must not flood the logs
+
+logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+
+class EvaluateSettings(FunctionSettings):
+    """The evaluate function: metric items, alert states, optional baselines, rules file."""
+
+    metrics_table: str = Field(
+        validation_alias=ENV_METRICS_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB metrics table"
+    )
+    alerts_table: str = Field(
+        validation_alias=ENV_ALERTS_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB alerts table"
+    )
+    baselines_table: str | None = Field(
+        default=None,
+        validation_alias=ENV_BASELINES_TABLE,
+        pattern=TABLE_NAME_PATTERN,
+        description="DynamoDB baselines table (unset: static tiers only)",
+    )
+    rules_file: str | None = Field(
+        default=None,
+        validation_alias=ENV_RULES_FILE,
+        min_length=1,
+        description="rules file, YAML or JSON (default: the rules shipped with floorwatch)",
+    )
+
+    def rules(self) -> RuleSet:
+        return load_rules(self.rules_file) if self.rules_file else load_default_rules()
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _default_handler()(event, context)
+
+
+@functools.cache
+def _default_handler() -> Handler:
+    """Cold start: validate the environment, load the rules, build the clients (not cached on error)."""
+    from floorwatch.store.baselines_dynamodb import DynamoBaselineStore  # noqa: PLC0415 - optional port
+
+    settings = EvaluateSettings.from_environ()
+    rules = settings.rules()  # an invalid rules file fails here, naming file, line, rule and field
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
+    client = boto3.client("dynamodb", config=config)
+    baselines = DynamoBaselineStore(client, settings.baselines_table) if settings.baselines_table else None
+    return build_handler(
+        settings,
+        DynamoMetricStore(client, settings.metrics_table),
+        DynamoAlertStore(client, settings.alerts_table),
+        rules,
+        lambda: datetime.now(UTC),
+        baselines=baselines,
+        watches=DynamoWatchList(client, settings.metrics_table),
+    )
+
+
+def build_handler(
+    settings: EvaluateSettings,
+    metric_store: MetricStore,
+    alert_store: AlertStore,
+    rules: RuleSet,
+    clock: Clock,
+    *,
+    baselines: BaselineLookup | None = None,
+    watches: WatchList | None = None,
+) -> Handler:
+    engine = Engine(rules, metric_store, alert_store, baselines=baselines, watches=watches)
+
+    def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        if is_scheduled(event):
+            return _tick(settings, engine, clock())
+        return _process(settings, engine, event)
+
+    return handle
+
+
+def is_scheduled(event: Mapping[str, Any]) -> bool:
+    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+
+
+def _tick(settings: EvaluateSettings, engine: Engine, now: datetime) -> dict[str, Any]:
+    transitions = engine.tick(now)
+    logger.info(
+        "tick", extra={"stage": settings.stage, "at": now.isoformat(), "transitions": len(transitions)}
+    )
+    _count(settings, {"TickTransitions": len(transitions)})
+    return {"ticked_at": now.isoformat(), "transitions": len(transitions)}
+
+
+# --- Kinesis batches -------------------------------------------------------------------------------
+
+
+def _process(settings: EvaluateSettings, engine: Engine, event: Mapping[str, Any]) -> dict[str, Any]:
+    by_shard: dict[str, list[tuple[str, CxEvent]]] = {}
+    undecodable = 0
+    for item in event.get("Records") or ():
+        decoded = _decode(item)
+        if isinstance(decoded, str):
+            undecodable += 1
+            if undecodable <= MAX_LOGGED_UNDECODABLE:
+                # Validation messages may quote the payload: redact them like any free text.
+                logger.warning("record is not a CxEvent, skipped", extra={"problem": redact(decoded[:300])})
+            continue
+        shard, sequence, cx_event = decoded
+        by_shard.setdefault(shard, []).append((sequence, cx_event))
+    failed: list[str] = []
+    transitions = evaluated = 0
+    for shard, records in by_shard.items():
+        try:
+            transitions += len(engine.process(shard, [cx_event for _, cx_event in records]))
+            evaluated += len(records)
+        except Exception:  # reported for retry: the engine is idempotent
+            logger.exception("batch not evaluated, reported for retry", extra={"shard": shard})
+            failed += [sequence for sequence, _ in records]
+    logger.info(
+        "batch evaluated",
+        extra={
+            "stage": settings.stage,
+            "events": evaluated,
+            "undecodable": undecodable,
+            "failed": len(failed),
+            "transitions": transitions,
+        },
+    )
+    _count(
+        settings,
+        {
+            "EventsEvaluated": evaluated,
+            "RecordsUndecodable": undecodable,
+            "RecordsFailed": len(failed),
+            "Transitions": transitions,
+        },
+    )
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+
+
+def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
+    """(shard id, sequence number, event), or why the record is unusable."""
+    try:
+        kinesis = item["kinesis"]
+        sequence = str(kinesis["sequenceNumber"])
+        data = binascii.a2b_base64(kinesis["data"], strict_mode=True)
+        shard = str(item.get("eventID") or "").partition(":")[0] or str(item.get("eventSourceARN") or "")
+        return shard, sequence, CxEvent.model_validate_json(data)
+    except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
+        return f"{type(error).__name__}: {error}"
+
+
+def _count(settings: EvaluateSettings, figures: Mapping[str, int]) -> None:
+    metrics.add_dimension(name="stage", value=settings.stage)  # cleared by every flush
+    for name, value in figures.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.flush_metrics()

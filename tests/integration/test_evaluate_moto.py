@@ -1,0 +1,130 @@
+"""The evaluate handler on DynamoDB (moto): re-delivered batches and batches failing half-way converge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from floorwatch.events.model import EventType
+from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
+from floorwatch.store.alerts_dynamodb import DynamoAlertStore
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.watches import DynamoWatchList
+from handlers import evaluate
+from moto import mock_aws
+
+from tests.integration.ddb_tables import create_table
+from tests.unit.engine.helpers import LONGEST_WAIT, at, event, rules, snapshot
+from tests.unit.engine.test_evaluate_handler import SETTINGS, batch
+
+pytestmark = pytest.mark.integration
+
+REGION = "eu-west-1"
+RULES = (
+    LONGEST_WAIT.replace("for: 60s", "for: 0s")
+    + """
+- id: queue-abandons
+  metric: contacts_abandoned
+  scope: queue
+  direction: above
+  tiers: {warning: 2}
+- id: contact-compliance-breach
+  match: {type: compliance, labels: {category: card-number-spoken}}
+  scope: contact
+  severity: critical
+"""
+)
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name=REGION)
+
+
+class FailingOnce:
+    """A DynamoDB client whose third alert transaction fails: the metrics and two alerts are written,
+    the rest of the batch is not."""
+
+    def __init__(self, client: Any, fail_at: int = 3) -> None:
+        self._client = client
+        self.calls = 0
+        self.fail_at = fail_at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise ConnectionError("connection reset by peer")
+        return self._client.transact_write_items(**kwargs)
+
+
+def deployment(client: Any, prefix: str, alert_client: Any = None) -> Any:
+    metrics_table, alerts_table = f"{prefix}-metrics", f"{prefix}-alerts"
+    create_table(client, METRICS_TABLE, metrics_table)
+    create_table(client, ALERTS_TABLE, alerts_table)
+    return evaluate.build_handler(
+        SETTINGS,
+        DynamoMetricStore(client, metrics_table, sleep=lambda _: None),
+        DynamoAlertStore(alert_client or client, alerts_table, sleep=lambda _: None),
+        rules(RULES),
+        lambda: at(600),
+        watches=DynamoWatchList(client, metrics_table),
+    )
+
+
+def table(client: Any, name: str) -> dict[tuple[str, str], dict[str, Any]]:
+    items = client.scan(TableName=name, ConsistentRead=True)["Items"]
+    return {(item["pk"]["S"], item["sk"]["S"]): item for item in items}
+
+
+def traffic() -> dict[str, Any]:
+    events = [event(EventType.CONTACT_ABANDONED, second, queue_id=f"q{second % 3}") for second in range(12)]
+    events += [
+        snapshot(20 + index, f"q{index}", longest_wait_seconds=130 + 100 * index) for index in range(3)
+    ]
+    events.append(
+        event(
+            EventType.COMPLIANCE,
+            30,
+            contact_id="c-9",
+            queue_id="q1",
+            labels={"category": "card-number-spoken"},
+        )
+    )
+    return batch(events)
+
+
+def test_the_same_batch_twice_leaves_identical_items_and_no_duplicate_transition(client: Any) -> None:
+    handle = deployment(client, "twice")
+    delivered = traffic()
+    assert handle(delivered, None) == {"batchItemFailures": []}
+    metrics_once, alerts_once = table(client, "twice-metrics"), table(client, "twice-alerts")
+    transitions = [key for key in alerts_once if key[1].startswith("t#")]
+    assert len(transitions) == 7  # abandons on q0..q2, waits on q0..q2, the compliance breach
+    assert handle(delivered, None) == {"batchItemFailures": []}
+    assert table(client, "twice-metrics") == metrics_once
+    assert table(client, "twice-alerts") == alerts_once
+
+
+def test_a_batch_failing_half_way_converges_when_retried(client: Any) -> None:
+    clean = deployment(client, "clean")
+    clean(traffic_batch := traffic(), None)
+    flaky_client = FailingOnce(client)
+    flaky = deployment(client, "flaky", alert_client=flaky_client)
+    first = flaky(traffic_batch, None)
+    assert len(first["batchItemFailures"]) == len(traffic_batch["Records"])  # reported, Lambda retries
+    half_way = [key for key in table(client, "flaky-alerts") if key[1].startswith("t#")]
+    assert len(half_way) == 2
+    assert flaky(traffic_batch, None) == {"batchItemFailures": []}
+    assert table(client, "flaky-metrics") == table(client, "clean-metrics")
+    assert table(client, "flaky-alerts") == table(client, "clean-alerts")
