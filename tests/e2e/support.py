@@ -97,7 +97,8 @@ class Dashboard:
     """A WebSocket client speaking the dashboard protocol (/work/notes/PROTOCOL.md)."""
 
     def __init__(self, url: str) -> None:
-        self.connection: ClientConnection = connect(url, open_timeout=DEFAULT_TIMEOUT)
+        # Entered at once: websockets 17 wants connections used as context managers (closed on exit).
+        self.connection: ClientConnection = connect(url, open_timeout=DEFAULT_TIMEOUT).__enter__()
         self.seen: list[dict[str, Any]] = []
 
     def close(self) -> None:

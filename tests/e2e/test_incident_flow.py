@@ -34,13 +34,15 @@ def require(system: RunningSystem, *handlers: str) -> None:
         pytest.skip(f"handlers not in the repository yet: {', '.join(missing)}")
 
 
-def sms_about(system: RunningSystem, alert_id: str, contact_id: str) -> list[dict[str, Any]]:
-    return [
-        message
-        for message in system.outbox()
-        if message["channel"] == "sms"
-        and (alert_id in json.dumps(message) or contact_id in json.dumps(message))
-    ]
+def escalation_sms_about(system: RunningSystem, alert_id: str, contact_id: str) -> list[dict[str, Any]]:
+    """Escalation texts (not the immediate SMS to the alert contacts) that name the alert."""
+    topic = system.runtime.names.escalation_topic
+
+    def mentions(message: dict[str, Any]) -> bool:
+        text = json.dumps(message)
+        return alert_id in text or contact_id in text
+
+    return [message for message in system.outbox() if message["topic"] == topic and mentions(message)]
 
 
 def test_a_supervisor_receives_the_opened_transition(local_runtime: RunningSystem, contact_id: str) -> None:
@@ -95,9 +97,11 @@ def test_ack_stops_the_escalation_and_an_unacknowledged_alert_reaches_the_outbox
         ignored = dashboard.wait_for(transition_for(ignored_contact, "opened"))
         dashboard.wait_for(transition_for(ignored_contact, "escalated"), timeout=30)
 
-    sms = wait_until(lambda: sms_about(local_runtime, ignored["alert_id"], ignored_contact), timeout=30)
+    sms = wait_until(
+        lambda: escalation_sms_about(local_runtime, ignored["alert_id"], ignored_contact), timeout=30
+    )
     assert sms[0]["message"]
-    assert not sms_about(local_runtime, acked["alert_id"], acked_contact)
+    assert not escalation_sms_about(local_runtime, acked["alert_id"], acked_contact)
 
 
 def test_a_connection_without_a_valid_token_is_refused(local_runtime: RunningSystem) -> None:
