@@ -1,31 +1,28 @@
 """`floorwatch demo`: the local runtime plus the simulated contact center (what `make demo` runs).
 
-Starts everything `floorwatch dev` starts, then the simulator pushes a center's traffic into the raw
-stream with PutRecords, event time accelerated by --speed, with the scripted incidents (a volume
-spike, a long-wait pile-up, a sentiment collapse, a compliance breach, an agent stuck on hold, a
-silent feed) within the first minutes. Open the printed dashboard URL; Ctrl-C stops everything.
+Starts everything `floorwatch dev` starts, then the simulator (local.simulator.pusher) pushes a
+center's traffic into the raw stream with PutRecords, event time accelerated by --speed, with the
+scripted incidents (a volume spike, a long-wait pile-up, a sentiment collapse, a compliance breach,
+an agent stuck on hold, a silent feed) within the first two minutes at the default speed. Open the
+printed dashboard URL; Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import threading
-import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
+from floorwatch.store.kinesis import KinesisWriter
 
+from local.errors import UsageError
 from local.runtime.runtime import LocalRuntime
 from local.runtime.serve import add_runtime_arguments, serve
 
 log = logging.getLogger("floorwatch.local")
 
-DEFAULT_SPEED = 10.0
-SIMULATED_DURATION = timedelta(hours=8)
-MAX_RECORDS_PER_PUT = 500
+DEFAULT_SPEED = 10.0  # local.simulator.pusher.DEMO_SPEED: every incident within two wall minutes
 
 
 def register(subparsers: Any) -> None:
@@ -44,8 +41,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.speed <= 0:
-        args.speed = DEFAULT_SPEED
+    if args.speed < 0:
+        raise UsageError("--speed must be >= 0 (0: as fast as Kinesis takes it)")
 
     def simulate(runtime: LocalRuntime, stop: threading.Event) -> None:
         push_simulation(runtime, stop, speed=args.speed, seed=args.seed)
@@ -54,32 +51,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def push_simulation(runtime: LocalRuntime, stop: threading.Event, *, speed: float, seed: int) -> None:
-    """Pace the simulator's records to wall time / ``speed`` and PutRecords them in small batches."""
-    from local.simulator.engine import generate  # noqa: PLC0415 - the simulator is optional for dev
+    """The simulator's paced pusher, writing to the local raw-events stream until ``stop``."""
+    from local.simulator import incidents, pusher  # noqa: PLC0415 - `floorwatch dev` needs no simulator
 
     writer = KinesisWriter(runtime.aws.client("kinesis"), runtime.names.raw_events_stream)
-    started_wall = time.monotonic()
-    start = datetime.now(UTC).replace(microsecond=0)
-    batch: list[KinesisEntry] = []
-    print(f"simulator: pushing traffic at {speed:g}x (event time starts {start.isoformat()})", flush=True)
-    for record in generate(start, SIMULATED_DURATION, seed):
-        due = started_wall + (record.at - start).total_seconds() / speed
-        if due > time.monotonic() or len(batch) >= MAX_RECORDS_PER_PUT:
-            _flush(writer, batch)
-            if stop.wait(max(0.0, due - time.monotonic())):
-                return
-        batch.append(KinesisEntry(data=_json(record.payload), partition_key=record.partition_key))
-    _flush(writer, batch)
-
-
-def _flush(writer: KinesisWriter, batch: list[KinesisEntry]) -> None:
-    if not batch:
+    print(f"simulator: pushing a contact center's traffic at {speed:g}x event time; incidents:", flush=True)
+    print(
+        "\n".join("  " + line for line in incidents.timeline(incidents.DEFAULT_INCIDENTS, speed)), flush=True
+    )
+    try:
+        progress = pusher.run(writer, speed, stop, seed=seed)
+    except Exception:
+        if not stop.is_set():  # errors after shutdown began are moto going away
+            log.exception("simulator stopped")
         return
-    failed = writer.put(batch)
-    if failed:
-        log.warning("simulator: %d records not stored (%s)", len(failed), failed[0].error_code)
-    batch.clear()
-
-
-def _json(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+    print(f"simulator: {progress.stored} records pushed, {progress.failed} failed", flush=True)
