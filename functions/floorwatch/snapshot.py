@@ -21,7 +21,8 @@ service-level threshold. Agents get their own alerts and no queue tiles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +60,30 @@ class SnapshotSources:
     rules: RuleSet
     directory: ScopeDirectory | None = None  # None: queues come from alerts and principals only
     fold_config: FoldConfig = DEFAULT_FOLD_CONFIG
+
+
+class CachedScopeDirectory:
+    """Remembers a directory's answer per kind for ``ttl`` of the injected monotonic clock.
+
+    The DynamoDB directory scans the metrics table; dashboards refresh every few seconds, so without
+    this every refresh would scan. A queue that starts reporting shows within ``ttl``.
+    """
+
+    def __init__(
+        self, directory: ScopeDirectory, ttl: timedelta, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._directory = directory
+        self._ttl = ttl.total_seconds()
+        self._monotonic = monotonic
+        self._cache: dict[ScopeKind, tuple[float, list[str]]] = {}
+
+    def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
+        now = self._monotonic()
+        cached = self._cache.get(kind)
+        if cached is None or now - cached[0] >= self._ttl:
+            cached = (now, self._directory.scopes_seen(kind, since, until))
+            self._cache[kind] = cached
+        return list(cached[1])
 
 
 def build_snapshot(principal: Principal, at: datetime, sources: SnapshotSources) -> dict[str, Any]:

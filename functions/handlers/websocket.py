@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -31,9 +31,10 @@ from botocore.config import Config
 from floorwatch.delivery.websocket import ApiGatewayPoster, ConnectionGone, Poster
 from floorwatch.rules.config import load_default_rules, load_rules
 from floorwatch.settings import WebsocketSettings
-from floorwatch.snapshot import SnapshotSources
+from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
+from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.supervisor_api import ApiPorts, Reply, SupervisorApi
@@ -44,6 +45,9 @@ Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 PosterFor = Callable[[str], Poster]  # endpoint URL -> poster
 
 OK = {"statusCode": 200}
+# Which queues exist (for managers' tiles) comes from a scan of the metrics table: at most once per
+# container per DIRECTORY_CACHE (see floorwatch.snapshot.CachedScopeDirectory).
+DIRECTORY_CACHE = timedelta(minutes=5)
 FORBIDDEN = {"statusCode": 403}
 
 logger = Logger()
@@ -65,7 +69,12 @@ def _default_handler() -> Handler:
         connections=DynamoConnectionStore(dynamodb, settings.connections_table),
         alerts=alerts,
         audit=DynamoAuditLog(dynamodb, settings.audit_table),
-        snapshot_sources=SnapshotSources(alerts, DynamoMetricStore(dynamodb, settings.metrics_table), rules),
+        snapshot_sources=SnapshotSources(
+            alerts,
+            DynamoMetricStore(dynamodb, settings.metrics_table),
+            rules,
+            CachedScopeDirectory(DynamoScopeDirectory(dynamodb, settings.metrics_table), DIRECTORY_CACHE),
+        ),
         escalation_chain=settings.escalation_levels(),
     )
 

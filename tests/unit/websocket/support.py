@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from floorwatch.alerts.state_machine import AlertState, evaluate_threshold
 from floorwatch.metrics.model import MetricValue
 from floorwatch.rules.config import RuleSet, ThresholdRule, load_default_rules
-from floorwatch.store.alerts_memory import InMemoryAlertStore
+from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.connections_port import Principal
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ class Clock:
 
 
 def open_alert(
-    store: InMemoryAlertStore,
+    store: AlertStore,
     *,
     scope: str = "queue:billing",
     rule_id: str = "queue-longest-wait",

@@ -10,7 +10,7 @@ from floorwatch.alerts.state_machine import resolve_by
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.fold import fold
 from floorwatch.metrics.model import ScopeKind
-from floorwatch.snapshot import SnapshotSources, build_snapshot
+from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources, build_snapshot
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
@@ -81,7 +81,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
 
     assert snapshot["at"] == "2026-11-30T09:05:00Z"
     assert sorted(a["alert_id"] for a in snapshot["alerts"]) == sorted(
-        [billing.alert_id, agent_alert.alert_id]
+        [str(billing.alert_id), str(agent_alert.alert_id)]
     )
     view = next(a for a in snapshot["alerts"] if a["alert_id"] == billing.alert_id)
     assert view == {
@@ -162,3 +162,23 @@ def test_resolved_alerts_are_not_in_the_snapshot() -> None:
     resolved, transitions = resolve_by(state, NOW, "ana")
     alerts.save(state.version, resolved, transitions)
     assert build_snapshot(SUPERVISOR, NOW, sources(alerts))["alerts"] == []
+
+
+def test_cached_directory_asks_again_only_after_its_ttl() -> None:
+    class Counting(Directory):
+        calls = 0
+
+        def scopes_seen(self, kind: ScopeKind, since: Any, until: Any) -> list[str]:
+            self.calls += 1
+            return super().scopes_seen(kind, since, until)
+
+    inner = Counting(["queue:a"])
+    ticks = [0.0]
+    cached = CachedScopeDirectory(inner, timedelta(minutes=5), lambda: ticks[0])
+    assert cached.scopes_seen(ScopeKind.QUEUE, NOW, NOW) == ["queue:a"]
+    inner.scopes.append("queue:b")
+    ticks[0] = 299.0
+    assert cached.scopes_seen(ScopeKind.QUEUE, NOW, NOW) == ["queue:a"]
+    ticks[0] = 300.0
+    assert cached.scopes_seen(ScopeKind.QUEUE, NOW, NOW) == ["queue:a", "queue:b"]
+    assert inner.calls == 2

@@ -52,7 +52,7 @@ def test_another_key_is_a_bad_signature() -> None:
 def test_garbage_and_other_algorithms_are_malformed() -> None:
     with pytest.raises(TokenMalformed):
         verify(KEY, "not-a-token", T0)
-    unsigned = jwt.encode({"sub": "ana", "role": "manager", "iat": 0, "exp": 2**40}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "ana", "role": "manager", "iat": 0, "exp": 2**40}, "", algorithm="none")
     with pytest.raises(TokenMalformed):
         verify(KEY, unsigned, T0)
     missing_role = jwt.encode({"sub": "ana", "iat": 0, "exp": 2**40}, KEY, algorithm="HS256")
