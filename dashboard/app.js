@@ -232,7 +232,7 @@
     return {
       channel: channel,
       to: String(to || pick('topic', 'topic_arn', 'TopicArn') || ''),
-      subject: String(pick('subject', 'Subject') || ''),
+      subject: channel === 'sms' ? '' : String(pick('subject', 'Subject') || ''), // SMS has no subject line
       body: String(body || ''),
       at: parseTime(pick('at', 'sent_at', 'timestamp', 'time', 'published_at')),
       severity: severity,

@@ -134,8 +134,11 @@ def test_an_unacknowledged_critical_alert_shows_its_sms_in_the_ops_outbox(
     local_runtime.push([compliance_breach(contact_id)])  # the e2e rules escalate after 2 s
 
     expect(card_about(page, contact_id)).to_be_visible()
-    sms = page.locator("#outbox li.outbox-item[data-channel='sms']", has_text=contact_id)
-    expect(sms.first).to_be_visible(timeout=40_000)
+    escalation = page.locator("#outbox li.outbox-item[data-channel='sms']", has_text=contact_id).filter(
+        has_text="escalation level 1"
+    )
+    expect(escalation.first).to_be_visible(timeout=40_000)
+    expect(escalation.first).to_contain_text("duty-supervisor")
     screenshot(page, "outbox-sms.png")
 
 
