@@ -25,6 +25,7 @@ from botocore.config import Config
 from floorwatch.alerts.escalation import CheckOutcome, EscalationCheck, EscalationService
 from floorwatch.delivery.checks import SqsCheckScheduler
 from floorwatch.delivery.settings import EscalateSettings
+from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
@@ -41,8 +42,6 @@ def _utc_now() -> datetime:
 
 @functools.cache
 def _default_handler() -> Handler:
-    from floorwatch.store.alerts_dynamodb import DynamoAlertStore  # noqa: PLC0415 - engine's adapter
-
     settings = EscalateSettings.from_environ()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     service = EscalationService(

@@ -1,7 +1,8 @@
 """Lambda fanout: the alerts table's DynamoDB stream -> dashboards, SNS, escalation checks, audit.
 
 Thin: keep the stream's INSERT records of transition items (``item_type`` = "transition"; state items
-and the TTL's REMOVEs are not news), decode their NewImage (DynamoDB JSON) into Transitions, drop a
+and the TTL's REMOVEs are not news), decode their NewImage (DynamoDB JSON, with the alert store's own
+``transition_from_item``: the store is the one module that knows the item layout), drop a
 transition id seen earlier in the same batch, and hand each to ``TransitionDelivery.deliver``
 (floorwatch.delivery.fanout), which says what happens and in which order.
 
@@ -26,7 +27,6 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from floorwatch.alerts.escalation import EscalationService
 from floorwatch.alerts.model import Transition
@@ -37,17 +37,16 @@ from floorwatch.delivery.sns import SnsTopicPublisher
 from floorwatch.delivery.websocket import ApiGatewayPoster, WebSocketFanout
 from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.security.roles import may_see
+from floorwatch.store.alerts_dynamodb import DynamoAlertStore, transition_from_item
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
-TRANSITION_ITEM_TYPE = "transition"
 POST_WORKERS = 16
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
-_deserializer = TypeDeserializer()
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -62,8 +61,6 @@ def _utc_now() -> datetime:
 def _default_handler() -> Handler:
     """Cold start: validate the environment, build clients once per container (boto3 honours
     AWS_ENDPOINT_URL, which is how the local runtime points this at moto)."""
-    from floorwatch.store.alerts_dynamodb import DynamoAlertStore  # noqa: PLC0415 - engine's adapter
-
     settings = FanoutSettings.from_environ()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     # Our own rounds retry posts; botocore's standard retries stay on for throttling only (2 tries).
@@ -147,10 +144,8 @@ def stream_transition(record: Any) -> StreamTransition | None:
         return None
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
     try:
-        item = {name: _deserializer.deserialize(value) for name, value in image.items()}
-        if item.get("item_type") != TRANSITION_ITEM_TYPE:
-            return None
-        return StreamTransition(str(sequence_number(record)), Transition.from_dict(item))
+        transition = transition_from_item(image)  # None for state items
+        return None if transition is None else StreamTransition(str(sequence_number(record)), transition)
     except Exception as error:  # noqa: BLE001 - a poison record must not block the shard
         logger.error(
             "undecodable transition record skipped",

@@ -240,7 +240,7 @@ class EscalationService:
         Raises only when the store or the scheduler fails (the caller lets SQS deliver it again)."""
         for _ in range(MAX_CONFLICT_RETRIES):
             now = self._clock()
-            state = self._alerts.find(check.alert_id)
+            state = self._current_state(check)
             decision = self.policy.decide(check, state, now)
             if decision.verdict is Verdict.STOP or state is None:
                 return CheckOutcome(Verdict.STOP, decision.reason)
@@ -256,6 +256,14 @@ class EscalationService:
                 continue  # another writer saved first: decide again on the fresh state
             return CheckOutcome(Verdict.ESCALATE, decision.reason, transition=transitions[0])
         raise AlertConflict((check.rule, check.scope), -1)
+
+    def _current_state(self, check: EscalationCheck) -> AlertState | None:
+        """The state read consistently: ``find`` may go through an eventually consistent index (the
+        DynamoDB store's), which could still show an acknowledged alert as unacknowledged."""
+        found = self._alerts.find(check.alert_id)
+        if found is None:
+            return None
+        return self._alerts.load([found.key]).get(found.key)
 
     def _escalation(
         self, state: AlertState, check: EscalationCheck, now: datetime

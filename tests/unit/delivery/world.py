@@ -102,6 +102,7 @@ class World:
     outcomes: list[CheckOutcome] = field(default_factory=list)
     reports: list[DeliveryReport] = field(default_factory=list)
     streamed: int = 0
+    auto_stream: bool = True  # False: the test plays the stream itself
 
     def __post_init__(self) -> None:
         self.queue = DelayQueue(self.clock)
@@ -168,7 +169,8 @@ class World:
     def _save(self, state: AlertState, new_state: AlertState, transitions: list[Transition]) -> None:
         if transitions:
             self.alerts.save(state.version, new_state, transitions)
-        self.stream()
+        if self.auto_stream:
+            self.stream()
 
     # --- the functions ----------------------------------------------------------------------------
     def stream(self) -> None:
