@@ -2,6 +2,9 @@
 
 Thin: decode the Kinesis trigger event, call floorwatch.events.pipeline.process_batch, report the
 records to retry as ``batchItemFailures`` (the event source mapping has ReportBatchItemFailures).
+Each record's Kinesis ``approximateArrivalTimestamp`` goes with it to the normalizer, which gives it to
+payloads without a time of their own (Contact Lens voice segments). Records an adapter recognises and
+deliberately ignores are acknowledged as skipped: counted (``RecordsSkipped``) and logged per reason.
 A record that cannot be normalized - or whose trigger envelope cannot even be decoded - is
 quarantined with its reason and never blocks the shard; only records whose events or quarantine
 object could not be written are reported failed.
@@ -17,6 +20,7 @@ import binascii
 import functools
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -134,9 +138,14 @@ def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -
             "records": received,
             "events_published": outcome.events_published,
             "quarantined": len(outcome.quarantined),
+            "skipped": len(outcome.skipped),
             "failed": outcome.failed,
         },
     )
+    if outcome.skipped:
+        # One line per batch: how many records each reason skipped (a few distinct reasons at most).
+        reasons = Counter(item.reason for item in outcome.skipped)
+        logger.info("records skipped", extra={"reasons": dict(reasons.most_common(MAX_QUARANTINE_LOG_LINES))})
     for item in outcome.quarantined[:MAX_QUARANTINE_LOG_LINES]:
         # Reasons may quote a few characters of the payload: redact them like any free text.
         logger.warning(
@@ -149,5 +158,6 @@ def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=received)
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.events_published)
     metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(outcome.quarantined))
+    metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=len(outcome.skipped))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=outcome.failed)
     metrics.flush_metrics()

@@ -1,7 +1,7 @@
 """`floorwatch normalize FILE`: raw platform payloads -> CxEvent JSON Lines, offline.
 
 Runs the exact normalizer the Lambda runs, so an integrator can check a sample file before sending
-it. Events go to stdout (one JSON object per line); each rejected record and the closing summary go
+it. Events go to stdout (one JSON object per line); each rejected or skipped record and the summary go
 to stderr, so ``floorwatch normalize in.jsonl > events.jsonl`` keeps the events file clean.
 Exit status 0 when it ran, even if records were rejected (the summary counts them).
 """
@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
             "Normalize raw platform payloads to CxEvents, as the normalize Lambda does. FILE holds "
             "one JSON payload per line (JSON Lines; blank lines ignored), or a single JSON document: "
             "an array is a list of payloads (item N counts from 1), anything else is one payload. "
-            "Events are printed to stdout one per line; rejected records and a summary to stderr."
+            "Events are printed to stdout one per line; rejected and skipped records and a summary to stderr."
         ),
     )
     parser.add_argument("file", metavar="FILE", help=f"file of raw payloads, or {STDIN} for stdin")
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     payloads = read_payloads(args.file)
-    read = written = rejected = 0
+    read = written = rejected = skipped = 0
     try:
         for payload in payloads:
             read += 1
@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
                 rejected += 1
                 print(f"{payload.position}: {outcome.reason}", file=sys.stderr)
                 continue
+            if outcome.skipped is not None:
+                skipped += 1
+                print(f"{payload.position}: skipped: {outcome.skipped}", file=sys.stderr)
             for event in outcome.events:
                 sys.stdout.write(event.to_json() + "\n")
                 written += 1
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         # `floorwatch normalize big.jsonl | head`: the reader left; stop quietly, like other Unix tools.
         _silence_stdout()
         return 0
-    print(f"{read} records read, {written} events written, {rejected} rejected", file=sys.stderr)
+    summary = f"{read} records read, {written} events written, {skipped} skipped, {rejected} rejected"
+    print(summary, file=sys.stderr)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,6 +171,73 @@ def test_the_handler_logs_counts_and_emits_metrics(
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "floorwatch"
     assert (emf["EventsPublished"], emf["RecordsQuarantined"], emf["RecordsFailed"]) == ([2.0], [1.0], [0.0])
     assert emf["stage"] == "dev"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "events"
+
+
+def example(relative: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EXAMPLES / relative).read_text())
+    return document
+
+
+def test_voice_segments_take_the_kinesis_arrival_time_instead_of_being_quarantined() -> None:
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    handle = normalize.build_handler(SETTINGS, sink, quarantine)
+    voice = example("contact_lens/voice_segments.json")
+    assert "ApproximateArrivalTimestamp" not in voice  # as Contact Lens writes it
+
+    assert handle(kinesis_event([voice]), None) == {"batchItemFailures": []}
+
+    assert quarantine.items == {}
+    times = sorted(event.occurred_at for event in sink.events)
+    assert sink.events and times[-1].isoformat() == "2026-11-23T09:00:05.123000+00:00"  # the newest segment
+    assert all(event.source.value == "contact_lens" for event in sink.events)
+    # re-delivery: same record, same arrival time, same events and ids
+    again = InMemoryEventSink()
+    normalize.build_handler(SETTINGS, again, InMemoryQuarantine())(kinesis_event([voice]), None)
+    assert again.events == sink.events
+
+
+def test_recognised_payloads_mapped_to_nothing_are_skipped_counted_and_logged(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    handle = normalize.build_handler(SETTINGS, sink, quarantine)
+    started = example("contact_lens/voice_started.json")
+    task_created = {**example("twilio/task_queue_entered.json"), "EventType": "task.created"}
+
+    response = handle(kinesis_event([started, generic("c-1"), task_created, started]), None)
+
+    assert response == {"batchItemFailures": []}
+    assert quarantine.items == {}
+    assert [event.contact_id for event in sink.events] == ["c-1"]
+    summary = next(entry for entry in caplog.records if entry.getMessage() == "batch normalized")
+    assert (summary.records, summary.skipped, summary.quarantined) == (4, 3, 0)
+    (skipped,) = [entry for entry in caplog.records if entry.getMessage() == "records skipped"]
+    assert skipped.reasons == {
+        "contact_lens: Contact Lens STARTED lifecycle event: only SEGMENTS carry sentiment or categories": 2,
+        "twilio: TaskRouter event 'task.created' is not monitored (mapped: task-queue.entered, "
+        "reservation.accepted, task.canceled, task.completed, worker.activity.update)": 1,
+    }
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = next(line for line in lines if "_aws" in line)
+    assert emf["RecordsSkipped"] == [3.0]
+
+
+def test_a_generic_payload_in_an_envelope_need_not_repeat_its_source() -> None:
+    sink = InMemoryEventSink()
+    handle = normalize.build_handler(SETTINGS, sink, InMemoryQuarantine())
+    bare = generic("c-7")
+    inner = {key: value for key, value in bare.items() if key != "source"}
+
+    assert handle(kinesis_event([{"source": "generic", "payload": inner}, bare]), None) == {
+        "batchItemFailures": []
+    }
+
+    enveloped, plain = sink.events
+    assert enveloped.source.value == "generic" and enveloped.contact_id == "c-7"
+    assert enveloped.event_id == plain.event_id  # both spellings of one event are one event
 
 
 # --- cold start: settings from the environment ----------------------------------------------------

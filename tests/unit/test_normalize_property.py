@@ -90,9 +90,12 @@ replacement_values = (
 
 
 def assert_accounted_for(outcome: Normalized) -> None:
+    """Exactly one verdict: events, a skip reason, or a quarantine reason."""
     if outcome.events:
-        assert outcome.reason is None
+        assert outcome.reason is None and outcome.skipped is None
         assert all(isinstance(event, CxEvent) for event in outcome.events)
+    elif outcome.skipped is not None:
+        assert outcome.reason is None and outcome.skipped.strip()
     else:
         assert isinstance(outcome.reason, str) and outcome.reason.strip()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from floorwatch.events.model import CxEvent
@@ -280,3 +281,55 @@ def test_published_events_are_cx_events_with_partition_keys_by_scope() -> None:
 
     assert all(isinstance(event, CxEvent) for event in sink.events)
     assert [event.partition_key() for event in sink.events] == ["queue:billing", "queue:sales"]
+
+
+TWILIO_TASK_CREATED = {
+    "EventType": "task.created",
+    "WorkspaceSid": "WS0123456789abcdef0123456789abcdef",
+    "Sid": "EV0123456789abcdef0123456789abcdef",
+}
+
+
+def test_every_record_ends_as_events_skipped_with_a_reason_or_quarantine() -> None:
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    records = batch(
+        generic(contact="c-1"), TWILIO_TASK_CREATED, POISON["not JSON"], [TWILIO_TASK_CREATED] * 2
+    )
+
+    outcome = process_batch(records, sink, quarantine)
+
+    assert outcome.failed_sequence_numbers == []
+    assert [event.contact_id for event in sink.events] == ["c-1"]
+    assert [item.record.sequence_number for item in outcome.quarantined] == [seq(2)]
+    assert [(item.sequence_number, item.source) for item in outcome.skipped] == [
+        (seq(1), "twilio"),
+        (seq(3), "twilio"),
+    ]
+    assert outcome.skipped[0].reason.startswith("twilio: TaskRouter event 'task.created' is not monitored")
+    assert outcome.skipped[1].reason.startswith("[0]: twilio: TaskRouter event 'task.created'")
+    quarantined = {item.record.sequence_number for item in quarantine.items.values()}
+    accounted = {seq(0)} | {item.sequence_number for item in outcome.skipped} | quarantined
+    assert accounted == {seq(position) for position in range(4)}
+
+
+def test_an_array_mixing_skipped_and_mapped_payloads_publishes_the_mapped_ones() -> None:
+    sink = InMemoryEventSink()
+    outcome = process_batch(batch([TWILIO_TASK_CREATED, generic(contact="c-9")]), sink, InMemoryQuarantine())
+    assert outcome.skipped == [] and outcome.quarantined == []
+    assert [event.contact_id for event in sink.events] == ["c-9"]
+
+
+def test_the_arrival_time_reaches_payloads_without_a_time_but_never_overrides_their_own() -> None:
+    voice = json.loads(
+        (Path(__file__).resolve().parents[2] / "events/contact_lens/voice_segments.json").read_text()
+    )
+    own_time = {**voice, "ApproximateArrivalTimestamp": "2026-11-23T10:00:00Z"}
+
+    def newest(payload: dict[str, Any]) -> datetime:
+        sink = InMemoryEventSink()
+        outcome = process_batch(batch(payload), sink, InMemoryQuarantine())
+        assert outcome.quarantined == [] and sink.events
+        return max(event.occurred_at for event in sink.events)
+
+    assert newest(voice) == ARRIVAL
+    assert newest(own_time) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -84,7 +85,7 @@ class CxEvent(BaseModel):
     @classmethod
     def _finite(cls, values: dict[str, float]) -> dict[str, float]:
         for name, number in values.items():
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise ValueError(f"values.{name} must be a finite number")
         return values
 

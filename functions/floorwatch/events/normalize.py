@@ -1,9 +1,24 @@
-"""Raw platform record -> CxEvents, or a human-readable reason to quarantine it. Never raises.
+"""Raw platform record -> CxEvents, a reason to skip it, or a reason to quarantine it. Never raises.
+
+Three verdicts, exactly one per record:
+
+- **events**: one or more CxEvents;
+- **skipped** (``skipped`` holds the reason): a payload an adapter recognises and deliberately maps to
+  nothing - a lifecycle event (Contact Lens STARTED), a type floorwatch does not monitor (Twilio
+  ``task.created``, a Genesys topic it does not map). Acknowledged and counted, not quarantined: it is
+  not a failure, and re-driving it could never produce events;
+- **rejected** (``reason``): unusable, to quarantine, the reason naming the field and the problem.
 
 The source is detected from the payload's shape; an envelope ``{"source": ..., "payload": ...}``
 overrides detection. A JSON array is a batch of payloads inside one record: the record is accepted
 only if every element is (all-or-nothing keeps quarantine and re-drive simple: the ids are stable,
-so re-driving a record whose siblings already passed cannot double-count downstream).
+so re-driving a record whose siblings already passed cannot double-count downstream); skipped elements
+contribute no events, and a record whose elements are all skipped is skipped.
+
+Arrival time: a payload that has no time of its own (Contact Lens voice segments carry only offsets from
+the start of the contact) takes the record's Kinesis ``ApproximateArrivalTimestamp`` when the caller gives
+``arrival_time`` (the handler does). It is injected only into payloads of adapters that declare an
+``arrival_field`` and lack it, so a payload's own field always wins and ids never depend on it.
 """
 
 from __future__ import annotations
@@ -11,11 +26,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from floorwatch.events.adapters.base import Adapter, AdapterError
+from floorwatch.events.adapters.base import Adapter, AdapterError, Skip
 from floorwatch.events.adapters.registry import ADAPTERS, ADAPTERS_BY_SOURCE
 from floorwatch.events.model import CxEvent
 
@@ -24,19 +40,21 @@ MAX_ARRAY_ELEMENTS = 1000
 
 @dataclass(frozen=True)
 class Normalized:
-    """The outcome for one raw record: events, or a rejection reason (exactly one is meaningful)."""
+    """The outcome for one raw record: events, a skip reason, or a rejection reason (exactly one)."""
 
     events: list[CxEvent] = field(default_factory=list)
-    reason: str | None = None
+    reason: str | None = None  # rejected: quarantine with this reason
     source: str | None = None
+    skipped: str | None = None  # recognised and deliberately ignored, with this reason
 
     @property
     def rejected(self) -> bool:
         return self.reason is not None
 
 
-def normalize_bytes(data: bytes) -> Normalized:
-    """Decode one raw record (UTF-8 JSON) and normalize it."""
+def normalize_bytes(data: bytes, arrival_time: datetime | None = None) -> Normalized:
+    """Decode one raw record (UTF-8 JSON) and normalize it; ``arrival_time``: the record's Kinesis
+    arrival, for payloads without a time of their own."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -47,49 +65,71 @@ def normalize_bytes(data: bytes) -> Normalized:
         return Normalized(reason=f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
     except RecursionError:
         return Normalized(reason="not valid JSON: nested too deeply")
-    return normalize_document(document)
+    return normalize_document(document, arrival_time)
 
 
-def normalize_document(document: Any) -> Normalized:
+def normalize_document(document: Any, arrival_time: datetime | None = None) -> Normalized:
     """Normalize an already-parsed JSON document (an object, or an array of objects)."""
     try:
         if isinstance(document, list):
-            return _normalize_array(document)
-        return _normalize_one(document)
+            return _normalize_array(document, arrival_time)
+        return _normalize_one(document, arrival_time)
     except Exception as error:  # noqa: BLE001 - a bug in one adapter must never block a shard
         return Normalized(reason=f"internal error while normalizing: {type(error).__name__}: {error}"[:500])
 
 
-def _normalize_array(documents: list[Any]) -> Normalized:
+def _normalize_array(documents: list[Any], arrival_time: datetime | None) -> Normalized:
     if not documents:
         return Normalized(reason="empty JSON array: no payload to normalize")
     if len(documents) > MAX_ARRAY_ELEMENTS:
         return Normalized(reason=f"JSON array of {len(documents)} payloads exceeds {MAX_ARRAY_ELEMENTS}")
     events: list[CxEvent] = []
+    skips: list[str] = []
+    sources: set[str] = set()
     for index, document in enumerate(documents):
-        outcome = _normalize_one(document)
+        outcome = _normalize_one(document, arrival_time)
         if outcome.rejected:
             return Normalized(reason=f"[{index}]: {outcome.reason}", source=outcome.source)
+        if outcome.skipped is not None:
+            skips.append(f"[{index}]: {outcome.skipped}")
+        if outcome.source is not None:
+            sources.add(outcome.source)
         events.extend(outcome.events)
-    return Normalized(events=events)
+    source = next(iter(sources)) if len(sources) == 1 else None
+    if not events:
+        more = f"; and {len(skips) - 3} more" if len(skips) > 3 else ""
+        return Normalized(skipped="; ".join(skips[:3]) + more, source=source)
+    return Normalized(events=events, source=source)
 
 
-def _normalize_one(document: Any) -> Normalized:
+def _normalize_one(document: Any, arrival_time: datetime | None) -> Normalized:
     if not isinstance(document, Mapping):
         return Normalized(reason=f"expected a JSON object, got {_json_type(document)}")
     adapter, payload, problem = _select_adapter(document)
     if adapter is None:
         return Normalized(reason=problem)
     source = adapter.source.value
+    if arrival_time is not None:
+        payload = _with_arrival(adapter, payload, arrival_time)
     try:
         events = adapter.to_events(payload)
+    except Skip as skip:
+        return Normalized(skipped=f"{source}: {skip.reason}", source=source)
     except AdapterError as error:
         return Normalized(reason=f"{source}: {error}", source=source)
     except ValidationError as error:
         return Normalized(reason=f"{source}: {describe_validation_error(error)}", source=source)
     if not events:
-        return Normalized(reason=f"{source}: payload carries nothing floorwatch monitors", source=source)
+        return Normalized(skipped=f"{source}: payload carries nothing floorwatch monitors", source=source)
     return Normalized(events=events, source=source)
+
+
+def _with_arrival(adapter: Adapter, payload: Mapping[str, Any], arrival_time: datetime) -> Mapping[str, Any]:
+    """The payload with the record's arrival time in the adapter's ``arrival_field``, if it has none."""
+    name: str | None = getattr(adapter, "arrival_field", None)
+    if name is None or payload.get(name) is not None:
+        return payload
+    return {**payload, name: arrival_time.isoformat()}
 
 
 def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mapping[str, Any], str]:
@@ -98,16 +138,29 @@ def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mappin
         adapter = ADAPTERS_BY_SOURCE.get(name) if isinstance(name, str) else None
         if adapter is None:
             known = ", ".join(sorted(ADAPTERS_BY_SOURCE))
-            return None, document, f"envelope field 'source': unknown source {str(name)[:60]!r} (known: {known})"
+            return (
+                None,
+                document,
+                f"envelope field 'source': unknown source {str(name)[:60]!r} (known: {known})",
+            )
         payload = document["payload"]
         if not isinstance(payload, Mapping):
-            return None, document, f"envelope field 'payload': expected a JSON object, got {_json_type(payload)}"
+            return (
+                None,
+                document,
+                f"envelope field 'payload': expected a JSON object, got {_json_type(payload)}",
+            )
         return adapter, payload, ""
     for adapter in ADAPTERS:
         if adapter.matches(document):
             return adapter, document, ""
     keys = ", ".join(sorted(str(key) for key in document)[:8])
-    return None, document, f"unrecognized payload shape (top-level keys: {keys or 'none'}); wrap it as {{\"source\": ..., \"payload\": ...}} to name its platform"
+    return (
+        None,
+        document,
+        f"unrecognized payload shape (top-level keys: {keys or 'none'}); "
+        'wrap it as {"source": ..., "payload": ...} to name its platform',
+    )
 
 
 def _is_envelope(document: Mapping[str, Any]) -> bool:

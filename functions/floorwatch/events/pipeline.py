@@ -1,10 +1,12 @@
 """The normalize step as a domain service: raw Kinesis records -> CxEvents on a sink, or quarantine.
 
-Nothing lost: every record ends as published events or as a quarantined record with a reason; when
-neither could be written (the sink or the quarantine is down) the record is reported as failed, so
-the trigger delivers it again. Nothing doubled: event ids are stable functions of the payload and
-quarantine keys are stable functions of the record's identity (stream, shard, sequence number), so a
-re-delivered batch yields the same ids and overwrites the same quarantine objects.
+Nothing lost: every record ends as published events, as *skipped* with a reason (a payload an adapter
+recognises and deliberately maps to nothing: acknowledged and counted, never quarantined), or as a
+quarantined record with a reason; when neither events nor quarantine could be written (the sink or
+the quarantine is down) the record is reported as failed, so the trigger delivers it again. Nothing
+doubled: event ids are stable functions of the payload and quarantine keys are stable functions of the
+record's identity (stream, shard, sequence number), so a re-delivered batch yields the same ids and
+overwrites the same quarantine objects.
 
 The service takes plain data and two ports (``EventSink``, ``Quarantine``); the handler builds the
 Kinesis/S3 implementations, tests and the local runtime pass in-memory ones.
@@ -66,6 +68,15 @@ def quarantine_key(record: RawRecord) -> str:
     return f"{QUARANTINE_PREFIX}{record.arrival_time:%Y/%m/%d}/{stream}/{shard}/{sequence}.json"
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """A record acknowledged without events: its payload is known and deliberately not monitored."""
+
+    sequence_number: str
+    reason: str
+    source: str | None = None
+
+
 @dataclass(frozen=True)
 class PublishResult:
     """What an ``EventSink`` could not store, by record index (the index given with each event)."""
@@ -98,6 +109,7 @@ class BatchOutcome:
     events_published: int  # events of the records that were fully published
     quarantined: list[QuarantinedRecord]  # written to the quarantine in this call
     problems: list[str] = field(default_factory=list)  # infrastructure errors, for the log
+    skipped: list[SkippedRecord] = field(default_factory=list)  # acknowledged without events
 
     @property
     def failed(self) -> int:
@@ -109,8 +121,12 @@ def process_batch(records: Sequence[RawRecord], sink: EventSink, quarantine: Qua
     outbound: list[tuple[int, CxEvent]] = []
     event_counts: dict[int, int] = {}
     rejects: dict[int, QuarantinedRecord] = {}
+    skipped: list[SkippedRecord] = []
     for index, record in enumerate(records):
         verdict = _normalize(record)
+        if verdict.skipped is not None and verdict.reason is None and not verdict.events:
+            skipped.append(SkippedRecord(record.sequence_number, _clip(verdict.skipped), verdict.source))
+            continue
         if verdict.reason is not None or not verdict.events:
             reason = verdict.reason or "the normalizer produced no events and no reason"
             rejects[index] = QuarantinedRecord(record, _clip(reason), verdict.source)
@@ -134,6 +150,7 @@ def process_batch(records: Sequence[RawRecord], sink: EventSink, quarantine: Qua
         events_published=events_published,
         quarantined=quarantined,
         problems=problems[:MAX_PROBLEMS_KEPT],
+        skipped=skipped,
     )
 
 
@@ -141,7 +158,7 @@ def _normalize(record: RawRecord) -> Normalized:
     if record.decode_error is not None:
         return Normalized(reason=f"unusable Kinesis record: {record.decode_error}")
     try:
-        return normalize_bytes(record.data)
+        return normalize_bytes(record.data, record.arrival_time)
     except Exception as error:  # noqa: BLE001 - normalize_bytes never raises; a bug must not block a shard
         return Normalized(reason=f"internal error while normalizing: {type(error).__name__}: {error}")
 

@@ -57,7 +57,7 @@ def test_json_lines_with_a_bad_line_and_a_blank_line(
     assert events[0]["occurred_at"].startswith("2026-11-23T09:00:00")
     assert err[0].startswith("line 3: not valid JSON")
     assert err[1].startswith("line 4: unrecognized payload shape")
-    assert err[-1] == "4 records read, 2 events written, 2 rejected"
+    assert err[-1] == "4 records read, 2 events written, 0 skipped, 2 rejected"
     assert len(err) == 3
 
 
@@ -72,7 +72,7 @@ def test_whole_file_array_is_one_record_per_item(tmp_path: Path, capsys: pytest.
     assert [event["queue_id"] for event in events] == ["billing", "sales"]
     assert err[0].startswith("item 3: generic: ")
     assert "occurred_at" in err[0]
-    assert err[-1] == "3 records read, 2 events written, 1 rejected"
+    assert err[-1] == "3 records read, 2 events written, 0 skipped, 1 rejected"
 
 
 def test_single_pretty_printed_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,7 +84,7 @@ def test_single_pretty_printed_document(tmp_path: Path, capsys: pytest.CaptureFi
     assert status == 0
     assert len(events) == 1
     assert events[0]["contact_id"] == "c-1"
-    assert err == ["1 records read, 1 events written, 0 rejected"]
+    assert err == ["1 records read, 1 events written, 0 skipped, 0 rejected"]
 
 
 def test_rejected_single_document_is_named_as_the_document(
@@ -108,7 +108,7 @@ def test_reads_stdin_for_dash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
 
     assert status == 0
     assert [event["queue_id"] for event in events] == ["billing", "sales"]
-    assert err == ["2 records read, 2 events written, 0 rejected"]
+    assert err == ["2 records read, 2 events written, 0 skipped, 0 rejected"]
 
 
 def test_same_payload_gives_the_same_event_id_in_any_layout(
@@ -135,7 +135,7 @@ def test_windows_line_endings_and_byte_order_mark(tmp_path: Path, capsys: pytest
 
     assert status == 0
     assert [event["queue_id"] for event in events] == ["billing", "sales"]
-    assert err == ["2 records read, 2 events written, 0 rejected"]
+    assert err == ["2 records read, 2 events written, 0 skipped, 0 rejected"]
 
 
 def test_line_that_is_not_utf8_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,6 +49,14 @@ def reason_of(document: Any) -> str:
     return outcome.reason
 
 
+def skip_of(document: Any) -> str:
+    """The reason a recognised payload is acknowledged without events (neither events nor quarantine)."""
+    outcome = normalize(document)
+    assert not outcome.rejected and not outcome.events, outcome
+    assert outcome.skipped is not None
+    return outcome.skipped
+
+
 def test_voice_segments_become_sentiment_and_compliance_events_placed_by_offset() -> None:
     voice = {"source": SOURCE, "center_id": CENTER, "contact_id": CALL, "channel": "voice"}
     points = json.dumps([{"BeginOffsetMillis": 25120, "EndOffsetMillis": 31870}], sort_keys=True)
@@ -142,15 +150,17 @@ def test_chat_segments_use_their_absolute_time() -> None:
 @pytest.mark.parametrize(
     "name", ["voice_started.json", "voice_completed.json", "voice_failed.json", "chat_completed.json"]
 )
-def test_lifecycle_events_carry_nothing_to_monitor(name: str) -> None:
-    # Documented skip: the normalizer has no "ignore" outcome yet, so it quarantines with this reason.
-    assert reason_of(load(name)) == NOTHING
+def test_lifecycle_events_are_skipped_not_quarantined(name: str) -> None:
+    kind = load(name).get("EventType") or load(name)["StreamingEventType"]
+    assert skip_of(load(name)) == (
+        f"{SOURCE}: Contact Lens {kind} lifecycle event: only SEGMENTS carry sentiment or categories"
+    )
 
 
 def test_partial_utterances_without_sentiment_carry_nothing_to_monitor() -> None:
     document = voice_as_ingested()
     document["Segments"] = [segment for segment in document["Segments"] if "Utterance" in segment]
-    assert reason_of(document) == NOTHING
+    assert skip_of(document) == NOTHING
 
 
 def test_an_utterance_that_does_carry_sentiment_counts() -> None:

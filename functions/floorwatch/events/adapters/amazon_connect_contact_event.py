@@ -46,7 +46,15 @@ from floorwatch.events.adapters.amazon_connect_common import (
     queue_id_of,
     seconds_between,
 )
-from floorwatch.events.adapters.base import AdapterError, Payload, channel_of, lookup, text_field, time_field
+from floorwatch.events.adapters.base import (
+    AdapterError,
+    Payload,
+    Skip,
+    channel_of,
+    lookup,
+    text_field,
+    time_field,
+)
 from floorwatch.events.model import CxEvent, EventType, Source
 
 DETAIL_TYPE = "Amazon Connect Contact Event"
@@ -75,7 +83,7 @@ class AmazonConnectContactEventAdapter:
         detail = _Detail(raw_detail)
         event_type = detail.text("eventType").upper()
         if event_type not in _MAPPED:
-            return []
+            raise Skip(f"contact event {event_type[:40]} is not monitored (mapped: {', '.join(_MAPPED)})")
         return [self._event(payload, detail, event_type)]
 
     def _event(self, payload: Payload, detail: _Detail, event_type: str) -> CxEvent:

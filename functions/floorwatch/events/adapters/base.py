@@ -2,7 +2,9 @@
 
 An adapter recognises its platform's payload by shape (``matches``) and maps it to zero or more
 CxEvents (``to_events``). It raises ``AdapterError`` naming the offending field when the payload is
-not usable; the normalizer turns that into a quarantine reason. Adapters are pure functions of the
+not usable; the normalizer turns that into a quarantine reason. It raises ``Skip`` with a reason for a
+payload it recognises and deliberately maps to nothing (lifecycle events, types floorwatch does not
+monitor): the normalizer acknowledges those as skipped, never as failures. Adapters are pure functions of the
 payload: the same payload always yields the same events with the same ids.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -30,6 +33,16 @@ class AdapterError(ValueError):
         self.problem = problem
 
 
+class Skip(Exception):
+    """A payload the adapter recognises and deliberately maps to no events (a lifecycle event, a type
+    floorwatch does not monitor). The normalizer acknowledges it as *skipped* with ``reason``: it is
+    neither published nor quarantined."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Adapter(Protocol):
     source: Source
 
@@ -38,7 +51,8 @@ class Adapter(Protocol):
         ...
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
-        """Map the payload to CxEvents; raise AdapterError on unusable input."""
+        """Map the payload to CxEvents; raise AdapterError on unusable input, Skip on a payload it knows
+        and deliberately ignores."""
         ...
 
 
@@ -97,7 +111,7 @@ def number_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     if not isinstance(value, int | float):
         raise AdapterError(path, f"expected a number, got {type(value).__name__}")
     number = float(value)
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         raise AdapterError(path, "expected a finite number")
     return number
 

@@ -20,15 +20,16 @@ Mapping:
   with ``labels.category`` = the category name. id: stable_id(source, contact, "category", name, its
   points of interest), so a re-delivered match keeps its id and a new match of the same category does not.
 - Utterances without sentiment (partial transcripts), PostContactSummary, Issues, Event and Attachments
-  segments, and STARTED / COMPLETED / FAILED events carry nothing floorwatch monitors: they yield no
-  event.
+  segments, and STARTED / COMPLETED / FAILED events carry nothing floorwatch monitors: the record is
+  acknowledged as skipped (a lifecycle event), not quarantined.
 ``center_id`` = InstanceId, ``contact_id`` = ContactId, ``channel`` = Channel. The stream names no agent
 or queue.
 
 Event time. Chat segments carry ``Time.AbsoluteTime``: used as is. Voice segments carry only offsets from
 the start of the contact, and no voice event has an absolute timestamp at all. For them floorwatch uses
-the record's Kinesis arrival time, which the ingest side must put into the payload as
-``ApproximateArrivalTimestamp`` (ISO 8601 or epoch seconds, as Kinesis reports it): the newest segment
+the record's Kinesis arrival time: the normalizer puts it into the payload as
+``ApproximateArrivalTimestamp`` (ISO 8601 or epoch seconds, as Kinesis reports it) unless the payload
+already carries that field: the newest segment
 in the record is placed at the arrival time and every other one earlier by its offset difference, which
 keeps segments in conversation order. Without that field a voice SEGMENTS record is rejected with a
 reason naming it: guessing "now" would make replays disagree with the live run.
@@ -45,6 +46,7 @@ from floorwatch.events.adapters.amazon_connect_common import lower_label
 from floorwatch.events.adapters.base import (
     AdapterError,
     Payload,
+    Skip,
     channel_of,
     lookup,
     number_field,
@@ -65,6 +67,7 @@ _SPOKEN = ("Transcript", "Utterance")
 
 class ContactLensAdapter:
     source = Source.CONTACT_LENS
+    arrival_field = ARRIVAL_FIELD  # the normalizer fills it from the Kinesis record when absent
 
     def matches(self, payload: Payload) -> bool:
         return "InstanceId" in payload and ("EventType" in payload or "StreamingEventType" in payload)
@@ -82,7 +85,9 @@ class ContactLensAdapter:
             channel=channel_of(lookup(payload, "Channel", None)),
         )
         if event_type != "SEGMENTS":
-            return []
+            raise Skip(
+                f"Contact Lens {event_type} lifecycle event: only SEGMENTS carry sentiment or categories"
+            )
         segments = lookup(payload, "Segments")
         if not isinstance(segments, list):
             raise AdapterError("Segments", f"expected an array, got {type(segments).__name__}")

@@ -6,7 +6,7 @@ Amazon EventBridge integration's event (``"source": "aws.partner/genesys.com/...
 = the topic pattern with a literal ``{id}``, ``"time"``, ``"detail": {...}``). Both are accepted, so
 an integrator may put either on the raw stream.
 
-Supported topics (anything else is rejected with a reason naming the topic):
+Supported topics (anything else is acknowledged as skipped, with a reason naming the topic):
 
 - ``v2.analytics.queues.{id}.observations`` -> one ``queue_snapshot``. ``eventBody`` = ``group``
   {queueId, mediaType} + ``data``. Captured notifications carry ``data`` as ``[{interval, metrics:
@@ -52,6 +52,7 @@ from typing import Any
 from floorwatch.events.adapters.base import (
     AdapterError,
     Payload,
+    Skip,
     channel_of,
     lookup,
     number_field,
@@ -147,10 +148,7 @@ class GenesysAdapter:
             return _queue_snapshot(notification, observed["queue"])
         if (detail := _DETAIL.match(topic)) is not None and detail["kind"] in _DETAIL_MAPPERS:
             return _DETAIL_MAPPERS[detail["kind"]](notification)
-        raise AdapterError(
-            f"{notification.prefix}topicName",
-            f"topic {topic[:120]!r} is not one floorwatch maps (supported: {', '.join(SUPPORTED_TOPICS)})",
-        )
+        raise Skip(f"topic {topic[:120]!r} is not monitored (mapped: {', '.join(SUPPORTED_TOPICS)})")
 
 
 def _notification(payload: Payload) -> _Notification:
@@ -179,7 +177,9 @@ def _queue_snapshot(notification: _Notification, topic_queue: str) -> list[CxEve
     media_type = text_field(payload, f"{body_path}.group.mediaType", None)
     metrics, interval_end = _observation_metrics(payload, f"{body_path}.data")
     if not any(metric.name in _SNAPSHOT_METRICS for metric in metrics):
-        return []
+        raise Skip(
+            "queue observations without oWaiting, oOnQueueUsers or oLongestWaiting: no snapshot figure"
+        )
     observed_at = interval_end or notification.envelope_time()
     if observed_at is None:
         raise AdapterError(
@@ -389,7 +389,8 @@ def _acd_end(notification: _Notification) -> list[CxEvent]:
     event = _detail_event(notification, "acd.end")
     outcome = event.required("acdOutcome").upper()
     if outcome not in ("ANSWERED", "ABANDON"):
-        return []  # FLOW_OUT / UNKNOWN: left the queue without being answered or abandoned
+        # FLOW_OUT / UNKNOWN: left the queue without being answered or abandoned
+        raise Skip(f"acd.end with acdOutcome {outcome[:40]}: neither answered nor abandoned")
     wait = event.seconds("connectedDurationMs")
     fields: dict[str, Any] = {
         "queue_id": event.required("queueId"),
@@ -405,7 +406,7 @@ def _user_end(notification: _Notification) -> list[CxEvent]:
     event = _detail_event(notification, "user.end")
     interacting = event.seconds("interactingDurationMs")
     if not interacting:
-        return []  # the agent never connected (alert not answered): no handled contact
+        raise Skip("user.end without interaction: the agent never connected, no handled contact")
     held = event.seconds("heldDurationMs")
     values = {"handle_seconds": interacting + (held or 0.0)}
     if held is not None:

@@ -47,6 +47,7 @@ from typing import Any
 from floorwatch.events.adapters.base import (
     AdapterError,
     Payload,
+    Skip,
     channel_of,
     lookup,
     number_field,
@@ -79,7 +80,9 @@ class TwilioAdapter:
         event_type = text_field(payload, "EventType")
         mapper = _MAPPERS.get(event_type)
         if mapper is None:
-            return []
+            raise Skip(
+                f"TaskRouter event {event_type[:60]!r} is not monitored (mapped: {', '.join(_MAPPERS)})"
+            )
         return [mapper(payload)]
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from floorwatch.events.adapters.base import (
     AdapterError,
     Payload,
+    Skip,
     channel_of,
     lookup,
     text_field,
@@ -71,7 +72,7 @@ class ZendeskAdapter:
     def to_events(self, payload: Payload) -> list[CxEvent]:
         kind = text_field(payload, "type")
         if not kind.startswith(TICKET_PREFIX):
-            return []
+            raise Skip(f"Zendesk event {kind[:60]!r} is not a ticket event")
         detail = lookup(payload, "detail")
         if not isinstance(detail, Mapping):
             raise AdapterError("detail", f"expected an object, got {type(detail).__name__}")
