@@ -48,8 +48,10 @@ def entries(count: int, size: int = 10) -> list[KinesisEntry]:
     return [KinesisEntry(data=f"{i:0{size}d}".encode(), partition_key=f"pk-{i}") for i in range(count)]
 
 
-def writer(client: FakeKinesis, sleeps: list[float], max_attempts: int = 6) -> KinesisWriter:
-    return KinesisWriter(client, "raw", max_attempts=max_attempts, sleep=sleeps.append)
+def writer(
+    client: FakeKinesis, sleeps: list[float], max_attempts: int = 6, jitter: float = 1.0
+) -> KinesisWriter:
+    return KinesisWriter(client, "raw", max_attempts=max_attempts, sleep=sleeps.append, jitter=lambda: jitter)
 
 
 def test_all_entries_stored_in_one_call_when_within_limits() -> None:
@@ -78,6 +80,23 @@ def test_only_the_failed_entries_are_sent_again() -> None:
     ]
     assert sorted(client.stored) == sorted(entry.data for entry in batch)
     assert len(sleeps) == 2 and sleeps[0] < sleeps[1]  # backs off before each retry, growing
+
+
+def test_backoff_is_jittered_under_an_exponential_ceiling() -> None:
+    batch = entries(1)
+    ceilings: list[float] = []
+    writer(FakeKinesis(throttle={batch[0].data: 99}), ceilings, max_attempts=8).put(batch)
+    assert ceilings == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]  # 50 ms * 2^attempt, capped at 2 s
+
+    halves: list[float] = []
+    writer(FakeKinesis(throttle={batch[0].data: 99}), halves, max_attempts=8, jitter=0.5).put(batch)
+    assert halves == [ceiling / 2 for ceiling in ceilings]
+
+
+def test_real_jitter_spreads_concurrent_writers_within_the_ceiling() -> None:
+    waits = {KinesisWriter(FakeKinesis(), "raw").backoff(3) for _ in range(50)}
+    assert all(0 <= wait < 0.4 for wait in waits)
+    assert len(waits) > 40  # not lock-step
 
 
 def test_entries_still_failing_after_the_last_attempt_are_returned_with_the_error() -> None:

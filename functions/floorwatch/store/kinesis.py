@@ -1,10 +1,15 @@
 """Writing to Kinesis with PutRecords: chunking to the service limits and retrying only what failed.
 
 Used by the normalize Lambda (raw -> cx-events) and by `floorwatch send` (files -> raw-events).
+
+Retries back off exponentially with *full jitter* (sleep a uniform random time between 0 and
+min(2 s, 50 ms * 2^attempt)): many normalize invocations throttled by the same shard at the same
+instant would otherwise retry in lock-step and collide again.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,7 +63,9 @@ def chunk_indexes(entries: Sequence[KinesisEntry], indexes: Sequence[int]) -> It
     chunk_bytes = 0
     for index in indexes:
         size = entries[index].size()
-        if chunk and (len(chunk) == KINESIS_MAX_RECORDS_PER_PUT or chunk_bytes + size > KINESIS_MAX_BYTES_PER_PUT):
+        if chunk and (
+            len(chunk) == KINESIS_MAX_RECORDS_PER_PUT or chunk_bytes + size > KINESIS_MAX_BYTES_PER_PUT
+        ):
             yield chunk
             chunk, chunk_bytes = [], 0
         chunk.append(index)
@@ -77,15 +84,23 @@ class KinesisWriter:
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
+        """``jitter`` returns a number in [0, 1) that scales each backoff (injectable for tests)."""
         self._client = client
         self._stream_name = stream_name
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self._jitter = jitter
 
     @property
     def stream_name(self) -> str:
         return self._stream_name
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt`` (1, 2, ...): full jitter under an exponential cap."""
+        ceiling: float = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2**attempt)
+        return ceiling * self._jitter()
 
     def put(
         self,
@@ -109,9 +124,11 @@ class KinesisWriter:
             if not pending:
                 break
             if attempt:
-                self._sleep(min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2**attempt))
+                self._sleep(self.backoff(attempt))
             pending, last_errors = self._put_once(entries, pending, on_progress)
-        failed.extend(FailedEntry(index, *last_errors.get(index, ("Unknown", "not stored"))) for index in pending)
+        failed.extend(
+            FailedEntry(index, *last_errors.get(index, ("Unknown", "not stored"))) for index in pending
+        )
         return sorted(failed, key=lambda item: item.index)
 
     def _put_once(
@@ -127,7 +144,7 @@ class KinesisWriter:
             response = self._client.put_records(StreamName=self._stream_name, Records=records)
             stored = 0
             for index, result in zip(chunk, response["Records"], strict=True):
-                if "ErrorCode" in result and result["ErrorCode"]:
+                if result.get("ErrorCode"):
                     still_failing.append(index)
                     errors[index] = (str(result["ErrorCode"]), str(result.get("ErrorMessage", "")))
                 else:

@@ -74,11 +74,12 @@ def test_queue_observation_becomes_a_snapshot_of_waiting_contacts_and_longest_wa
             "type": "queue_snapshot",
             "occurred_at": "2026-11-23T09:14:05.120000Z",
             "center_id": "default",
-            "queue_id": BILLING,
+            # one queue per media type: Genesys reports each separately (they must not overwrite)
+            "queue_id": f"{BILLING}.voice",
             "channel": "voice",
             # oLongestWaiting is the epoch-ms instant the wait began: 09:10:53.120, 192 s earlier.
             "values": {"contacts_in_queue": 7.0, "longest_wait_seconds": 192.0},
-            "labels": {},
+            "labels": {"genesys_queue_id": BILLING, "media_type": "voice"},
         }
     ]
 
@@ -130,7 +131,19 @@ def test_longest_wait_without_a_value_means_nobody_waits() -> None:
 def test_the_queue_id_comes_from_the_topic_when_the_group_has_none() -> None:
     document = load("queue_observations.json")
     del body(document)["group"]["queueId"]
-    assert the_event(document)["queue_id"] == BILLING
+    assert the_event(document)["queue_id"] == f"{BILLING}.voice"
+
+
+def test_snapshots_of_one_queue_per_media_type_land_on_distinct_queues_and_do_not_overwrite() -> None:
+    voice = load("queue_observations.json")
+    chat = load("queue_observations.json")
+    body(chat)["group"]["mediaType"] = "chat"
+    body(chat)["data"][0]["metrics"][0]["stats"] = {"count": 3}
+    voice_event, chat_event = the_event(voice), the_event(chat)
+    assert (voice_event["queue_id"], voice_event["values"]["contacts_in_queue"]) == (f"{BILLING}.voice", 7.0)
+    assert (chat_event["queue_id"], chat_event["values"]["contacts_in_queue"]) == (f"{BILLING}.chat", 3.0)
+    assert chat_event["labels"]["genesys_queue_id"] == voice_event["labels"]["genesys_queue_id"] == BILLING
+    assert chat_event["event_id"] != voice_event["event_id"]
 
 
 def test_observations_with_only_unmapped_metrics_carry_nothing_to_monitor() -> None:

@@ -9,8 +9,12 @@ an integrator may put either on the raw stream.
 Supported topics (anything else is acknowledged as skipped, with a reason naming the topic):
 
 - ``v2.analytics.queues.{id}.observations`` -> one ``queue_snapshot``. ``eventBody`` = ``group``
-  {queueId, mediaType} + ``data``. Captured notifications carry ``data`` as ``[{interval, metrics:
-  [{metric, qualifier, stats}]}]`` (the interval's end is the observation instant); the flat form of
+  {queueId, mediaType} + ``data``. A group with a media type is a queue of its own,
+  ``queue_id = "<queueId>.<mediaType>"`` (labels ``genesys_queue_id``, ``media_type``): Genesys sends one
+  notification per media type, and sharing one queue's gauges they would overwrite each other (see
+  ``media_queue_id``); a group without one (user observations) is the queue itself. Captured
+  notifications carry ``data`` as ``[{interval, metrics: [{metric, qualifier, stats}]}]`` (the
+  interval's end is the observation instant); the flat form of
   the observations query, ``[{metric, qualifier, stats}]``, is accepted too and then takes its time from
   the EventBridge ``detail.timestamp`` / ``time``. Values, each only when its metric is present:
   ``contacts_in_queue`` = oWaiting count; ``longest_wait_seconds`` from oLongestWaiting's
@@ -173,8 +177,9 @@ class _Metric:
 def _queue_snapshot(notification: _Notification, topic_queue: str) -> list[CxEvent]:
     body_path = notification.body_path
     payload = notification.payload
-    queue_id = text_field(payload, f"{body_path}.group.queueId", None) or topic_queue
+    base_queue = text_field(payload, f"{body_path}.group.queueId", None) or topic_queue
     media_type = text_field(payload, f"{body_path}.group.mediaType", None)
+    queue_id = media_queue_id(base_queue, media_type)
     metrics, interval_end = _observation_metrics(payload, f"{body_path}.data")
     if not any(metric.name in _SNAPSHOT_METRICS for metric in metrics):
         raise Skip(
@@ -196,8 +201,28 @@ def _queue_snapshot(notification: _Notification, topic_queue: str) -> list[CxEve
             queue_id=queue_id,
             channel=channel_of(media_type),
             values=values,
+            labels=_snapshot_labels(base_queue, media_type),
         )
     ]
+
+
+def media_queue_id(queue_id: str, media_type: str | None) -> str:
+    """The queue a snapshot describes: per media type when Genesys groups it by one.
+
+    Genesys sends one observation notification per (queue, media type): if they all set the same queue's
+    gauges, the voice snapshot and the chat snapshot overwrite each other (the last one wins and the
+    other's waiting contacts vanish). Each media type is therefore its own queue, ``<queueId>.<media>``
+    ("6b3c....voice"): its waits are watched against its own thresholds (a 2-minute wait means something
+    else for voice than for e-mail). User observations (agents on queue) carry no media type and stay
+    on the queue itself.
+    """
+    return f"{queue_id}.{media_type.lower()}" if media_type else queue_id
+
+
+def _snapshot_labels(queue_id: str, media_type: str | None) -> dict[str, str]:
+    if not media_type:
+        return {}
+    return {"genesys_queue_id": queue_id, "media_type": media_type.lower()}
 
 
 def _snapshot_id(queue_id: str, media_type: str | None, observed_at: datetime, body: Payload) -> str:
