@@ -157,6 +157,10 @@ ESCALATE_BATCH_SIZE = 10
 # SNS message attributes the subscriptions' filter policies match (the publishers must set them).
 SNS_ATTRIBUTE_SEVERITY = "severity"  # alerts topic: info | warning | critical
 SNS_ATTRIBUTE_LEVEL = "level"  # escalation topic: the level's name from the escalation chain
+SNS_ATTRIBUTE_TEAM = "team"  # alerts / escalation topics: the alert's team (omitted when unknown)
+SNS_ATTRIBUTE_QUEUE = "queue"  # alerts / escalation topics: the alert's queue (omitted when unknown)
+SNS_ATTRIBUTE_RULE = "rule"  # alerts / escalation topics: the rule id
+SNS_ATTRIBUTE_CHANNELS = "channels"  # alerts topic, String.Array: what the rule asks for ("sms", "email")
 
 
 @dataclass(frozen=True)

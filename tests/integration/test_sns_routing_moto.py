@@ -86,11 +86,23 @@ def received(sqs: Any, url: str) -> list[dict[str, Any]]:
     return [json.loads(message["Body"]) for message in messages]
 
 
-def test_critical_reaches_the_sms_subscription_and_warning_the_email_one(aws: tuple[Any, Any]) -> None:
+POLICIES = {
+    # floorwatch.delivery.sns.filter_policy: channel-aware (a rule asking e-mail for critical is e-mailed)
+    "channel-aware": (filter_policy(NotifyChannel.SMS), filter_policy(NotifyChannel.EMAIL)),
+    # what infrastructure/notifications.py and the local outbox subscribe with today: severity only
+    "severity-only": ({"severity": ["critical"]}, {"severity": ["warning"]}),
+}
+
+
+@pytest.mark.parametrize("policies", list(POLICIES))
+def test_critical_reaches_the_sms_subscription_and_warning_the_email_one(
+    aws: tuple[Any, Any], policies: str
+) -> None:
     sns, sqs = aws
+    sms_policy, email_policy = POLICIES[policies]
     topic = sns.create_topic(Name="floorwatch-test-alerts")["TopicArn"]
-    sms_queue = subscribed_queue(sns, sqs, topic, "sms", filter_policy(NotifyChannel.SMS))
-    email_queue = subscribed_queue(sns, sqs, topic, "email", filter_policy(NotifyChannel.EMAIL))
+    sms_queue = subscribed_queue(sns, sqs, topic, "sms", sms_policy)
+    email_queue = subscribed_queue(sns, sqs, topic, "email", email_policy)
     tier2_sms = subscribed_queue(
         sns, sqs, topic, "sms-tier2", filter_policy(NotifyChannel.SMS, teams=["tier2"])
     )
@@ -115,6 +127,23 @@ def test_critical_reaches_the_sms_subscription_and_warning_the_email_one(aws: tu
     assert email[0]["Subject"].startswith("[floorwatch] WARNING queue:billing")
     assert sms[0]["MessageAttributes"]["severity"]["Value"] == "critical"
     assert received(sqs, tier2_sms) == []  # another team's on-call phone hears nothing
+
+
+def test_a_rule_asking_email_for_critical_is_emailed_not_texted(aws: tuple[Any, Any]) -> None:
+    sns, sqs = aws
+    topic = sns.create_topic(Name="floorwatch-test-alerts")["TopicArn"]
+    sms_queue = subscribed_queue(sns, sqs, topic, "sms", filter_policy(NotifyChannel.SMS))
+    email_queue = subscribed_queue(sns, sqs, topic, "email", filter_policy(NotifyChannel.EMAIL))
+    rule = RULE.model_copy(
+        update={"notify": {Severity.CRITICAL: (NotifyChannel.DASHBOARD, NotifyChannel.EMAIL)}}
+    )
+    message = alert_message(transition(), rule, None)
+    assert message is not None
+
+    SnsTopicPublisher(sns).publish(topic, message)
+
+    assert received(sqs, sms_queue) == []
+    assert len(received(sqs, email_queue)) == 1
 
 
 def test_escalation_reaches_only_its_level(aws: tuple[Any, Any]) -> None:

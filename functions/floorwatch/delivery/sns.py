@@ -30,14 +30,22 @@ from typing import Any, Protocol
 
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.delivery.messages import email_for, email_subject, escalation_sms_text, sms_text
+from floorwatch.names import (
+    SNS_ATTRIBUTE_CHANNELS,
+    SNS_ATTRIBUTE_LEVEL,
+    SNS_ATTRIBUTE_QUEUE,
+    SNS_ATTRIBUTE_RULE,
+    SNS_ATTRIBUTE_SEVERITY,
+    SNS_ATTRIBUTE_TEAM,
+)
 from floorwatch.rules.config import NotifyChannel, Rule, ThresholdRule
 
-ATTRIBUTE_SEVERITY = "severity"
-ATTRIBUTE_TEAM = "team"
-ATTRIBUTE_QUEUE = "queue"
-ATTRIBUTE_RULE = "rule"
-ATTRIBUTE_CHANNEL = "channels"
-ATTRIBUTE_LEVEL = "level"
+ATTRIBUTE_SEVERITY = SNS_ATTRIBUTE_SEVERITY
+ATTRIBUTE_TEAM = SNS_ATTRIBUTE_TEAM
+ATTRIBUTE_QUEUE = SNS_ATTRIBUTE_QUEUE
+ATTRIBUTE_RULE = SNS_ATTRIBUTE_RULE
+ATTRIBUTE_CHANNEL = SNS_ATTRIBUTE_CHANNELS
+ATTRIBUTE_LEVEL = SNS_ATTRIBUTE_LEVEL
 
 PUBLISHED_KINDS = frozenset(
     {
