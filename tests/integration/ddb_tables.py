@@ -1,43 +1,26 @@
-"""Create a DynamoDB table (keys, GSIs with projection ALL) from a names.TableSpec, for moto tests."""
+"""Moto test helpers: tables shaped by a names.TableSpec, and credentials that cannot reach AWS."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from floorwatch.names import KeyAttribute, TableSpec
+import pytest
+from floorwatch.names import TableSpec
 
+from local.runtime.aws import create_table_request
 
-def _key_schema(partition: KeyAttribute, sort: KeyAttribute | None) -> list[dict[str, str]]:
-    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
-    if sort is not None:
-        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
-    return schema
+# Variables that could point boto3 elsewhere than moto (a real profile, the local runtime's endpoint).
+_ELSEWHERE = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
 
 
 def create_table(client: Any, spec: TableSpec, name: str) -> None:
-    """A pay-per-request table shaped exactly like ``spec`` (the deployed one uses the same spec)."""
-    attributes: dict[str, str] = {}
-    for key in (spec.partition_key, spec.sort_key):
-        if key is not None:
-            attributes[key.name] = key.type
-    for index in spec.indexes:
-        for key in (index.partition_key, index.sort_key):
-            if key is not None:
-                attributes[key.name] = key.type
-    extra: dict[str, Any] = {}
-    if spec.indexes:
-        extra["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index.name,
-                "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index in spec.indexes
-        ]
-    client.create_table(
-        TableName=name,
-        KeySchema=_key_schema(spec.partition_key, spec.sort_key),
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
+    """A pay-per-request table shaped exactly like ``spec`` (as the local runtime and the stack make it)."""
+    client.create_table(**create_table_request(spec, name))
+
+
+def use_fake_credentials(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    for name in _ELSEWHERE:
+        monkeypatch.delenv(name, raising=False)

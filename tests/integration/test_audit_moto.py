@@ -13,7 +13,7 @@ from floorwatch.store.audit_memory import InMemoryAuditLog
 from floorwatch.store.audit_port import AuditEntry, AuditLog
 from moto import mock_aws
 
-from tests.integration.ddb_tables import create_table
+from tests.integration.ddb_tables import create_table, use_fake_credentials
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +27,7 @@ def log(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     if request.param == "memory":
         yield InMemoryAuditLog()
         return
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        monkeypatch.delenv(name, raising=False)
+    use_fake_credentials(monkeypatch, REGION)
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_table(client, AUDIT_TABLE, TABLE)

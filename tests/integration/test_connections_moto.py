@@ -13,7 +13,7 @@ from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 from floorwatch.store.connections_port import ALL_SCOPES, Principal
 from moto import mock_aws
 
-from tests.integration.ddb_tables import create_table
+from tests.integration.ddb_tables import create_table, use_fake_credentials
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +34,7 @@ class Clock:
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        monkeypatch.delenv(name, raising=False)
+    use_fake_credentials(monkeypatch, REGION)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, CONNECTIONS_TABLE, TABLE)

@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from tests.integration.ddb_tables import create_table
+from tests.integration.ddb_tables import create_table, use_fake_credentials
 from tests.unit.websocket.support import open_alert
 from tests.unit.websocket.test_handlers import authorizer_event, connect_event, message_event
 
@@ -38,11 +38,8 @@ TABLES = {
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", names.ENV_WEBSOCKET_ENDPOINT):
-        monkeypatch.delenv(name, raising=False)
+    use_fake_credentials(monkeypatch, REGION)
+    monkeypatch.delenv(names.ENV_WEBSOCKET_ENDPOINT, raising=False)
     monkeypatch.setenv(names.ENV_STAGE, STAGE)
     resources = names.ResourceNames(STAGE)
     authorizer._default_handler.cache_clear()
