@@ -19,7 +19,8 @@
   const BACKOFF_BASE_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
   const RESOLVED_KEEP = 50;
-  const SEEN_KEEP = 5000; // transition ids remembered for dedupe (delivery is at-least-once)
+  const SEEN_KEEP = 5000;
+  const LIVE_SKEW_MS = 60000; // a pushed transition is older than this only when clocks disagree // transition ids remembered for dedupe (delivery is at-least-once)
   const SEVERITY_RANK = { info: 1, warning: 2, critical: 3 };
   const STATE_RANK = { none: 0, ok: 1, info: 2, warning: 3, critical: 4 };
   const STORAGE_KEY = 'floorwatch.dashboard.v1';
@@ -332,6 +333,7 @@
       last_transition: null,
       resolved_at: null,
       first_seen: now,
+      seen_live: false, // true when a pushed transition, not a snapshot, brought it
       updated_at: now,
     };
   }
@@ -358,7 +360,7 @@
       alert = alertFromFields(t, now);
     } else if (isNew) {
       alert = alertFromFields(t, now);
-      if (kind !== 'opened') alert.opened_at = at;
+      alert.seen_live = kind === 'opened';
       state.alerts.set(alert.alert_id, alert);
     }
     mergeContext(alert, t);
@@ -436,11 +438,15 @@
     for (const data of msg.alerts) {
       if (!data || !data.alert_id) continue;
       present.add(String(data.alert_id));
+      const gone = state.resolved.find((a) => a.alert_id === String(data.alert_id));
+      // Resolved by a push that overtook this snapshot: the push is newer.
+      if (gone && requestedAt !== null && gone.updated_at > requestedAt) continue;
       const existing = state.alerts.get(String(data.alert_id));
       const fresh = alertFromFields(data, now);
       if (existing) {
         fresh.notes = existing.notes;
         fresh.first_seen = existing.first_seen;
+        fresh.seen_live = existing.seen_live;
         fresh.escalation_note = existing.escalation_note;
         fresh.last_transition = existing.last_transition;
         // A transition that arrived after the request is newer than the snapshot: keep its view.
@@ -486,10 +492,15 @@
     return b.opened_at - a.opened_at;
   }
 
-  /** When the alert's clock started, in client time, clamped so a skewed server clock stays sane. */
+  /**
+   * When the alert's clock started, in this browser's time. Transitions carry event time, which the
+   * simulator runs ahead of the wall clock: a start in the future, or (for an alert that arrived live)
+   * more than a minute before it arrived, falls back to when the page first saw it.
+   */
   function alertStartClient(alert) {
     const corrected = alert.opened_at + state.clockOffsetMs;
-    return Math.min(alert.first_seen, Math.max(corrected, alert.first_seen - 24 * 3600 * 1000));
+    const earliest = alert.first_seen - (alert.seen_live ? LIVE_SKEW_MS : 24 * 3600 * 1000);
+    return corrected > alert.first_seen || corrected < earliest ? alert.first_seen : corrected;
   }
 
   // ---------------------------------------------------------------------------------------------

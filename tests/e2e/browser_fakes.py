@@ -68,19 +68,19 @@ class FakeFloor:
     code the server answers it with; ``received`` lists what the page sent.
     """
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, socket_url: str = "ws://floorwatch.test/ws**") -> None:
         self.page = page
         self.alerts: list[dict[str, Any]] = []
         self.tiles: list[dict[str, Any]] = []
-        self.outbox: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] | None = []  # None: no outbox here (AWS), GET /outbox is a 404
         self.refused: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
         self.sockets: list[WebSocketRoute] = []
         page.route(f"{ORIGIN}/**", self._http)
-        page.route_web_socket("ws://floorwatch.test/ws**", self._socket)
+        page.route_web_socket(socket_url, self._socket)
 
-    def open(self, token: str) -> None:
-        self.page.goto(f"{ORIGIN}/?token={token}")
+    def open(self, token: str, query: str = "") -> None:
+        self.page.goto(f"{ORIGIN}/?token={token}{query}")
 
     def push(self, message: dict[str, Any]) -> None:
         for socket in self.sockets:
@@ -88,7 +88,7 @@ class FakeFloor:
 
     def _http(self, route: Route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0].lstrip("/") or "index.html"
-        if path == "outbox":
+        if path == "outbox" and self.outbox is not None:
             route.fulfill(status=200, content_type="application/json", body=json.dumps(self.outbox))
             return
         file = DASHBOARD_DIR / path

@@ -343,3 +343,14 @@ def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page:
     expect(page.locator("#outbox li[data-channel='email']")).to_contain_text(
         "[floorwatch] CRITICAL queue:billing"
     )
+
+
+def test_the_ws_parameter_points_the_page_at_another_api(page: Page) -> None:
+    # In AWS the page is on CloudFront and the WebSocket API on execute-api; there is no outbox.
+    floor = FakeFloor(page, socket_url="wss://api.floorwatch.test/prod**")
+    floor.outbox = None
+    floor.open(unsigned_token("supervisor", "ana"), "&ws=wss://api.floorwatch.test/prod")
+
+    expect_live(page)
+    assert floor.sockets[0].url.startswith("wss://api.floorwatch.test/prod?token=")
+    expect(page.locator("#outbox-panel")).to_be_hidden()
