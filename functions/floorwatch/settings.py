@@ -16,6 +16,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from floorwatch.alerts.escalation import DEFAULT_CHAIN
 from floorwatch.names import (
     DEFAULT_STAGE,
     ENV_ALERTS_TABLE,
@@ -173,11 +174,12 @@ class WebsocketSettings(FunctionSettings):
         description="@connections endpoint URL (default: built from the request's domain and stage)",
     )
     escalation_chain: str = Field(
-        default="",
+        default=",".join(DEFAULT_CHAIN),
         validation_alias=ENV_ESCALATION_CHAIN,
-        pattern=r"^[A-Za-z0-9_ ,-]*$",
-        description="comma-separated escalation level names, level 1 first",
+        pattern=r"^[a-z0-9, -]*[a-z0-9][a-z0-9, -]*$",
+        description="comma-separated escalation level names, level 1 first (the fan-out's chain)",
     )
 
     def escalation_levels(self) -> tuple[str, ...]:
+        """The chain a person's "escalate" climbs: the same variable and default as the fan-out's."""
         return tuple(part.strip() for part in self.escalation_chain.split(",") if part.strip())

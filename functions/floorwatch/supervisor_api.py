@@ -8,14 +8,15 @@ browser are validated with pydantic: an unusable message is answered ``invalid``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from floorwatch.alerts.actions import ActionOutcome, ActionRequest, perform
+from floorwatch.alerts.actions import DEFAULT_POLICY, ActionOutcome, ActionRequest, perform
+from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.security.roles import ACTIONS, may_subscribe
 from floorwatch.snapshot import SnapshotSources, build_snapshot
 from floorwatch.store.alerts_port import AlertStore
@@ -53,7 +54,7 @@ class ApiPorts:
     alerts: AlertStore
     audit: AuditLog
     snapshot_sources: SnapshotSources
-    escalation_chain: Sequence[str] = ()
+    escalation: EscalationPolicy = DEFAULT_POLICY
 
 
 class SupervisorApi:
@@ -127,7 +128,7 @@ class SupervisorApi:
             useful=message.useful,
             reason=message.reason,
         )
-        outcome = perform(request, self._ports.alerts, self._ports.audit, self._ports.escalation_chain)
+        outcome = perform(request, self._ports.alerts, self._ports.audit, self._ports.escalation)
         return action_reply(message.request_id, outcome)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
+from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.delivery.websocket import ApiGatewayPoster, ConnectionGone, Poster
 from floorwatch.rules.config import load_default_rules, load_rules
 from floorwatch.settings import WebsocketSettings
@@ -75,7 +76,7 @@ def _default_handler() -> Handler:
             rules,
             CachedScopeDirectory(DynamoScopeDirectory(dynamodb, settings.metrics_table), DIRECTORY_CACHE),
         ),
-        escalation_chain=settings.escalation_levels(),
+        escalation=EscalationPolicy(settings.escalation_levels()),
     )
 
     @functools.cache

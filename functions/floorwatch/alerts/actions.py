@@ -21,17 +21,17 @@ longer fires, escalate once acknowledged or snoozed) is ``invalid`` with the rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.alerts.model import Transition
 from floorwatch.alerts.state_machine import (
     AlertState,
     AlertStatus,
     Result,
     acknowledge,
-    escalate,
     note,
     resolve_by,
     snooze,
@@ -43,6 +43,7 @@ from floorwatch.store.audit_port import AuditEntry, AuditLog, DetailValue
 from floorwatch.store.connections_port import Principal
 
 MAX_SAVE_ATTEMPTS = 5
+DEFAULT_POLICY = EscalationPolicy()
 MIN_SNOOZE_MINUTES = 1
 MAX_SNOOZE_MINUTES = 24 * 60
 MAX_NOTE_LENGTH = 1000
@@ -92,24 +93,27 @@ def perform(
     request: ActionRequest,
     alerts: AlertStore,
     audit: AuditLog,
-    escalation_chain: Sequence[str] = (),
+    escalation: EscalationPolicy = DEFAULT_POLICY,
 ) -> ActionOutcome:
-    """Authorize and apply one action; every outcome, refusals included, is audited."""
+    """Authorize and apply one action; every outcome, refusals included, is audited.
+
+    ``escalation``: the same policy (chain) as the fan-out's, which pages the level named in the note.
+    """
     try:
         _check_request(request)
-        outcome = _apply(request, alerts, escalation_chain)
+        outcome = _apply(request, alerts, escalation)
     except _Refused as refused:
         outcome = ActionOutcome(request.action, request.alert_id, refused.code, refused.message)
     _audit(request, outcome, alerts, audit)
     return outcome
 
 
-def _apply(request: ActionRequest, alerts: AlertStore, chain: Sequence[str]) -> ActionOutcome:
+def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy) -> ActionOutcome:
     for _attempt in range(MAX_SAVE_ATTEMPTS):
         state = _authorized_state(request, alerts)
         if request.action == Action.FEEDBACK:
             return ActionOutcome(request.action, request.alert_id, message="feedback recorded")
-        after, transitions = _step(request, chain)(state)
+        after, transitions = _step(request, policy)(state)
         if not transitions:
             return _unchanged(request, state)
         context = _context(alerts, state)
@@ -133,7 +137,7 @@ def _authorized_state(request: ActionRequest, alerts: AlertStore) -> AlertState:
     return state
 
 
-def _step(request: ActionRequest, chain: Sequence[str]) -> Step:
+def _step(request: ActionRequest, policy: EscalationPolicy) -> Step:
     user, at = request.principal.user, request.at
     if request.action == Action.ACK:
         return lambda state: acknowledge(state, at, user)
@@ -145,17 +149,16 @@ def _step(request: ActionRequest, chain: Sequence[str]) -> Step:
     if request.action == Action.RESOLVE:
         return lambda state: resolve_by(state, at, user)
     if request.action == Action.ESCALATE:
-        return lambda state: _escalate_one_level(state, at, user, chain)
+        return lambda state: _escalate_one_level(state, at, user, policy)
     raise _Refused("invalid", f"'{request.action}' is not an action")
 
 
-def _escalate_one_level(state: AlertState, at: datetime, user: str, chain: Sequence[str]) -> Result:
-    level = state.escalation_level + 1
-    if chain and level > len(chain):
+def _escalate_one_level(state: AlertState, at: datetime, user: str, policy: EscalationPolicy) -> Result:
+    """Up one level of the chain, the level's name in the note (what the fan-out pages by)."""
+    level = policy.next_level(state)
+    if level is None:
         return state, []  # already at the top of the chain
-    after, transitions = escalate(state, at, level, user)
-    name = chain[level - 1] if chain else None
-    return after, [replace(transition, note=name) for transition in transitions]
+    return policy.escalate(state, level, at, user)
 
 
 def _unchanged(request: ActionRequest, state: AlertState) -> ActionOutcome:

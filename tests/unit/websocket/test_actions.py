@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from floorwatch.alerts.actions import MAX_SAVE_ATTEMPTS, ActionRequest, perform
+from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState, AlertStatus
 from floorwatch.store.alerts_memory import InMemoryAlertStore
@@ -26,6 +27,7 @@ from tests.unit.websocket.support import (
 )
 
 CHAIN = ("team-supervisor", "floor-manager", "ops-on-call")
+POLICY = EscalationPolicy(CHAIN)
 ARGUMENTS: dict[str, dict[str, Any]] = {
     "ack": {},
     "snooze": {"minutes": 15},
@@ -66,7 +68,7 @@ def test_each_action_is_applied_and_audited(
     alert_id = state.alert_id
     assert alert_id is not None
 
-    outcome = perform(request(action, alert_id), store, audit, CHAIN)
+    outcome = perform(request(action, alert_id), store, audit, POLICY)
 
     assert outcome.ok, outcome.message
     entries = audit.for_alert(alert_id)
@@ -97,7 +99,7 @@ def test_state_effects(store: InMemoryAlertStore, audit: InMemoryAuditLog) -> No
     alert_id = open_alert(store).alert_id
     assert alert_id is not None
     perform(request("snooze", alert_id, minutes=30), store, audit)
-    perform(request("escalate", alert_id), store, audit, CHAIN)
+    perform(request("escalate", alert_id), store, audit, POLICY)
     perform(request("note", alert_id, text="on it"), store, audit)
     state = store.find(alert_id)
     assert state is not None
@@ -113,10 +115,10 @@ def test_escalate_names_the_level_and_stops_at_the_top(
     assert alert_id is not None
     notes = []
     for _ in CHAIN:
-        outcome = perform(request("escalate", alert_id, principal=MANAGER), store, audit, CHAIN)
+        outcome = perform(request("escalate", alert_id, principal=MANAGER), store, audit, POLICY)
         notes.append(outcome.transitions[0].note)
     assert notes == list(CHAIN)
-    top = perform(request("escalate", alert_id, principal=MANAGER), store, audit, CHAIN)
+    top = perform(request("escalate", alert_id, principal=MANAGER), store, audit, POLICY)
     assert (top.code, top.message) == ("invalid", "the alert is already at the top of the escalation chain")
 
 
@@ -137,7 +139,7 @@ def test_ack_twice_is_ok_but_changes_nothing(store: InMemoryAlertStore, audit: I
     second = perform(request("ack", alert_id, principal=MANAGER), store, audit)
     assert second.ok and not second.changed
     assert second.message == "already acknowledged by ana"
-    escalated = perform(request("escalate", alert_id), store, audit, CHAIN)
+    escalated = perform(request("escalate", alert_id), store, audit, POLICY)
     assert (escalated.code, escalated.message) == ("invalid", "an acknowledged alert does not escalate")
 
 
@@ -168,7 +170,7 @@ def test_ops_may_not_snooze_escalate_or_resolve(
 ) -> None:
     alert_id = open_alert(store).alert_id
     assert alert_id is not None
-    outcome = perform(request(action, alert_id, principal=OPS), store, audit, CHAIN)
+    outcome = perform(request(action, alert_id, principal=OPS), store, audit, POLICY)
     assert outcome.code == "forbidden"
     assert "ops role may only ack, feedback, note" in outcome.message
 

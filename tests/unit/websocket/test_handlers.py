@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from floorwatch import names
+from floorwatch.alerts.escalation import DEFAULT_CHAIN, EscalationPolicy
 from floorwatch.delivery.memory import RecordingPoster
 from floorwatch.security.tokens import mint
+from floorwatch.settings import SettingsError, WebsocketSettings
 from floorwatch.snapshot import SnapshotSources
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.audit_memory import InMemoryAuditLog
@@ -95,7 +98,7 @@ class World:
             self.alerts,
             self.audit,
             SnapshotSources(self.alerts, InMemoryMetricStore(), RULES),
-            escalation_chain=("team-supervisor", "floor-manager"),
+            escalation=EscalationPolicy(("team-supervisor", "floor-manager")),
         )
         self.authorize = authorizer.build_handler(KEY, self.clock)
         self.handle = websocket.build_handler(SupervisorApi(ports, self.clock), self.poster_for)
@@ -339,3 +342,37 @@ def test_configured_endpoint_wins_over_the_request(world: World) -> None:
     world.endpoints.clear()
     handle(message_event("conn-A=", {"action": "refresh"}), None)
     assert world.endpoints == ["http://127.0.0.1:9000/ws"]
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+TABLE_VARIABLES = {
+    names.ENV_CONNECTIONS_TABLE: "floorwatch-dev-connections",
+    names.ENV_ALERTS_TABLE: "floorwatch-dev-alerts",
+    names.ENV_METRICS_TABLE: "floorwatch-dev-metrics",
+    names.ENV_AUDIT_TABLE: "floorwatch-dev-audit",
+}
+
+
+def test_websocket_settings_climb_the_fanouts_chain_by_default() -> None:
+    settings = WebsocketSettings.from_environ(TABLE_VARIABLES)
+    assert settings.escalation_levels() == DEFAULT_CHAIN
+    custom = WebsocketSettings.from_environ({**TABLE_VARIABLES, names.ENV_ESCALATION_CHAIN: "lead, head"})
+    assert custom.escalation_levels() == ("lead", "head")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        (names.ENV_AUDIT_TABLE, None),
+        (names.ENV_ALERTS_TABLE, "a"),
+        (names.ENV_ESCALATION_CHAIN, "Team Lead!"),
+        (names.ENV_WEBSOCKET_ENDPOINT, "wss://x"),
+    ],
+)
+def test_websocket_settings_name_the_bad_variable(variable: str, value: str | None) -> None:
+    environ = {**TABLE_VARIABLES, variable: value} if value is not None else dict(TABLE_VARIABLES)
+    if value is None:
+        del environ[variable]
+    with pytest.raises(SettingsError, match=variable):
+        WebsocketSettings.from_environ(environ)
