@@ -8,7 +8,8 @@ Answer to ``subscribe`` and ``refresh`` (see /work/notes/PROTOCOL.md)::
      "at": "2026-11-30T09:00:00Z"}
 
 Alerts: the firing alerts among ``AlertStore.active()`` (pending breaches have no alert yet), with the
-queue / team / metric / link context of their latest transition, filtered by ``roles.may_see_scope``.
+queue / team / metric / link context of their latest transition, filtered by ``roles.may_see_scope``;
+at most MAX_SNAPSHOT_ALERTS of them, the most severe first (``alerts_total`` counts them all).
 
 Tiles: queues are those the principal covers (a supervisor's queues, even without data yet), those of
 the visible alerts, and - for principals who see everything - every queue the scope directory has seen
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from floorwatch.alerts.model import Transition
+from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import AlertState, AlertStatus
 from floorwatch.metrics.catalog import CATALOG
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig
@@ -50,6 +51,8 @@ TILE_METRICS: tuple[tuple[str, str], ...] = (
     ("customer_sentiment", "sentiment"),
 )
 DIRECTORY_LOOKBACK = timedelta(days=1)
+MAX_SNAPSHOT_ALERTS = 150
+_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 OK = "ok"
 
 
@@ -91,10 +94,24 @@ def build_snapshot(principal: Principal, at: datetime, sources: SnapshotSources)
     alerts = visible_alerts(principal, active, sources)
     queues = visible_queues(principal, active, at, sources)
     return {
-        "alerts": alerts,
+        "alerts": most_important(alerts, MAX_SNAPSHOT_ALERTS),
+        "alerts_total": len(alerts),
         "tiles": [queue_tile(queue, at, sources) for queue in queues],
         "at": _time_text(at),
     }
+
+
+def most_important(alerts: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` alerts, keeping the most severe (then the oldest), in ``alerts``' order.
+
+    An @connections message is limited to 128 KB; an alert takes ~0.5 KB, so a storm of alerts
+    could not be posted at all. ``alerts_total`` tells the dashboard how many there are.
+    """
+    if len(alerts) <= limit:
+        return list(alerts)
+    ranked = sorted(range(len(alerts)), key=lambda i: (-_SEVERITY_RANK.get(alerts[i]["severity"], 0), i))
+    kept = sorted(ranked[:limit])
+    return [alerts[i] for i in kept]
 
 
 def visible_alerts(

@@ -10,7 +10,7 @@ from floorwatch.alerts.state_machine import resolve_by
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.fold import fold
 from floorwatch.metrics.model import ScopeKind
-from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources, build_snapshot
+from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources, build_snapshot, most_important
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
@@ -79,7 +79,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
 
     snapshot = build_snapshot(SUPERVISOR, NOW, sources(alerts))
 
-    assert snapshot["at"] == "2026-11-30T09:05:00Z"
+    assert (snapshot["at"], snapshot["alerts_total"]) == ("2026-11-30T09:05:00Z", 2)
     assert sorted(a["alert_id"] for a in snapshot["alerts"]) == sorted(
         [str(billing.alert_id), str(agent_alert.alert_id)]
     )
@@ -182,3 +182,13 @@ def test_cached_directory_asks_again_only_after_its_ttl() -> None:
     ticks[0] = 300.0
     assert cached.scopes_seen(ScopeKind.QUEUE, NOW, NOW) == ["queue:a", "queue:b"]
     assert inner.calls == 2
+
+
+def test_a_storm_of_alerts_is_cut_to_the_most_severe() -> None:
+    alerts = [
+        {"alert_id": f"a{n}", "severity": severity}
+        for n, severity in enumerate(["info", "critical", "warning", "info", "critical", "warning"])
+    ]
+    kept = most_important(alerts, 3)
+    assert [alert["alert_id"] for alert in kept] == ["a1", "a2", "a4"]
+    assert most_important(alerts, 10) == alerts
