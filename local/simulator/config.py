@@ -63,7 +63,7 @@ HANDLING: dict[str, HandlingProfile] = {
 class CenterConfig:
     """The simulated center and how much traffic it produces.
 
-    ``occupancy`` sets arrivals against staffed capacity (0.7 keeps service level mostly green with
+    ``occupancy`` sets arrivals against staffed capacity (0.6 keeps service level mostly green with
     natural dips). ``utc_offset_hours`` is the center's local time zone: the hour-of-day curve and
     shifts follow local time. ``contact_lens_share`` is the share of voice/chat contacts with
     real-time Contact Lens analysis; ``contact_record_share`` the share of Connect contacts whose facts
@@ -72,14 +72,14 @@ class CenterConfig:
 
     queues: tuple[QueueConfig, ...] = DEFAULT_QUEUES
     agents: int = 120
-    occupancy: float = 0.7
+    occupancy: float = 0.6
     utc_offset_hours: float = 0.0
     snapshot_seconds: float = 30.0
     heartbeat_seconds: float = 120.0
     contact_lens_share: float = 0.4
-    contact_record_share: float = 0.3
+    contact_record_share: float = 0.4
     hold_probability: float = 0.25
-    unhappy_share: float = 0.08
+    unhappy_share: float = 0.05
     break_every_seconds: float = 7200.0
     min_agents_per_queue: int = 1
     instance_id: str = "5f0c6b8e-9a41-4c1e-8d2a-1b7e3c9a4f60"

@@ -94,7 +94,7 @@ def _customer_sentiment(rng: random.Random, mood: float, hostile: bool) -> str:
     if hostile:
         return "NEGATIVE"
     draw = rng.random()
-    if draw < 0.07 + mood:
+    if draw < 0.05 + mood:
         return "NEGATIVE"
     if draw < 0.35 + mood:
         return "NEUTRAL" if mood else "POSITIVE"

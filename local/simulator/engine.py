@@ -39,8 +39,10 @@ SRC_CONTACT_RECORD = "amazon_connect.contact_record"
 SRC_LENS = "contact_lens"
 SRC_GENERIC = "generic"
 
+SINGLE_CONTACT_INCIDENTS = (inc.SENTIMENT_COLLAPSE, inc.COMPLIANCE_BREACH, inc.AGENT_STUCK_ON_HOLD)
 HOLD_MEDIAN_SECONDS = 60.0
-BREAK_MEDIAN_SECONDS = 900.0
+HOLD_SIGMA = 0.5
+BREAK_MEDIAN_SECONDS = 600.0
 _FIRST_NAMES = (
     "Amelia",
     "Noah",
@@ -124,7 +126,6 @@ class _Simulation:
         self.rng = random.Random(seed)
         self.arns = p.Arns(center)
         self.incidents = {i.name: i for i in incidents}
-        self.claimed: dict[str, str] = {}  # single-contact incident -> contact id
         self._events: list[tuple[float, int, str, Any]] = []
         self._out: list[tuple[float, int, SimRecord]] = []
         self._seq = 0
@@ -166,6 +167,8 @@ class _Simulation:
         first_hour = (1 - self.center.local_hour(self.start) % 1) * 3600
         self._schedule(first_hour, "hour", None)
         for incident in self.incidents.values():
+            if incident.name in SINGLE_CONTACT_INCIDENTS:
+                self._schedule(incident.offset.total_seconds(), "incident_contact", incident)
             if incident.name == inc.LONG_WAIT_PILEUP:
                 self._schedule(incident.offset.total_seconds(), "meeting_start", incident)
                 self._schedule(incident.end_offset.total_seconds(), "meeting_end", incident)
@@ -185,6 +188,7 @@ class _Simulation:
             "snapshot": self._on_snapshot,
             "meeting_start": self._on_meeting_start,
             "meeting_end": self._on_meeting_end,
+            "incident_contact": self._on_incident_contact,
         }
         while self._events:
             at, _, kind, data = heapq.heappop(self._events)
@@ -284,11 +288,11 @@ class _Simulation:
             talk=talk,
             acw=rng.lognormvariate(math.log(profile.after_contact_work[0]), profile.after_contact_work[1]),
             lens=connect_channel and rng.random() < center.contact_lens_share,
-            mood=0.3 if rng.random() < center.unhappy_share else 0.0,
+            mood=0.15 if rng.random() < center.unhappy_share else 0.0,
         )
         if channel == "voice" and rng.random() < center.hold_probability:
             plan.hold_at = talk * rng.uniform(0.3, 0.7)
-            plan.hold = rng.lognormvariate(math.log(HOLD_MEDIAN_SECONDS), 0.6)
+            plan.hold = rng.lognormvariate(math.log(HOLD_MEDIAN_SECONDS), HOLD_SIGMA)
         return plan
 
     def _on_arrive(self, at: float, contact: ContactPlan) -> None:
@@ -333,7 +337,6 @@ class _Simulation:
     def _on_connect(self, at: float, data: tuple[_Agent, ContactPlan]) -> None:
         agent, contact = data
         contact.connected = at
-        self._claim_incident(contact, at)
         self._set_contact_state(agent, at, "CONNECTED")
         wait = round(at - contact.enqueued, 3)
         if contact.feed == "contact_event":
@@ -347,34 +350,35 @@ class _Simulation:
             self._conversation(at, contact)
         self._schedule(at + contact.talk + contact.hold, "disconnect", agent)
 
-    def _claim_incident(self, contact: ContactPlan, at: float) -> None:
-        """The first voice contact answered on an incident's queue after its offset becomes its victim."""
-        for name in (inc.SENTIMENT_COLLAPSE, inc.COMPLIANCE_BREACH, inc.AGENT_STUCK_ON_HOLD):
-            incident = self.incidents.get(name)
-            if (
-                incident is None
-                or name in self.claimed
-                or contact.incident is not None
-                or contact.channel != "voice"
-                or contact.queue != incident.queue
-                or at < incident.offset.total_seconds()
-            ):
-                continue
-            self.claimed[name] = contact.contact_id
-            contact.incident = name
-            if name == inc.SENTIMENT_COLLAPSE:
-                contact.lens, contact.talk, contact.hold_at, contact.hold = (
-                    True,
-                    inc.COLLAPSE_CALL.total_seconds(),
-                    None,
-                    0.0,
-                )
-            elif name == inc.COMPLIANCE_BREACH:
-                contact.lens, contact.talk = True, max(contact.talk, 240.0)
-                contact.extra["card_spoken_at"] = 40.0
-            else:
-                contact.hold_at, contact.hold = 45.0, inc.STUCK_HOLD.total_seconds()
-                contact.talk = max(contact.talk, 180.0)
+    def _on_incident_contact(self, at: float, incident: inc.Incident) -> None:
+        """A single-contact incident's victim: one extra voice contact arriving at the incident's offset."""
+        contact = self._new_contact(self.queues[incident.queue or ""], at)
+        contact.channel, contact.feed, contact.patience, contact.incident = (
+            "voice",
+            "contact_event",
+            None,
+            incident.name,
+        )
+        contact.initiated = at - 20.0
+        if incident.name == inc.SENTIMENT_COLLAPSE:
+            contact.lens, contact.talk, contact.hold_at, contact.hold = (
+                True,
+                inc.COLLAPSE_CALL.total_seconds(),
+                None,
+                0.0,
+            )
+        elif incident.name == inc.COMPLIANCE_BREACH:
+            contact.lens, contact.talk, contact.hold_at, contact.hold = (
+                True,
+                max(contact.talk, 240.0),
+                None,
+                0.0,
+            )
+            contact.extra["card_spoken_at"] = 40.0
+        else:
+            contact.hold_at, contact.hold = 45.0, inc.STUCK_HOLD.total_seconds()
+            contact.talk = max(contact.talk, 180.0)
+        self._on_arrive(at, contact)
 
     def _on_hold_start(self, at: float, agent: _Agent) -> None:
         self._set_contact_state(agent, at, "CONNECTED_ONHOLD")
@@ -697,7 +701,11 @@ def _mean_handle(queue: QueueConfig, hold_probability: float) -> float:
             sum(profile.ring) / 2
             + _lognormal_mean(*profile.talk)
             + _lognormal_mean(*profile.after_contact_work)
-            + (hold_probability * _lognormal_mean(HOLD_MEDIAN_SECONDS, 0.6) if channel == "voice" else 0.0)
+            + (
+                hold_probability * _lognormal_mean(HOLD_MEDIAN_SECONDS, HOLD_SIGMA)
+                if channel == "voice"
+                else 0
+            )
         )
         mean += weight / total * seconds
     return mean

@@ -7,17 +7,18 @@ seed puts them at the same instants.
 =====================  ========  =========================================================================
 incident               offset    what happens (and what the default rules should say)
 =====================  ========  =========================================================================
-sentiment_collapse     +2 min    the next voice contact answered on ``retention`` turns hostile: every
+sentiment_collapse     +2 min    a voice contact arriving on ``retention`` turns hostile: every
                                  customer utterance NEGATIVE (Contact Lens) for a 7-minute call
                                  -> contact-sentiment-collapse (critical below -0.6)
-compliance_breach      +3 min    the next voice contact answered on ``payments``: the customer reads
+compliance_breach      +3 min    a voice contact arriving on ``payments``: 40 s in, the customer reads
                                  out a card number; Contact Lens matches ``card-number-spoken``
                                  -> contact-compliance-breach (critical, immediately)
-agent_stuck_on_hold    +4 min    the next agent answering on ``tech-support`` puts the customer on hold
-                                 for 7 minutes -> agent-on-hold-too-long (warning 3 min, critical 5 min)
+agent_stuck_on_hold    +4 min    the agent answering a voice contact arriving on ``tech-support`` puts
+                                 the customer on hold for 7 minutes (45 s in)
+                                 -> agent-on-hold-too-long (warning 3 min, critical 5 min)
 volume_spike           +5 min    ``billing`` arrivals x6 for 15 minutes -> contacts pile up, service
                                  level falls -> queue-service-level, queue-contacts-waiting
-long_wait_pileup       +6 min    most ``claims`` agents go into a 12-minute "Meeting" -> the oldest
+long_wait_pileup       +6 min    every ``claims`` agent goes into a 12-minute "Meeting" -> the oldest
                                  contact waits past 5 minutes -> queue-longest-wait (critical 300 s)
 silent_feed            +10 min   the Contact Lens feed stops for 10 minutes (records lost)
                                  -> feed-stale on ``contact_lens`` (warning 2 min, critical 5 min)
@@ -52,7 +53,7 @@ LONG_WAIT_PILEUP = "long_wait_pileup"
 SILENT_FEED = "silent_feed"
 
 SPIKE_MULTIPLIER = 6.0
-PILEUP_AGENTS_LEFT = 1  # claims agents who stay on the phones during the meeting
+PILEUP_AGENTS_LEFT = 0  # claims agents who stay on the phones during the meeting
 SILENT_SOURCE = "contact_lens"  # the feed that goes quiet (CxEvent source / feed scope name)
 STUCK_HOLD = timedelta(minutes=7)
 COLLAPSE_CALL = timedelta(minutes=7)
@@ -91,7 +92,7 @@ DEFAULT_INCIDENTS: tuple[Incident, ...] = (
         timedelta(minutes=6),
         timedelta(minutes=12),
         "claims",
-        "most agents leave for a 12-minute meeting: waits pile up",
+        "every agent leaves for a 12-minute meeting: waits pile up",
     ),
     Incident(
         SILENT_FEED,

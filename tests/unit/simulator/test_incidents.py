@@ -47,7 +47,7 @@ def test_volume_spike_piles_contacts_up_and_drags_service_level_down(busy_events
     ]
     assert max(others) < 10
 
-    def service_level(window_start: datetime, window_end: datetime) -> float:
+    def service_level(window_start: datetime, window_end: datetime, min_samples: int) -> float:
         answered = within = abandoned = 0
         for event in _events(busy_events):
             if event.queue_id != "billing" or not window_start <= event.occurred_at < window_end:
@@ -57,11 +57,11 @@ def test_volume_spike_piles_contacts_up_and_drags_service_level_down(busy_events
                 within += event.values["wait_seconds"] <= 20
             elif event.type == "contact_abandoned":
                 abandoned += 1
-        assert answered + abandoned >= 10
+        assert answered + abandoned >= min_samples
         return within / (answered + abandoned)
 
-    assert service_level(BUSY_START - timedelta(minutes=1), start) >= 0.8
-    assert service_level(start + timedelta(minutes=3), end) < 0.5
+    assert service_level(BUSY_START, start, min_samples=5) >= 0.8
+    assert service_level(start + timedelta(minutes=3), end, min_samples=30) < 0.5
 
 
 def test_long_wait_pileup_pushes_the_oldest_wait_past_five_minutes(busy_events: list[Normalized]) -> None:
@@ -93,7 +93,8 @@ def test_sentiment_collapses_on_one_retention_contact(busy_events: list[Normaliz
         if event.type == "sentiment" and event.labels.get("participant_role") == "customer"
     ]
     assert len(customer) >= 5
-    assert min(event.occurred_at for event in customer) >= _at("sentiment_collapse")
+    first = min(event.occurred_at for event in customer)
+    assert _at("sentiment_collapse") <= first < _at("sentiment_collapse") + timedelta(minutes=2)
     scores = [event.values["sentiment"] for event in sorted(customer, key=lambda e: e.occurred_at)]
     assert scores[1:] == [-1.0] * (len(scores) - 1)
     queues = {event.queue_id for item in marked for event in item.events if event.queue_id}
@@ -109,7 +110,9 @@ def test_compliance_breach_is_a_card_number_category_and_the_number_is_redacted(
         if event.type == "compliance" and event.labels["category"] == "card-number-spoken"
     ]
     assert len(breaches) == 1
-    assert breaches[0].occurred_at >= _at("compliance_breach")
+    assert (
+        _at("compliance_breach") < breaches[0].occurred_at < _at("compliance_breach") + timedelta(minutes=3)
+    )
     contact = breaches[0].contact_id
     queues = {
         event.queue_id for event in _events(busy_events) if event.contact_id == contact and event.queue_id
@@ -131,7 +134,8 @@ def test_an_agent_is_stuck_on_hold_past_five_minutes(busy_events: list[Normalize
         if event.type == "agent_state" and event.labels["state"] == "on_hold"
     ]
     assert len({event.agent_id for event in holds}) == 1
-    assert min(event.occurred_at for event in holds) >= _at("agent_stuck_on_hold")
+    hold_start = min(event.occurred_at for event in holds)
+    assert _at("agent_stuck_on_hold") <= hold_start < _at("agent_stuck_on_hold") + timedelta(minutes=2)
     # Heartbeats during the hold report the time already spent on hold.
     assert max(event.values["state_seconds"] for event in holds) >= 300
     assert {event.labels["queue"] for event in holds} == {"tech-support"}
