@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+import botocore.session
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
@@ -68,7 +68,7 @@ def _default_handler() -> Handler:
     """Cold start: validate the environment, load the rules, build the clients (not cached on error)."""
     settings = BaselinesSettings.from_environ()
     config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
-    client = boto3.client("dynamodb", config=config)
+    client = botocore.session.get_session().create_client("dynamodb", config=config)
     learner = BaselineLearner(
         DynamoMetricStore(client, settings.metrics_table),
         DynamoBaselineStore(client, settings.baselines_table),

@@ -10,7 +10,7 @@ quarantined with its reason and never blocks the shard; only records whose event
 object could not be written are reported failed.
 
 Dependencies are injectable without mocks: ``build_handler(settings, sink, quarantine)`` returns a
-handler over any ports (tests, the local runtime); the module-level ``handler`` builds the boto3
+handler over any ports (tests, the local runtime); the module-level ``handler`` builds the botocore
 ones on the first invocation (cold start) and keeps them for the container's life.
 """
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+import botocore.session
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
@@ -54,12 +54,16 @@ def _default_handler() -> Handler:
     """Cold start: validate the environment and build the clients once per container.
 
     Not cached when it raises, so a fixed configuration is picked up without a new container.
-    boto3 honours AWS_ENDPOINT_URL itself, which is how the local runtime points this at moto.
+    botocore honours AWS_ENDPOINT_URL itself, which is how the local runtime points this at moto. Clients
+    come from botocore directly: boto3 adds nothing used here and its import (with s3transfer) costs
+    about 90 ms of every cold start.
     """
     settings = NormalizeSettings.from_environ()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
-    sink = KinesisEventSink(KinesisWriter(boto3.client("kinesis", config=config), settings.cx_events_stream))
-    quarantine = S3Quarantine(boto3.client("s3", config=config), settings.quarantine_bucket)
+    session = botocore.session.get_session()
+    kinesis = session.create_client("kinesis", config=config)
+    sink = KinesisEventSink(KinesisWriter(kinesis, settings.cx_events_stream))
+    quarantine = S3Quarantine(session.create_client("s3", config=config), settings.quarantine_bucket)
     return build_handler(settings, sink, quarantine)
 
 

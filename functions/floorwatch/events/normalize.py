@@ -103,7 +103,7 @@ def _normalize_array(documents: list[Any], arrival_time: datetime | None) -> Nor
 
 
 def _normalize_one(document: Any, arrival_time: datetime | None) -> Normalized:
-    if not isinstance(document, Mapping):
+    if not isinstance(document, dict):
         return Normalized(reason=f"expected a JSON object, got {_json_type(document)}")
     adapter, payload, problem = _select_adapter(document)
     if adapter is None:
@@ -144,7 +144,7 @@ def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mappin
                 f"envelope field 'source': unknown source {str(name)[:60]!r} (known: {known})",
             )
         payload = document["payload"]
-        if not isinstance(payload, Mapping):
+        if not isinstance(payload, dict):
             return (
                 None,
                 document,

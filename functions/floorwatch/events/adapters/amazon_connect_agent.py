@@ -35,7 +35,6 @@ Mapping:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,7 +86,7 @@ class AmazonConnectAgentAdapter:
             )
         occurred_at = time_field(payload, "EventTimestamp")
         snapshot = lookup(payload, _SNAPSHOT, None)
-        if snapshot is not None and not isinstance(snapshot, Mapping):
+        if snapshot is not None and not isinstance(snapshot, dict):
             raise AdapterError(_SNAPSHOT, f"expected an object, got {type(snapshot).__name__}")
         if snapshot is None and event_type != "LOGOUT":
             raise AdapterError(_SNAPSHOT, "missing")
@@ -209,7 +208,7 @@ def _contacts(payload: Payload) -> list[_Contact]:
         raise AdapterError(f"{_SNAPSHOT}.Contacts", f"expected an array, got {type(raw).__name__}")
     contacts = []
     for index, item in enumerate(raw):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             raise AdapterError(
                 f"{_SNAPSHOT}.Contacts[{index}]", f"expected an object, got {type(item).__name__}"
             )

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,11 +79,11 @@ def team_id_of(groups: Any, name_key: str, field: str) -> str | None:
     """The deepest hierarchy level with a name (``name_key``: "Name" in agent events, "GroupName" in CTRs)."""
     if groups is None:
         return None
-    if not isinstance(groups, Mapping):
+    if not isinstance(groups, dict):
         raise AdapterError(field, f"expected an object, got {type(groups).__name__}")
     for level in _HIERARCHY_LEVELS:
         group = groups.get(level)
-        if isinstance(group, Mapping):
+        if isinstance(group, dict):
             name = group.get(name_key)
             if isinstance(name, str) and slug(name):
                 return slug(name)

@@ -68,7 +68,7 @@ class AmazonConnectContactEventAdapter:
         if payload.get("detail-type") == DETAIL_TYPE:
             return True
         detail = payload.get("detail")
-        if payload.get("source") != "aws.connect" or not isinstance(detail, Mapping):
+        if payload.get("source") != "aws.connect" or not isinstance(detail, dict):
             return False
         keys = {str(key).lower() for key in detail}
         return "eventtype" in keys and "contactid" in keys
@@ -78,7 +78,7 @@ class AmazonConnectContactEventAdapter:
         if detail_type is not None and detail_type != DETAIL_TYPE:
             raise AdapterError("detail-type", f"expected {DETAIL_TYPE!r}, got {str(detail_type)[:60]!r}")
         raw_detail = lookup(payload, "detail")
-        if not isinstance(raw_detail, Mapping):
+        if not isinstance(raw_detail, dict):
             raise AdapterError("detail", f"expected an object, got {type(raw_detail).__name__}")
         detail = _Detail(raw_detail)
         event_type = detail.text("eventType").upper()
@@ -145,7 +145,7 @@ class _Detail:
     def raw(self, path: str, *, keep_null: bool = False) -> Any:
         current: Any = self._data
         for key in path.lower().split("."):
-            if not isinstance(current, Mapping) or key not in current:
+            if not isinstance(current, dict) or key not in current:
                 return _ABSENT if keep_null else None
             current = current[key]
         return current
@@ -168,7 +168,7 @@ class _Detail:
 
 
 def _lower_keys(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(key).lower(): _lower_keys(item) for key, item in value.items()}
     return value
 

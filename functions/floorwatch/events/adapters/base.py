@@ -70,14 +70,19 @@ def payload_digest(payload: Any) -> str:
 
 def lookup(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     """Follow a dotted path through nested mappings; AdapterError if absent and no default."""
-    current: Any = payload
-    for key in path.split("."):
-        if isinstance(current, Mapping) and key in current and current[key] is not None:
-            current = current[key]
-        elif default is not _MISSING:
+    # Hot path (several calls per payload): parsed JSON objects are plain dicts, and dict.get returns None
+    # for an absent key and for a JSON null alike, which are both "missing" here.
+    current: Any = payload.get(path) if "." not in path and isinstance(payload, dict) else None
+    if current is None:
+        current = payload
+        for key in path.split("."):
+            current = current.get(key) if isinstance(current, dict) else None
+            if current is None:
+                break
+    if current is None:
+        if default is not _MISSING:
             return default
-        else:
-            raise AdapterError(path, "missing")
+        raise AdapterError(path, "missing")
     return current
 
 
@@ -86,7 +91,7 @@ def text_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     value = lookup(payload, path, default)
     if value is default and default is not _MISSING:
         return default
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise AdapterError(path, f"expected a string, got {type(value).__name__}")
     text = str(value).strip()
     if not text:
@@ -108,7 +113,7 @@ def number_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
             value = float(value)
         except ValueError:
             raise AdapterError(path, f"expected a number, got {value[:40]!r}") from None
-    if not isinstance(value, int | float):
+    if not isinstance(value, (int, float)):
         raise AdapterError(path, f"expected a number, got {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number):
@@ -127,7 +132,7 @@ def time_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
 def parse_instant(value: Any, path: str) -> datetime:
     if isinstance(value, bool):
         raise AdapterError(path, "expected a timestamp, got a boolean")
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         seconds = float(value) / 1000.0 if abs(value) > 1e11 else float(value)
         try:
             return datetime.fromtimestamp(seconds, tz=UTC)

@@ -92,14 +92,14 @@ class ContactLensAdapter:
         if not isinstance(segments, list):
             raise AdapterError("Segments", f"expected an array, got {type(segments).__name__}")
         for index, segment in enumerate(segments):
-            if not isinstance(segment, Mapping):
+            if not isinstance(segment, dict):
                 raise AdapterError(f"Segments[{index}]", f"expected an object, got {type(segment).__name__}")
         clock = _Clock(payload, segments)
         events: list[CxEvent] = []
         for index, segment in enumerate(segments):
             for key in _SPOKEN:
                 spoken = segment.get(key)
-                if isinstance(spoken, Mapping) and spoken.get("Sentiment") is not None:
+                if isinstance(spoken, dict) and spoken.get("Sentiment") is not None:
                     events.append(self._sentiment(contact, spoken, f"Segments[{index}].{key}", key, clock))
             categories = segment.get("Categories")
             if categories is not None:
@@ -137,10 +137,10 @@ class ContactLensAdapter:
         )
 
     def _compliance(self, contact: _Contact, categories: Any, path: str, clock: _Clock) -> list[CxEvent]:
-        if not isinstance(categories, Mapping):
+        if not isinstance(categories, dict):
             raise AdapterError(path, f"expected an object, got {type(categories).__name__}")
         details = categories.get("MatchedDetails") or {}
-        if not isinstance(details, Mapping):
+        if not isinstance(details, dict):
             raise AdapterError(f"{path}.MatchedDetails", f"expected an object, got {type(details).__name__}")
         events = []
         for name in _category_names(categories, details, path):
@@ -182,7 +182,7 @@ class _Clock:
         self._by_transcript: dict[str, datetime] = {}
         for index, segment in enumerate(segments):
             for key, item in segment.items():
-                if not isinstance(item, Mapping):
+                if not isinstance(item, dict):
                     continue
                 path = f"Segments[{index}].{key}"
                 end = _field(number_field, item, "EndOffsetMillis", path, None)
@@ -220,7 +220,7 @@ class _Clock:
             self._by_transcript[item["Id"]]
             for point in points
             for item in point.get("TranscriptItems", [])
-            if isinstance(item, Mapping) and item.get("Id") in self._by_transcript
+            if isinstance(item, dict) and item.get("Id") in self._by_transcript
         ]
         if referenced:
             return max(referenced)
@@ -229,7 +229,7 @@ class _Clock:
 
 
 def _absolute(time: Any, path: str) -> datetime | None:
-    if isinstance(time, Mapping) and time.get("AbsoluteTime") is not None:
+    if isinstance(time, dict) and time.get("AbsoluteTime") is not None:
         return parse_instant(time["AbsoluteTime"], f"{path}.Time.AbsoluteTime")
     return None
 
@@ -254,10 +254,10 @@ def _points_of_interest(detail: Any, path: str) -> list[dict[str, Any]]:
     """The match's points of interest, reduced to what identifies them (offsets or transcript ids)."""
     if detail is None:
         return []
-    points = detail.get("PointsOfInterest") if isinstance(detail, Mapping) else None
+    points = detail.get("PointsOfInterest") if isinstance(detail, dict) else None
     if points is None:
         return []
-    if not isinstance(points, list) or not all(isinstance(point, Mapping) for point in points):
+    if not isinstance(points, list) or not all(isinstance(point, dict) for point in points):
         raise AdapterError(f"{path}.PointsOfInterest", "expected an array of objects")
     reduced = []
     for point in points:
@@ -267,18 +267,18 @@ def _points_of_interest(detail: Any, path: str) -> list[dict[str, Any]]:
                 kept[key] = point[key]
         items = point.get("TranscriptItems")
         if isinstance(items, list):
-            kept["TranscriptItems"] = [{"Id": item.get("Id")} for item in items if isinstance(item, Mapping)]
+            kept["TranscriptItems"] = [{"Id": item.get("Id")} for item in items if isinstance(item, dict)]
         reduced.append(kept)
     return reduced
 
 
 def _all_points(segment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     details = lookup(segment, "Categories.MatchedDetails", None)
-    if not isinstance(details, Mapping):
+    if not isinstance(details, dict):
         return []
     points: list[Mapping[str, Any]] = []
     for detail in details.values():
-        found = detail.get("PointsOfInterest") if isinstance(detail, Mapping) else None
+        found = detail.get("PointsOfInterest") if isinstance(detail, dict) else None
         if isinstance(found, list):
-            points.extend(point for point in found if isinstance(point, Mapping))
+            points.extend(point for point in found if isinstance(point, dict))
     return points

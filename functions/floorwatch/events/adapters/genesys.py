@@ -115,7 +115,7 @@ class _Notification:
 
     def body(self) -> Mapping[str, Any]:
         body = lookup(self.payload, self.body_path)
-        if not isinstance(body, Mapping):
+        if not isinstance(body, dict):
             raise AdapterError(self.body_path, f"expected an object, got {type(body).__name__}")
         return body
 
@@ -141,7 +141,7 @@ class GenesysAdapter:
         return (
             isinstance(source, str)
             and source.startswith(EVENTBRIDGE_SOURCE_PREFIX)
-            and isinstance(detail, Mapping)
+            and isinstance(detail, dict)
             and "topicName" in detail
         )
 
@@ -158,7 +158,7 @@ class GenesysAdapter:
 def _notification(payload: Payload) -> _Notification:
     if "topicName" in payload:
         return _Notification(payload, "")
-    if isinstance(payload.get("detail"), Mapping):
+    if isinstance(payload.get("detail"), dict):
         return _Notification(payload, "detail.")
     raise AdapterError("topicName", "missing (neither a notification nor an EventBridge event with one)")
 
@@ -238,7 +238,7 @@ def _observation_metrics(payload: Payload, data_path: str) -> tuple[list[_Metric
     interval_end: datetime | None = None
     for index, entry in enumerate(data):
         path = f"{data_path}[{index}]"
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise AdapterError(path, f"expected an object, got {type(entry).__name__}")
         if "metrics" in entry:
             items = _array(entry, "metrics", f"{path}.metrics")
@@ -256,13 +256,13 @@ def _observation_metrics(payload: Payload, data_path: str) -> tuple[list[_Metric
 
 
 def _metric(item: Any, path: str) -> _Metric:
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         raise AdapterError(path, f"expected an object, got {type(item).__name__}")
     name = item.get("metric")
     if not isinstance(name, str) or not name:
         raise AdapterError(f"{path}.metric", "missing" if name is None else "expected a metric name")
     stats = item.get("stats") or {}
-    if not isinstance(stats, Mapping):
+    if not isinstance(stats, dict):
         raise AdapterError(f"{path}.stats", f"expected an object, got {type(stats).__name__}")
     qualifier = item.get("qualifier")
     return _Metric(name, qualifier if isinstance(qualifier, str) else None, stats, path)

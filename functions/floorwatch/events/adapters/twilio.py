@@ -40,7 +40,7 @@ them so) and are not copied.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -142,7 +142,7 @@ def _channel(payload: Payload) -> Channel | None:
         parsed = json.loads(attributes)
     except (json.JSONDecodeError, RecursionError):
         return None  # free-form integrator data: a malformed one must not cost the event
-    channel_type = parsed.get("channelType") if isinstance(parsed, Mapping) else None
+    channel_type = parsed.get("channelType") if isinstance(parsed, dict) else None
     if not isinstance(channel_type, str):
         return None
     return _ATTRIBUTE_CHANNELS.get(channel_type.lower()) or channel_of(channel_type)

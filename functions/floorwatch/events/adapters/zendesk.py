@@ -26,7 +26,6 @@ Other domains' events (user, organization, …) carry nothing floorwatch monitor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from floorwatch.events.adapters.base import (
@@ -74,7 +73,7 @@ class ZendeskAdapter:
         if not kind.startswith(TICKET_PREFIX):
             raise Skip(f"Zendesk event {kind[:60]!r} is not a ticket event")
         detail = lookup(payload, "detail")
-        if not isinstance(detail, Mapping):
+        if not isinstance(detail, dict):
             raise AdapterError("detail", f"expected an object, got {type(detail).__name__}")
         change = kind.removeprefix(TICKET_PREFIX)
         subject = text_field(payload, "detail.subject", None)

@@ -1,0 +1,163 @@
+"""Normalizer throughput and the normalize handler's cold import.
+
+Throughput: Kinesis trigger events of 500 records each (base64 data, sequence numbers, arrival times,
+exactly as the event source mapping delivers them), payloads cycling through every example in
+``events/`` (all platforms, including records that are skipped by design), through the real handler
+(``handlers.normalize.build_handler``) with the in-memory sink and quarantine. One process, one core.
+Goal: 20,000 events/s.
+
+Cold import: a fresh interpreter per run times ``import handlers.normalize`` (what a Lambda cold start
+pays before the first invocation), median of several runs. Goal: under 400 ms.
+
+Prints figures; asserts nothing. Run: ``.venv/bin/python -m tests.bench normalize``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from floorwatch.events.pipeline import process_batch
+from floorwatch.settings import NormalizeSettings
+from floorwatch.store.memory import InMemoryEventSink, InMemoryQuarantine
+from handlers import normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "events"
+RECORDS_PER_EVENT = 500
+BATCHES = 40  # 20,000 records
+IMPORT_RUNS = 5
+STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/floorwatch-bench-raw-events"
+ARRIVAL = 1795424405.123  # 2026-11-23T09:00:05.123Z
+SETTINGS = NormalizeSettings(
+    cx_events_stream="floorwatch-bench-cx-events", quarantine_bucket="floorwatch-bench-q"
+)
+
+
+def example_payloads() -> list[bytes]:
+    """Every example payload (arrays flattened), as compact JSON bytes, in a stable order."""
+    payloads: list[bytes] = []
+    for path in sorted(EXAMPLES.glob("*/*.json")):
+        document: Any = json.loads(path.read_text())
+        for item in document if isinstance(document, list) else [document]:
+            payloads.append(json.dumps(item, separators=(",", ":")).encode())
+    return payloads
+
+
+def kinesis_event(payloads: list[bytes], batch: int) -> dict[str, Any]:
+    records = []
+    for position in range(RECORDS_PER_EVENT):
+        data = payloads[(batch * RECORDS_PER_EVENT + position) % len(payloads)]
+        sequence = str(49_659_842_375_940_583_145_096_471_016_428_536_553_347_416_532_434_845_698 + position)
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": f"pk-{position % 37}",
+                    "sequenceNumber": sequence,
+                    "data": base64.b64encode(data).decode("ascii"),
+                    "approximateArrivalTimestamp": ARRIVAL + batch,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{sequence}",
+                "eventName": "aws:kinesis:record",
+                "awsRegion": "eu-west-1",
+                "eventSourceARN": STREAM_ARN,
+            }
+        )
+    return {"Records": records}
+
+
+def throughput() -> None:
+    payloads = example_payloads()
+    events = [kinesis_event(payloads, batch) for batch in range(BATCHES)]
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    handle = normalize.build_handler(SETTINGS, sink, quarantine)
+    normalize.logger.setLevel("WARNING")  # the per-batch info line is not what is measured
+    with contextlib.redirect_stdout(io.StringIO()):  # the EMF metrics each invocation prints
+        handle(events[0], None)  # warm up (first-call work inside libraries)
+        sink.events.clear()
+        quarantine.items.clear()
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        for event in events:
+            handle(event, None)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    published = len(sink.events)
+    records = BATCHES * RECORDS_PER_EVENT
+    mix = process_batch(normalize.raw_records(events[0]), InMemoryEventSink(), InMemoryQuarantine())
+    print(f"   payloads: {len(payloads)} examples from events/ (all platforms), cycled")
+    print(
+        f"   one 500-record batch: {mix.events_published} events, {len(mix.skipped)} records skipped "
+        f"(lifecycle/unmapped), {len(mix.quarantined)} quarantined"
+    )
+    print(
+        f"   {records:,} records in {BATCHES} Kinesis events of {RECORDS_PER_EVENT} -> {published:,} events"
+    )
+    print(f"   throughput: {published / elapsed:,.0f} events/s ({records / elapsed:,.0f} records/s) wall,")
+    print(
+        f"               {published / cpu:,.0f} events/s per CPU-second (goal: 20,000 events/s on one core)"
+    )
+    print(f"   per 500-record invocation: {elapsed / BATCHES * 1000:.1f} ms")
+
+
+COLD_START = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+started = time.perf_counter()
+import handlers.normalize
+imported = time.perf_counter()
+handlers.normalize._default_handler()  # settings from the environment + the two clients (no network)
+print(imported - started, time.perf_counter() - started)
+"""
+COLD_START_ENVIRONMENT = {
+    "FLOORWATCH_CX_EVENTS_STREAM": "floorwatch-bench-cx-events",
+    "FLOORWATCH_QUARANTINE_BUCKET": "floorwatch-bench-q",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+}
+
+
+def cold_import() -> None:
+    imports, starts = [], []
+    environment = {**os.environ, **COLD_START_ENVIRONMENT}
+    for _ in range(IMPORT_RUNS):
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_START, str(ROOT / "functions")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environment,
+        )
+        imported, started = (float(part) for part in done.stdout.split()[-2:])
+        imports.append(imported)
+        starts.append(started)
+    print(
+        f"   cold import of handlers.normalize: median {statistics.median(imports) * 1000:.0f} ms, "
+        f"min {min(imports) * 1000:.0f} ms ({IMPORT_RUNS} fresh interpreters; goal < 400 ms)"
+    )
+    print(
+        f"   import + cold-start setup (settings, Kinesis and S3 clients): median "
+        f"{statistics.median(starts) * 1000:.0f} ms, min {min(starts) * 1000:.0f} ms"
+    )
+
+
+def main() -> None:
+    throughput()
+    cold_import()
+
+
+if __name__ == "__main__":
+    main()
