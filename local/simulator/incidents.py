@@ -116,8 +116,9 @@ def select_incidents(choice: str) -> tuple[Incident, ...]:
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in wanted if name not in INCIDENT_NAMES]
     if unknown or not wanted:
+        named = ", ".join(unknown) if unknown else repr(choice)
         raise ValueError(
-            f"unknown incident(s) {', '.join(unknown) or choice!r}; "
+            f"unknown incident(s) {named}; "
             f"choose all, none or a comma-separated list of: {', '.join(INCIDENT_NAMES)}"
         )
     return tuple(incident for incident in DEFAULT_INCIDENTS if incident.name in wanted)
