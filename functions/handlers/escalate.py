@@ -24,7 +24,7 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from floorwatch.alerts.escalation import CheckOutcome, EscalationCheck, EscalationService
 from floorwatch.delivery.checks import SqsCheckScheduler
-from floorwatch.delivery.settings import EscalateSettings
+from floorwatch.settings import EscalateSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]

@@ -32,11 +32,11 @@ from floorwatch.alerts.escalation import EscalationService
 from floorwatch.alerts.model import Transition
 from floorwatch.delivery.checks import SqsCheckScheduler
 from floorwatch.delivery.fanout import DeliveryReport, Topics, TransitionDelivery
-from floorwatch.delivery.settings import FanoutSettings
 from floorwatch.delivery.sns import SnsTopicPublisher
 from floorwatch.delivery.websocket import ApiGatewayPoster, WebSocketFanout
 from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.security.roles import may_see
+from floorwatch.settings import FanoutSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore, transition_from_item
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore

@@ -11,8 +11,7 @@ import pytest
 from floorwatch.alerts.escalation import EscalationCheck
 from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState
-from floorwatch.delivery.settings import EscalateSettings, FanoutSettings
-from floorwatch.settings import SettingsError
+from floorwatch.settings import EscalateSettings, FanoutSettings, SettingsError
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from handlers import escalate as escalate_handler
