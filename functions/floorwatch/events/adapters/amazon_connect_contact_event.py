@@ -20,9 +20,10 @@ Mapping (one event per EventBridge event; ``event_id`` = the EventBridge ``id``)
   otherwise ``contact_ended`` at disconnectTimestamp (no durations: these events carry no talk/hold/ACW
   split, so ``handle_seconds`` comes only from contact records).
 - INITIATED, CONTACT_DATA_UPDATED, CONNECTED_TO_SYSTEM, COMPLETED, PAUSED, RESUMED and event types added
-  later yield no event (nothing floorwatch counts happens there; INITIATED precedes queueing, so counting
-  it would inflate contacts offered with IVR-only calls). Filter them out in the EventBridge rule
-  (``"detail": {"eventType": ["QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED"]}``) to keep quarantine quiet.
+  later are acknowledged as skipped (nothing floorwatch counts happens there; INITIATED precedes
+  queueing, so counting it would inflate contacts offered with IVR-only calls). Filter them out in the
+  EventBridge rule (``"detail": {"eventType": ["QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED"]}``) to
+  save the records and invocations.
 When an event's own timestamp is missing, the envelope ``time`` is used. Connect's placeholder
 timestamps (1970-01-01T00:00:00.001Z) count as missing.
 
