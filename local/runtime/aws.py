@@ -99,6 +99,10 @@ class EmbeddedAws:
     def start(self) -> str:
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 - a dev dependency, needed only here
 
+        from local.runtime import moto_patches  # noqa: PLC0415 - imports moto
+
+        moto_patches.apply()
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per moto request otherwise
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

@@ -59,6 +59,7 @@ class LocalFunction:
         self._missing_logged = False
         self.invocations = 0
         self.errors = 0
+        self.busy_seconds = 0.0  # time spent inside the handler (moto is slow: batching shows here)
 
     def available(self) -> bool:
         return self._resolve() is not None
@@ -87,11 +88,14 @@ class LocalFunction:
             raise FunctionUnavailable(self.module)
         with self._lock:
             self.invocations += 1
+            started = time.perf_counter()
             try:
                 return handler(event, LambdaContext(self.function_name))
             except Exception:
                 self.errors += 1
                 raise
+            finally:
+                self.busy_seconds += time.perf_counter() - started
 
 
 class FunctionUnavailable(RuntimeError):

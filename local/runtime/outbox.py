@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from floorwatch.names import SNS_ATTRIBUTE_LEVEL, SNS_ATTRIBUTE_SEVERITY
+
 from local.runtime.aws import EmbeddedAws, Resources
 
 MAX_KEPT = 500
@@ -30,8 +32,8 @@ class OutboxSubscription:
 
 # The stack's filter policies (infrastructure/notifications.py): SMS contacts get critical alerts,
 # e-mail contacts warnings; each escalation level's numbers get only that level's texts.
-SEVERITY_ATTRIBUTE = "severity"
-LEVEL_ATTRIBUTE = "level"
+SEVERITY_ATTRIBUTE = SNS_ATTRIBUTE_SEVERITY
+LEVEL_ATTRIBUTE = SNS_ATTRIBUTE_LEVEL
 SMS_SEVERITIES = ["critical"]
 EMAIL_SEVERITIES = ["warning"]
 

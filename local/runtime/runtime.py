@@ -54,7 +54,7 @@ class RuntimeOptions:
     rules_file: Path | None = None  # None: the packaged default rules
     port: int = 0  # gateway port; 0 = a free one
     dashboard_dir: Path = DEFAULT_DASHBOARD_DIR
-    tick_seconds: float = 60.0  # evaluate's scheduled tick (EventBridge: every minute)
+    tick_seconds: float = names.EVALUATE_TICK_MINUTES * 60.0  # evaluate's scheduled tick (EventBridge)
     baselines_seconds: float = names.BASELINES_SCHEDULE_MINUTES * 60.0
     # None keeps the deployed mappings' batching windows (floorwatch.names); lower it for snappier hops.
     batching_window: float | None = None
@@ -171,7 +171,6 @@ class LocalRuntime:
             names.ENV_DASHBOARD_URL: self.gateway.http_url,
             names.POWERTOOLS_SERVICE_NAME: "floorwatch-local",
             names.LOG_LEVEL: self.options.log_level,
-            "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines on stdout are CloudWatch's business
         }
         if self.options.rules_file is not None:
             environment[names.ENV_RULES_FILE] = str(self.options.rules_file.resolve())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from local.errors import UsageError
 from local.runtime.runtime import DEFAULT_DASHBOARD_DIR, LocalRuntime, RuntimeOptions
@@ -70,12 +73,38 @@ def options_from(args: argparse.Namespace) -> RuntimeOptions:
     )
 
 
+EMF_PREFIX = '{"_aws":'
+
+
+class WithoutMetricLines(io.TextIOBase):
+    """stdout minus the handlers' CloudWatch EMF lines (Powertools prints one JSON line per flush;
+    disabling metrics instead would make Powertools keep them in memory forever)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            *lines, self._pending = self._pending.split("\n")
+            for line in lines:
+                if not line.startswith(EMF_PREFIX):
+                    self._target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
 def serve(args: argparse.Namespace, title: str, companion: Companion | None = None) -> int:
     """Start, print the URLs, block until Ctrl-C / SIGTERM, stop everything cleanly."""
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
     )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+    log.setLevel(logging.INFO)
+    sys.stdout = WithoutMetricLines(sys.stdout)
     options = options_from(args)
     print(f"floorwatch {title}: starting embedded AWS and the local gateway...", flush=True)
     try:
