@@ -166,12 +166,17 @@
     return RULE_TITLES[rule] || humanize(rule) || humanize(metric) || 'Alert';
   }
 
-  /** "queue:billing" -> "Queue billing"; unknown shapes are shown as they are. */
+  /**
+   * "queue:billing" -> "Queue billing"; a UUID-like id is cut to its first 8 characters, which is
+   * enough to tell contacts apart on a wallboard (the full scope is in the card's tooltip).
+   */
   function describeScope(scope) {
     const text = String(scope || '');
     const colon = text.indexOf(':');
     if (colon < 0) return text;
-    return humanize(text.slice(0, colon)) + ' ' + text.slice(colon + 1);
+    let id = text.slice(colon + 1);
+    if (/^[0-9a-f]{8}-[0-9a-f-]{20,}$/i.test(id)) id = id.slice(0, 8) + '…';
+    return humanize(text.slice(0, colon)) + ' ' + id;
   }
 
   function parseTime(value) {
@@ -230,9 +235,11 @@
     if (channel === 'phone' || channel === 'text') channel = 'sms';
     if (channel === 'mail' || channel === 'e-mail') channel = 'email';
     const severity = String(pick('severity') || attr('severity') || (parsed && parsed.severity) || '');
+    // "floorwatch-local-escalation" -> "escalation": the topic's role, not its stage prefix.
+    const topic = String(pick('topic', 'topic_arn', 'TopicArn') || '').split(':').pop().replace(/^floorwatch-[a-z0-9]+-/, '');
     return {
       channel: channel,
-      to: String(to || pick('topic', 'topic_arn', 'TopicArn') || ''),
+      to: String(to || topic),
       subject: channel === 'sms' ? '' : String(pick('subject', 'Subject') || ''), // SMS has no subject line
       body: String(body || ''),
       at: parseTime(pick('at', 'sent_at', 'timestamp', 'time', 'published_at')),
@@ -498,9 +505,13 @@
    * more than a minute before it arrived, falls back to when the page first saw it.
    */
   function alertStartClient(alert) {
+    return alertClockTrusted(alert) ? alert.opened_at + state.clockOffsetMs : alert.first_seen;
+  }
+
+  function alertClockTrusted(alert) {
     const corrected = alert.opened_at + state.clockOffsetMs;
     const earliest = alert.first_seen - (alert.seen_live ? LIVE_SKEW_MS : 24 * 3600 * 1000);
-    return corrected > alert.first_seen || corrected < earliest ? alert.first_seen : corrected;
+    return corrected <= alert.first_seen && corrected >= earliest;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -736,6 +747,7 @@
     setText(node.querySelector('.sev-badge'), alert.severity.toUpperCase() + ' · ' + KIND_LABELS[kind]);
     setText(node.querySelector('.alert-title'), ruleTitle(alert.rule, alert.metric));
     setText(node.querySelector('.alert-detail'), alertDetail(alert));
+    node.querySelector('.alert-detail').title = alert.scope;
     renderNotes(node.querySelector('.alert-notes'), alert);
     updateAlertActions(node, alert, resolvedList);
     updateAlertClock(node, alert, resolvedList);
@@ -743,7 +755,7 @@
 
   function renderNotes(list, alert) {
     const lines = [];
-    if (alert.escalation_level > 0) {
+    if (alert.escalation_level > 0 && (alert.acknowledged || alert.escalation_note)) {
       lines.push('Escalated (level ' + alert.escalation_level + ')' +
         (alert.escalation_note ? ' — ' + alert.escalation_note : ''));
     }
@@ -785,7 +797,10 @@
     const now = Date.now();
     const start = alertStartClient(alert);
     const ended = resolvedList && alert.resolved_at ? alert.resolved_at + state.clockOffsetMs : now;
-    setText(node.querySelector('.alert-age'), formatDuration((ended - start) / 1000) + (resolvedList ? ' open' : ' ago'));
+    const age = formatDuration((ended - start) / 1000);
+    // Without a trustworthy opening time, say what is known: how long it has been on this screen.
+    const prefix = alertClockTrusted(alert) || alert.seen_live ? '' : 'seen ';
+    setText(node.querySelector('.alert-age'), resolvedList ? 'open ' + age : prefix + age + ' ago');
     const timer = node.querySelector('.ack-timer');
     const barNode = timer.querySelector('.ack-bar');
     const fill = barNode.querySelector('span');
@@ -799,6 +814,10 @@
     } else if (resolvedList) {
       elapsed = Math.max(0, (ended - start) / 1000);
       text = 'Resolved without acknowledgement';
+    } else if (alert.escalation_level > 0) {
+      // The server escalates only what was not acknowledged in time, whatever this page counted.
+      elapsed = Math.max(ACK_TARGET_SECONDS + 1, (now - start) / 1000);
+      text = 'Not acknowledged in time — escalated to level ' + alert.escalation_level;
     } else {
       elapsed = Math.max(0, (now - start) / 1000);
       const left = ACK_TARGET_SECONDS - elapsed;
