@@ -35,7 +35,7 @@ class Handlers:
         self.events.append(dict(event))
         token = (event.get("queryStringParameters") or {}).get("token")
         if token is None:
-            raise Exception("Unauthorized")  # noqa: TRY002 - what API Gateway expects for a 401
+            raise Exception("Unauthorized")  # what API Gateway maps to 401
         effect = "Allow" if token == GOOD_TOKEN else "Deny"
         return {
             "principalId": "ana",
