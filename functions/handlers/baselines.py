@@ -23,15 +23,13 @@ from botocore.config import Config
 from floorwatch.names import ENV_BASELINES_TABLE, ENV_METRICS_TABLE, ENV_RULES_FILE, METRICS_NAMESPACE
 from floorwatch.rules.baselines_learner import BaselineLearner, LearnReport
 from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
-from floorwatch.settings import FunctionSettings
+from floorwatch.settings import TABLE_NAME_PATTERN, FunctionSettings
 from floorwatch.store.baselines_dynamodb import DynamoBaselineStore, DynamoScopeDirectory
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from pydantic import Field
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 Clock = Callable[[], datetime]
-
-TABLE_NAME_PATTERN = r"^[A-Za-z0-9_.-]{3,255}$"
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)

@@ -78,36 +78,23 @@ def traffic() -> list[CxEvent]:
     start = NOW - timedelta(hours=3, minutes=10)
     for minute in range(190):
         at = start + timedelta(minutes=minute, seconds=5)
-        events.append(
+        wait = {"longest_wait_seconds": float(10 + minute % 7)}
+        kinds = [("s", EventType.QUEUE_SNAPSHOT, wait)]
+        if minute % 2 == 0:
+            kinds.append(("q", EventType.CONTACT_QUEUED, {}))
+        if minute % 6 == 0:
+            kinds.append(("a", EventType.CONTACT_ABANDONED, {}))
+        events.extend(
             CxEvent(
-                event_id=f"s-{minute}",
+                event_id=f"{prefix}-{minute}",
                 source=Source.GENERIC,
-                type=EventType.QUEUE_SNAPSHOT,
+                type=kind,
                 occurred_at=at,
                 queue_id="billing",
-                values={"longest_wait_seconds": float(10 + minute % 7)},
+                values=values,
             )
+            for prefix, kind, values in kinds
         )
-        if minute % 2 == 0:
-            events.append(
-                CxEvent(
-                    event_id=f"q-{minute}",
-                    source=Source.GENERIC,
-                    type=EventType.CONTACT_QUEUED,
-                    occurred_at=at,
-                    queue_id="billing",
-                )
-            )
-        if minute % 6 == 0:
-            events.append(
-                CxEvent(
-                    event_id=f"a-{minute}",
-                    source=Source.GENERIC,
-                    type=EventType.CONTACT_ABANDONED,
-                    occurred_at=at,
-                    queue_id="billing",
-                )
-            )
     return events
 
 
