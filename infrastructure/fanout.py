@@ -1,6 +1,6 @@
 """Fan-out: the alerts table stream -> fanout Lambda -> subscribed dashboards (@connections), the SNS
-alerts topic (filtered by severity) and, for alerts with an acknowledgement deadline, a delayed
-escalation check.
+alerts topic (filtered by severity), the escalation topic (for `escalated` transitions, filtered by
+level), the audit log, and for alerts with an acknowledgement deadline a delayed escalation check.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 from floorwatch.names import (
+    ENV_ALERTS_TABLE,
     ENV_ALERTS_TOPIC_ARN,
+    ENV_AUDIT_TABLE,
     ENV_CONNECTIONS_TABLE,
     ENV_DASHBOARD_URL,
-    ENV_ESCALATION_QUEUE_URL,
+    ENV_ESCALATION_TOPIC_ARN,
     ENV_WEBSOCKET_ENDPOINT,
     FANOUT_BATCH_SIZE,
     FANOUT_MAX_RETRY_ATTEMPTS,
@@ -57,10 +59,13 @@ class FanoutConstruct(Construct):
             description="Pushes alert transitions to dashboards and SNS; schedules escalation checks",
             environment={
                 ENV_CONNECTIONS_TABLE: tables.connections.table_name,
+                ENV_ALERTS_TABLE: tables.alerts.table_name,
+                ENV_AUDIT_TABLE: tables.audit.table_name,
                 ENV_WEBSOCKET_ENDPOINT: websocket.stage.callback_url,
                 ENV_ALERTS_TOPIC_ARN: notifications.alerts_topic.topic_arn,
-                ENV_ESCALATION_QUEUE_URL: notifications.escalation_queue.queue_url,
-                ENV_DASHBOARD_URL: settings.dashboard_url,
+                ENV_ESCALATION_TOPIC_ARN: notifications.escalation_topic.topic_arn,
+                **notifications.escalation_environment(settings),
+                **({ENV_DASHBOARD_URL: settings.dashboard_url} if settings.dashboard_url else {}),
             },
             reads_rules=True,
             timeout_seconds=FANOUT_TIMEOUT_SECONDS,
@@ -80,14 +85,23 @@ class FanoutConstruct(Construct):
         role = self.fanout.role
         # Finds subscribers through the by-subscription index; deletes connections that are gone (410).
         tables.connections.grant_read_write_data(role)
+        # Reads an alert's current state (is it still unacknowledged?) before scheduling a check.
+        tables.alerts.grant_read_data(role)
+        tables.grant_audit_append(role)  # escalations are audited here, once the level is claimed
         websocket.grant_manage_connections(role)
         notifications.alerts_topic.grant_publish(role)
+        notifications.escalation_topic.grant_publish(role)
         notifications.escalation_queue.grant_send_messages(role)
         suppress(
             role,
             "IAM5",
-            "The fan-out queries the connections table's by-subscription index and posts to "
-            "@connections/<id> of the dashboards' WebSocket stage; each wildcard is limited to those.",
-            applies_to=[indexes_finding(tables.connections), websocket.manage_connections_finding()],
+            "The fan-out queries the connections table's by-subscription index and the alerts table's "
+            "by-alert-id index, and posts to @connections/<id> of the dashboards' WebSocket stage; each "
+            "wildcard is limited to those resources.",
+            applies_to=[
+                indexes_finding(tables.connections),
+                indexes_finding(tables.alerts),
+                websocket.manage_connections_finding(),
+            ],
             apply_to_children=True,
         )

@@ -1,8 +1,11 @@
 """Notifications beyond the dashboard: the SNS alerts topic (SMS for critical, e-mail for warning),
-the escalation checks queue and the escalate Lambda that texts the next level of the chain.
+the escalation topic (SMS per level of the chain), the escalation checks queue and the escalate Lambda.
 
-Routing is done by SNS subscription filter policies on message attributes, so the publishers (fanout,
-escalate) only set attributes (names.SNS_ATTRIBUTE_*) and never know who is subscribed.
+The escalate function only claims the next level with a conditional write of an `escalated`
+transition and schedules the next check; the SMS and the audit entry follow that transition through
+the alerts table stream to the fan-out, which publishes to both topics. Routing is done by SNS
+subscription filter policies on message attributes (names.SNS_ATTRIBUTE_*), so the publisher never
+knows who is subscribed.
 """
 
 from __future__ import annotations
@@ -16,12 +19,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
-    ENV_AUDIT_TABLE,
-    ENV_DASHBOARD_URL,
     ENV_ESCALATION_CHAIN,
     ENV_ESCALATION_QUEUE_URL,
     ENV_ESCALATION_REPEAT_SECONDS,
-    ENV_ESCALATION_TOPIC_ARN,
     ESCALATE_BATCH_SIZE,
     ESCALATION_REPEAT_SECONDS,
     SNS_ATTRIBUTE_LEVEL,
@@ -98,17 +98,21 @@ class NotificationsConstruct(Construct):
             description="At an acknowledgement deadline, texts the next escalation level and re-checks",
             environment={
                 ENV_ALERTS_TABLE: tables.alerts.table_name,
-                ENV_AUDIT_TABLE: tables.audit.table_name,
-                ENV_ESCALATION_QUEUE_URL: self.escalation_queue.queue_url,
-                ENV_ESCALATION_TOPIC_ARN: self.escalation_topic.topic_arn,
-                ENV_ESCALATION_CHAIN: ",".join(level.name for level in settings.escalation_chain),
-                ENV_ESCALATION_REPEAT_SECONDS: str(ESCALATION_REPEAT_SECONDS),
-                ENV_DASHBOARD_URL: settings.dashboard_url,
+                **self.escalation_environment(settings),
             },
-            reads_rules=True,
             timeout_seconds=ESCALATE_TIMEOUT_SECONDS,
         )
         self._connect_escalate(tables)
+
+    def escalation_environment(self, settings: Settings) -> dict[str, str]:
+        """What escalate and fanout must agree on: the queue, the chain (unset when the chain is empty:
+        the functions then use their default level names) and the pace."""
+        chain = {ENV_ESCALATION_CHAIN: settings.escalation_level_names} if settings.escalation_chain else {}
+        return {
+            ENV_ESCALATION_QUEUE_URL: self.escalation_queue.queue_url,
+            ENV_ESCALATION_REPEAT_SECONDS: str(ESCALATION_REPEAT_SECONDS),
+            **chain,
+        }
 
     def _subscribe_contacts(self, settings: Settings) -> None:
         for number in settings.alert_contacts.sms:
@@ -139,10 +143,8 @@ class NotificationsConstruct(Construct):
             )
         )
         self.escalation_queue.grant_send_messages(role)
-        self.escalation_topic.grant_publish(role)
         # Reads the alert's state (by alert id) and records the `escalated` transition conditionally.
         tables.alerts.grant_read_write_data(role)
-        tables.grant_audit_append(role)
         suppress(
             role,
             "IAM5",

@@ -127,6 +127,11 @@ class Settings:
         )
 
     @property
+    def escalation_level_names(self) -> str:
+        """The chain as the functions read it (names.ENV_ESCALATION_CHAIN): names, level 1 first."""
+        return ",".join(level.name for level in self.escalation_chain)
+
+    @property
     def log_retention(self) -> logs.RetentionDays:
         return _RETENTION_BY_DAYS[self.log_retention_days]
 

@@ -53,13 +53,7 @@ class FloorwatchStack(Stack):
         self.notifications = NotificationsConstruct(
             self, "Notifications", settings=settings, tables=self.tables
         )
-        self.websocket = WebSocketApiConstruct(
-            self,
-            "WebSocket",
-            settings=settings,
-            tables=self.tables,
-            escalation_queue=self.notifications.escalation_queue,
-        )
+        self.websocket = WebSocketApiConstruct(self, "WebSocket", settings=settings, tables=self.tables)
         self.fanout = FanoutConstruct(
             self,
             "Fanout",

@@ -70,7 +70,7 @@ def table_from_spec(
     for index in spec.indexes:
         table.add_global_secondary_index(
             index_name=index.name,
-            partition_key=_attribute(index.partition_key),  # type: ignore[arg-type]
+            partition_key=_attribute(index.partition_key),
             sort_key=_attribute(index.sort_key),
             projection_type=dynamodb.ProjectionType.ALL,
         )

@@ -1,8 +1,8 @@
 """The supervisors' WebSocket API (API Gateway v2): token authorizer on $connect, one Lambda for every
 route, a throttled stage with access logs, and the token signing key in Secrets Manager.
 
-Routes follow /work/notes/PROTOCOL.md: route selection on `$request.body.action`; action routes return
-the handler's response body to the caller (route responses), pushes go through @connections.
+Routes follow the WebSocket protocol (route selection on `$request.body.action`); the handler answers
+and pushes through the @connections management API, so routes have no route responses.
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_AUDIT_TABLE,
     ENV_CONNECTIONS_TABLE,
-    ENV_ESCALATION_QUEUE_URL,
+    ENV_ESCALATION_CHAIN,
     ENV_METRICS_TABLE,
     ENV_TOKEN_SECRET_ARN,
     ENV_WEBSOCKET_ENDPOINT,
@@ -99,7 +98,6 @@ class WebSocketApiConstruct(Construct):
         *,
         settings: Settings,
         tables: Tables,
-        escalation_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         names = ResourceNames(settings.stage)
@@ -134,14 +132,19 @@ class WebSocketApiConstruct(Construct):
                 ENV_ALERTS_TABLE: tables.alerts.table_name,
                 ENV_METRICS_TABLE: tables.metrics.table_name,
                 ENV_AUDIT_TABLE: tables.audit.table_name,
-                ENV_ESCALATION_QUEUE_URL: escalation_queue.queue_url,
+                # Unset for an empty chain: the function then uses the same default as the fan-out.
+                **(
+                    {ENV_ESCALATION_CHAIN: settings.escalation_level_names}
+                    if settings.escalation_chain
+                    else {}
+                ),
                 ENV_WEBSOCKET_ENDPOINT: self.stage.callback_url,
             },
             reads_rules=True,
             timeout_seconds=WEBSOCKET_TIMEOUT_SECONDS,
         )
         self._routes()
-        self._grant(tables, escalation_queue)
+        self._grant(tables)
 
     def _token_secret(self, names: ResourceNames) -> secretsmanager.Secret:
         secret = secretsmanager.Secret(
@@ -202,31 +205,26 @@ class WebSocketApiConstruct(Construct):
             *((a, a.capitalize()) for a in ACTION_ROUTES),
         ):
             self.routes[route_key] = self.api.add_route(
-                route_key,
-                integration=integrations.WebSocketLambdaIntegration(integration_id, function),
-                return_response=True,
+                route_key, integration=integrations.WebSocketLambdaIntegration(integration_id, function)
             )
         for route_key, route in self.routes.items():
             if route_key != "$connect":
-                # The CfnRoute itself: routes with a response also hold a route response child.
                 suppress(
-                    route.node.find_child("Resource"),
+                    route,
                     "APIG4",
                     "WebSocket APIs authorize only on $connect: this route runs on a connection the token "
                     "authorizer already admitted, and the handler checks the caller's role on every action.",
                 )
 
-    def _grant(self, tables: Tables, escalation_queue: sqs.IQueue) -> None:
+    def _grant(self, tables: Tables) -> None:
         self.token_secret.grant_read(self.authorizer.role)
         role = self.handler.role
         # Connection meta and subscription items; disconnect deletes them.
         tables.connections.grant_read_write_data(role)
         # Snapshots (active index), actions on alerts (by-alert-id index, conditional writes).
         tables.alerts.grant_read_write_data(role)
-        tables.metrics.grant_read_data(role)  # KPI tiles
+        tables.metrics.grant_read_data(role)  # KPI tiles; which queues exist (a cached scan)
         tables.grant_audit_append(role)
-        # A supervisor's `escalate` asks the escalate function for an immediate check.
-        escalation_queue.grant_send_messages(role)
         self.grant_manage_connections(role)
         suppress(
             role,

@@ -85,3 +85,24 @@ def event_source_mapping(synthesized: Synthesized, function: Any) -> dict[str, A
 
 def function_properties(synthesized: Synthesized, python_function: Any) -> dict[str, Any]:
     return synthesized.resource(python_function.function)["Properties"]  # type: ignore[no-any-return]
+
+
+def roles_allowed(synthesized: Synthesized, action: str, logical_id: str | None = None) -> set[str]:
+    """Logical ids of the roles that some policy allows `action` (on `logical_id`'s resources, if given)."""
+    template = synthesized.template_json["Resources"]
+    grants: list[tuple[list[Any], Statement]] = []
+    for role_id, resource in template.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                grants += [([{"Ref": role_id}], s) for s in policy["PolicyDocument"]["Statement"]]
+        if resource["Type"] == "AWS::IAM::Policy":
+            roles = resource["Properties"].get("Roles", [])
+            grants += [(roles, s) for s in resource["Properties"]["PolicyDocument"]["Statement"]]
+    return {
+        role["Ref"]
+        for roles, statement in grants
+        if statement["Effect"] == "Allow"
+        and action in as_list(statement["Action"])
+        and (logical_id is None or actions_on([statement], logical_id))
+        for role in roles
+    }

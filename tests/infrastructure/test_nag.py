@@ -42,8 +42,9 @@ def test_aws_solutions_checks_are_applied_to_the_app(synthesized: Synthesized) -
 def test_nag_evaluated_the_stack_and_found_nothing_unsuppressed(synthesized: Synthesized) -> None:
     rows = _report_rows(synthesized)
     checked_rules = {row["Rule ID"] for row in rows}
-    # Proof that the pack really looked at streams, buckets, queue, role and function.
-    expected = {"KDS1", "S1", "SQS4", "IAM4", "L1"}
+    # Proof that the pack really looked at streams, buckets, queues, roles, functions, tables, topics,
+    # the WebSocket API and the secret.
+    expected = {"KDS1", "S1", "SQS4", "IAM4", "L1", "DDB3", "SNS3", "APIG1", "APIG4", "SMG4"}
     assert {f"AwsSolutions-{rule}" for rule in expected} <= checked_rules
     failing = [(row["Rule ID"], row["Resource ID"]) for row in rows if row["Compliance"] == "Non-Compliant"]
     assert failing == []

@@ -7,7 +7,7 @@ from aws_cdk import App, Token
 from aws_cdk import aws_kinesis as kinesis
 
 from infrastructure.application import build_app
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import AlertContacts, EscalationLevel, Settings, SettingsError
 from tests.infrastructure.support import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -39,6 +39,16 @@ def test_command_line_strings_are_accepted_as_numbers() -> None:
         ("log_retention_days", 31),
         ("log_level", "LOUD"),
         ("quarantine_expiry_days", -1),
+        ("rules_file", "no/such/rules.yaml"),
+        ("alert_contacts", {"sms": ["0044 20 7946 0000"]}),
+        ("alert_contacts", {"email": ["not-an-address"]}),
+        ("alert_contacts", {"pager": ["+15550100001"]}),
+        ("alert_contacts", "{not json"),
+        ("escalation_chain", [{"name": "Floor Manager"}]),
+        ("escalation_chain", [{"name": "ops"}, {"name": "ops"}]),
+        ("escalation_chain", [{"name": "ops", "sms": ["12345"]}]),
+        ("dashboard_url", "http://insecure.example.com"),
+        ("apigateway_logging_role", "maybe"),
     ],
 )
 def test_undeployable_context_is_refused_naming_the_key(key: str, value: object) -> None:
@@ -56,3 +66,26 @@ def test_stage_from_context_overrides_cdk_json_and_renames_resources(tmp_path: P
     raw_events = stack.ingest.raw_events.node.default_child
     assert isinstance(raw_events, kinesis.CfnStream)
     assert raw_events.name == "floorwatch-qa-raw-events"
+
+
+def test_contacts_and_chain_from_cdk_json_structures_or_command_line_json() -> None:
+    chain = '[{"name": "team-supervisor", "sms": ["+15550100002"]}, {"name": "ops-on-call"}]'
+    settings = _settings(
+        alert_contacts={"sms": ["+15550100001"], "email": ["floor@example.com"]},
+        escalation_chain=chain,
+        apigateway_logging_role="false",
+    )
+    assert settings.alert_contacts == AlertContacts(sms=("+15550100001",), email=("floor@example.com",))
+    assert settings.escalation_chain == (
+        EscalationLevel("team-supervisor", ("+15550100002",)),
+        EscalationLevel("ops-on-call", ()),
+    )
+    assert settings.escalation_level_names == "team-supervisor,ops-on-call"
+    assert settings.apigateway_logging_role is False
+
+
+def test_relative_rules_file_is_read_from_the_project_directory() -> None:
+    settings = _settings(rules_file="functions/floorwatch/rules/default_rules.yaml")
+    assert settings.rules_file is not None
+    assert settings.rules_file.is_file()
+    assert _settings(rules_file="").rules_file is None

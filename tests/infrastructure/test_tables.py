@@ -14,7 +14,7 @@ pytestmark = pytest.mark.infra
 NAMES = ResourceNames(DEFAULT_STAGE)
 
 
-def _tables_by_name(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+def _tables_by_name(synthesized: Synthesized) -> dict[str, Any]:
     tables = synthesized.template.find_resources("AWS::DynamoDB::Table")
     return {table["Properties"]["TableName"]: table for table in tables.values()}
 

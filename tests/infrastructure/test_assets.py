@@ -1,0 +1,86 @@
+"""The shared code asset: functions/, pure-Python yaml and jwt, and the validated rules as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from floorwatch.rules.config import load_default_rules, parse_rules
+
+from infrastructure.assets import RULES_FILE_NAME, stage_functions
+from infrastructure.settings import SettingsError
+from tests.infrastructure.support import Synthesized, function_properties
+
+pytestmark = pytest.mark.infra
+
+
+def _asset_dir(synthesized: Synthesized) -> Path:
+    code = function_properties(synthesized, synthesized.stack.alerting.evaluate)["Code"]
+    return synthesized.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+
+
+def test_every_function_deploys_the_same_asset(synthesized: Synthesized) -> None:
+    functions = synthesized.template.find_resources("AWS::Lambda::Function").values()
+    assert len({json.dumps(f["Properties"]["Code"], sort_keys=True) for f in functions}) == 1
+
+
+def test_asset_bundles_yaml_and_jwt_without_compiled_extensions(synthesized: Synthesized) -> None:
+    asset = _asset_dir(synthesized)
+    assert (asset / "yaml" / "__init__.py").is_file()
+    assert (asset / "jwt" / "__init__.py").is_file()
+    assert (asset / "handlers" / "__init__.py").is_file()
+    compiled = [p for p in asset.rglob("*") if p.suffix in {".so", ".pyd", ".pyc"} or p.name == "__pycache__"]
+    assert compiled == []
+
+
+def test_bundled_packages_work_from_the_asset_alone(synthesized: Synthesized) -> None:
+    # -B: leave no bytecode in the asset. -S -I: no site-packages at all, so yaml and jwt can only
+    # come from the asset (as on Lambda).
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import yaml, jwt; "
+        "assert yaml.__file__.startswith(sys.argv[1]) and not yaml.__with_libyaml__; "
+        "token = jwt.encode({'sub': 'ana'}, 'k' * 32, algorithm='HS256'); "
+        "print(yaml.safe_load('a: [1, 2]')['a'], jwt.decode(token, 'k' * 32, algorithms=['HS256'])['sub'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-B", "-S", "-I", "-c", script, str(_asset_dir(synthesized))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[1,", "2]", "ana"]
+
+
+def test_asset_ships_the_default_rules_as_json(synthesized: Synthesized) -> None:
+    text = (_asset_dir(synthesized) / RULES_FILE_NAME).read_text(encoding="utf-8")
+    json.loads(text)  # really JSON, which the rules loader (YAML) reads as well
+    shipped = parse_rules(text, RULES_FILE_NAME)
+    assert shipped.rules == load_default_rules().rules
+
+
+def test_a_configured_rules_file_is_validated_and_converted(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "- id: long-wait\n  metric: longest_wait_seconds\n  scope: queue\n  direction: above\n"
+        "  tiers: {warning: 120, critical: 300}\n",
+        encoding="utf-8",
+    )
+    staged = stage_functions(tmp_path / "asset", rules)
+    converted = json.loads((staged / RULES_FILE_NAME).read_text(encoding="utf-8"))
+    assert converted[0]["id"] == "long-wait"
+    assert converted[0]["tiers"] == {"warning": 120, "critical": 300}
+
+
+def test_an_invalid_rules_file_fails_synthesis_naming_rule_and_field(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "- id: long-wait\n  metric: no_such_metric\n  scope: queue\n  direction: above\n"
+        "  tiers: {warning: 120}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SettingsError, match=r"rules_file[\s\S]*long-wait[\s\S]*metric"):
+        stage_functions(tmp_path / "asset", rules)
