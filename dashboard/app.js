@@ -779,7 +779,7 @@
     ack.disabled = alert.acknowledged || ack.dataset.busy === '1';
     setText(ack, alert.acknowledged ? 'Acknowledged' : ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
     const join = actions.querySelector('[data-action="join"]');
-    if (alert.link) {
+    if (alert.link && /^https?:\/\//i.test(alert.link)) { // never a javascript: URL from a rules file
       join.setAttribute('href', alert.link);
       join.removeAttribute('aria-disabled');
       join.title = 'Open the live session';

@@ -354,3 +354,18 @@ def test_the_ws_parameter_points_the_page_at_another_api(page: Page) -> None:
     expect_live(page)
     assert floor.sockets[0].url.startswith("wss://api.floorwatch.test/prod?token=")
     expect(page.locator("#outbox-panel")).to_be_hidden()
+
+
+def test_join_opens_the_rules_deep_link_and_only_a_web_one(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+    floor.push(transition("a-8", "opened", "t-11", link="https://connect.floorwatch.test/contact/call-1"))
+    floor.push(transition("a-9", "opened", "t-12", link="javascript:alert(1)"))
+
+    join = card(page, "a-8").get_by_role("link", name="Join")
+    expect(join).to_have_attribute("href", "https://connect.floorwatch.test/contact/call-1")
+    expect(join).to_have_attribute("target", "_blank")
+    expect(card(page, "a-9").locator("[data-action='join']")).to_have_attribute("aria-disabled", "true")
+    expect(card(page, "a-9").locator("[data-action='join']")).not_to_have_attribute(
+        "href", "javascript:alert(1)"
+    )
