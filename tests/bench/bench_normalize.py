@@ -155,6 +155,8 @@ def cold_import() -> None:
 
 
 def main() -> None:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"   machine: {os.cpu_count()} CPUs, load average {load} (wall-clock figures suffer under load)")
     throughput()
     cold_import()
 

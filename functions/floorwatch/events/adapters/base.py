@@ -68,17 +68,27 @@ def payload_digest(payload: Any) -> str:
     return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
 
 
+_PATHS: dict[str, list[str]] = {}  # dotted path -> its keys (paths are a bounded set written in code)
+_MAX_PATHS = 4096
+
+
 def lookup(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     """Follow a dotted path through nested mappings; AdapterError if absent and no default."""
-    # Hot path (several calls per payload): parsed JSON objects are plain dicts, and dict.get returns None
-    # for an absent key and for a JSON null alike, which are both "missing" here.
-    current: Any = payload.get(path) if "." not in path and isinstance(payload, dict) else None
-    if current is None:
-        current = payload
-        for key in path.split("."):
-            current = current.get(key) if isinstance(current, dict) else None
+    # Hot path (several calls per payload). dict.get returns None for an absent key and for a JSON null
+    # alike, both "missing" here; a non-object on the way (a list, a string) has no .get.
+    keys = _PATHS.get(path)
+    if keys is None:
+        if len(_PATHS) >= _MAX_PATHS:
+            _PATHS.clear()
+        keys = _PATHS[path] = path.split(".")
+    current: Any = payload
+    try:
+        for key in keys:
+            current = current.get(key)
             if current is None:
                 break
+    except AttributeError:
+        current = None
     if current is None:
         if default is not _MISSING:
             return default
@@ -89,11 +99,14 @@ def lookup(payload: Payload, path: str, default: Any = _MISSING) -> Any:
 def text_field(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     """A non-empty string field (numbers are accepted and turned into strings, as ids often are)."""
     value = lookup(payload, path, default)
-    if value is default and default is not _MISSING:
+    if default is not _MISSING and value is default:
         return default
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if value.__class__ is str:
+        text = value.strip()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    else:
         raise AdapterError(path, f"expected a string, got {type(value).__name__}")
-    text = str(value).strip()
     if not text:
         if default is not _MISSING:
             return default
