@@ -145,6 +145,36 @@ def provision(aws: EmbeddedAws, names: ResourceNames) -> Resources:
     return resources
 
 
+def deprovision(aws: EmbeddedAws, resources: Resources) -> None:
+    """Delete what ``provision`` (and the outbox) created: moto's state is per process, shared by every
+    server in it, so a second runtime in the same process (tests, benchmarks) starts from nothing."""
+    names = resources.names
+    steps: list[tuple[str, Any]] = [
+        (
+            "kinesis",
+            lambda c: [
+                c.delete_stream(StreamName=s) for s in (names.raw_events_stream, names.cx_events_stream)
+            ],
+        ),
+        ("dynamodb", lambda c: [c.delete_table(TableName=t) for t in resources.tables.values()]),
+        ("sqs", lambda c: [c.delete_queue(QueueUrl=u) for u in resources.queue_urls.values()]),
+        ("sns", lambda c: [c.delete_topic(TopicArn=a) for a in resources.topic_arns.values()]),
+        ("s3", lambda c: _delete_bucket(c, names.quarantine_bucket)),
+    ]
+    for service, step in steps:
+        try:
+            step(aws.client(service))
+        except Exception as error:  # noqa: BLE001 - best effort: the process may be exiting anyway
+            log.warning("could not delete local %s resources: %s", service, error)
+
+
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents") or []:
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    s3.delete_bucket(Bucket=bucket)
+
+
 def _create_streams(kinesis: Any, names: ResourceNames) -> None:
     streams = (names.raw_events_stream, names.cx_events_stream)
     for stream in streams:

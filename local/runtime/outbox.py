@@ -62,6 +62,7 @@ class Outbox:
         for number, subscription in enumerate(subscriptions):
             queue = f"floorwatch-{stage}-outbox-{subscription.channel}-{number}"
             url = self._sqs.create_queue(QueueName=queue)["QueueUrl"]
+            resources.queue_urls[queue] = url  # deleted with the other resources
             attributes: dict[str, str] = {"RawMessageDelivery": "false"}
             if subscription.filter_policy is not None:
                 attributes["FilterPolicy"] = json.dumps(subscription.filter_policy)

@@ -29,7 +29,7 @@ from floorwatch.names import ResourceNames
 from floorwatch.security import tokens
 from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
 
-from local.runtime.aws import CREDENTIALS, REGION, EmbeddedAws, Resources, provision
+from local.runtime.aws import CREDENTIALS, REGION, EmbeddedAws, Resources, deprovision, provision
 from local.runtime.functions import LocalFunction, local_functions
 from local.runtime.gateway import Gateway
 from local.runtime.outbox import Outbox, default_subscriptions
@@ -128,6 +128,9 @@ class LocalRuntime:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.resources is not None:
+            deprovision(self.aws, self.resources)
+            self.resources = None
         self.aws.stop()
         self._restore_environment()
         shutil.rmtree(self._workdir, ignore_errors=True)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from floorwatch.names import TABLES, ResourceNames, TableSpec
 
-from local.runtime.aws import EmbeddedAws, provision
+from local.runtime.aws import EmbeddedAws, deprovision, provision
 
 pytestmark = [pytest.mark.integration, pytest.mark.infra, pytest.mark.timeout(600)]
 
@@ -41,8 +41,8 @@ def local_tables() -> Iterator[dict[str, dict[str, Any]]]:
     aws = EmbeddedAws()
     aws.start()
     try:
-        names = ResourceNames("local")
-        provision(aws, names)
+        names = ResourceNames("parity")  # not "local": a session's e2e runtime may hold those names
+        resources = provision(aws, names)
         dynamodb = aws.client("dynamodb")
         described = {}
         for spec in TABLES:
@@ -50,6 +50,7 @@ def local_tables() -> Iterator[dict[str, dict[str, Any]]]:
             ttl = dynamodb.describe_time_to_live(TableName=names.table(spec))["TimeToLiveDescription"]
             described[spec.logical_name] = {**table, "ttl": ttl}
         yield described
+        deprovision(aws, resources)
     finally:
         aws.stop()
 
