@@ -10,6 +10,8 @@ knows who is subscribed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from floorwatch.delivery.sns import escalation_filter_policy, filter_policy
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_ESCALATION_CHAIN,
@@ -24,10 +27,9 @@ from floorwatch.names import (
     ENV_ESCALATION_REPEAT_SECONDS,
     ESCALATE_BATCH_SIZE,
     ESCALATION_REPEAT_SECONDS,
-    SNS_ATTRIBUTE_LEVEL,
-    SNS_ATTRIBUTE_SEVERITY,
     ResourceNames,
 )
+from floorwatch.rules.config import NotifyChannel
 
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.python_function import PythonFunction
@@ -40,15 +42,14 @@ ESCALATE_TIMEOUT_SECONDS = 30
 ESCALATION_VISIBILITY_TIMEOUT = Duration.seconds(6 * ESCALATE_TIMEOUT_SECONDS)
 ESCALATION_MAX_RECEIVES = 5
 DEAD_LETTER_RETENTION = Duration.days(14)
-SMS_SEVERITIES = ("critical",)
-EMAIL_SEVERITIES = ("warning",)
 # SNS encrypts messages at rest with the AWS-managed key; SMS and e-mail endpoints work with it and
 # publishers need no kms permissions (its key policy admits SNS callers of this account).
 SNS_MANAGED_KEY_ALIAS = "alias/aws/sns"
 
 
-def _severity_filter(severities: tuple[str, ...]) -> dict[str, sns.SubscriptionFilter]:
-    return {SNS_ATTRIBUTE_SEVERITY: sns.SubscriptionFilter.string_filter(allowlist=list(severities))}
+def _subscription_filter(policy: Mapping[str, list[str]]) -> dict[str, sns.SubscriptionFilter]:
+    """A filter policy from floorwatch.delivery.sns (the publisher's own module) as CDK filters."""
+    return {name: sns.SubscriptionFilter.string_filter(allowlist=values) for name, values in policy.items()}
 
 
 class NotificationsConstruct(Construct):
@@ -115,20 +116,18 @@ class NotificationsConstruct(Construct):
         }
 
     def _subscribe_contacts(self, settings: Settings) -> None:
+        # By default: SMS for critical, e-mail for warning and critical, each only when the rule asks
+        # for that channel (the `channels` attribute).
+        sms = _subscription_filter(filter_policy(NotifyChannel.SMS))
+        email = _subscription_filter(filter_policy(NotifyChannel.EMAIL))
         for number in settings.alert_contacts.sms:
-            self.alerts_topic.add_subscription(
-                subscriptions.SmsSubscription(number, filter_policy=_severity_filter(SMS_SEVERITIES))
-            )
+            self.alerts_topic.add_subscription(subscriptions.SmsSubscription(number, filter_policy=sms))
         for address in settings.alert_contacts.email:
-            self.alerts_topic.add_subscription(
-                subscriptions.EmailSubscription(address, filter_policy=_severity_filter(EMAIL_SEVERITIES))
-            )
+            self.alerts_topic.add_subscription(subscriptions.EmailSubscription(address, filter_policy=email))
 
     def _subscribe_escalation_chain(self, settings: Settings) -> None:
         for level in settings.escalation_chain:
-            only_this_level = {
-                SNS_ATTRIBUTE_LEVEL: sns.SubscriptionFilter.string_filter(allowlist=[level.name])
-            }
+            only_this_level = _subscription_filter(escalation_filter_policy(level.name))
             for number in level.sms:
                 self.escalation_topic.add_subscription(
                     subscriptions.SmsSubscription(number, filter_policy=only_this_level)

@@ -13,6 +13,8 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 from floorwatch import names
+from floorwatch.delivery.sns import filter_policy
+from floorwatch.rules.config import NotifyChannel
 
 from infrastructure.notifications import NotificationsConstruct
 from infrastructure.settings import AlertContacts, EscalationLevel, Settings
@@ -57,11 +59,16 @@ def test_critical_alerts_text_and_warnings_mail_the_contacts(with_contacts: Temp
         for s in _subscriptions(with_contacts)
         if s["TopicArn"] == alerts
     }
+    sms = {names.SNS_ATTRIBUTE_CHANNELS: ["sms"], names.SNS_ATTRIBUTE_SEVERITY: ["critical"]}
+    email = {names.SNS_ATTRIBUTE_CHANNELS: ["email"], names.SNS_ATTRIBUTE_SEVERITY: ["warning", "critical"]}
     assert routes == {
-        ("sms", "+15550100001"): {names.SNS_ATTRIBUTE_SEVERITY: ["critical"]},
-        ("email", "floor@example.com"): {names.SNS_ATTRIBUTE_SEVERITY: ["warning"]},
-        ("email", "ops@example.com"): {names.SNS_ATTRIBUTE_SEVERITY: ["warning"]},
+        ("sms", "+15550100001"): sms,
+        ("email", "floor@example.com"): email,
+        ("email", "ops@example.com"): email,
     }
+    # The very policies the publisher's module builds (and its routing tests check through SQS).
+    assert sms == filter_policy(NotifyChannel.SMS)
+    assert email == filter_policy(NotifyChannel.EMAIL)
 
 
 def test_each_escalation_level_texts_only_its_own_numbers(with_contacts: Template) -> None:
