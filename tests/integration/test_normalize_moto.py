@@ -10,13 +10,16 @@ import base64
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from floorwatch.events.pipeline import QuarantinedRecord, RawRecord
 from floorwatch.names import ENV_CX_EVENTS_STREAM, ENV_QUARANTINE_BUCKET, ENV_STAGE, ResourceNames
 from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
-from floorwatch.store.quarantine import quarantine_keys, read_quarantined, redrive
+from floorwatch.store.quarantine import S3Quarantine, quarantine_keys, read_quarantined, redrive
 from handlers import normalize
 from moto import mock_aws
 
@@ -271,3 +274,20 @@ def test_redrive_of_an_unknown_key_reports_it_and_exits_1(
 def test_listing_a_missing_bucket_is_a_usage_error(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["quarantine", "list", "--bucket", "no-such-bucket"]) == 2
     assert "bucket 'no-such-bucket' not found" in capsys.readouterr().err
+
+
+def test_a_redriven_voice_record_keeps_the_time_it_first_arrived_at(aws: Aws) -> None:
+    # Quarantined as a record without its arrival time in the payload (e.g. by a release that did not
+    # inject it): re-driving must not move its events to the re-drive's arrival time.
+    voice = (Path(__file__).resolve().parents[2] / "events/contact_lens/voice_segments.json").read_bytes()
+    first_arrival = datetime(2026, 11, 23, 9, 15, 55, 500000, tzinfo=UTC)
+    record = RawRecord("4965", voice, "pk-voice", RAW, "shardId-000000000000", first_arrival)
+    S3Quarantine(aws.s3, BUCKET).put(QuarantinedRecord(record, "as quarantined earlier", "contact_lens"))
+    (key,) = quarantine_keys(aws.s3, BUCKET)
+
+    assert redrive(aws.s3, BUCKET, [key], KinesisWriter(aws.kinesis, RAW)).redriven == [key]
+    normalize.handler(trigger_event(aws), None)
+
+    events = [event for _, event in cx_events(aws)]
+    assert events and all(event["source"] == "contact_lens" for event in events)
+    assert max(event["occurred_at"] for event in events) == "2026-11-23T09:15:55.500000Z"

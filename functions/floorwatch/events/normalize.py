@@ -124,6 +124,38 @@ def _normalize_one(document: Any, arrival_time: datetime | None) -> Normalized:
     return Normalized(events=events, source=source)
 
 
+def stamp_arrival(data: bytes, arrival_time: datetime) -> bytes:
+    """``data`` with ``arrival_time`` written into each payload that needs one and lacks it (see the module
+    docstring); unchanged bytes when none does or the record is not usable JSON.
+
+    For re-driving a quarantined record: the stream gives it a new arrival time, and a Contact Lens voice
+    record must keep the time it first arrived at, or its events would move to the re-drive's time.
+    """
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return data
+    stamped, changed = _stamp_document(document, arrival_time)
+    return json.dumps(stamped, separators=(",", ":")).encode() if changed else data
+
+
+def _stamp_document(document: Any, arrival_time: datetime) -> tuple[Any, bool]:
+    if isinstance(document, list):
+        stamped = [_stamp_document(item, arrival_time) for item in document]
+        return [item for item, _ in stamped], any(changed for _, changed in stamped)
+    if not isinstance(document, dict):
+        return document, False
+    adapter, payload, _ = _select_adapter(document)
+    if adapter is None:
+        return document, False
+    with_time = _with_arrival(adapter, payload, arrival_time)
+    if with_time is payload:
+        return document, False
+    if payload is document:
+        return with_time, True
+    return {**document, "payload": with_time}, True  # an envelope: the time goes into its payload
+
+
 def _with_arrival(adapter: Adapter, payload: Mapping[str, Any], arrival_time: datetime) -> Mapping[str, Any]:
     """The payload with the record's arrival time in the adapter's ``arrival_field``, if it has none."""
     name: str | None = getattr(adapter, "arrival_field", None)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from floorwatch.events.normalize import stamp_arrival
 from floorwatch.events.pipeline import QuarantinedRecord
 from floorwatch.names import KINESIS_MAX_RECORDS_PER_PUT, QUARANTINE_PREFIX, REDRIVEN_PREFIX
 from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
@@ -177,6 +178,9 @@ def redrive(
 ) -> RedriveResult:
     """Put each quarantined record's raw bytes back on the writer's stream, then move it to redriven/.
 
+    A payload that takes its time from the Kinesis arrival (Contact Lens voice segments) gets its original
+    arrival time written into it (``ApproximateArrivalTimestamp``), so its events keep their event time.
+
     Works in groups of one PutRecords call's worth, so memory stays bounded for any number of keys.
     Raises only when S3 or Kinesis is unusable as a whole (missing bucket or stream, no access).
     """
@@ -211,7 +215,10 @@ def _redrive_group(
         except QuarantineObjectError as error:
             result.failed[key] = error.problem
     entries = [
-        KinesisEntry(data=document.raw(), partition_key=document.partition_key) for _, document in loaded
+        KinesisEntry(
+            data=stamp_arrival(document.raw(), document.arrival_time), partition_key=document.partition_key
+        )
+        for _, document in loaded
     ]
     not_stored = {failure.index: failure for failure in writer.put(entries)}
     for index, (key, document) in enumerate(loaded):
