@@ -776,8 +776,12 @@
     const actions = node.querySelector('.alert-actions');
     actions.hidden = state.readOnly || resolvedList;
     const ack = actions.querySelector('[data-action="ack"]');
+    const hadFocus = document.activeElement === ack;
     ack.disabled = alert.acknowledged || ack.dataset.busy === '1';
-    setText(ack, alert.acknowledged ? 'Acknowledged' : ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
+    // Once acknowledged the timer line says by whom; the button goes (keyboard focus moves on to Note).
+    ack.hidden = alert.acknowledged;
+    setText(ack, ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
+    if (hadFocus && ack.hidden) actions.querySelector('[data-action="note"]').focus();
     const join = actions.querySelector('[data-action="join"]');
     if (alert.link && /^https?:\/\//i.test(alert.link)) { // never a javascript: URL from a rules file
       join.setAttribute('href', alert.link);
