@@ -49,15 +49,15 @@ from floorwatch.alerts.state_machine import (
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
-from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind
+from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
 from floorwatch.metrics.window import window_value
 from floorwatch.rules.baselines import adapted_rule
-from floorwatch.rules.config import MatchRule, Rule, RuleSet, ThresholdRule, render_link
+from floorwatch.rules.config import Direction, MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.store.alerts_common import is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey, AlertStore
 from floorwatch.store.baselines_port import BaselineLookup
 from floorwatch.store.metrics_port import MetricStore
-from floorwatch.store.watches import InMemoryWatchList, WatchList
+from floorwatch.store.watches import InMemoryWatchList, Watched, WatchList
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
@@ -87,6 +87,9 @@ class ScopeFacts:
 class _Work:
     rule: Rule
     steps: list[Step] = field(default_factory=list)
+    # Every step is a threshold evaluation that breaches nothing: on a dormant state it changes nothing,
+    # so the state machine need not run (the common case: most scopes are fine most of the time).
+    quiet: bool = True
 
 
 @dataclass
@@ -98,11 +101,12 @@ class _Plan:
     rows: dict[str, list[BucketRow]] = field(default_factory=dict)
     values: dict[tuple[str, str, timedelta], MetricValue] = field(default_factory=dict)
 
-    def add(self, rule: Rule, key: AlertKey, step: Step) -> None:
+    def add(self, rule: Rule, key: AlertKey, step: Step, *, quiet: bool = False) -> None:
         item = self.work.get(key)
         if item is None:
             item = self.work[key] = _Work(rule)
         item.steps.append(step)
+        item.quiet = item.quiet and quiet
 
 
 class Engine:
@@ -127,7 +131,7 @@ class Engine:
         self._facts_capacity = facts_capacity
         self._facts: dict[str, ScopeFacts] = {}
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
-        self._watched: dict[str, frozenset[str]] | None = None  # per partition, loaded on first use
+        self._watched: dict[str, Watched] | None = None  # per partition, loaded on first use
         self._threshold_by_kind: dict[str, tuple[ThresholdRule, ...]] = {
             kind.value: rules.threshold_rules(kind) for kind in ScopeKind
         }
@@ -135,13 +139,15 @@ class Engine:
         self._match_by_type: dict[EventType, tuple[MatchRule, ...]] = {
             kind: tuple(rule for rule in rules.match_rules() if rule.match.type is kind) for kind in EventType
         }
-        # Agent states whose duration a rule watches: an agent in one of them is put on the watch list.
-        self._watched_states: dict[str, frozenset[str]] = {}
+        # Agent states whose duration a rule watches, and how long an agent may stay in each before the
+        # least severe tier can breach: an agent entering one is put on the watch list, due then.
+        self._watch_after: dict[str, dict[str, timedelta]] = {}
         for rule in rules.threshold_rules():
             definition = CATALOG[rule.metric]
-            if definition.kind is MetricKind.DURATION_IN_STATE and definition.state and definition.latest:
-                kind = rule.scope.value
-                self._watched_states[kind] = self._watched_states.get(kind, frozenset()) | {definition.state}
+            if definition.kind is MetricKind.DURATION_IN_STATE and definition.state:
+                grace = _earliest_breach(rule)
+                per_state = self._watch_after.setdefault(rule.scope.value, {})
+                per_state[definition.state] = min(grace, per_state.get(definition.state, grace))
 
     # --- public ----------------------------------------------------------------------------------
     def process(self, partition: str, events: Sequence[CxEvent]) -> list[Transition]:
@@ -178,9 +184,9 @@ class Engine:
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
         for source in Source:
             self._plan_thresholds(plan, f"feed:{source.value}")
-        watched = self._watches.watched()
-        self._watched = dict(watched)
-        for scope in sorted(set().union(*watched.values())):
+        self._watched = self._watches.watched()
+        due = {scope for watched in self._watched.values() for scope, when in watched.items() if when <= at}
+        for scope in sorted(due):
             self._plan_thresholds(plan, scope)
         return self._commit(plan.work, active)
 
@@ -204,19 +210,20 @@ class Engine:
 
     def _update_watch_list(self, partition: str, plan: _Plan) -> None:
         """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""
-        if not self._watched_states:
+        if not self._watch_after:
             return
         if self._watched is None:
             self._watched = self._watches.watched()
-        before = self._watched.get(partition, frozenset())
-        entered: set[str] = set()
-        left: set[str] = set()
+        before = self._watched.get(partition, {})
+        after = dict(before)
         for scope, rows in plan.rows.items():
-            states = self._watched_states.get(scope.partition(":")[0])
-            if states is None:
+            grace = self._watch_after.get(scope.partition(":")[0])
+            if grace is None:
                 continue
-            (entered if _latest_state(rows, plan.at) in states else left).add(scope)
-        after = (before - left) | entered
+            state = _latest_state(rows, plan.at)
+            after.pop(scope, None)
+            if state is not None and isinstance(state.value, str) and state.value in grace:
+                after[scope] = state.at + grace[state.value]
         if after != before:
             self._watches.set_watched(partition, after)
             self._watched[partition] = after
@@ -234,7 +241,8 @@ class Engine:
         if value is None:
             value = plan.values[value_key] = window_value(CATALOG[rule.metric], rows, at, rule.window)
         effective = self._effective(rule, scope, at)
-        plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at))
+        quiet = not _breaches(effective, value)
+        plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at), quiet=quiet)
 
     def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent]) -> None:
         by_type = self._match_by_type
@@ -281,7 +289,10 @@ class Engine:
         stored = {**preloaded, **(self._alerts.load(missing) if missing else {})}
         recorded: list[Transition] = []
         for key, item in work.items():
-            recorded += self._settle(key, item, stored.get(key))
+            state = stored.get(key)
+            if item.quiet and (state is None or _dormant(state)):
+                continue
+            recorded += self._settle(key, item, state)
         return recorded
 
     def _settle(self, key: AlertKey, item: _Work, stored: AlertState | None) -> list[Transition]:
@@ -368,14 +379,37 @@ class Engine:
         facts[scope] = seen
 
 
-def _latest_state(rows: Sequence[BucketRow], at: datetime) -> str | float | None:
-    """The agent's state at ``at``: the newest stamped state not after it (rows may hold newer ones)."""
+def _latest_state(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
+    """The agent's state at ``at`` and since when: the newest stamp not after ``at`` (rows may hold newer)."""
     best = None
     for row in rows:
         stamped = row.latest.get(AGENT_STATE)
         if stamped is not None and stamped.at <= at and (best is None or stamped.at > best.at):
             best = stamped
-    return None if best is None else best.value
+    return best
+
+
+def _breaches(rule: ThresholdRule, value: MetricValue) -> bool:
+    """Whether ``value`` is a verdict past at least one tier (what could wake a dormant state)."""
+    observed = value.value
+    if observed is None or value.samples < rule.min_samples:
+        return False
+    return any(rule.breaches(observed, threshold) for _, threshold in rule.tiers.levels())
+
+
+def _dormant(state: AlertState) -> bool:
+    """Inactive, nothing pending, nothing to settle (flapping, snooze): a non-breach leaves it as it is."""
+    return state.pending_since is None and not is_active(state)
+
+
+def _earliest_breach(rule: ThresholdRule) -> timedelta:
+    """How long a duration must grow before ``rule`` could breach (adaptive tiers tighten at most by half)."""
+    if rule.direction is not Direction.ABOVE:
+        return timedelta(0)
+    lowest = rule.tiers.levels()[0][1]
+    if rule.baseline is not None:
+        lowest /= 2
+    return timedelta(seconds=max(0.0, lowest))
 
 
 def _threshold_step(rule: ThresholdRule, value: MetricValue, at: datetime) -> Step:

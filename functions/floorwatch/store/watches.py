@@ -3,16 +3,20 @@
 An agent who puts a customer on hold produces no further event while the hold lasts, and nothing is
 pending yet (the hold is not long enough to breach): without a note somewhere, the periodic tick — which
 may run in another Lambda container than the shard's — would never evaluate that agent, and the alert
-would wait for the agent's next event. The engine keeps, per partition (Kinesis shard), the set of scopes
-currently in a watched state and writes it only when it changes (at most one write per batch).
+would wait for the agent's next event. The engine keeps, per partition (Kinesis shard), the scopes
+currently in a watched state with the instant their duration first reaches a rule's lowest tier (ticks
+before that instant skip them), and writes the list only when it changes (at most one write per batch).
 
 DynamoDB layout: one item per partition in the metrics table (the evaluator's own table, which has no
-stream, so the alert fan-out never sees these): pk ``"watch"``, sk ``<partition>``, ``scopes`` (SS).
+stream, so the alert fan-out never sees these): pk ``"watch"``, sk ``<partition>``, ``due`` (M: scope ->
+epoch seconds).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from floorwatch.names import METRICS_TABLE
@@ -22,26 +26,29 @@ _PK = METRICS_TABLE.partition_key.name
 _SK = METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
 
 
+Watched = dict[str, datetime]  # scope -> when it is due for evaluation
+
+
 class WatchList(Protocol):
-    def watched(self) -> dict[str, frozenset[str]]:
-        """Every partition's watched scopes."""
+    def watched(self) -> dict[str, Watched]:
+        """Every partition's watched scopes and when each is due."""
         ...
 
-    def set_watched(self, partition: str, scopes: Iterable[str]) -> None:
+    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
         """Replace one partition's watched scopes."""
         ...
 
 
 class InMemoryWatchList:
     def __init__(self) -> None:
-        self._scopes: dict[str, frozenset[str]] = {}
+        self._due: dict[str, Watched] = {}
         self.writes = 0
 
-    def watched(self) -> dict[str, frozenset[str]]:
-        return dict(self._scopes)
+    def watched(self) -> dict[str, Watched]:
+        return {partition: dict(due) for partition, due in self._due.items()}
 
-    def set_watched(self, partition: str, scopes: Iterable[str]) -> None:
-        self._scopes[partition] = frozenset(scopes)
+    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
+        self._due[partition] = dict(due)
         self.writes += 1
 
 
@@ -59,8 +66,8 @@ class DynamoWatchList:
         self._table = table_name
         self.writes = 0
 
-    def watched(self) -> dict[str, frozenset[str]]:
-        found: dict[str, frozenset[str]] = {}
+    def watched(self) -> dict[str, Watched]:
+        found: dict[str, Watched] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
@@ -71,16 +78,20 @@ class DynamoWatchList:
         while True:
             page = self._client.query(**kwargs)
             for item in page.get("Items", []):
-                found[item[_SK]["S"]] = frozenset(item.get("scopes", {}).get("SS", []))
+                due = item.get("due", {}).get("M", {})
+                found[item[_SK]["S"]] = {
+                    scope: datetime.fromtimestamp(float(Decimal(value["N"])), UTC)
+                    for scope, value in due.items()
+                }
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def set_watched(self, partition: str, scopes: Iterable[str]) -> None:
+    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
         key = {_PK: {"S": WATCH_PK}, _SK: {"S": partition}}
-        members = sorted(set(scopes))
         self.writes += 1
-        if not members:  # DynamoDB sets cannot be empty
+        if not due:
             self._client.delete_item(TableName=self._table, Key=key)
             return
-        self._client.put_item(TableName=self._table, Item={**key, "scopes": {"SS": members}})
+        entries = {scope: {"N": f"{instant.timestamp():.3f}"} for scope, instant in sorted(due.items())}
+        self._client.put_item(TableName=self._table, Item={**key, "due": {"M": entries}})

@@ -116,14 +116,15 @@ def test_agents_in_a_watched_state_are_on_the_watch_list_until_they_leave_it() -
     harness.feed(agent_state(0, "available", agent="a-1"), agent_state(0, "available", agent="a-2"))
     assert watches.watched() == {} and watches.writes == 0
     harness.feed(agent_state(10, "on_hold", agent="a-1"))
-    assert watches.watched() == {SHARD: frozenset({"agent:a-1"})}
-    harness.feed(agent_state(20, "on_hold", agent="a-1"), agent_state(20, "available", agent="a-2"))
+    assert watches.watched() == {SHARD: {"agent:a-1": at(190)}}  # due when the 180 s tier can breach
+    harness.feed(agent_state(20, "available", agent="a-2"))
     assert watches.writes == 1  # unchanged membership is not rewritten
-    # Another container (a cold engine on the same stores) ticks and finds the agent.
+    # Another container (a cold engine on the same stores) ticks and finds the agent once due.
     cold = Engine(harness.engine.rules, harness.metrics, harness.alerts, watches=watches)
-    assert kinds(cold.tick(at(210))) == [("opened", "warning", "agent:a-1")]
+    assert cold.tick(at(185)) == []
+    assert kinds(cold.tick(at(195))) == [("opened", "warning", "agent:a-1")]
     harness.feed(agent_state(230, "available", agent="a-1"))
-    assert watches.watched() == {SHARD: frozenset()}
+    assert watches.watched() == {SHARD: {}}
 
 
 def test_replace_keeps_states_comparable() -> None:
