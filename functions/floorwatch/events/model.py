@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -48,6 +47,7 @@ DEFAULT_CENTER = "default"
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalIdentifier = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]  # checked in pydantic-core, not in Python
 
 
 class CxEvent(BaseModel):
@@ -70,7 +70,7 @@ class CxEvent(BaseModel):
     agent_id: OptionalIdentifier = None
     contact_id: OptionalIdentifier = None
     channel: Channel | None = None
-    values: dict[str, float] = Field(default_factory=dict)
+    values: dict[str, FiniteNumber] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
     text: str | None = Field(default=None, max_length=4000)
 
@@ -81,14 +81,6 @@ class CxEvent(BaseModel):
             raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
         return value.astimezone(UTC)
 
-    @field_validator("values")
-    @classmethod
-    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
-        for name, number in values.items():
-            if not math.isfinite(number):
-                raise ValueError(f"values.{name} must be a finite number")
-        return values
-
     @field_validator("text")
     @classmethod
     def _redact_text(cls, value: str | None) -> str | None:
@@ -97,7 +89,7 @@ class CxEvent(BaseModel):
     @field_validator("labels")
     @classmethod
     def _redact_labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return {key: redact(value) for key, value in labels.items()}
+        return {key: redact(value) for key, value in labels.items()} if labels else labels
 
     def partition_key(self) -> str:
         """The cx-events partition key: the narrowest aggregate scope (queue, else agent, else contact).
