@@ -783,7 +783,7 @@
     setText(ack, ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
     if (hadFocus && ack.hidden) actions.querySelector('[data-action="note"]').focus();
     const join = actions.querySelector('[data-action="join"]');
-    if (alert.link && /^https?:\/\//i.test(alert.link)) { // never a javascript: URL from a rules file
+    if (isWebLink(alert.link)) {
       join.setAttribute('href', alert.link);
       join.removeAttribute('aria-disabled');
       join.title = 'Open the live session';
@@ -795,6 +795,15 @@
     const form = node.querySelector('.alert-form');
     const wanted = resolvedList || state.readOnly ? null : openForms.get(alert.alert_id) || null;
     if ((form.dataset.kind || null) !== wanted) renderAlertForm(form, alert.alert_id, wanted);
+  }
+
+  /** Only http(s) deep links become Join: never a javascript: URL from a rules file. */
+  function isWebLink(link) {
+    try {
+      return ['http:', 'https:'].indexOf(new URL(String(link)).protocol) >= 0;
+    } catch (err) {
+      return false;
+    }
   }
 
   function updateAlertClock(node, alert, resolvedList) {
