@@ -1402,6 +1402,8 @@
     const page = new URL(window.location.href);
     const override = page.searchParams.get('outbox');
     if (override) return new URL(override, page).toString();
+    // A `ws` parameter means the page is not on the local gateway (AWS: SNS really sends).
+    if (page.searchParams.get('ws')) return null;
     if (page.protocol !== 'http:' && page.protocol !== 'https:') return null;
     return new URL('/outbox', page).toString();
   }
@@ -1411,7 +1413,7 @@
     try {
       const headers = state.token ? { Authorization: 'Bearer ' + state.token } : {};
       const response = await fetch(outbox.url, { headers: headers, cache: 'no-store' });
-      if (response.status === 404) {
+      if (response.status === 404 || response.status === 403) { // S3 behind CloudFront answers 403
         // Not the local runtime (in AWS, SNS really sends): the panel has nothing to show.
         $('outbox-panel').hidden = true;
         return;

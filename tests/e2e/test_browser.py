@@ -348,11 +348,18 @@ def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page:
 def test_the_ws_parameter_points_the_page_at_another_api(page: Page) -> None:
     # In AWS the page is on CloudFront and the WebSocket API on execute-api; there is no outbox.
     floor = FakeFloor(page, socket_url="wss://api.floorwatch.test/prod**")
-    floor.outbox = None
     floor.open(unsigned_token("supervisor", "ana"), "&ws=wss://api.floorwatch.test/prod")
 
     expect_live(page)
     assert floor.sockets[0].url.startswith("wss://api.floorwatch.test/prod?token=")
+    expect(page.locator("#outbox-panel")).to_be_hidden()
+
+
+def test_the_outbox_panel_hides_where_there_is_no_outbox(floor: FakeFloor, page: Page) -> None:
+    floor.outbox = None  # GET /outbox answers 404
+    floor.open(unsigned_token("supervisor", "ana"))
+
+    expect_live(page)
     expect(page.locator("#outbox-panel")).to_be_hidden()
 
 
