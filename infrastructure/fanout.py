@@ -44,6 +44,7 @@ class FanoutConstruct(Construct):
         tables: Tables,
         websocket: WebSocketApiConstruct,
         notifications: NotificationsConstruct,
+        dashboard_url: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         names = ResourceNames(settings.stage)
@@ -65,7 +66,7 @@ class FanoutConstruct(Construct):
                 ENV_ALERTS_TOPIC_ARN: notifications.alerts_topic.topic_arn,
                 ENV_ESCALATION_TOPIC_ARN: notifications.escalation_topic.topic_arn,
                 **notifications.escalation_environment(settings),
-                **({ENV_DASHBOARD_URL: settings.dashboard_url} if settings.dashboard_url else {}),
+                **({ENV_DASHBOARD_URL: dashboard_url} if dashboard_url else {}),
             },
             reads_rules=True,
             timeout_seconds=FANOUT_TIMEOUT_SECONDS,

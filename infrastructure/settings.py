@@ -27,6 +27,7 @@ CONTEXT_ALERT_CONTACTS = "alert_contacts"
 CONTEXT_ESCALATION_CHAIN = "escalation_chain"
 CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
+CONTEXT_DASHBOARD_SITE = "dashboard_site"
 
 # Relative rules_file paths are read from the project directory (where cdk.json lives).
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ class Settings:
     escalation_chain: tuple[EscalationLevel, ...] = ()
     dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
     apigateway_logging_role: bool = True
+    dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
 
     @classmethod
     def from_node(cls, node: Node) -> Settings:
@@ -124,6 +126,7 @@ class Settings:
             apigateway_logging_role=_flag(
                 CONTEXT_APIGATEWAY_LOGGING_ROLE, context(CONTEXT_APIGATEWAY_LOGGING_ROLE, True)
             ),
+            dashboard_site=_flag(CONTEXT_DASHBOARD_SITE, context(CONTEXT_DASHBOARD_SITE, True)),
         )
 
     @property

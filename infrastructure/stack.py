@@ -13,6 +13,7 @@ from constructs import Construct
 from floorwatch.names import ResourceNames
 
 from infrastructure.alerting import AlertingConstruct
+from infrastructure.dashboard import DashboardSite
 from infrastructure.fanout import FanoutConstruct
 from infrastructure.ingest import IngestConstruct
 from infrastructure.nag import suppress
@@ -32,6 +33,7 @@ OUTPUT_WEBSOCKET_URL = "WebSocketUrl"
 OUTPUT_ALERTS_TOPIC = "AlertsTopicArn"
 OUTPUT_ESCALATION_TOPIC = "EscalationTopicArn"
 OUTPUT_TOKEN_SECRET = "TokenSecretName"
+OUTPUT_DASHBOARD_URL = "DashboardUrl"
 
 
 class FloorwatchStack(Stack):
@@ -54,6 +56,11 @@ class FloorwatchStack(Stack):
             self, "Notifications", settings=settings, tables=self.tables
         )
         self.websocket = WebSocketApiConstruct(self, "WebSocket", settings=settings, tables=self.tables)
+        self.dashboard = (
+            DashboardSite(self, "Dashboard", settings=settings) if settings.dashboard_site else None
+        )
+        # Links in SMS / e-mail: the configured URL, else the hosted dashboard, else none.
+        dashboard_url = settings.dashboard_url or (self.dashboard.url if self.dashboard else "")
         self.fanout = FanoutConstruct(
             self,
             "Fanout",
@@ -61,6 +68,7 @@ class FloorwatchStack(Stack):
             tables=self.tables,
             websocket=self.websocket,
             notifications=self.notifications,
+            dashboard_url=dashboard_url,
         )
         if settings.apigateway_logging_role:
             self._apigateway_logging_role()
@@ -137,6 +145,14 @@ class FloorwatchStack(Stack):
             value=self.notifications.escalation_topic.topic_arn,
             description="SNS topic of escalations (attribute level: the escalation chain level name)",
         )
+        if self.dashboard:
+            CfnOutput(
+                self,
+                OUTPUT_DASHBOARD_URL,
+                value=f"{self.dashboard.url}/?ws={self.websocket.stage.url}",
+                description="The hosted supervisor dashboard, pointed at this stack's WebSocket API "
+                "(append &token=<JWT> from `floorwatch token`)",
+            )
         CfnOutput(
             self,
             OUTPUT_TOKEN_SECRET,

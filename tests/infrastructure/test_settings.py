@@ -49,6 +49,7 @@ def test_command_line_strings_are_accepted_as_numbers() -> None:
         ("escalation_chain", [{"name": "ops", "sms": ["12345"]}]),
         ("dashboard_url", "http://insecure.example.com"),
         ("apigateway_logging_role", "maybe"),
+        ("dashboard_site", "sometimes"),
     ],
 )
 def test_undeployable_context_is_refused_naming_the_key(key: str, value: object) -> None:
@@ -89,3 +90,8 @@ def test_relative_rules_file_is_read_from_the_project_directory() -> None:
     assert settings.rules_file is not None
     assert settings.rules_file.is_file()
     assert _settings(rules_file="").rules_file is None
+
+
+def test_dashboard_hosting_can_be_left_out(tmp_path: Path) -> None:
+    stack = build_app(outdir=str(tmp_path), context={"dashboard_site": "false"}).stack
+    assert stack.dashboard is None
