@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from floorwatch.alerts.model import Transition
@@ -44,6 +44,7 @@ from floorwatch.alerts.state_machine import (
     Result,
     evaluate_match,
     evaluate_threshold,
+    resolve_without_data,
     tick_match,
 )
 from floorwatch.events.model import CxEvent, EventType, Source
@@ -61,9 +62,9 @@ from floorwatch.store.watches import InMemoryWatchList, Watched, WatchList
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
-LATEST_ROWS_FLOOR = 30
-"""Rows read for scopes with latest-value metrics (agent state, gauges): the newest stamp may sit a few
-buckets behind the newest row when other events (sentiment, ends) touched the scope since."""
+STATE_ROWS_FLOOR = 15
+"""Rows read for agent-state durations at least: the state's stamp may sit a few buckets behind the newest
+row when other events (sentiment, contact ends) touched the agent since."""
 
 Step = Callable[[AlertState], Result]
 
@@ -273,11 +274,15 @@ class Engine:
         if not rules:
             return 0
         bucket = self._fold_config.bucket.total_seconds()
-        limit = max(math.ceil(rule.window.total_seconds() / bucket) for rule in rules)
-        kinds = {CATALOG[rule.metric].kind for rule in rules}
-        if kinds & {MetricKind.GAUGE, MetricKind.DURATION_IN_STATE, MetricKind.STALENESS}:
-            limit = max(limit, LATEST_ROWS_FLOOR)
-        return limit
+
+        def rows_for(rule: ThresholdRule) -> int:
+            kind = CATALOG[rule.metric].kind
+            if kind is MetricKind.STALENESS:
+                return 1  # the newest row holds the feed's newest event
+            buckets = math.ceil(rule.window.total_seconds() / bucket)
+            return max(buckets, STATE_ROWS_FLOOR) if kind is MetricKind.DURATION_IN_STATE else buckets
+
+        return max(rows_for(rule) for rule in rules)
 
     # --- saving ------------------------------------------------------------------------------------
     def _commit(
@@ -413,6 +418,13 @@ def _earliest_breach(rule: ThresholdRule) -> timedelta:
 
 
 def _threshold_step(rule: ThresholdRule, value: MetricValue, at: datetime) -> Step:
+    if value.value is None and value.samples == 0:
+        # Nothing at all in the window (the contact ended, the snapshots stopped): an alert on it closes.
+        def gone(state: AlertState) -> Result:
+            return resolve_without_data(rule, state, at)
+
+        return gone
+
     def step(state: AlertState) -> Result:
         return evaluate_threshold(rule, state, value, at)
 
@@ -442,21 +454,17 @@ def _match_tick(rule: MatchRule, at: datetime) -> Step:
     return step
 
 
+_IMMATERIAL = frozenset({"last_evaluated_at", "last_value"})
+_MATERIAL = tuple(item.name for item in fields(AlertState) if item.name not in _IMMATERIAL)
+
+
 def _worth_saving(before: AlertState, after: AlertState) -> bool:
-    """Whether a change with no transition still has to be stored (timers, flags, snoozes)."""
-    if (
-        before.status is AlertStatus.INACTIVE
-        and after.status is AlertStatus.INACTIVE
-        and before.pending_since is None
-        and after.pending_since is None
-        and before.flapping is after.flapping
-        and before.snoozed_until == after.snoozed_until
-        and before.match_count == after.match_count
-    ):
-        return is_active(before) != is_active(after)
-    if replace(before, last_evaluated_at=None, last_value=None) != replace(
-        after, last_evaluated_at=None, last_value=None
-    ):
+    """Whether a change with no transition still has to be stored (timers, flags, snoozes...).
+
+    The time of the last evaluation and its value alone are not worth a write: a firing alert that stays
+    put must not cost a DynamoDB write per batch.
+    """
+    if any(getattr(before, name) != getattr(after, name) for name in _MATERIAL):
         return True
     return is_active(before) != is_active(after)
 

@@ -577,3 +577,22 @@ def note(state: AlertState, at: datetime, user: str, text: str) -> Result:
         raise ValueError("a note needs some text")
     state, transitions = _action(state, TransitionKind.NOTED, at, user)
     return state, [replace(transition, note=text) for transition in transitions]
+
+
+def resolve_without_data(rule: ThresholdRule, state: AlertState, at: datetime) -> Result:
+    """No data at all over the rule's window (the contact ended, the queue's snapshots stopped): the
+    condition the alert reports is gone, so a firing alert resolves (value None) and a pending breach is
+    dropped, instead of waiting forever for a verdict that cannot come. (The engine calls this only for a
+    window with no sample at all; fewer samples than ``min_samples`` stays "no verdict".) A silent feed
+    is the staleness rules' business."""
+    _check(rule, state, at)
+    if _is_late(state, at):
+        return state, []
+    state, transitions = _settle_flapping(rule.flapping, state, at)
+    state = replace(state, last_evaluated_at=at)
+    if state.status is AlertStatus.PENDING:
+        return _clear_pending(state), transitions
+    if state.status is not AlertStatus.FIRING:
+        return state, transitions
+    resolved, more = _resolve(state, None, rule.tiers.levels()[0][1], at)
+    return resolved, transitions + more

@@ -357,3 +357,42 @@ def test_a_usable_baseline_tightens_the_tiers() -> None:
 def test_an_empty_batch_does_nothing(empty: list) -> None:
     harness = Harness(LONGEST_WAIT)
     assert harness.engine.process(SHARD, empty) == []
+
+
+# --- no data for a whole window ------------------------------------------------------------------------
+
+SENTIMENT = """
+- id: contact-sentiment-collapse
+  metric: sentiment
+  scope: contact
+  direction: below
+  tiers: {warning: -0.3, critical: -0.6}
+  window: 5m
+  min_samples: 2
+"""
+
+
+def utterance(seconds: float, score: float) -> object:
+    return event(EventType.SENTIMENT, seconds, contact_id="c-7", queue_id="billing", values={"score": score})
+
+
+def test_an_alert_on_a_contact_that_went_quiet_resolves_once_its_window_is_empty() -> None:
+    harness = Harness(SENTIMENT)
+    opened = harness.each(utterance(0, -0.9), utterance(10, -0.8))
+    assert kinds(opened) == [("opened", "critical", "contact:c-7")]
+    # The contact ended: no utterance any more. Within the window nothing changes...
+    assert harness.tick(240) == []
+    # ...once the 5-minute window holds no sample at all, the alert closes instead of firing forever.
+    resolved = harness.tick(370)
+    assert kinds(resolved) == [("resolved", "critical", "contact:c-7")]
+    assert resolved[0].value is None
+    assert harness.alerts.active() == []
+
+
+def test_fewer_samples_than_min_samples_is_still_no_verdict() -> None:
+    harness = Harness(SENTIMENT)
+    harness.each(utterance(0, -0.9), utterance(10, -0.8))
+    harness.each(utterance(290, 0.9))
+    # At 330 the window (buckets after 09:00:30) holds one sample: below min_samples, no verdict, it holds.
+    assert harness.tick(330) == []
+    assert [state.status.value for state in harness.alerts.active()] == ["firing"]
