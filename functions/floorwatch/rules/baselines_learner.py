@@ -5,7 +5,8 @@ Run on a schedule (hourly; ``handlers.baselines``). One run, at ``now`` (the sch
 1. *Targets*: for every threshold rule with ``baseline:`` config, every scope of the rule's kind that has
    metric data in the last ``LOOKBACK`` (the ``ScopeDirectory``) and passes the rule's filter on its own
    kind (filters on other facts — an agent's team — are not known here, so the learner learns more
-   rather than less). One (scope, metric) is learned once, over the window and seasonality of the first
+   rather than less). Contact-scope rules are not learned (a contact has no weekly pattern). One
+   (scope, metric) is learned once, over the window and seasonality of the first
    rule (file order) naming it; a later rule with another window gets the static tiers (``usable``).
 2. *Hours*: every whole hour that ended at least ``SETTLE`` before ``now`` and after the pair's watermark
    (``PairState.learned_until``), at most ``LOOKBACK`` back (the metric store keeps 8 days). A first run
@@ -53,6 +54,8 @@ LOOKBACK = timedelta(days=7)
 SETTLE = timedelta(minutes=5)
 """An hour is learned once it ended this long ago (late events have arrived)."""
 CHUNK_HOURS = 6
+UNLEARNED_SCOPES = frozenset({ScopeKind.CONTACT})
+"""A contact lasts minutes and never comes back: it has no weekly pattern to learn (its rules stay static)."""
 SLOTS: dict[Seasonality, int] = {"hour_of_week": 168, "hour_of_day": 24}
 _HOUR = timedelta(hours=1)
 _OWN_FILTER = {
@@ -88,7 +91,7 @@ def targets(rules: RuleSet, directory: ScopeDirectory, now: datetime) -> tuple[l
     shadowed: set[str] = set()
     scopes_by_kind: dict[ScopeKind, list[str]] = {}
     for rule in rules.threshold_rules():
-        if rule.baseline is None:
+        if rule.baseline is None or rule.scope in UNLEARNED_SCOPES:
             continue
         if rule.scope not in scopes_by_kind:
             scopes_by_kind[rule.scope] = directory.scopes_seen(rule.scope, now - LOOKBACK, now)
