@@ -1,4 +1,4 @@
-"""Two fixes to moto's Kinesis shard for a long-running, multi-threaded local runtime.
+"""Fixes to moto for a long-running, multi-threaded local runtime, and a change signal for the pollers.
 
 moto 5.2's ``Shard.put_record`` finds the last sequence number by listing every key (O(n) per record)
 and ``Shard.get_records`` scans the shard from its first record on every call (O(n) per poll), so a
@@ -7,18 +7,72 @@ one unguarded dict ("OrderedDict mutated during iteration" -> HTTP 500). The rep
 same results (records after the iterator's sequence number, in order, at most ``limit``) behind one
 lock, with a sorted key list for bisection. ``apply()`` is idempotent; moto is in this process because
 the local runtime runs ThreadedMotoServer.
+
+moto's ``transact_write_items`` deep-copies every table it touches, once per item of the
+transaction, so that it can roll back: with a metrics table of thousands of items each evaluate batch
+took seconds. The replacement snapshots only the items the transaction addresses (and the table's
+stream length) and restores those on cancellation, which is the same outcome.
+
+``MotoChanges`` tells the local pollers that a Kinesis record or a DynamoDB stream record was written,
+so an idle poller sleeps until there is something to read instead of calling GetRecords every few
+milliseconds (each call costs moto CPU in this very process). The pollers still read through the API.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from bisect import bisect_right
+from collections import defaultdict
 from typing import Any
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+from moto.dynamodb.models import table as dynamodb_table
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.kinesis import models
 
 _lock = threading.RLock()
 _KEYS = "_floorwatch_sorted_keys"
+_changed = threading.Condition()
+_generations: dict[str, int] = defaultdict(int)  # per stream ("kinesis:<name>", "dynamodb:<table>")
+_shard_topics: dict[int, str] = {}  # id(moto Kinesis shard) -> its stream's topic
+_original_stream_add = dynamodb_table.StreamShard.add
+_applied = False
+
+
+def _bump(topic: str | None) -> None:
+    if topic is None:
+        return
+    with _changed:
+        _generations[topic] += 1
+        _changed.notify_all()
+
+
+class MotoChanges:
+    """One stream's write counter; ``wait`` returns once it moved past ``seen`` (or on timeout)."""
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
+
+    @classmethod
+    def kinesis(cls, stream_name: str, account_id: str, region: str) -> MotoChanges:
+        topic = f"kinesis:{stream_name}"
+        stream = models.kinesis_backends[account_id][region].streams[stream_name]
+        for shard in stream.shards.values():
+            _shard_topics[id(shard)] = topic
+        return cls(topic)
+
+    @classmethod
+    def dynamodb_stream(cls, table_name: str) -> MotoChanges:
+        return cls(f"dynamodb:{table_name}")
+
+    def generation(self) -> int:
+        return _generations[self._topic]
+
+    def wait(self, seen: int, timeout: float) -> None:
+        with _changed:
+            _changed.wait_for(lambda: _generations[self._topic] != seen, timeout)
 
 
 def _sorted_keys(shard: Any) -> list[int]:
@@ -37,7 +91,8 @@ def _put_record(shard: Any, partition_key: str, data: str, explicit_hash_key: st
             partition_key, data, sequence_number, explicit_hash_key
         )
         keys.append(sequence_number)
-        return str(sequence_number)
+    _bump(_shard_topics.get(id(shard)))
+    return str(sequence_number)
 
 
 def _get_records(shard: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
@@ -59,7 +114,83 @@ def _max_sequence_number(shard: Any) -> int:
         return keys[-1] if keys else 0
 
 
+def _stream_add(shard: Any, old: Any, new: Any) -> None:
+    _original_stream_add(shard, old, new)
+    _bump(f"dynamodb:{shard.table.name}")
+
+
+class _TablesNotCopied:
+    """Stands in for the ``copy`` module inside moto.dynamodb.models: tables are not deep-copied
+    (transactions snapshot their items instead, see ``_transact_write_items``)."""
+
+    def deepcopy(self, value: Any) -> Any:
+        if isinstance(value, dynamodb_table.Table):
+            return value
+        return copy.deepcopy(value)
+
+
+_original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+
+def _transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    snapshots = _snapshot(backend, transact_items)
+    try:
+        _original_transact(backend, transact_items)
+    except (TransactionCanceledException, MockValidationException):
+        _restore(snapshots)
+        raise
+
+
+Snapshot = tuple[list[tuple[Any, Any, Any, Any]], list[tuple[Any, int]]]
+
+
+def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> Snapshot:
+    """The addressed items (deep copies, or None when absent) and the tables' stream lengths."""
+    items: list[tuple[Any, Any, Any, Any]] = []
+    streams: dict[int, tuple[Any, int]] = {}
+    for entry in transact_items:
+        if not isinstance(entry, dict) or len(entry) != 1:
+            continue
+        _, operation = next(iter(entry.items()))
+        table = backend.tables.get(operation.get("TableName")) if isinstance(operation, dict) else None
+        key = (operation.get("Item") or operation.get("Key")) if table is not None else None
+        if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+            continue
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_value = DynamoType(key[range_attr]) if range_attr and range_attr in key else None
+        if range_attr and range_value is None:
+            continue
+        items.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        if table.stream_shard is not None:
+            streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+    return items, list(streams.values())
+
+
+def _restore(snapshot: Snapshot) -> None:
+    items, streams = snapshot
+    for table, hash_value, range_value, old in reversed(items):
+        if range_value is None:
+            if old is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = old
+        elif old is None:
+            table.items[hash_value].pop(range_value, None)
+        else:
+            table.items[hash_value][range_value] = old
+    for shard, length in streams:
+        del shard.items[length:]  # a cancelled transaction leaves no stream records
+
+
 def apply() -> None:
+    global _applied  # noqa: PLW0603 - patch once per process
+    if _applied:
+        return
+    _applied = True
+    dynamodb_table.StreamShard.add = _stream_add  # type: ignore[method-assign,assignment]
+    dynamodb_models.copy = _TablesNotCopied()  # type: ignore[attr-defined,assignment]
+    dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign,assignment]
     models.Shard.put_record = _put_record  # type: ignore[method-assign,assignment]
     models.Shard.get_records = _get_records  # type: ignore[method-assign,assignment]
     models.Shard.get_max_sequence_number = _max_sequence_number  # type: ignore[method-assign,assignment]

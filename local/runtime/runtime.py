@@ -29,7 +29,7 @@ from floorwatch.names import ResourceNames
 from floorwatch.security import tokens
 from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
 
-from local.runtime.aws import CREDENTIALS, REGION, EmbeddedAws, Resources, deprovision, provision
+from local.runtime.aws import ACCOUNT_ID, CREDENTIALS, REGION, EmbeddedAws, Resources, deprovision, provision
 from local.runtime.functions import LocalFunction, local_functions
 from local.runtime.gateway import Gateway
 from local.runtime.outbox import Outbox, default_subscriptions
@@ -243,25 +243,45 @@ class LocalRuntime:
         self, stream: str, function: LocalFunction, settings: MappingSettings, failure_queue: str
     ) -> None:
         assert self.resources is not None
+        from local.runtime.moto_patches import MotoChanges  # noqa: PLC0415 - imports moto (dev only)
+
         client = self.aws.client("kinesis")
         stream_arn = self.resources.stream_arn(stream)
+        changes = MotoChanges.kinesis(stream, ACCOUNT_ID, REGION)
         for shard in client.list_shards(StreamName=stream)["Shards"]:
             source = KinesisShardSource(self.aws.client("kinesis"), stream, stream_arn, shard["ShardId"])
+            on_failure = self._failure_destination(failure_queue)
             self._run(
                 ShardConsumer(
-                    source, function, settings, self._failure_destination(failure_queue), "KinesisBatchInfo"
+                    source,
+                    function,
+                    settings,
+                    on_failure,
+                    batch_info_key="KinesisBatchInfo",
+                    changes=changes,
                 )
             )
 
     def _alerts_stream_mapping(self, settings: MappingSettings) -> None:
         assert self.resources is not None
+        from local.runtime.moto_patches import MotoChanges  # noqa: PLC0415 - imports moto (dev only)
+
         client = self.aws.client("dynamodbstreams")
         arn = self.resources.alerts_stream_arn
+        changes = MotoChanges.dynamodb_stream(self.names.table(names.ALERTS_TABLE))
         for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
             source = DynamoDBStreamShardSource(self.aws.client("dynamodbstreams"), arn, shard["ShardId"])
             on_failure = self._failure_destination(self.names.fanout_failures_queue)
+            fanout = self.functions["fanout"]
             self._run(
-                ShardConsumer(source, self.functions["fanout"], settings, on_failure, "DDBStreamBatchInfo")
+                ShardConsumer(
+                    source,
+                    fanout,
+                    settings,
+                    on_failure,
+                    batch_info_key="DDBStreamBatchInfo",
+                    changes=changes,
+                )
             )
 
     def _failure_destination(self, queue: str) -> Any:

@@ -32,7 +32,8 @@ from local.runtime.functions import LocalFunction
 
 log = logging.getLogger("floorwatch.local")
 
-POLL_INTERVAL_SECONDS = 0.05  # between empty GetRecords calls (Lambda: about 1 s)
+POLL_INTERVAL_SECONDS = 0.05  # between empty GetRecords calls without a change signal (Lambda: 1 s)
+IDLE_WAKE_SECONDS = 0.25  # longest sleep of an idle poller with a change signal (bounds shutdown)
 UNAVAILABLE_RETRY_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 2.0
 FETCH_LIMIT = 1000
@@ -60,6 +61,24 @@ class ShardSource(Protocol):
 
 
 OnFailure = Callable[[dict[str, Any]], None]
+
+
+class ChangeSignal(Protocol):
+    """Tells an idle poller when a stream may have new records (``generation`` moves on each write)."""
+
+    def generation(self) -> int: ...
+
+    def wait(self, seen: int, timeout: float) -> None: ...
+
+
+class Polling:
+    """No signal: look again every POLL_INTERVAL_SECONDS."""
+
+    def generation(self) -> int:
+        return 0
+
+    def wait(self, seen: int, timeout: float) -> None:
+        time.sleep(min(timeout, POLL_INTERVAL_SECONDS))
 
 
 class KinesisShardSource:
@@ -181,9 +200,12 @@ class ShardConsumer:
         function: LocalFunction,
         settings: MappingSettings,
         on_failure: OnFailure,
+        *,
         batch_info_key: str,
+        changes: ChangeSignal | None = None,
     ) -> None:
         self.source = source
+        self._changes = changes or Polling()
         self.function = function
         self.settings = settings
         self._on_failure = on_failure
@@ -210,13 +232,21 @@ class ShardConsumer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            seen = self._changes.generation()  # before reading: a write after this wakes the wait
             try:
                 progressed = self._step()
             except Exception:
                 log.exception("%s poller error on %s", self.function.module, self.source.shard_id)
                 progressed = False
-            if not progressed:
-                self._stop.wait(POLL_INTERVAL_SECONDS)
+            if not progressed and not self._stop.is_set():
+                self._changes.wait(seen, self._idle_timeout())
+
+    def _idle_timeout(self) -> float:
+        """Until the buffered batch's window closes, or a while if nothing is buffered."""
+        if self._oldest_buffered_at is None:
+            return IDLE_WAKE_SECONDS
+        closes_in = self.settings.batching_window - (time.monotonic() - self._oldest_buffered_at)
+        return max(0.001, min(IDLE_WAKE_SECONDS, closes_in))
 
     def _step(self) -> bool:
         fetched = self._fill()
