@@ -1,0 +1,148 @@
+"""The local runtime's moto fixes keep AWS's semantics.
+
+Transactions: all or nothing (a cancelled one leaves items and the table's stream untouched);
+Kinesis: GetRecords returns the records after the iterator's position, in order, at most Limit; the
+change signal wakes a waiting poller when its stream is written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from floorwatch.names import ALERTS_TABLE, ResourceNames
+
+from local.runtime.aws import ACCOUNT_ID, REGION, EmbeddedAws, Resources, deprovision, provision
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+NAMES = ResourceNames("patches")
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[tuple[EmbeddedAws, Resources]]:
+    embedded = EmbeddedAws()
+    embedded.start()
+    resources = provision(embedded, NAMES)
+    try:
+        yield embedded, resources
+    finally:
+        deprovision(embedded, resources)
+        embedded.stop()
+
+
+def put(table: str, pk: str, sk: str, **extra: Any) -> dict[str, Any]:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"S": v} for k, v in extra.items()}}
+    return {"Put": {"TableName": table, "Item": item}}
+
+
+def stream_records(aws: EmbeddedAws, resources: Resources) -> list[dict[str, Any]]:
+    streams = aws.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=resources.alerts_stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=resources.alerts_stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return list(streams.get_records(ShardIterator=iterator)["Records"])
+
+
+def test_a_cancelled_transaction_changes_nothing_and_streams_nothing(
+    aws: tuple[EmbeddedAws, Resources],
+) -> None:
+    embedded, resources = aws
+    dynamodb = embedded.client("dynamodb")
+    table = NAMES.table(ALERTS_TABLE)
+    dynamodb.transact_write_items(TransactItems=[put(table, "a#1", "state", status="open")])
+    before = len(stream_records(embedded, resources))
+
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                put(table, "a#2", "state", status="new"),  # applied first, must be undone
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "a#1"}, "sk": {"S": "state"}},
+                        "UpdateExpression": "SET #s = :s",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":s": {"S": "closed"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "a#1"}, "sk": {"S": "t#0000000001"}},  # absent
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    first = dynamodb.get_item(TableName=table, Key={"pk": {"S": "a#1"}, "sk": {"S": "state"}})["Item"]
+    assert first["status"] == {"S": "open"}
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "a#2"}, "sk": {"S": "state"}})
+    assert len(stream_records(embedded, resources)) == before
+
+
+def test_a_committed_transaction_writes_every_item(aws: tuple[EmbeddedAws, Resources]) -> None:
+    embedded, _ = aws
+    dynamodb = embedded.client("dynamodb")
+    table = NAMES.table(ALERTS_TABLE)
+    dynamodb.transact_write_items(
+        TransactItems=[put(table, "b#1", "state"), put(table, "b#1", "t#0000000001")]
+    )
+
+    items = dynamodb.query(
+        TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "b#1"}}
+    )["Items"]
+    assert sorted(item["sk"]["S"] for item in items) == ["state", "t#0000000001"]
+
+
+def test_get_records_returns_what_follows_the_iterator_in_order_within_the_limit(
+    aws: tuple[EmbeddedAws, Resources],
+) -> None:
+    embedded, _ = aws
+    kinesis = embedded.client("kinesis")
+    stream = NAMES.cx_events_stream
+    shard_id = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    hash_key = kinesis.list_shards(StreamName=stream)["Shards"][0]["HashKeyRange"]["StartingHashKey"]
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+    for index in range(5):
+        kinesis.put_record(
+            StreamName=stream, Data=f"r{index}".encode(), PartitionKey="k", ExplicitHashKey=hash_key
+        )
+
+    first = kinesis.get_records(ShardIterator=iterator, Limit=3)
+    second = kinesis.get_records(ShardIterator=first["NextShardIterator"], Limit=10)
+    third = kinesis.get_records(ShardIterator=second["NextShardIterator"], Limit=10)
+
+    assert [r["Data"] for r in first["Records"]] == [b"r0", b"r1", b"r2"]
+    assert [r["Data"] for r in second["Records"]] == [b"r3", b"r4"]
+    assert third["Records"] == []
+
+
+def test_the_change_signal_wakes_a_waiting_poller_on_a_write(aws: tuple[EmbeddedAws, Resources]) -> None:
+    from local.runtime.moto_patches import MotoChanges
+
+    embedded, _ = aws
+    changes = MotoChanges.kinesis(NAMES.raw_events_stream, ACCOUNT_ID, REGION)
+    seen = changes.generation()
+    woke = threading.Event()
+
+    def poller() -> None:
+        changes.wait(seen, timeout=30)
+        woke.set()
+
+    thread = threading.Thread(target=poller)
+    thread.start()
+    time.sleep(0.2)
+    assert not woke.is_set()  # nothing written yet
+    embedded.client("kinesis").put_record(StreamName=NAMES.raw_events_stream, Data=b"x", PartitionKey="k")
+
+    assert woke.wait(10)
+    thread.join(10)
