@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from floorwatch.events.normalize import normalize_document
@@ -30,7 +31,22 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("file", metavar="FILE", help=f"file of raw payloads, or {STDIN} for stdin")
+    parser.add_argument(
+        "--arrival-time",
+        metavar="ISO8601",
+        type=_instant,
+        help="the Kinesis arrival time to assume for payloads without a time of their own "
+        "(Contact Lens voice segments), e.g. 2026-11-23T09:15:55Z; without it they are rejected",
+    )
     parser.set_defaults(handler=run)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 rejected += 1
                 print(f"{payload.position}: {payload.problem}", file=sys.stderr)
                 continue
-            outcome = normalize_document(payload.document)
+            outcome = normalize_document(payload.document, args.arrival_time)
             if outcome.rejected:
                 rejected += 1
                 print(f"{payload.position}: {outcome.reason}", file=sys.stderr)

@@ -171,3 +171,24 @@ def test_no_file_argument_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert exit_info.value.code == 2
     assert "FILE" in capsys.readouterr().err
+
+
+def test_voice_segments_need_an_arrival_time_which_the_option_gives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    voice = str(Path(__file__).resolve().parents[3] / "events/contact_lens/voice_segments.json")
+
+    status, events, err = run(capsys, voice)
+    assert status == 0 and events == []
+    assert "ApproximateArrivalTimestamp" in err[0]
+
+    status, events, err = run(capsys, voice, "--arrival-time", "2026-11-23T09:15:55.5Z")
+    assert status == 0 and events and err[-1].endswith("0 skipped, 0 rejected")
+    assert max(event["occurred_at"] for event in events) == "2026-11-23T09:15:55.500000Z"
+
+
+def test_an_unreadable_arrival_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["normalize", "-", "--arrival-time", "noon"])
+    assert exit_info.value.code == 2
+    assert "not an ISO 8601 time" in capsys.readouterr().err
