@@ -111,3 +111,7 @@ def busy_offset_hours(at: datetime, busy_hour: float = 10.0) -> float:
     """A UTC offset that puts ``at`` at ``busy_hour`` local time (the demo starts mid-morning)."""
     hour = at.hour + at.minute / 60
     return round((busy_hour - hour) % 24, 4)
+
+
+LIGHT_CENTER = CenterConfig(agents=40, snapshot_seconds=60.0)
+"""A third of the default center with minute snapshots: about 45,000 records a day, for replay tests."""

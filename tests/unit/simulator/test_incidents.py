@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from floorwatch.events.model import CxEvent
 
-from local.simulator import DEFAULT_INCIDENTS, generate, select_incidents
+from local.simulator import DEFAULT_INCIDENTS, LIGHT_CENTER, generate, select_incidents
 from local.simulator.incidents import INCIDENT_NAMES, timeline
 from tests.unit.simulator.conftest import BUSY_START, Normalized
 
@@ -185,3 +185,26 @@ def test_the_default_timeline_fits_two_wall_minutes_at_demo_speed() -> None:
     assert len(lines) == len(INCIDENT_NAMES)
     assert "compliance_breach" in lines[1]
     assert "wall +18s" in lines[1]
+
+
+def test_a_light_day_with_shifted_incidents_has_every_incident_at_ten() -> None:
+    midnight = BUSY_START.replace(hour=0)
+    records = list(
+        generate(midnight, timedelta(hours=11), seed=2, center=LIGHT_CENTER, incidents_at=timedelta(hours=10))
+    )
+    first_seen: dict[str, datetime] = {}
+    for record in records:
+        if record.incident:
+            first_seen.setdefault(record.incident, record.at)
+    silent = OFFSETS["silent_feed"]
+    lens = [r.at for r in records if r.source == "contact_lens"]
+    assert not any(
+        midnight + timedelta(hours=10) + silent.offset
+        <= at
+        < midnight + timedelta(hours=10) + silent.end_offset
+        for at in lens
+    )
+    assert set(first_seen) == set(INCIDENT_NAMES) - {"silent_feed"}
+    for name, at in first_seen.items():
+        assert at >= midnight + timedelta(hours=10) + OFFSETS[name].offset
+        assert at < midnight + timedelta(hours=10) + OFFSETS[name].offset + timedelta(minutes=3)
