@@ -122,3 +122,26 @@ def test_unreachable_endpoint_exits_2(
     status = main(["simulate", "--endpoint-url", url, "--speed", "0", "--start", START, "--duration", "1m"])
     assert status == 2
     assert f"cannot reach Kinesis (stream 'floorwatch-local-raw-events' at {url})" in capsys.readouterr().err
+
+
+def test_without_start_the_center_is_busy_whatever_the_time_of_day(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["simulate", "--out", "-", "--duration", "5m", "--incidents", "none"])
+    busy_now = capsys.readouterr().out.splitlines()
+    main(
+        [
+            "simulate",
+            "--out",
+            "-",
+            "--duration",
+            "5m",
+            "--incidents",
+            "none",
+            "--start",
+            "2026-11-23T03:00:00Z",
+        ]
+    )
+    night = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert len(busy_now) > 3 * len(night)
