@@ -73,12 +73,6 @@ class NotificationsConstruct(Construct):
             enforce_ssl=True,
             retention_period=DEAD_LETTER_RETENTION,
         )
-        suppress(
-            self.escalation_dead_letters,
-            "SQS3",
-            "This is the dead-letter queue of the escalation checks queue; a DLQ of its own would never "
-            "receive anything because nothing consumes it automatically.",
-        )
         self.escalation_queue = sqs.Queue(
             self,
             "EscalationChecks",
