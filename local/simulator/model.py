@@ -34,7 +34,7 @@ class AgentProfile:
     team: str  # hierarchy level-2 name, e.g. "Billing Team 2"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a contact is removed from its queue by identity, not by field values
 class ContactPlan:
     """One customer contact from arrival to the end of after-contact work (times: seconds from start)."""
 
