@@ -7,8 +7,10 @@ differ (metric store, alert store, optional baselines).
 
 1. ``filter_new`` drops events this shard already applied; the rest are folded into per-(scope, bucket)
    deltas and applied in one ``apply`` (DynamoDB: one transaction, one write per touched item);
-2. every threshold rule of every scope the batch touches is evaluated at the batch's newest event time
-   (one read of the scope's recent buckets serves all its rules); match rules see each event;
+2. every threshold rule of every scope the batch touches, whose metric derives from a field the batch
+   moved, is evaluated at the batch's newest event time (one read of the scope's recent buckets serves
+   all its rules; a rule whose inputs did not move changed only with time, the ticks' business); match
+   rules see each event;
 3. changed states are saved with their transitions through ``AlertStore.save``; a conflict (another
    writer got there first) reloads that state and recomputes, a bounded number of times.
 
@@ -37,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
-from floorwatch.alerts.model import Transition
+from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import (
     AlertState,
     AlertStatus,
@@ -51,7 +53,7 @@ from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
-from floorwatch.metrics.window import window_value
+from floorwatch.metrics.window import NO_VALUE, window_value
 from floorwatch.rules.baselines import adapted_rule
 from floorwatch.rules.config import Direction, MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.store.alerts_common import is_active
@@ -88,9 +90,25 @@ class ScopeFacts:
 class _Work:
     rule: Rule
     steps: list[Step] = field(default_factory=list)
-    # Every step is a threshold evaluation that breaches nothing: on a dormant state it changes nothing,
-    # so the state machine need not run (the common case: most scopes are fine most of the time).
-    quiet: bool = True
+    # The most severe tier each threshold evaluation breaches (None: none), and whether any other kind of
+    # step is planned. They let the commit skip the state machine where it cannot change anything: a
+    # dormant state that nothing breaches, a firing alert whose own tier is breached again (the common
+    # cases: most scopes are fine most of the time, and an alert stays put for many evaluations).
+    tiers: set[Severity | None] = field(default_factory=set)
+    other: bool = False
+
+    def needless_for(self, state: AlertState | None) -> bool:
+        if self.other or len(self.tiers) != 1:
+            return False
+        tier = next(iter(self.tiers))
+        if tier is None:
+            return state is None or _dormant(state)
+        return (
+            state is not None
+            and state.status is AlertStatus.FIRING
+            and state.severity is tier
+            and not state.flapping
+        )
 
 
 @dataclass
@@ -101,13 +119,14 @@ class _Plan:
     work: dict[AlertKey, _Work] = field(default_factory=dict)
     rows: dict[str, list[BucketRow]] = field(default_factory=dict)
     values: dict[tuple[str, str, timedelta], MetricValue] = field(default_factory=dict)
+    states: dict[str, Stamped | None] = field(default_factory=dict)  # agent state per scope, at ``at``
 
-    def add(self, rule: Rule, key: AlertKey, step: Step, *, quiet: bool = False) -> None:
+    def add(self, rule: Rule, key: AlertKey, step: Step) -> _Work:
         item = self.work.get(key)
         if item is None:
             item = self.work[key] = _Work(rule)
         item.steps.append(step)
-        item.quiet = item.quiet and quiet
+        return item
 
 
 class Engine:
@@ -137,6 +156,11 @@ class Engine:
             kind.value: rules.threshold_rules(kind) for kind in ScopeKind
         }
         self._row_limits = {kind: self._row_limit(found) for kind, found in self._threshold_by_kind.items()}
+        self._filtered = frozenset(rule.id for rule in rules if rule.filters())
+        self._levels = {rule.id: rule.tiers.levels() for rule in rules.threshold_rules()}
+        self._inputs = {
+            rule.id: frozenset(CATALOG[rule.metric].derived_from) for rule in rules.threshold_rules()
+        }
         self._match_by_type: dict[EventType, tuple[MatchRule, ...]] = {
             kind: tuple(rule for rule in rules.match_rules() if rule.match.type is kind) for kind in EventType
         }
@@ -165,8 +189,15 @@ class Engine:
         for event in events:
             self._learn(event)
         plan = _Plan(max(event.occurred_at for event in events))
-        for scope in dict.fromkeys(key.scope for key in touched):
-            self._plan_thresholds(plan, scope)
+        changed: dict[str, set[str]] = {}
+        for key, delta in touched.items():
+            fields_of_scope = changed.get(key.scope)
+            if fields_of_scope is None:
+                fields_of_scope = changed[key.scope] = set()
+            fields_of_scope.update(delta.adds)
+            fields_of_scope.update(delta.latest)
+        for scope, fields_of_scope in changed.items():
+            self._plan_thresholds(plan, scope, fields_of_scope)
         self._plan_matches(plan, events)
         transitions = self._commit(plan.work, {})
         self._update_watch_list(partition, plan)
@@ -181,7 +212,7 @@ class Engine:
             if isinstance(rule, ThresholdRule):
                 self._plan_threshold(plan, rule, state.scope)
             elif isinstance(rule, MatchRule):
-                plan.add(rule, key, _match_tick(rule, at))
+                plan.add(rule, key, _match_tick(rule, at)).other = True
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
         for source in Source:
             self._plan_thresholds(plan, f"feed:{source.value}")
@@ -204,8 +235,14 @@ class Engine:
         return learned or ScopeFacts()
 
     # --- planning ----------------------------------------------------------------------------------
-    def _plan_thresholds(self, plan: _Plan, scope: str) -> None:
+    def _plan_thresholds(self, plan: _Plan, scope: str, changed: set[str] | None = None) -> None:
+        """Plan the scope's threshold rules; with ``changed`` (stored fields a batch moved), only the rules
+        whose metric derives from one of them: the others' values moved only with time, which is what
+        ticks are for."""
+        inputs = self._inputs
         for rule in self._threshold_by_kind.get(scope.partition(":")[0], ()):
+            if changed is not None and inputs[rule.id].isdisjoint(changed):
+                continue
             if (rule.id, scope) not in plan.work:
                 self._plan_threshold(plan, rule, scope)
 
@@ -221,7 +258,7 @@ class Engine:
             grace = self._watch_after.get(scope.partition(":")[0])
             if grace is None:
                 continue
-            state = _latest_state(rows, plan.at)
+            state = plan.states[scope] if scope in plan.states else _latest_state(rows, plan.at)
             after.pop(scope, None)
             if state is not None and isinstance(state.value, str) and state.value in grace:
                 after[scope] = state.at + grace[state.value]
@@ -230,7 +267,7 @@ class Engine:
             self._watched[partition] = after
 
     def _plan_threshold(self, plan: _Plan, rule: ThresholdRule, scope: str) -> None:
-        if rule.filters() and not self._admits(rule, scope):
+        if rule.id in self._filtered and not self._admits(rule, scope):
             return
         at = plan.at
         rows = plan.rows.get(scope)
@@ -240,10 +277,24 @@ class Engine:
         value_key = (scope, rule.metric, rule.window)
         value = plan.values.get(value_key)
         if value is None:
-            value = plan.values[value_key] = window_value(CATALOG[rule.metric], rows, at, rule.window)
+            value = plan.values[value_key] = self._value(plan, rule, scope, rows)
         effective = self._effective(rule, scope, at)
-        quiet = not _breaches(effective, value)
-        plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at), quiet=quiet)
+        item = plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at))
+        levels = self._levels[rule.id] if effective is rule else effective.tiers.levels()
+        item.tiers.add(_breached(effective, value, levels))
+
+    def _value(self, plan: _Plan, rule: ThresholdRule, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
+        definition = CATALOG[rule.metric]
+        if definition.kind is not MetricKind.DURATION_IN_STATE:
+            return window_value(definition, rows, plan.at, rule.window)
+        # An agent's three duration rules share one look for the agent's state (window_value's semantics).
+        if scope not in plan.states:
+            plan.states[scope] = _latest_state(rows, plan.at)
+        state = plan.states[scope]
+        if state is None:
+            return NO_VALUE
+        seconds = (plan.at - state.at).total_seconds() if state.value == definition.state else 0.0
+        return MetricValue(max(0.0, seconds), 1)
 
     def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent]) -> None:
         by_type = self._match_by_type
@@ -253,7 +304,7 @@ class Engine:
                 if rule.matches(event):
                     scope = rule.scope_of(event)
                     if scope is not None:
-                        plan.add(rule, (rule.id, scope), _match_step(rule, event))
+                        plan.add(rule, (rule.id, scope), _match_step(rule, event)).other = True
 
     def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
         if rule.baseline is None or self._baselines is None:
@@ -295,9 +346,8 @@ class Engine:
         recorded: list[Transition] = []
         for key, item in work.items():
             state = stored.get(key)
-            if item.quiet and (state is None or _dormant(state)):
-                continue
-            recorded += self._settle(key, item, state)
+            if not item.needless_for(state):
+                recorded += self._settle(key, item, state)
         return recorded
 
     def _settle(self, key: AlertKey, item: _Work, stored: AlertState | None) -> list[Transition]:
@@ -394,12 +444,19 @@ def _latest_state(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
     return best
 
 
-def _breaches(rule: ThresholdRule, value: MetricValue) -> bool:
-    """Whether ``value`` is a verdict past at least one tier (what could wake a dormant state)."""
+def _breached(
+    rule: ThresholdRule, value: MetricValue, levels: Sequence[tuple[Severity, float]]
+) -> Severity | None:
+    """The most severe tier ``value`` is a verdict past (None: no verdict, or no tier breached)."""
     observed = value.value
     if observed is None or value.samples < rule.min_samples:
-        return False
-    return any(rule.breaches(observed, threshold) for _, threshold in rule.tiers.levels())
+        return None
+    above = rule.direction is Direction.ABOVE
+    breached = None
+    for severity, threshold in levels:
+        if (observed > threshold) if above else (observed < threshold):
+            breached = severity
+    return breached
 
 
 def _dormant(state: AlertState) -> bool:
