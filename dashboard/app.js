@@ -777,7 +777,8 @@
     actions.hidden = state.readOnly || resolvedList;
     const ack = actions.querySelector('[data-action="ack"]');
     const hadFocus = document.activeElement === ack;
-    ack.disabled = alert.acknowledged || ack.dataset.busy === '1';
+    // Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus.
+    ack.setAttribute('aria-disabled', String(ack.dataset.busy === '1'));
     // Once acknowledged the timer line says by whom; the button goes (keyboard focus moves on to Note).
     ack.hidden = alert.acknowledged;
     setText(ack, ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
@@ -975,7 +976,7 @@
 
   function onAlertAction(event, alertId) {
     const target = event.target.closest('[data-action]');
-    if (!target || state.readOnly) return;
+    if (!target || state.readOnly || target.dataset.busy === '1') return;
     const action = target.dataset.action;
     if (action === 'join') {
       if (!target.hasAttribute('href')) event.preventDefault();
@@ -1117,7 +1118,7 @@
     if (!pending.button) return;
     delete pending.button.dataset.busy;
     pending.button.removeAttribute('aria-busy');
-    pending.button.disabled = false;
+    pending.button.removeAttribute('aria-disabled');
     renderAlerts();
   }
 
@@ -1133,7 +1134,7 @@
     if (button) {
       button.dataset.busy = '1';
       button.setAttribute('aria-busy', 'true');
-      button.disabled = true;
+      button.setAttribute('aria-disabled', 'true');
     }
     pending.timer = setTimeout(() => {
       conn.pending.delete(requestId);

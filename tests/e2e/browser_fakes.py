@@ -76,6 +76,7 @@ class FakeFloor:
         self.refused: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
         self.sockets: list[WebSocketRoute] = []
+        self.down = False  # True: every connection attempt is closed at once, as when the API is unreachable
         page.route(f"{ORIGIN}/**", self._http)
         page.route_web_socket(socket_url, self._socket)
 
@@ -99,6 +100,9 @@ class FakeFloor:
         route.fulfill(status=200, content_type=content_type, body=file.read_bytes())
 
     def _socket(self, socket: WebSocketRoute) -> None:
+        if self.down:
+            socket.close(code=1011, reason="down")
+            return
         self.sockets.append(socket)
         socket.on_message(lambda raw: self._answer(socket, raw))
 
