@@ -92,7 +92,7 @@ class TableSpec:
 
 METRICS_TABLE = TableSpec(
     logical_name="metrics",
-    partition_key=KeyAttribute("pk"),  # the scope, e.g. "queue:billing" (one row per bucket holds every field)
+    partition_key=KeyAttribute("pk"),  # the scope, e.g. "queue:billing" (one row per bucket: every field)
     sort_key=KeyAttribute("sk"),  # bucket start, ISO 8601 UTC
     ttl_attribute="expires_at",
 )
@@ -122,9 +122,7 @@ CONNECTIONS_TABLE = TableSpec(
     partition_key=KeyAttribute("pk"),
     sort_key=KeyAttribute("sk"),
     ttl_attribute="expires_at",
-    indexes=(
-        IndexSpec(CONNECTIONS_SUBSCRIPTION_INDEX, KeyAttribute("subscription"), KeyAttribute("pk")),
-    ),
+    indexes=(IndexSpec(CONNECTIONS_SUBSCRIPTION_INDEX, KeyAttribute("subscription"), KeyAttribute("pk")),),
 )
 # Append-only audit log: pk "alert#<alert_id>" (or "user#<user>" for actions on no alert),
 # sk "<ISO time>#<entry id>". Functions get dynamodb:PutItem with attribute_not_exists only.
@@ -133,7 +131,7 @@ AUDIT_TABLE = TableSpec(
     partition_key=KeyAttribute("pk"),
     sort_key=KeyAttribute("sk"),
 )
-# Seasonal baselines: pk "<scope>#<metric>", sk "how#<hour of week, 3 digits>" (mean, stddev, n).
+# Seasonal baselines: pk "<scope>#<metric>", sk "how#<hour of week, 3 digits>" (median, sigma, n).
 BASELINES_TABLE = TableSpec(
     logical_name="baselines",
     partition_key=KeyAttribute("pk"),

@@ -19,7 +19,8 @@ def main(argv: list[str]) -> int:
     wanted = {f"bench_{name.removeprefix('bench_')}" for name in argv}
     unknown = wanted - set(names)
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; have: {', '.join(names)}", file=sys.stderr)
+        known = ", ".join(names)
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; have: {known}", file=sys.stderr)
         return 2
     for name in names:
         if wanted and name not in wanted:
