@@ -28,6 +28,7 @@ class OutboxSubscription:
     topic: str
     channel: str  # "sms" | "email"
     filter_policy: dict[str, Any] | None = None
+    to: str = ""  # who the stack's subscription reaches (the numbers / addresses are deployment settings)
 
 
 # The stack's filter policies (infrastructure/notifications.py): SMS contacts get critical alerts,
@@ -41,11 +42,14 @@ EMAIL_SEVERITIES = ["warning"]
 def default_subscriptions(resources: Resources, escalation_levels: list[str]) -> list[OutboxSubscription]:
     names = resources.names
     subscriptions = [
-        OutboxSubscription(names.alerts_topic, "sms", {SEVERITY_ATTRIBUTE: SMS_SEVERITIES}),
-        OutboxSubscription(names.alerts_topic, "email", {SEVERITY_ATTRIBUTE: EMAIL_SEVERITIES}),
+        OutboxSubscription(names.alerts_topic, "sms", {SEVERITY_ATTRIBUTE: SMS_SEVERITIES}, "alert contacts"),
+        OutboxSubscription(
+            names.alerts_topic, "email", {SEVERITY_ATTRIBUTE: EMAIL_SEVERITIES}, "alert contacts"
+        ),
     ]
     for level in escalation_levels:
-        subscriptions.append(OutboxSubscription(names.escalation_topic, "sms", {LEVEL_ATTRIBUTE: [level]}))
+        only_level = {LEVEL_ATTRIBUTE: [level]}
+        subscriptions.append(OutboxSubscription(names.escalation_topic, "sms", only_level, level))
     return subscriptions
 
 
@@ -103,6 +107,7 @@ def outbox_entry(subscription: OutboxSubscription, envelope: dict[str, Any]) -> 
     return {
         "id": envelope.get("MessageId"),
         "channel": subscription.channel,
+        "to": subscription.to,
         "topic": subscription.topic,
         "subject": envelope.get("Subject"),
         "message": envelope.get("Message"),
