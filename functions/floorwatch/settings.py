@@ -14,11 +14,11 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from floorwatch.alerts.escalation import DEFAULT_CHAIN, LEVEL_NAME_PATTERN, EscalationPolicy
+from floorwatch.names import DEFAULT_ESCALATION_CHAIN as DEFAULT_CHAIN
 from floorwatch.names import (
     DEFAULT_STAGE,
     ENV_ALERTS_TABLE,
@@ -40,7 +40,11 @@ from floorwatch.names import (
     ENV_WEBSOCKET_ENDPOINT,
     ESCALATION_REPEAT_SECONDS,
 )
+from floorwatch.names import ESCALATION_LEVEL_NAME_PATTERN as LEVEL_NAME_PATTERN
 from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
+
+if TYPE_CHECKING:
+    from floorwatch.alerts.escalation import EscalationPolicy
 
 STAGE_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 # Kinesis stream names: 1-128 of [a-zA-Z0-9_.-].
@@ -246,6 +250,10 @@ class EscalationSettings(FunctionSettings):
         return chain
 
     def escalation_policy(self) -> EscalationPolicy:
+        # Imported here: the escalation policy drags in the state machine and rules, which the
+        # normalizer's cold start (it shares this module) does not need.
+        from floorwatch.alerts.escalation import EscalationPolicy  # noqa: PLC0415
+
         return EscalationPolicy(self.escalation_chain, timedelta(seconds=self.escalation_repeat_seconds))
 
 

@@ -45,14 +45,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState, AlertStatus, escalate
-from floorwatch.names import ESCALATION_REPEAT_SECONDS, SQS_MAX_DELAY_SECONDS
+from floorwatch.names import (
+    DEFAULT_ESCALATION_CHAIN,
+    ESCALATION_LEVEL_NAME_PATTERN,
+    ESCALATION_REPEAT_SECONDS,
+    SQS_MAX_DELAY_SECONDS,
+)
 from floorwatch.rules.config import Rule
 from floorwatch.store.alerts_port import AlertConflict, AlertStore
 
 Clock = Callable[[], datetime]
 ESCALATION_ACTOR = "escalation-policy"  # who the audit log names for automatic escalations
-DEFAULT_CHAIN = ("team-supervisor", "floor-manager", "ops-on-call")
-LEVEL_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
+DEFAULT_CHAIN = DEFAULT_ESCALATION_CHAIN
+LEVEL_NAME_PATTERN = ESCALATION_LEVEL_NAME_PATTERN
 STARTING_KINDS = frozenset({TransitionKind.OPENED, TransitionKind.UPGRADED})
 MAX_CONFLICT_RETRIES = 5
 
