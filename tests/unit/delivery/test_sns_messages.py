@@ -72,7 +72,6 @@ def test_the_transition_team_or_else_the_rule_team_is_the_team_attribute() -> No
 @pytest.mark.parametrize(
     ("changes", "why"),
     [
-        ({"severity": Severity.WARNING, "threshold": 120.0}, "warning goes to the dashboard only"),
         ({"notify": False}, "muted (snoozed or flapping)"),
         ({"transition": TransitionKind.ACKNOWLEDGED, "actor": "ana"}, "people's actions stay on dashboards"),
         ({"transition": TransitionKind.ESCALATED}, "escalations go to the escalation topic"),
@@ -80,6 +79,19 @@ def test_the_transition_team_or_else_the_rule_team_is_the_team_attribute() -> No
 )
 def test_nothing_is_published_unless_the_rule_asks_for_it(changes: dict[str, object], why: str) -> None:
     assert alert_message(transition(**changes), rule("queue-longest-wait"), DASHBOARD) is None, why
+
+
+def test_a_warning_of_a_dashboard_only_rule_is_not_published() -> None:
+    hold = rule("agent-on-hold-too-long")  # notify: {warning: [dashboard], critical: [dashboard]}
+    warning = transition(rule=hold.id, scope="agent:ana", severity=Severity.WARNING, threshold=120.0)
+    assert alert_message(warning, hold, DASHBOARD) is None
+
+
+def test_a_queue_warning_goes_to_email_not_sms() -> None:
+    warning = transition(severity=Severity.WARNING, threshold=120.0)
+    message = alert_message(warning, rule("queue-longest-wait"), DASHBOARD)
+    assert message is not None
+    assert message.attributes["channels"] == ("email",)
 
 
 def test_email_channel_of_a_rule_is_carried_in_the_attributes() -> None:
