@@ -332,6 +332,7 @@ def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page:
         {
             "id": "m-1",
             "channel": "sms",
+            "to": "duty-supervisor",
             "topic": "floorwatch-local-escalation",
             "subject": None,
             "message": '{"type":"transition","alert_id":"a","transition":"opened","severity":"critical",'
@@ -343,6 +344,7 @@ def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page:
         {
             "id": "m-2",
             "channel": "email",
+            "to": "alert contacts",
             "topic": "floorwatch-local-alerts",
             "subject": "[floorwatch] CRITICAL queue:billing",
             "message": "Service level 66% under 70%",
@@ -355,9 +357,9 @@ def test_the_outbox_panel_shows_what_sns_would_have_sent(floor: FakeFloor, page:
     sms = page.locator("#outbox li[data-channel='sms']")
     expect(sms).to_contain_text("duty-supervisor")
     expect(sms).to_contain_text("Compliance breach on a live contact — Contact call-9")
-    expect(page.locator("#outbox li[data-channel='email']")).to_contain_text(
-        "[floorwatch] CRITICAL queue:billing"
-    )
+    email = page.locator("#outbox li[data-channel='email']")
+    expect(email).to_contain_text("alert contacts")
+    expect(email).to_contain_text("[floorwatch] CRITICAL queue:billing")
 
 
 def test_the_ws_parameter_points_the_page_at_another_api(page: Page) -> None:
