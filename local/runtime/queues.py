@@ -13,7 +13,6 @@ function with a Scheduled Event every ``interval`` seconds.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 from local.runtime.aws import ACCOUNT_ID, REGION
 from local.runtime.functions import LocalFunction
+from local.runtime.worker import Worker
 
 log = logging.getLogger("floorwatch.local")
 
@@ -29,7 +29,7 @@ SQS_WAIT_SECONDS = 1  # long poll; short enough for a prompt shutdown
 SQS_BATCH_SIZE = 10
 
 
-class QueueConsumer:
+class QueueConsumer(Worker):
     def __init__(
         self,
         client: Any,
@@ -43,17 +43,7 @@ class QueueConsumer:
         self._queue_arn = queue_arn
         self.function = function
         self._batch_size = batch_size
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{function.module}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__(f"sqs-{function.module}")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -150,25 +140,15 @@ def scheduled_event(rule_name: str, at: datetime | None = None) -> dict[str, Any
     }
 
 
-class Scheduler:
+class Scheduler(Worker):
     """Invokes functions on fixed intervals (first run one interval after start)."""
 
     def __init__(self) -> None:
         self._jobs: list[tuple[str, float, LocalFunction]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        super().__init__("scheduler")
 
     def every(self, seconds: float, function: LocalFunction, rule_name: str) -> None:
         self._jobs.append((rule_name, seconds, function))
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         started = time.monotonic()

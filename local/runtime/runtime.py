@@ -122,8 +122,7 @@ class LocalRuntime:
         self._scheduler.stop()
         for consumer in self._consumers:
             consumer.join(STOP_TIMEOUT_SECONDS)
-        if self._scheduler_started():
-            self._scheduler.join(STOP_TIMEOUT_SECONDS)
+        self._scheduler.join(STOP_TIMEOUT_SECONDS)
         self._consumers = []
         if self.gateway is not None:
             self.gateway.stop()
@@ -134,9 +133,6 @@ class LocalRuntime:
         self.aws.stop()
         self._restore_environment()
         shutil.rmtree(self._workdir, ignore_errors=True)
-
-    def _scheduler_started(self) -> bool:
-        return self._scheduler._thread.ident is not None
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -245,44 +241,46 @@ class LocalRuntime:
         assert self.resources is not None
         from local.runtime.moto_patches import MotoChanges  # noqa: PLC0415 - imports moto (dev only)
 
-        client = self.aws.client("kinesis")
-        stream_arn = self.resources.stream_arn(stream)
+        arn = self.resources.stream_arn(stream)
+        shards = self.aws.client("kinesis").list_shards(StreamName=stream)["Shards"]
+        sources = [KinesisShardSource(self.aws.client("kinesis"), stream, arn, s["ShardId"]) for s in shards]
         changes = MotoChanges.kinesis(stream, ACCOUNT_ID, REGION)
-        for shard in client.list_shards(StreamName=stream)["Shards"]:
-            source = KinesisShardSource(self.aws.client("kinesis"), stream, stream_arn, shard["ShardId"])
-            on_failure = self._failure_destination(failure_queue)
-            self._run(
-                ShardConsumer(
-                    source,
-                    function,
-                    settings,
-                    on_failure,
-                    batch_info_key="KinesisBatchInfo",
-                    changes=changes,
-                )
-            )
+        self._shard_consumers(
+            sources, function, settings, failure_queue, batch_info_key="KinesisBatchInfo", changes=changes
+        )
 
     def _alerts_stream_mapping(self, settings: MappingSettings) -> None:
         assert self.resources is not None
         from local.runtime.moto_patches import MotoChanges  # noqa: PLC0415 - imports moto (dev only)
 
-        client = self.aws.client("dynamodbstreams")
         arn = self.resources.alerts_stream_arn
+        description = self.aws.client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]
+        sources = [
+            DynamoDBStreamShardSource(self.aws.client("dynamodbstreams"), arn, shard["ShardId"])
+            for shard in description["Shards"]
+        ]
         changes = MotoChanges.dynamodb_stream(self.names.table(names.ALERTS_TABLE))
-        for shard in client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            source = DynamoDBStreamShardSource(self.aws.client("dynamodbstreams"), arn, shard["ShardId"])
-            on_failure = self._failure_destination(self.names.fanout_failures_queue)
-            fanout = self.functions["fanout"]
-            self._run(
-                ShardConsumer(
-                    source,
-                    fanout,
-                    settings,
-                    on_failure,
-                    batch_info_key="DDBStreamBatchInfo",
-                    changes=changes,
-                )
+        fanout, failures = self.functions["fanout"], self.names.fanout_failures_queue
+        self._shard_consumers(
+            sources, fanout, settings, failures, batch_info_key="DDBStreamBatchInfo", changes=changes
+        )
+
+    def _shard_consumers(
+        self,
+        sources: list[Any],
+        function: LocalFunction,
+        settings: MappingSettings,
+        failure_queue: str,
+        *,
+        batch_info_key: str,
+        changes: Any,
+    ) -> None:
+        for source in sources:
+            on_failure = self._failure_destination(failure_queue)
+            consumer = ShardConsumer(
+                source, function, settings, on_failure, batch_info_key=batch_info_key, changes=changes
             )
+            self._run(consumer)
 
     def _failure_destination(self, queue: str) -> Any:
         assert self.resources is not None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 
 from local.runtime.aws import REGION
 from local.runtime.functions import LocalFunction
+from local.runtime.worker import Worker
 
 log = logging.getLogger("floorwatch.local")
 
@@ -191,7 +191,7 @@ def judge_response(response: Any, batch: Sequence[Mapping[str, Any]]) -> Outcome
     return Outcome(done=lowest)
 
 
-class ShardConsumer:
+class ShardConsumer(Worker):
     """Polls one shard and drives its batches through one function (see the module docstring)."""
 
     def __init__(
@@ -214,21 +214,9 @@ class ShardConsumer:
         self._oldest_buffered_at: float | None = None
         self._segments: deque[int] = deque()  # pending bisected batch sizes at the buffer's front
         self._attempts = 0  # failed invocations of the batch at the front
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"esm-{function.module}-{source.shard_id}", daemon=True
-        )
+        super().__init__(f"esm-{function.module}-{source.shard_id}")
         self.batches = 0
         self.records_sent_to_failure_destination = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
