@@ -18,9 +18,12 @@ Idempotent by construction: a re-delivered batch applies no metric twice (the st
 evaluations it repeats land at the same event time, which the state machine treats as already seen —
 so a batch that failed half-way and is retried converges to the state a clean run reaches.
 
-``tick(at)`` — time passing: every active state (pending, firing, flapping, snoozed) is evaluated at
-``at`` (``for`` timers, match rules' ``resolve_after``, flapping recovery), and so is every feed scope of
-every staleness rule, since a feed that went quiet produces no event to be evaluated after.
+``tick(at)`` — time passing: every active state (pending, firing, flapping, snoozed) is evaluated
+(``for`` timers, match rules' ``resolve_after``, flapping recovery), and so is every feed scope of every
+staleness rule, since a feed that went quiet produces no event to be evaluated after, and every agent
+on the watch list whose time in a watched state may now breach (see ``store.watches``). Staleness is
+judged at ``at``; the rest at most ``max_lag`` past the newest event seen, so a backlog does not look
+like silence.
 
 Writes: a state is saved only when it produced a transition or changed in a way that matters (status,
 pending timer, flapping, snooze, acknowledgement...); an evaluation that merely confirms "all fine" writes
@@ -50,7 +53,7 @@ from floorwatch.alerts.state_machine import (
     tick_match,
 )
 from floorwatch.events.model import CxEvent, EventType, Source
-from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, MetricKind
+from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, LAST_SEEN, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
 from floorwatch.metrics.window import NO_VALUE, window_value
@@ -64,6 +67,8 @@ from floorwatch.store.watches import InMemoryWatchList, Watched, WatchList
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
+DEFAULT_MAX_LAG = timedelta(minutes=5)
+"""How far past the newest event a tick judges anything but staleness (see ``Engine.tick``)."""
 STATE_ROWS_FLOOR = 15
 """Rows read for agent-state durations at least: the state's stamp may sit a few buckets behind the newest
 row when other events (sentiment, contact ends) touched the agent since."""
@@ -141,6 +146,7 @@ class Engine:
         watches: WatchList | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         facts_capacity: int = DEFAULT_FACTS_CAPACITY,
+        max_lag: timedelta = DEFAULT_MAX_LAG,
     ) -> None:
         self.rules = rules
         self._metrics = metric_store
@@ -148,6 +154,7 @@ class Engine:
         self._fold_config = fold_config
         self._baselines = baselines
         self._max_attempts = max_attempts
+        self._max_lag = max_lag
         self._facts_capacity = facts_capacity
         self._facts: dict[str, ScopeFacts] = {}
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
@@ -204,23 +211,47 @@ class Engine:
         return transitions
 
     def tick(self, at: datetime) -> list[Transition]:
-        """Time passes: evaluate every active state, and every feed's staleness, at ``at``."""
-        plan = _Plan(at)
+        """Time passes: evaluate every active state, every feed's staleness and due watched agents.
+
+        Staleness is judged at ``at`` (it exists to notice silence). Everything else is judged at most
+        ``max_lag`` past the newest event any feed delivered: when the pipeline runs behind (a Kinesis
+        backlog), a wall-clock tick must not find windows empty that are merely not processed yet, and
+        resolve or time out alerts on data that is still coming.
+        """
+        feeds = _Plan(at)
+        for source in Source:
+            self._plan_thresholds(feeds, f"feed:{source.value}")
+        newest = self._newest_event(feeds)
+        plan = _Plan(at if newest is None else min(at, newest + self._max_lag))
         active = {state.key: state for state in self._alerts.active()}
         for key, state in active.items():
             rule = self.rules.get(state.rule_id)
             if isinstance(rule, ThresholdRule):
-                self._plan_threshold(plan, rule, state.scope)
+                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, rule, state.scope)
             elif isinstance(rule, MatchRule):
-                plan.add(rule, key, _match_tick(rule, at)).other = True
+                plan.add(rule, key, _match_tick(rule, plan.at)).other = True
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
-        for source in Source:
-            self._plan_thresholds(plan, f"feed:{source.value}")
         self._watched = self._watches.watched()
-        due = {scope for watched in self._watched.values() for scope, when in watched.items() if when <= at}
+        due = {
+            scope for watched in self._watched.values() for scope, when in watched.items() if when <= plan.at
+        }
         for scope in sorted(due):
             self._plan_thresholds(plan, scope)
-        return self._commit(plan.work, active)
+        return self._commit({**plan.work, **feeds.work}, active)
+
+    def _newest_event(self, feeds: _Plan) -> datetime | None:
+        """The newest event time any feed delivered up to the plan's instant (None: nothing yet)."""
+        newest: datetime | None = None
+        for source in Source:
+            scope = f"feed:{source.value}"
+            rows = feeds.rows.get(scope)
+            if rows is None:
+                rows = feeds.rows[scope] = self._metrics.recent_rows(scope, feeds.at, 1)
+            for row in rows:
+                stamped = row.latest.get(LAST_SEEN)
+                if stamped is not None and stamped.at <= feeds.at and (newest is None or stamped.at > newest):
+                    newest = stamped.at
+        return newest
 
     def facts(self, scope: str) -> ScopeFacts:
         """The scope's whereabouts: from the scope itself, completed by the last events seen for it."""

@@ -62,6 +62,12 @@ class Harness:
         self.recorded += found
         return found
 
+    def live(self, seconds: float) -> list[Transition]:
+        """Other traffic at ``seconds`` (a queue nobody watches), then a tick: the pipeline is live, so
+        the tick judges at ``seconds`` rather than at most 5 minutes past the last event."""
+        self.feed(event(EventType.CONTACT_QUEUED, seconds, queue_id="elsewhere", event_id=f"live-{seconds}"))
+        return self.tick(seconds)
+
 
 def kinds(transitions: list[Transition]) -> list[tuple[str, str, str]]:
     """(transition, severity, scope) of each, for compact asserts."""

@@ -95,7 +95,7 @@ def test_flapping_alert_is_marked_and_muted() -> None:
     assert flapping_notice.notify is True
     assert all(not item.notify for item in harness.recorded[started + 1 :])
     # Stable for 30 minutes (no open, no resolve) -> flapping stops, said once, at a tick.
-    stopped = harness.tick(4 * 60 + 30 + 30 * 60)
+    stopped = harness.live(4 * 60 + 30 + 30 * 60)
     assert [item.transition for item in stopped] == [TransitionKind.FLAPPING_STOPPED]
 
 
@@ -199,8 +199,8 @@ def test_a_match_opens_at_once_with_context_and_repeats_do_not_open_again() -> N
     assert transition.metric is None
     assert harness.feed(compliance(30), compliance(40)) == []
     assert harness.alerts.active()[0].match_count == 3
-    assert harness.tick(30 + 9 * 60) == []
-    resolved = harness.tick(40 + 10 * 60)
+    assert harness.live(30 + 9 * 60) == []
+    resolved = harness.live(40 + 10 * 60)
     assert kinds(resolved) == [("resolved", "critical", "contact:c-1")]
 
 
@@ -278,6 +278,7 @@ def test_a_quiet_feed_alerts_on_ticks_and_resolves_when_it_speaks() -> None:
     assert harness.tick(120) == []
     assert kinds(harness.tick(130)) == [("opened", "warning", "feed:generic")]
     assert kinds(harness.tick(310)) == [("upgraded", "critical", "feed:generic")]
+    assert kinds(harness.tick(3600)) == []  # still critical, however long the silence
     assert kinds(harness.feed(snapshot(320, longest_wait_seconds=1))) == [
         ("resolved", "critical", "feed:generic")
     ]
@@ -396,3 +397,25 @@ def test_fewer_samples_than_min_samples_is_still_no_verdict() -> None:
     # At 330 the window (buckets after 09:00:30) holds one sample: below min_samples, no verdict, it holds.
     assert harness.tick(330) == []
     assert [state.status.value for state in harness.alerts.active()] == ["firing"]
+
+
+def test_a_tick_far_ahead_of_the_data_does_not_judge_what_is_not_processed_yet() -> None:
+    """A Kinesis backlog: the wall-clock tick runs 20 minutes ahead of the newest event."""
+    harness = Harness(LONGEST_WAIT_NOW + FEED_STALE)
+    harness.feed(snapshot(0, longest_wait_seconds=310))
+    assert kinds(harness.recorded) == [("opened", "critical", "queue:billing")]
+    ticked = harness.tick(20 * 60)
+    # The silence is reported (that is what staleness rules are for)...
+    assert kinds(ticked) == [("opened", "critical", "feed:generic")]
+    # ...but the gauge is judged at most 5 minutes past the data: still in its window, the alert holds.
+    assert [state.scope for state in harness.alerts.active() if state.rule_id == "queue-longest-wait"] == [
+        "queue:billing"
+    ]
+    # When the backlog drains, the late data is evaluated as usual (the feed alert, judged at the
+    # tick's time, closes with the first event after it).
+    assert kinds(harness.feed(snapshot(19 * 60, longest_wait_seconds=10))) == [
+        ("resolved", "critical", "queue:billing")
+    ]
+    assert kinds(harness.feed(snapshot(20 * 60 + 5, longest_wait_seconds=10))) == [
+        ("resolved", "critical", "feed:generic")
+    ]

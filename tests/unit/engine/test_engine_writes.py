@@ -104,9 +104,9 @@ def test_an_expired_snooze_leaves_the_active_set_at_the_next_tick() -> None:
     snoozed, more = snooze(stored, at(600), at=at(20), user="sup")
     harness.alerts.save(stored.version, snoozed, more)
     assert [state.key for state in harness.alerts.active()] == [key]
-    harness.tick(300)
+    harness.live(300)
     assert [state.key for state in harness.alerts.active()] == [key]  # still snoozed
-    harness.tick(660)
+    harness.live(660)
     assert harness.alerts.active() == []
 
 
