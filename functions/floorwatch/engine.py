@@ -91,16 +91,22 @@ class ScopeFacts:
     contact_id: str | None = None
 
 
-@dataclass
 class _Work:
-    rule: Rule
-    steps: list[Step] = field(default_factory=list)
-    # The most severe tier each threshold evaluation breaches (None: none), and whether any other kind of
-    # step is planned. They let the commit skip the state machine where it cannot change anything: a
-    # dormant state that nothing breaches, a firing alert whose own tier is breached again (the common
-    # cases: most scopes are fine most of the time, and an alert stays put for many evaluations).
-    tiers: set[Severity | None] = field(default_factory=set)
-    other: bool = False
+    """The steps planned for one (rule, scope) in one round (a plain class: thousands per batch).
+
+    ``tiers``: the most severe tier each threshold evaluation breaches (None: none); ``other``: a step of
+    another kind is planned. They let the commit skip the state machine where it cannot change anything:
+    a dormant state that nothing breaches, a firing alert whose own tier is breached again (the common
+    cases: most scopes are fine most of the time, and an alert stays put for many evaluations).
+    """
+
+    __slots__ = ("other", "rule", "steps", "tiers")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.steps: list[Step] = []
+        self.tiers: set[Severity | None] = set()
+        self.other = False
 
     def needless_for(self, state: AlertState | None) -> bool:
         if self.other or len(self.tiers) != 1:
