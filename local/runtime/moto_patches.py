@@ -13,6 +13,10 @@ transaction, so that it can roll back: with a metrics table of thousands of item
 took seconds. The replacement snapshots only the items the transaction addresses (and the table's
 stream length) and restores those on cancellation, which is the same outcome.
 
+moto's server lists and stats its own package directory on every request, under the dispatcher's
+global lock, to recognise service names (``backends.list_of_moto_modules``): the list never changes
+while the process runs, so it is computed once.
+
 ``MotoChanges`` tells the local pollers that a Kinesis record or a DynamoDB stream record was written,
 so an idle poller sleeps until there is something to read instead of calling GetRecords every few
 milliseconds (each call costs moto CPU in this very process). The pollers still read through the API.
@@ -21,12 +25,14 @@ milliseconds (each call costs moto CPU in this very process). The pollers still 
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from bisect import bisect_right
 from collections import defaultdict
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto import backends
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
 from moto.dynamodb.models import table as dynamodb_table
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -183,11 +189,20 @@ def _restore(snapshot: Snapshot) -> None:
         del shard.items[length:]  # a cancelled transaction leaves no stream records
 
 
+_original_modules = backends.list_of_moto_modules
+
+
+@functools.cache
+def _moto_modules() -> tuple[str, ...]:
+    return tuple(_original_modules())
+
+
 def apply() -> None:
     global _applied  # noqa: PLW0603 - patch once per process
     if _applied:
         return
     _applied = True
+    backends.list_of_moto_modules = _moto_modules
     dynamodb_table.StreamShard.add = _stream_add  # type: ignore[method-assign,assignment]
     dynamodb_models.copy = _TablesNotCopied()  # type: ignore[attr-defined,assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign,assignment]
