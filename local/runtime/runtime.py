@@ -79,7 +79,6 @@ class LocalRuntime:
         self._token_file = self._workdir / "token-signing-key"
         self._token_secret = tokens.ensure_key_file(self._token_file)
         self._saved_environment: dict[str, str | None] = {}
-        self._started = False
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -89,7 +88,6 @@ class LocalRuntime:
         except BaseException:
             self.stop()
             raise
-        self._started = True
         return self
 
     def _start(self) -> None:
