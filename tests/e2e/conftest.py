@@ -1,5 +1,7 @@
-"""The whole local runtime for end-to-end and browser tests (one per test session: handlers read
-their environment from this process, so one runtime at a time).
+"""The whole local runtime for end-to-end and browser tests: one per test module. Handlers read
+their environment (AWS_ENDPOINT_URL, FLOORWATCH_*) from this process's os.environ, so the runtime
+sets it while it runs and restores it when it stops; module scope keeps that window to the modules
+that need it (pytest-randomly reorders modules but never interleaves them).
 
 ``local_runtime`` yields a ``RunningSystem``: its URLs, ``token(...)`` to mint dashboard tokens,
 ``push(payloads)`` to PutRecords raw payloads like a platform, ``outbox()`` for what SNS would have
@@ -22,7 +24,7 @@ from tests.e2e.support import RunningSystem
 E2E_RULES = Path(__file__).with_name("rules.yaml")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_runtime() -> Iterator[RunningSystem]:
     options = RuntimeOptions(
         rules_file=E2E_RULES,
