@@ -55,6 +55,7 @@ class LocalFunction:
         self.module = module
         self.function_name = names.function(module)
         self._handler: Handler | None = handler
+        self._module: Any = None  # the imported handlers.<module>, once resolved
         self._lock = threading.Lock()
         self._missing_logged = False
         self.invocations = 0
@@ -76,10 +77,16 @@ class LocalFunction:
                 self._missing_logged = True
             return None
         _forget_cold_start(module)
+        self._module = module
         self._handler = handler
         if self._missing_logged:
             log.warning("handlers.%s is available now", self.module)
         return handler
+
+    def forget_cold_start(self) -> None:
+        """Drop the handler's cached clients (pointing at this runtime's moto) when the runtime stops."""
+        if self._module is not None:
+            _forget_cold_start(self._module)
 
     def invoke(self, event: Mapping[str, Any]) -> Any:
         """Call the handler; its exceptions propagate (a function error)."""

@@ -129,6 +129,8 @@ class LocalRuntime:
             deprovision(self.aws, self.resources)
             self.resources = None
         self.aws.stop()
+        for function in self.functions.values():
+            function.forget_cold_start()
         self._restore_environment()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
