@@ -163,6 +163,7 @@ class Engine:
         self._max_lag = max_lag
         self._facts_capacity = facts_capacity
         self._facts: dict[str, ScopeFacts] = {}
+        self._unsaved: dict[AlertKey, tuple[AlertState, AlertState]] = {}  # (stored, progressed) pending
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
         self._watched: dict[str, Watched] | None = None  # per partition, loaded on first use
         self._threshold_by_kind: dict[str, tuple[ThresholdRule, ...]] = {
@@ -390,11 +391,12 @@ class Engine:
     def _settle(self, key: AlertKey, item: _Work, stored: AlertState | None) -> list[Transition]:
         for _ in range(self._max_attempts):
             before = stored if stored is not None else AlertState.initial(*key)
-            state, transitions = before, []
+            state, transitions = self._progress_on(key, before), []
             for step in item.steps:
                 state, more = step(state)
                 transitions += more
             if not transitions and not _worth_saving(before, state):
+                self._remember_progress(key, before, state)
                 return []
             transitions = self._with_context(item.rule, before, transitions)
             try:
@@ -402,10 +404,26 @@ class Engine:
             except AlertConflict:
                 stored = self._alerts.load([key]).get(key)
                 continue
+            self._unsaved.pop(key, None)
             return transitions
         raise AlertRetriesExhausted(
             f"alert state {key[0]} / {key[1]} kept changing under us ({self._max_attempts} attempts)"
         )
+
+    def _progress_on(self, key: AlertKey, stored: AlertState) -> AlertState:
+        """The pending progress this process computed but did not write (see ``_worth_saving``), as long as
+        nobody wrote the state since; else the stored state (another process then simply counts the
+        breach from the stored progress on, which can only open the alert later, never earlier)."""
+        unsaved = self._unsaved.get(key)
+        if unsaved is not None and unsaved[0] == stored:
+            return unsaved[1]
+        return stored
+
+    def _remember_progress(self, key: AlertKey, stored: AlertState, state: AlertState) -> None:
+        if state.status is AlertStatus.PENDING and state != stored:
+            self._unsaved[key] = (stored, state)
+        else:
+            self._unsaved.pop(key, None)
 
     def _with_context(
         self, rule: Rule, before: AlertState, transitions: list[Transition]
@@ -549,16 +567,30 @@ def _match_tick(rule: MatchRule, at: datetime) -> Step:
 
 
 _IMMATERIAL = frozenset({"last_evaluated_at", "last_value"})
+_PENDING_PROGRESS = _IMMATERIAL | {"pending_for", "pending_last_at"}
 _MATERIAL = tuple(item.name for item in fields(AlertState) if item.name not in _IMMATERIAL)
 
 
 def _worth_saving(before: AlertState, after: AlertState) -> bool:
     """Whether a change with no transition still has to be stored (timers, flags, snoozes...).
 
-    The time of the last evaluation and its value alone are not worth a write: a firing alert that stays
-    put must not cost a DynamoDB write per batch.
+    Not worth a write: the time and value of the last evaluation (a firing alert that stays put must not
+    cost a write per batch), nor a pending breach that merely went on: the stored pending state already
+    says "breaching since, confirmed up to its last evaluation", and a breaching evaluation adds the time
+    since then whether or not the ones in between were saved — so a `for: 1m` breach costs one write when
+    it starts and one when it opens, not one per batch in between. (The engine keeps the unsaved progress
+    in memory for the one case that needs it: an evaluation without a verdict stops the clock, and must
+    store the time confirmed so far.)
     """
-    if any(getattr(before, name) != getattr(after, name) for name in _MATERIAL):
+    ignored = _IMMATERIAL
+    if (
+        before.status is AlertStatus.PENDING
+        and after.status is AlertStatus.PENDING
+        and before.pending_last_at is not None
+        and after.pending_last_at is not None
+    ):
+        ignored = _PENDING_PROGRESS
+    if any(getattr(before, name) != getattr(after, name) for name in _MATERIAL if name not in ignored):
         return True
     return is_active(before) != is_active(after)
 

@@ -95,6 +95,15 @@ def test_evaluations_that_change_nothing_write_nothing() -> None:
     assert harness.alerts.saves == 1  # the opening; a firing alert that stays put is not rewritten
 
 
+def test_a_pending_breach_is_written_when_it_starts_and_when_it_opens_not_in_between() -> None:
+    harness = Harness(LONGEST_WAIT_NOW.replace("for: 0s", "for: 60s"))
+    harness.each(*[snapshot(second, longest_wait_seconds=130) for second in range(0, 60, 5)])
+    assert harness.alerts.saves == 1 and harness.recorded == []
+    opened = harness.each(snapshot(60, longest_wait_seconds=130))
+    assert [item.at for item in opened] == [at(60)]  # the unsaved evaluations still counted
+    assert harness.alerts.saves == 2
+
+
 def test_an_expired_snooze_leaves_the_active_set_at_the_next_tick() -> None:
     harness = Harness(LONGEST_WAIT_NOW)
     harness.feed(snapshot(0, longest_wait_seconds=130))
