@@ -75,7 +75,7 @@ def run_consumer(
     failures: list[dict[str, Any]] = []
     function = LocalFunction("test", ResourceNames("local"), handler=handler)
     shard = FakeShard(payloads, per_fetch)
-    consumer = ShardConsumer(shard, function, settings, failures.append, "KinesisBatchInfo")
+    consumer = ShardConsumer(shard, function, settings, failures.append, batch_info_key="KinesisBatchInfo")
     consumer.start()
     try:
         deadline = time.monotonic() + 20
