@@ -9,7 +9,8 @@ failure / escalation queues, the SNS topics, the quarantine bucket. Tables are b
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,21 @@ def provision(aws: EmbeddedAws, names: ResourceNames) -> Resources:
     return resources
 
 
+@contextmanager
+def provisioned(names: ResourceNames) -> Iterator[tuple[EmbeddedAws, Resources]]:
+    """A moto server with one stage's resources, deleted and stopped on exit (tests, tools)."""
+    aws = EmbeddedAws()
+    aws.start()
+    try:
+        resources = provision(aws, names)
+        try:
+            yield aws, resources
+        finally:
+            deprovision(aws, resources)
+    finally:
+        aws.stop()
+
+
 def deprovision(aws: EmbeddedAws, resources: Resources) -> None:
     """Delete what ``provision`` (and the outbox) created: moto's state is per process, shared by every
     server in it, so a second runtime in the same process (tests, benchmarks) starts from nothing."""
@@ -196,12 +212,3 @@ def _create_tables(dynamodb: Any, names: ResourceNames, resources: Resources) ->
         resources.tables[spec.logical_name] = table_name
         if spec.stream:
             resources.alerts_stream_arn = description["LatestStreamArn"]
-
-
-def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())

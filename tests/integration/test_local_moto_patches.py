@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from floorwatch.names import ALERTS_TABLE, ResourceNames
 
-from local.runtime.aws import ACCOUNT_ID, REGION, EmbeddedAws, Resources, deprovision, provision
+from local.runtime.aws import ACCOUNT_ID, REGION, EmbeddedAws, Resources, provisioned
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 NAMES = ResourceNames("patches")
@@ -24,14 +24,8 @@ NAMES = ResourceNames("patches")
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[tuple[EmbeddedAws, Resources]]:
-    embedded = EmbeddedAws()
-    embedded.start()
-    resources = provision(embedded, NAMES)
-    try:
-        yield embedded, resources
-    finally:
-        deprovision(embedded, resources)
-        embedded.stop()
+    with provisioned(NAMES) as running:
+        yield running
 
 
 def put(table: str, pk: str, sk: str, **extra: Any) -> dict[str, Any]:

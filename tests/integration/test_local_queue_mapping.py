@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from floorwatch.names import ResourceNames
 
-from local.runtime.aws import EmbeddedAws, Resources, deprovision, provision
+from local.runtime.aws import EmbeddedAws, Resources, provisioned
 from local.runtime.functions import LocalFunction
 from local.runtime.queues import QueueConsumer, Scheduler
 
@@ -26,14 +26,8 @@ NAMES = ResourceNames("queuetest")
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[tuple[EmbeddedAws, Resources]]:
-    embedded = EmbeddedAws()
-    embedded.start()
-    resources = provision(embedded, NAMES)
-    try:
-        yield embedded, resources
-    finally:
-        deprovision(embedded, resources)
-        embedded.stop()
+    with provisioned(NAMES) as running:
+        yield running
 
 
 class Recorder:

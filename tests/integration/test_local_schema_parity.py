@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from floorwatch.names import TABLES, ResourceNames, TableSpec
 
-from local.runtime.aws import EmbeddedAws, deprovision, provision
+from local.runtime.aws import provisioned
 
 pytestmark = [pytest.mark.integration, pytest.mark.infra, pytest.mark.timeout(600)]
 
@@ -38,11 +38,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], 
 
 @pytest.fixture(scope="module")
 def local_tables() -> Iterator[dict[str, dict[str, Any]]]:
-    aws = EmbeddedAws()
-    aws.start()
-    try:
-        names = ResourceNames("parity")  # not "local": a session's e2e runtime may hold those names
-        resources = provision(aws, names)
+    names = ResourceNames("parity")  # not "local": an e2e module's runtime may hold those names
+    with provisioned(names) as (aws, _):
         dynamodb = aws.client("dynamodb")
         described = {}
         for spec in TABLES:
@@ -50,9 +47,6 @@ def local_tables() -> Iterator[dict[str, dict[str, Any]]]:
             ttl = dynamodb.describe_time_to_live(TableName=names.table(spec))["TimeToLiveDescription"]
             described[spec.logical_name] = {**table, "ttl": ttl}
         yield described
-        deprovision(aws, resources)
-    finally:
-        aws.stop()
 
 
 def deployed_table(template: dict[str, Any], table_name: str) -> dict[str, Any]:
