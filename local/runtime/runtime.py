@@ -147,7 +147,7 @@ class LocalRuntime:
         assert self.resources is not None and self.gateway is not None
         n, r = self.names, self.resources
         environment = {
-            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            names.ENV_AWS_ENDPOINT_URL: self.aws.endpoint_url,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
