@@ -154,7 +154,7 @@ def main() -> None:
     figures = (
         ("one 500-event batch over 20 queues (contact events, snapshots)", queue_batch()),
         ("the same with agent states and sentiment over 200 agents, 300 contacts", queue_batch(mixed=True)),
-        ("simulated traffic, first 5,000 events in 500-event batches", events[:5000]),
+        ("simulated traffic (a busy hour), first 2,000 events in 500-event batches", events[:2000]),
     )
     for label, batch in figures:
         ratio, metric_writes, alert_writes = writes_per_event(batch)
