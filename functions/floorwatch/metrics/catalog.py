@@ -84,8 +84,13 @@ AGENTS_AVAILABLE = "agents_available"
 AGENTS_ONLINE = "agents_online"
 SNAPSHOT_GAUGES: tuple[str, ...] = (CONTACTS_IN_QUEUE, LONGEST_WAIT, AGENTS_AVAILABLE, AGENTS_ONLINE)
 AGENT_STATE = "agent_state"
+# When the agent entered the state of the same report (epoch seconds). Kept apart from AGENT_STATE,
+# which is stamped with the report's own time: platforms report a state with the time it began, and a
+# state begun long ago (Connect's "Available" keeps the StartTimestamp of the status, often the login)
+# must still replace a newer-begun one that it follows (after-contact work), or the agent looks stuck.
+AGENT_STATE_SINCE = "agent_state_since"
 LAST_SEEN = "last_seen"
-LATEST_FIELDS: tuple[str, ...] = (*SNAPSHOT_GAUGES, AGENT_STATE, LAST_SEEN)
+LATEST_FIELDS: tuple[str, ...] = (*SNAPSHOT_GAUGES, AGENT_STATE, AGENT_STATE_SINCE, LAST_SEEN)
 MAX_FIELDS: frozenset[str] = frozenset({LAST_SEEN})
 """Latest values whose value is their own time (whole epoch seconds), so "latest" is simply the maximum.
 

@@ -231,11 +231,13 @@ class _Folder:
         state = event.labels.get(_STATE_LABEL)
         if event.agent_id is None or not state:
             return
-        # The stamp is when the agent entered the state, so a heartbeat that repeats the state (with
-        # state_seconds) keeps the original start instead of restarting the clock.
+        # Reports are ordered by their own time; when the agent entered the state is kept beside it,
+        # so a heartbeat that repeats the state (with state_seconds) keeps the original start.
         in_state = max(0.0, event.values.get(_STATE_SECONDS, 0.0))
         since = event.occurred_at - timedelta(seconds=in_state) if in_state else event.occurred_at
-        self._delta((f"agent:{event.agent_id}", bucket)).observe(c.AGENT_STATE, state, since)
+        delta = self._delta((f"agent:{event.agent_id}", bucket))
+        delta.observe(c.AGENT_STATE, state, event.occurred_at)
+        delta.observe(c.AGENT_STATE_SINCE, (since - _EPOCH).total_seconds(), event.occurred_at)
 
 
 _Contribution = Sequence[tuple[str, float]]

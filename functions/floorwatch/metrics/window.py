@@ -21,12 +21,13 @@ time) across the rows, whatever bucket holds it:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from floorwatch.metrics.catalog import CATALOG, MetricDef, MetricKind
+from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, CATALOG, MetricDef, MetricKind
 from floorwatch.metrics.model import BucketRow, MetricValue, Stamped
 
 NO_VALUE = MetricValue(None, 0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def window_value(
@@ -45,9 +46,10 @@ def window_value(
             return NO_VALUE
         return MetricValue(float(latest.value), 1)
     if kind is MetricKind.DURATION_IN_STATE:
-        if latest is None:
+        current = agent_state_at(rows, at)
+        if current is None:
             return NO_VALUE
-        seconds = (at - latest.at).total_seconds() if latest.value == metric.state else 0.0
+        seconds = (at - current.at).total_seconds() if current.value == metric.state else 0.0
         return MetricValue(max(0.0, seconds), 1)
     if kind is MetricKind.STALENESS:
         return _staleness(rows, metric.latest, at)
@@ -85,6 +87,17 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
         return NO_VALUE
     numerator = _sum(rows, (metric.numerator,), after, at)
     return MetricValue(numerator / denominator, int(denominator))
+
+
+def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
+    """The agent's state reported last at or before ``at``, stamped with when the agent entered it."""
+    state = _latest(rows, AGENT_STATE, at)
+    if state is None:
+        return None
+    since = _latest(rows, AGENT_STATE_SINCE, at)
+    if since is None or since.at != state.at or isinstance(since.value, str):
+        return state  # items written before the start was kept apart: the report time is the best we have
+    return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
 
 
 def _latest(rows: Sequence[BucketRow], name: str | None, at: datetime) -> Stamped | None:

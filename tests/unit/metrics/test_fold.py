@@ -1,11 +1,12 @@
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from floorwatch.events.model import EventType, Source
+from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics import catalog as c
 from floorwatch.metrics.fold import FoldConfig, bucket_start, fold
-from floorwatch.metrics.model import BucketDelta, BucketKey, Stamped
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.window import window_value
 
 from tests.unit.metrics.helpers import T0, at, event
 
@@ -132,7 +133,7 @@ def test_a_snapshot_without_a_queue_describes_the_center() -> None:
     assert deltas[BucketKey("center:default", MINUTE)].latest[c.AGENTS_AVAILABLE].value == 4.0
 
 
-def test_agent_state_stamps_when_the_agent_entered_the_state() -> None:
+def test_agent_state_is_ordered_by_the_report_and_keeps_when_the_agent_entered_it() -> None:
     deltas = fold(
         [
             event(
@@ -147,7 +148,38 @@ def test_agent_state_stamps_when_the_agent_entered_the_state() -> None:
         ]
     )
     assert scopes(deltas) == {"agent:a", FEED}
-    assert deltas[BucketKey("agent:a", MINUTE)].latest[c.AGENT_STATE] == Stamped("on_hold", at(5))
+    latest = deltas[BucketKey("agent:a", MINUTE)].latest
+    assert latest[c.AGENT_STATE] == Stamped("on_hold", at(50))
+    since = latest[c.AGENT_STATE_SINCE]
+    assert since.at == at(50)
+    assert datetime.fromtimestamp(float(since.value), UTC) == at(5)
+
+
+def test_a_state_begun_long_ago_still_replaces_a_newer_begun_one_it_follows() -> None:
+    """Connect reports "Available" after after-contact work with the status' old StartTimestamp."""
+    acw = event(
+        EventType.AGENT_STATE,
+        40,
+        agent_id="a",
+        labels={"state": "after_contact_work"},
+        values={"state_seconds": 10.0},
+    )
+    available = event(
+        EventType.AGENT_STATE,
+        55,
+        agent_id="a",
+        labels={"state": "available"},
+        values={"state_seconds": 3600.0},
+    )
+    after_contact_work = c.CATALOG["agent_after_contact_work_seconds"]
+
+    def seconds_in_acw(events: list[CxEvent], when: float) -> float | None:
+        deltas = fold(events)
+        rows = [BucketRow(key.scope, key.bucket, delta.adds, delta.latest) for key, delta in deltas.items()]
+        return window_value(after_contact_work, rows, at(when), timedelta(minutes=15)).value
+
+    assert seconds_in_acw([acw], 45) == 15.0  # entered at 30 s
+    assert seconds_in_acw([acw, available], 59) == 0.0  # available since long ago, reported after ACW
 
 
 def test_agent_state_without_duration_starts_at_the_event_and_without_label_is_ignored() -> None:
