@@ -1189,6 +1189,21 @@
     }
     renderTiles();
     renderAlerts();
+    revealLinkedAlert();
+  }
+
+  /* SMS and e-mail links end in #a=<alert_id>: bring that alert's card into view and focus, once. */
+  let linkedAlertShown = false;
+  function revealLinkedAlert() {
+    if (linkedAlertShown) return;
+    const match = /^#a=(.+)$/.exec(window.location.hash);
+    if (!match) return;
+    const node = alertNodes.get(decodeURIComponent(match[1]));
+    if (!node || !document.contains(node)) return;
+    linkedAlertShown = true;
+    node.classList.add('linked');
+    node.scrollIntoView({ block: 'center' });
+    node.focus();
   }
 
   function onTransition(msg) {

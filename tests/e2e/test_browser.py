@@ -411,3 +411,15 @@ def test_an_alert_can_be_acknowledged_from_the_keyboard_alone(floor: FakeFloor, 
     expect(card(page, "a-10")).to_have_attribute("data-status", "acknowledged")  # on the server's ok
     assert [m["alert_id"] for m in floor.received if m.get("action") == "ack"] == ["a-10"]
     expect(card(page, "a-10").get_by_role("button", name="Note")).to_be_focused()
+
+
+def test_a_link_from_an_sms_brings_its_alert_into_focus(floor: FakeFloor, page: Page) -> None:
+    """SMS and e-mail end in <dashboard>/#a=<alert_id> (floorwatch.delivery.messages)."""
+    floor.alerts = [
+        {**transition(f"a-{n}", "opened", f"t-{n}"), "status": "open", "opened_at": None}
+        for n in range(20, 26)
+    ]
+    floor.open(unsigned_token("supervisor", "ana"), "#a=a-24")
+    expect(card(page, "a-24")).to_be_focused()
+    expect(card(page, "a-24")).to_have_class(re.compile(r"\blinked\b"))
+    expect(card(page, "a-21")).not_to_have_class(re.compile(r"\blinked\b"))
