@@ -51,8 +51,11 @@ REDRIVEN_PREFIX = "redriven/"
 METRICS_NAMESPACE = "floorwatch"
 
 # Event source mapping settings shared by the CDK stack and the local pollers.
+# Batching windows are 0: Lambda then invokes as soon as a shard poll returns records, which already
+# gathers what arrived since the last poll (batches fill by themselves under load, where the write
+# savings matter). Each second of window is a second added to every alert's path, twice (two hops).
 NORMALIZE_BATCH_SIZE = 500
-NORMALIZE_BATCHING_WINDOW_SECONDS = 1
+NORMALIZE_BATCHING_WINDOW_SECONDS = 0
 NORMALIZE_MAX_RETRY_ATTEMPTS = 5
 NORMALIZE_MAX_RECORD_AGE_SECONDS = 6 * 3600
 
@@ -142,7 +145,7 @@ TABLES: tuple[TableSpec, ...] = (METRICS_TABLE, ALERTS_TABLE, CONNECTIONS_TABLE,
 
 # --- evaluate / escalation settings shared by the CDK stack and the local runtime ------------------
 EVALUATE_BATCH_SIZE = 500
-EVALUATE_BATCHING_WINDOW_SECONDS = 1
+EVALUATE_BATCHING_WINDOW_SECONDS = 0
 EVALUATE_MAX_RETRY_ATTEMPTS = 5
 EVALUATE_MAX_RECORD_AGE_SECONDS = 6 * 3600
 FANOUT_BATCH_SIZE = 100
