@@ -53,17 +53,17 @@ from floorwatch.alerts.state_machine import (
     tick_match,
 )
 from floorwatch.events.model import CxEvent, EventType, Source
-from floorwatch.metrics.catalog import AGENT_STATE, CATALOG, LAST_SEEN, MetricKind
+from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
-from floorwatch.metrics.window import NO_VALUE, window_value
+from floorwatch.metrics.window import NO_VALUE, agent_state_at, window_value
 from floorwatch.rules.baselines import adapted_rule
 from floorwatch.rules.config import Direction, MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.store.alerts_common import is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey, AlertStore
 from floorwatch.store.baselines_port import BaselineLookup
 from floorwatch.store.metrics_port import MetricStore
-from floorwatch.store.watches import InMemoryWatchList, Watched, WatchList
+from floorwatch.store.watches import InMemoryWatchList, Watch, Watched, WatchList
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
@@ -240,9 +240,14 @@ class Engine:
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
         self._watched = self._watches.watched()
         due = {
-            scope for watched in self._watched.values() for scope, when in watched.items() if when <= plan.at
+            scope: watch
+            for watched in self._watched.values()
+            for scope, watch in watched.items()
+            if watch.due <= plan.at
         }
         for scope in sorted(due):
+            if scope not in self._facts:  # seen by another process: where the agent works
+                self._remember(scope, ScopeFacts(queue_id=due[scope].queue_id, team_id=due[scope].team_id))
             self._plan_thresholds(plan, scope)
         return self._commit({**plan.work, **feeds.work}, active)
 
@@ -299,7 +304,8 @@ class Engine:
             state = plan.states[scope] if scope in plan.states else _latest_state(rows, plan.at)
             after.pop(scope, None)
             if state is not None and isinstance(state.value, str) and state.value in grace:
-                after[scope] = state.at + grace[state.value]
+                facts = self.facts(scope)
+                after[scope] = Watch(state.at + grace[state.value], facts.queue_id, facts.team_id)
         if after != before:
             self._watches.set_watched(partition, after)
             self._watched[partition] = after
@@ -490,13 +496,8 @@ class Engine:
 
 
 def _latest_state(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
-    """The agent's state at ``at`` and since when: the newest stamp not after ``at`` (rows may hold newer)."""
-    best = None
-    for row in rows:
-        stamped = row.latest.get(AGENT_STATE)
-        if stamped is not None and stamped.at <= at and (best is None or stamped.at > best.at):
-            best = stamped
-    return best
+    """The agent's state at ``at`` and since when (rows may hold newer stamps)."""
+    return agent_state_at(rows, at)
 
 
 def _breached(

@@ -128,3 +128,31 @@ def test_a_batch_failing_half_way_converges_when_retried(client: Any) -> None:
     assert flaky(traffic_batch, None) == {"batchItemFailures": []}
     assert table(client, "flaky-metrics") == table(client, "clean-metrics")
     assert table(client, "flaky-alerts") == table(client, "clean-alerts")
+
+
+def test_the_watch_list_round_trips_and_lets_a_cold_tick_find_an_agent_on_hold(client: Any) -> None:
+    from floorwatch.engine import Engine
+    from floorwatch.store.watches import WATCH_PK, Watch
+
+    from tests.unit.engine.test_engine import AGENT_HOLD, agent_state
+
+    create_table(client, METRICS_TABLE, "w-metrics")
+    create_table(client, ALERTS_TABLE, "w-alerts")
+    watches = DynamoWatchList(client, "w-metrics")
+    assert watches.watched() == {}
+    metrics = DynamoMetricStore(client, "w-metrics", sleep=lambda _: None)
+    alerts = DynamoAlertStore(client, "w-alerts", sleep=lambda _: None)
+    shard_engine = Engine(rules(AGENT_HOLD), metrics, alerts, watches=watches)
+    shard_engine.process("shardId-000000000001", [agent_state(10, "on_hold")])
+    assert watches.watched() == {"shardId-000000000001": {"agent:a-1": Watch(at(190), "billing", "team-a")}}
+    item = table(client, "w-metrics")[(WATCH_PK, "shardId-000000000001")]
+    assert item["due"]["M"]["agent:a-1"]["M"]["team_id"] == {"S": "team-a"}
+
+    tick_engine = Engine(rules(AGENT_HOLD), metrics, alerts, watches=DynamoWatchList(client, "w-metrics"))
+    opened = tick_engine.tick(at(195))  # has seen no event of this agent: the watch says where it works
+    assert [(item.transition.value, item.scope, item.queue_id, item.team_id) for item in opened] == [
+        ("opened", "agent:a-1", "billing", "team-a")
+    ]
+
+    shard_engine.process("shardId-000000000001", [agent_state(230, "available")])
+    assert watches.watched() == {}  # an empty list is deleted

@@ -9,12 +9,13 @@ before that instant skip them), and writes the list only when it changes (at mos
 
 DynamoDB layout: one item per partition in the metrics table (the evaluator's own table, which has no
 stream, so the alert fan-out never sees these): pk ``"watch"``, sk ``<partition>``, ``due`` (M: scope ->
-epoch seconds).
+M {``at``: epoch seconds, ``queue_id``, ``team_id``}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -26,15 +27,25 @@ _PK = METRICS_TABLE.partition_key.name
 _SK = METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
 
 
-Watched = dict[str, datetime]  # scope -> when it is due for evaluation
+@dataclass(frozen=True)
+class Watch:
+    """When a watched scope is due for evaluation, and where it works (so that an alert a tick opens in
+    another process still carries the queue and team its supervisors are allowed to see)."""
+
+    due: datetime
+    queue_id: str | None = None
+    team_id: str | None = None
+
+
+Watched = dict[str, Watch]  # scope -> its watch
 
 
 class WatchList(Protocol):
     def watched(self) -> dict[str, Watched]:
-        """Every partition's watched scopes and when each is due."""
+        """Every partition's watched scopes."""
         ...
 
-    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
+    def set_watched(self, partition: str, due: Mapping[str, Watch]) -> None:
         """Replace one partition's watched scopes."""
         ...
 
@@ -47,7 +58,7 @@ class InMemoryWatchList:
     def watched(self) -> dict[str, Watched]:
         return {partition: dict(due) for partition, due in self._due.items()}
 
-    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
+    def set_watched(self, partition: str, due: Mapping[str, Watch]) -> None:
         self._due[partition] = dict(due)
         self.writes += 1
 
@@ -78,20 +89,34 @@ class DynamoWatchList:
         while True:
             page = self._client.query(**kwargs)
             for item in page.get("Items", []):
-                due = item.get("due", {}).get("M", {})
-                found[item[_SK]["S"]] = {
-                    scope: datetime.fromtimestamp(float(Decimal(value["N"])), UTC)
-                    for scope, value in due.items()
-                }
+                entries = item.get("due", {}).get("M", {})
+                found[item[_SK]["S"]] = {scope: _watch(value["M"]) for scope, value in entries.items()}
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def set_watched(self, partition: str, due: Mapping[str, datetime]) -> None:
+    def set_watched(self, partition: str, due: Mapping[str, Watch]) -> None:
         key = {_PK: {"S": WATCH_PK}, _SK: {"S": partition}}
         self.writes += 1
         if not due:
             self._client.delete_item(TableName=self._table, Key=key)
             return
-        entries = {scope: {"N": f"{instant.timestamp():.3f}"} for scope, instant in sorted(due.items())}
+        entries = {scope: {"M": _typed(watch)} for scope, watch in sorted(due.items())}
         self._client.put_item(TableName=self._table, Item={**key, "due": {"M": entries}})
+
+
+def _typed(watch: Watch) -> dict[str, Any]:
+    typed: dict[str, Any] = {"at": {"N": f"{watch.due.timestamp():.3f}"}}
+    if watch.queue_id is not None:
+        typed["queue_id"] = {"S": watch.queue_id}
+    if watch.team_id is not None:
+        typed["team_id"] = {"S": watch.team_id}
+    return typed
+
+
+def _watch(typed: Mapping[str, Any]) -> Watch:
+    return Watch(
+        due=datetime.fromtimestamp(float(Decimal(typed["at"]["N"])), UTC),
+        queue_id=typed.get("queue_id", {}).get("S"),
+        team_id=typed.get("team_id", {}).get("S"),
+    )

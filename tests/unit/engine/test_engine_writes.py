@@ -13,7 +13,7 @@ from floorwatch.events.model import EventType
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.alerts_port import AlertConflict
 from floorwatch.store.metrics_memory import InMemoryMetricStore
-from floorwatch.store.watches import InMemoryWatchList
+from floorwatch.store.watches import InMemoryWatchList, Watch
 
 from tests.unit.engine.helpers import LONGEST_WAIT_NOW, SHARD, Harness, at, event, kinds, rules, snapshot
 from tests.unit.engine.test_engine import AGENT_HOLD, agent_state
@@ -125,13 +125,16 @@ def test_agents_in_a_watched_state_are_on_the_watch_list_until_they_leave_it() -
     harness.feed(agent_state(0, "available", agent="a-1"), agent_state(0, "available", agent="a-2"))
     assert watches.watched() == {} and watches.writes == 0
     harness.feed(agent_state(10, "on_hold", agent="a-1"))
-    assert watches.watched() == {SHARD: {"agent:a-1": at(190)}}  # due when the 180 s tier can breach
+    # Due when the 180 s tier can breach; with where the agent works, for a tick in another process.
+    assert watches.watched() == {SHARD: {"agent:a-1": Watch(at(190), "billing", "team-a")}}
     harness.feed(agent_state(20, "available", agent="a-2"))
     assert watches.writes == 1  # unchanged membership is not rewritten
     # Another container (a cold engine on the same stores) ticks and finds the agent once due.
     cold = Engine(harness.engine.rules, harness.metrics, harness.alerts, watches=watches)
     assert cold.tick(at(185)) == []
-    assert kinds(cold.tick(at(195))) == [("opened", "warning", "agent:a-1")]
+    opened = cold.tick(at(195))
+    assert kinds(opened) == [("opened", "warning", "agent:a-1")]
+    assert (opened[0].queue_id, opened[0].team_id) == ("billing", "team-a")
     harness.feed(agent_state(230, "available", agent="a-1"))
     assert watches.watched() == {SHARD: {}}
 
