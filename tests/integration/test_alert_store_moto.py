@@ -170,3 +170,12 @@ def test_the_engine_gives_the_same_transitions_and_states_on_both_stores(client:
         results.append(([item.to_dict() for item in recorded], alerts.load([KEY]), alerts.active()))
     assert results[0][0], "the sequence should raise alerts"
     assert results[0] == results[1]
+
+
+def test_loading_more_keys_than_one_batch_get_holds(store: Any) -> None:
+    keys = [("queue-longest-wait", f"queue:q{index:03d}") for index in range(230)]
+    for key in keys[::3]:
+        pending, _ = evaluate_threshold(RULE, AlertState.initial(*key), MetricValue(130, 1), at(0))
+        store.save(0, pending, [])
+    loaded = store.load(keys)
+    assert sorted(loaded) == sorted(keys[::3])
