@@ -67,6 +67,7 @@ from floorwatch.store.watches import InMemoryWatchList, Watch, Watched, WatchLis
 
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 DEFAULT_MAX_LAG = timedelta(minutes=5)
 """How far past the newest event a tick judges anything but staleness (see ``Engine.tick``)."""
 STATE_ROWS_FLOOR = 15
@@ -189,8 +190,15 @@ class Engine:
                 per_state[definition.state] = min(grace, per_state.get(definition.state, grace))
 
     # --- public ----------------------------------------------------------------------------------
-    def process(self, partition: str, events: Sequence[CxEvent]) -> list[Transition]:
-        """Apply one batch (shard ``partition``) and evaluate what it touched; returns new transitions."""
+    def process(
+        self, partition: str, events: Sequence[CxEvent], now: datetime | None = None
+    ) -> list[Transition]:
+        """Apply one batch (shard ``partition``) and evaluate what it touched; returns new transitions.
+
+        ``now`` (the Lambda's clock; None in replays): the batch is evaluated at its newest event time, but
+        never more than ``MAX_CLOCK_SKEW`` past ``now`` — one event from a platform with a wrong clock
+        must not move alert states into the future, where every real event would then be "late".
+        """
         if not events:
             return []
         fresh = self._metrics.filter_new(partition, events)
@@ -202,7 +210,8 @@ class Engine:
         touched = deltas if len(fresh) == len(events) else fold(events, self._fold_config)
         for event in events:
             self._learn(event)
-        plan = _Plan(max(event.occurred_at for event in events))
+        newest = max(event.occurred_at for event in events)
+        plan = _Plan(newest if now is None else min(newest, now + MAX_CLOCK_SKEW))
         changed: dict[str, set[str]] = {}
         for key, delta in touched.items():
             fields_of_scope = changed.get(key.scope)

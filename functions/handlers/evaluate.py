@@ -123,7 +123,7 @@ def build_handler(
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if is_scheduled(event):
             return _tick(settings, engine, clock())
-        return _process(settings, engine, event)
+        return _process(settings, engine, event, clock())
 
     return handle
 
@@ -144,7 +144,9 @@ def _tick(settings: EvaluateSettings, engine: Engine, now: datetime) -> dict[str
 # --- Kinesis batches -------------------------------------------------------------------------------
 
 
-def _process(settings: EvaluateSettings, engine: Engine, event: Mapping[str, Any]) -> dict[str, Any]:
+def _process(
+    settings: EvaluateSettings, engine: Engine, event: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
     by_shard: dict[str, list[tuple[str, CxEvent]]] = {}
     undecodable = 0
     for item in event.get("Records") or ():
@@ -161,7 +163,7 @@ def _process(settings: EvaluateSettings, engine: Engine, event: Mapping[str, Any
     transitions = evaluated = 0
     for shard, records in by_shard.items():
         try:
-            transitions += len(engine.process(shard, [cx_event for _, cx_event in records]))
+            transitions += len(engine.process(shard, [cx_event for _, cx_event in records], now))
             evaluated += len(records)
         except Exception:  # reported for retry: the engine is idempotent
             logger.exception("batch not evaluated, reported for retry", extra={"shard": shard})

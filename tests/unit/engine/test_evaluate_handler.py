@@ -129,3 +129,12 @@ def test_settings_are_read_from_the_environment(tmp_path: Any) -> None:
         {ENV_ALERTS_TABLE: "alerts-t", ENV_METRICS_TABLE: "metrics-t"}
     )
     assert len(defaults.rules()) > 5
+
+
+def test_an_event_from_a_wrong_clock_does_not_move_alerts_into_the_future() -> None:
+    handle, alerts = build(now=at(0))
+    handle(batch([snapshot(0, longest_wait_seconds=130)]), None)
+    handle(batch([snapshot(3600, longest_wait_seconds=130)]), None)  # an hour ahead of the clock
+    # Judged at most 5 minutes past the clock: the breach seen since 0 opens at 300, not at 3600.
+    assert [(item.transition.value, item.at) for item in alerts.all_transitions()] == [("opened", at(300))]
+    assert alerts.active()[0].last_evaluated_at == at(300)
