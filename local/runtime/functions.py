@@ -58,6 +58,7 @@ class LocalFunction:
         self._module: Any = None  # the imported handlers.<module>, once resolved
         self._lock = threading.Lock()
         self._missing_logged = False
+        self._closed = False
         self.invocations = 0
         self.errors = 0
         self.busy_seconds = 0.0  # time spent inside the handler (moto is slow: batching shows here)
@@ -88,12 +89,20 @@ class LocalFunction:
         if self._module is not None:
             _forget_cold_start(self._module)
 
+    def close(self) -> None:
+        """Refuse invocations from now on (the runtime is stopping). Pollers and the scheduler queue up
+        on the lock behind a running invocation; each evaluator batch takes seconds on moto, and Ctrl-C
+        used to wait for every queued one in turn."""
+        self._closed = True
+
     def invoke(self, event: Mapping[str, Any]) -> Any:
-        """Call the handler; its exceptions propagate (a function error)."""
+        """Call the handler; its exceptions propagate (a function error). FunctionUnavailable once closed."""
         handler = self._resolve()
         if handler is None:
             raise FunctionUnavailable(self.module)
         with self._lock:
+            if self._closed:
+                raise FunctionUnavailable(self.module)
             self.invocations += 1
             started = time.perf_counter()
             try:

@@ -115,6 +115,8 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop pollers, scheduler, gateway and moto; join their threads; restore the environment."""
+        for function in self.functions.values():
+            function.close()  # only the invocations already running are waited for
         for consumer in self._consumers:
             consumer.stop()
         self._scheduler.stop()

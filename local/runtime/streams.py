@@ -289,6 +289,8 @@ class ShardConsumer(Worker):
         try:
             response = self.function.invoke({"Records": batch})
         except Exception as error:  # noqa: BLE001 - a function error, as Lambda sees it
+            if self._stop.is_set():  # the runtime is stopping: nothing more is processed
+                return Outcome(done=0, error=True)
             log.warning(
                 "%s failed on %d records: %s: %s",
                 self.function.module,
