@@ -68,6 +68,8 @@ from floorwatch.store.watches import InMemoryWatchList, Watch, Watched, WatchLis
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+_NOT_IN_STATE = MetricValue(0.0, 1)
+"""An agent's duration in a state it is not in (shared: thousands a batch)."""
 DEFAULT_MAX_LAG = timedelta(minutes=5)
 """How far past the newest event a tick judges anything but staleness (see ``Engine.tick``)."""
 STATE_ROWS_FLOOR = 15
@@ -123,6 +125,22 @@ class _Work:
         )
 
 
+class _Prepared:
+    """A threshold rule with what each evaluation of it needs, worked out once: planning runs per rule
+    and touched scope, thousands of times a batch."""
+
+    __slots__ = ("definition", "filtered", "inputs", "levels", "row_limit", "rule", "static")
+
+    def __init__(self, rule: ThresholdRule, *, row_limit: int, adaptive: bool) -> None:
+        self.rule = rule
+        self.definition = CATALOG[rule.metric]
+        self.inputs = frozenset(self.definition.derived_from)  # the stored fields its value moves with
+        self.levels = rule.tiers.levels()
+        self.filtered = bool(rule.filters())
+        self.row_limit = row_limit  # rows read for the scope: enough for every rule of its kind
+        self.static = not (adaptive and rule.baseline is not None)  # tiers never adapted
+
+
 @dataclass
 class _Plan:
     """One evaluation round at one instant: the steps per (rule, scope), and the reads they share."""
@@ -167,14 +185,15 @@ class Engine:
         self._unsaved: dict[AlertKey, tuple[AlertState, AlertState]] = {}  # (stored, progressed) pending
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
         self._watched: dict[str, Watched] | None = None  # per partition, loaded on first use
-        self._threshold_by_kind: dict[str, tuple[ThresholdRule, ...]] = {
-            kind.value: rules.threshold_rules(kind) for kind in ScopeKind
-        }
-        self._row_limits = {kind: self._row_limit(found) for kind, found in self._threshold_by_kind.items()}
-        self._filtered = frozenset(rule.id for rule in rules if rule.filters())
-        self._levels = {rule.id: rule.tiers.levels() for rule in rules.threshold_rules()}
-        self._inputs = {
-            rule.id: frozenset(CATALOG[rule.metric].derived_from) for rule in rules.threshold_rules()
+        self._threshold_by_kind: dict[str, tuple[_Prepared, ...]] = {}
+        for kind in ScopeKind:
+            found = rules.threshold_rules(kind)
+            limit = self._row_limit(found)
+            self._threshold_by_kind[kind.value] = tuple(
+                _Prepared(rule, row_limit=limit, adaptive=baselines is not None) for rule in found
+            )
+        self._prepared = {
+            entry.rule.id: entry for entries in self._threshold_by_kind.values() for entry in entries
         }
         self._match_by_type: dict[EventType, tuple[MatchRule, ...]] = {
             kind: tuple(rule for rule in rules.match_rules() if rule.match.type is kind) for kind in EventType
@@ -243,7 +262,8 @@ class Engine:
         for key, state in active.items():
             rule = self.rules.get(state.rule_id)
             if isinstance(rule, ThresholdRule):
-                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, rule, state.scope)
+                entry = self._prepared[rule.id]
+                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, entry, state.scope)
             elif isinstance(rule, MatchRule):
                 plan.add(rule, key, _match_tick(rule, plan.at)).other = True
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
@@ -256,7 +276,7 @@ class Engine:
         }
         for scope in sorted(due):
             if scope not in self._facts:  # seen by another process: where the agent works
-                self._remember(scope, ScopeFacts(queue_id=due[scope].queue_id, team_id=due[scope].team_id))
+                self._remember(scope, None, due[scope].queue_id, team_id=due[scope].team_id)
             self._plan_thresholds(plan, scope)
         return self._commit({**plan.work, **feeds.work}, active)
 
@@ -291,12 +311,12 @@ class Engine:
         """Plan the scope's threshold rules; with ``changed`` (stored fields a batch moved), only the rules
         whose metric derives from one of them: the others' values moved only with time, which is what
         ticks are for."""
-        inputs = self._inputs
-        for rule in self._threshold_by_kind.get(scope.partition(":")[0], ()):
-            if changed is not None and inputs[rule.id].isdisjoint(changed):
+        work = plan.work
+        for entry in self._threshold_by_kind.get(scope.partition(":")[0], ()):
+            if changed is not None and entry.inputs.isdisjoint(changed):
                 continue
-            if (rule.id, scope) not in plan.work:
-                self._plan_threshold(plan, rule, scope)
+            if (entry.rule.id, scope) not in work:
+                self._plan_threshold(plan, entry, scope)
 
     def _update_watch_list(self, partition: str, plan: _Plan) -> None:
         """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""
@@ -310,7 +330,7 @@ class Engine:
             grace = self._watch_after.get(scope.partition(":")[0])
             if grace is None:
                 continue
-            state = plan.states[scope] if scope in plan.states else _latest_state(rows, plan.at)
+            state = plan.states[scope] if scope in plan.states else agent_state_at(rows, plan.at)
             after.pop(scope, None)
             if state is not None and isinstance(state.value, str) and state.value in grace:
                 facts = self.facts(scope)
@@ -319,35 +339,38 @@ class Engine:
             self._watches.set_watched(partition, after)
             self._watched[partition] = after
 
-    def _plan_threshold(self, plan: _Plan, rule: ThresholdRule, scope: str) -> None:
-        if rule.id in self._filtered and not self._admits(rule, scope):
+    def _plan_threshold(self, plan: _Plan, entry: _Prepared, scope: str) -> None:
+        rule = entry.rule
+        if entry.filtered and not self._admits(rule, scope):
             return
         at = plan.at
         rows = plan.rows.get(scope)
         if rows is None:
-            limit = self._row_limits[scope.partition(":")[0]]
-            rows = plan.rows[scope] = self._metrics.recent_rows(scope, at, limit)
+            rows = plan.rows[scope] = self._metrics.recent_rows(scope, at, entry.row_limit)
         value_key = (scope, rule.metric, rule.window)
         value = plan.values.get(value_key)
         if value is None:
-            value = plan.values[value_key] = self._value(plan, rule, scope, rows)
-        effective = self._effective(rule, scope, at)
+            value = plan.values[value_key] = self._value(plan, entry, scope, rows)
+        effective = rule if entry.static else self._effective(rule, scope, at)
         item = plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at))
-        levels = self._levels[rule.id] if effective is rule else effective.tiers.levels()
+        levels = entry.levels if effective is rule else effective.tiers.levels()
         item.tiers.add(_breached(effective, value, levels))
 
-    def _value(self, plan: _Plan, rule: ThresholdRule, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
-        definition = CATALOG[rule.metric]
+    def _value(self, plan: _Plan, entry: _Prepared, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
+        definition = entry.definition
         if definition.kind is not MetricKind.DURATION_IN_STATE:
-            return window_value(definition, rows, plan.at, rule.window)
+            return window_value(definition, rows, plan.at, entry.rule.window)
         # An agent's three duration rules share one look for the agent's state (window_value's semantics).
-        if scope not in plan.states:
-            plan.states[scope] = _latest_state(rows, plan.at)
-        state = plan.states[scope]
+        states = plan.states
+        if scope in states:
+            state = states[scope]
+        else:
+            state = states[scope] = agent_state_at(rows, plan.at)
         if state is None:
             return NO_VALUE
-        seconds = (plan.at - state.at).total_seconds() if state.value == definition.state else 0.0
-        return MetricValue(max(0.0, seconds), 1)
+        if state.value != definition.state:
+            return _NOT_IN_STATE
+        return MetricValue(max(0.0, (plan.at - state.at).total_seconds()), 1)
 
     def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent]) -> None:
         by_type = self._match_by_type
@@ -475,38 +498,54 @@ class Engine:
     # --- facts ------------------------------------------------------------------------------------
     def _learn(self, event: CxEvent) -> None:
         """Remember where agents and contacts were last seen (queue, team) for routing and links."""
-        if event.agent_id is not None:
-            seen = ScopeFacts(event.center_id, event.queue_id, event.team_id, event.agent_id)
-            self._remember("agent:" + event.agent_id, seen)
-        if event.contact_id is not None:
-            seen = ScopeFacts(
-                event.center_id, event.queue_id, event.team_id, event.agent_id, event.contact_id
+        center_id, queue_id, team_id = event.center_id, event.queue_id, event.team_id
+        agent_id, contact_id = event.agent_id, event.contact_id
+        if agent_id is not None:
+            self._remember("agent:" + agent_id, center_id, queue_id, team_id=team_id, agent_id=agent_id)
+        if contact_id is not None:
+            self._remember(
+                "contact:" + contact_id,
+                center_id,
+                queue_id,
+                team_id=team_id,
+                agent_id=agent_id,
+                contact_id=contact_id,
             )
-            self._remember("contact:" + event.contact_id, seen)
-        if event.queue_id is not None and "queue:" + event.queue_id not in self._facts:
-            self._remember("queue:" + event.queue_id, ScopeFacts(event.center_id, event.queue_id))
+        if queue_id is not None and "queue:" + queue_id not in self._facts:
+            self._remember("queue:" + queue_id, center_id, queue_id)
 
-    def _remember(self, scope: str, seen: ScopeFacts) -> None:
+    def _remember(
+        self,
+        scope: str,
+        center_id: str | None,
+        queue_id: str | None,
+        *,
+        team_id: str | None = None,
+        agent_id: str | None = None,
+        contact_id: str | None = None,
+    ) -> None:
+        """Merge what was just seen into the scope's facts: a fact seen now replaces the one known, a fact
+        missing now keeps it."""
         facts = self._facts
         old = facts.get(scope)
-        if old is not None:
-            seen = ScopeFacts(
-                seen.center_id or old.center_id,
-                seen.queue_id or old.queue_id,
-                seen.team_id or old.team_id,
-                seen.agent_id or old.agent_id,
-                seen.contact_id or old.contact_id,
+        if old is None:
+            if len(facts) >= self._facts_capacity:
+                del facts[next(iter(facts))]  # oldest first: bounded memory in a long-running process
+            facts[scope] = ScopeFacts(center_id, queue_id, team_id, agent_id, contact_id)
+        elif not (
+            (not center_id or center_id == old.center_id)
+            and (not queue_id or queue_id == old.queue_id)
+            and (not team_id or team_id == old.team_id)
+            and (not agent_id or agent_id == old.agent_id)
+            and (not contact_id or contact_id == old.contact_id)
+        ):  # checked field by field first: the common case is the same agent again, nothing new
+            facts[scope] = ScopeFacts(
+                center_id or old.center_id,
+                queue_id or old.queue_id,
+                team_id or old.team_id,
+                agent_id or old.agent_id,
+                contact_id or old.contact_id,
             )
-            if seen == old:
-                return
-        elif len(facts) >= self._facts_capacity:
-            del facts[next(iter(facts))]  # oldest first: bounded memory in a long-running process
-        facts[scope] = seen
-
-
-def _latest_state(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
-    """The agent's state at ``at`` and since when (rows may hold newer stamps)."""
-    return agent_state_at(rows, at)
 
 
 def _breached(

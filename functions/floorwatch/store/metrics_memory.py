@@ -48,19 +48,27 @@ class InMemoryMetricStore:
         self._newest = -(2**62)  # newest ledger bucket seen (epoch seconds)
         self._ledger_ages: list[tuple[int, str]] = []  # heap of (bucket, partition)
         self._item_ages: list[tuple[datetime, str]] = []  # heap of (bucket, scope)
+        # The last filter_new's answer and its events' ledger buckets: the engine applies exactly that list
+        # next, and apply then need not work the buckets out again.
+        self._filtered: tuple[list[CxEvent], list[int]] | None = None
         self.applied_events = 0
 
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
         fresh: list[CxEvent] = []
+        buckets: list[int] = []
         seen: set[tuple[int, str]] = set()
+        ledgers = self._ledger
+        width = self._width
         for event in events:
-            bucket = self._ledger_bucket(event)
-            ledger = self._ledger.get((partition, bucket))
+            bucket = int(event.occurred_at.timestamp() // width) * width
+            ledger = ledgers.get((partition, bucket))
             key = (bucket, event.event_id)
             if key in seen or (ledger is not None and event.event_id in ledger):
                 continue
             seen.add(key)
             fresh.append(event)
+            buckets.append(bucket)
+        self._filtered = (fresh, buckets)
         return fresh
 
     def apply(
@@ -69,8 +77,7 @@ class InMemoryMetricStore:
         # One pass records the ids and notices events applied before (or twice in this batch).
         fresh: list[CxEvent] = []
         ledgers = self._ledger
-        for event in events:
-            bucket = self._ledger_bucket(event)
+        for event, bucket in zip(events, self._ledger_buckets(events), strict=True):
             ledger = ledgers.get((partition, bucket))
             if ledger is None:
                 ledger = ledgers[(partition, bucket)] = set()
@@ -92,13 +99,12 @@ class InMemoryMetricStore:
         if not buckets or limit <= 0:
             return []
         items = self._items[scope]
-        expired_before = at - self._retention
-        rows: list[BucketRow] = []
         end = bisect.bisect_right(buckets, at)
-        for index in range(end - 1, max(end - limit, 0) - 1, -1):
-            bucket = buckets[index]
-            if bucket <= expired_before:
-                break  # TTL would have deleted it (in event time, so replays are deterministic)
+        # Items at or before the retention cutoff are gone, as TTL would have deleted them (in event time,
+        # so replays are deterministic).
+        start = max(end - limit, bisect.bisect_right(buckets, at - self._retention))
+        rows: list[BucketRow] = []
+        for bucket in reversed(buckets[start:end]):
             item = items[bucket]
             row = item.row
             if row is None:
@@ -144,5 +150,9 @@ class InMemoryMetricStore:
             if not buckets:
                 del self._items[scope], self._buckets[scope]
 
-    def _ledger_bucket(self, event: CxEvent) -> int:
-        return int(event.occurred_at.timestamp() // self._width) * self._width
+    def _ledger_buckets(self, events: Sequence[CxEvent]) -> list[int]:
+        filtered, self._filtered = self._filtered, None
+        if filtered is not None and filtered[0] is events:
+            return filtered[1]
+        width = self._width
+        return [int(event.occurred_at.timestamp() // width) * width for event in events]
