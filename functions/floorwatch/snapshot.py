@@ -18,6 +18,11 @@ in the last day. Each tile metric is read over its rule's window (15 min when no
 on that metric the value breaches (``ok`` when none, or when there are fewer samples than the rule's
 ``min_samples``); ``target`` is the rule's entry tier; ``sla_seconds`` (longest wait) is the queue's
 service-level threshold. Agents get their own alerts and no queue tiles.
+
+A tile is judged at the snapshot's instant, or at the queue's newest report when that is ahead of it
+(at most TILE_MAX_AHEAD): metrics live in event time, and where event time runs ahead of the server
+clock (the demo's simulator plays the center at 10x) windows ending at the wall clock would show the
+first minutes of traffic forever (service level 100% on a handful of contacts, empty queues).
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import AlertState, AlertStatus
 from floorwatch.metrics.catalog import CATALOG
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig
-from floorwatch.metrics.model import DEFAULT_BUCKET, DEFAULT_WINDOW, MetricValue, ScopeKind, scope_key
+from floorwatch.metrics.model import (
+    DEFAULT_BUCKET,
+    DEFAULT_WINDOW,
+    BucketRow,
+    MetricValue,
+    ScopeKind,
+    scope_key,
+)
 from floorwatch.metrics.window import window_value
 from floorwatch.rules.config import RuleSet, ThresholdRule
 from floorwatch.security.roles import Role, may_see_scope, role_of
@@ -51,6 +63,7 @@ TILE_METRICS: tuple[tuple[str, str], ...] = (
     ("customer_sentiment", "sentiment"),
 )
 DIRECTORY_LOOKBACK = timedelta(days=1)
+TILE_MAX_AHEAD = timedelta(days=1)
 MAX_SNAPSHOT_ALERTS = 150
 _SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 OK = "ok"
@@ -178,13 +191,20 @@ def queue_tile(queue_id: str, at: datetime, sources: SnapshotSources) -> dict[st
     rules = {key: _tile_rule(sources.rules, scope, metric) for key, metric in TILE_METRICS}
     windows = {key: rule.window if rule else DEFAULT_WINDOW for key, rule in rules.items()}
     buckets = int(max(windows.values()) / DEFAULT_BUCKET) + 1
-    rows = sources.metrics.recent_rows(scope, at, buckets)
+    rows = sources.metrics.recent_rows(scope, at + TILE_MAX_AHEAD, buckets)
+    judged_at = max(at, newest_report(rows) or at)
     metrics: dict[str, dict[str, Any]] = {}
     for key, metric in TILE_METRICS:
-        value = window_value(CATALOG[metric], rows, at, windows[key])
+        value = window_value(CATALOG[metric], rows, judged_at, windows[key])
         metrics[key] = _tile_metric(value, rules[key])
     metrics["longest_wait_seconds"]["sla_seconds"] = sources.fold_config.sl_threshold(queue_id)
     return {"scope": scope, "queue_id": queue_id, "metrics": metrics}
+
+
+def newest_report(rows: Sequence[BucketRow]) -> datetime | None:
+    """The newest instant the rows know of: a latest value's stamp or a bucket's start (None: no rows)."""
+    stamps = [stamped.at for row in rows for stamped in row.latest.values()]
+    return max([*stamps, *(row.bucket for row in rows)], default=None)
 
 
 def _tile_rule(rules: RuleSet, scope: str, metric: str) -> ThresholdRule | None:

@@ -5,13 +5,21 @@ center's traffic into the raw stream with PutRecords, event time accelerated by 
 scripted incidents (a volume spike, a long-wait pile-up, a sentiment collapse, a compliance breach,
 an agent stuck on hold, a silent feed) within the first two minutes at the default speed. Open the
 printed dashboard URL; Ctrl-C stops everything.
+
+Event time runs ``--speed`` times faster than the wall clock, so the evaluator runs on the simulation's
+clock (see ``simulated_evaluator_clock``): its scheduled ticks judge silence and time-in-state at the
+simulation's "now", and its guard against events from the future (a batch is judged at most 5 minutes
+past the function's clock) does not hold the simulated center minutes behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from floorwatch.store.kinesis import KinesisWriter
@@ -44,13 +52,49 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0:
         raise UsageError("--speed must be >= 0 (0: as fast as Kinesis takes it)")
 
+    from local.simulator import pusher  # noqa: PLC0415 - `floorwatch dev` needs no simulator
+
+    start = pusher.default_start()
+    clock = pusher.SimulatedClock(start, args.speed) if args.speed else None
+
     def simulate(runtime: LocalRuntime, stop: threading.Event) -> None:
-        push_simulation(runtime, stop, speed=args.speed, seed=args.seed)
+        if clock is not None:
+            clock.begin()
+        push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
 
-    return serve(args, "demo", companion=simulate)
+    if clock is None:  # unpaced: event time has no relation to any clock
+        return serve(args, "demo", companion=simulate)
+    with simulated_evaluator_clock(clock):
+        return serve(args, "demo", companion=simulate)
 
 
-def push_simulation(runtime: LocalRuntime, stop: threading.Event, *, speed: float, seed: int) -> None:
+@contextlib.contextmanager
+def simulated_evaluator_clock(clock: Any) -> Iterator[None]:
+    """While inside, ``handlers.evaluate`` reads "now" from ``clock`` (anything with ``now()``).
+
+    The handler builds its clock as ``lambda: datetime.now(UTC)`` at cold start (the local runtime calls
+    the same module Lambda runs), so the module's ``datetime`` name is swapped for a subclass whose
+    ``now`` is the simulation's. Only the evaluator: the dashboard's ages and acknowledgement timers and
+    the escalation delays stay in wall-clock seconds, as a supervisor lives them.
+    """
+    from handlers import evaluate  # noqa: PLC0415 - the in-process Lambda module
+
+    class SimulatedDatetime(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return clock.now() if tz is None else clock.now().astimezone(tz)
+
+    original = getattr(evaluate, "datetime")  # noqa: B009 - not an exported name of the module
+    setattr(evaluate, "datetime", SimulatedDatetime)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(evaluate, "datetime", original)  # noqa: B010
+
+
+def push_simulation(
+    runtime: LocalRuntime, stop: threading.Event, *, speed: float, seed: int, start: datetime | None = None
+) -> None:
     """The simulator's paced pusher, writing to the local raw-events stream until ``stop``."""
     from local.simulator import incidents, pusher  # noqa: PLC0415 - `floorwatch dev` needs no simulator
 
@@ -60,7 +104,7 @@ def push_simulation(runtime: LocalRuntime, stop: threading.Event, *, speed: floa
         "\n".join("  " + line for line in incidents.timeline(incidents.DEFAULT_INCIDENTS, speed)), flush=True
     )
     try:
-        progress = pusher.run(writer, speed, stop, seed=seed)
+        progress = pusher.run(writer, speed, stop, seed=seed, start=start)
     except Exception:
         if not stop.is_set():  # errors after shutdown began are moto going away
             log.exception("simulator stopped")

@@ -68,6 +68,29 @@ def default_start() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+class SimulatedClock:
+    """Event time as ``run`` plays it: ``start`` until ``begin()``, then ``start`` plus the wall seconds
+    since, times ``speed``. ``floorwatch demo`` gives it to the evaluator, so "now" there is the
+    simulation's now, and begins it when the pusher starts."""
+
+    def __init__(
+        self, start: datetime, speed: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("a simulated clock needs a positive speed")
+        self.start, self.speed = start, speed
+        self._monotonic = monotonic
+        self._began: float | None = None
+
+    def begin(self) -> None:
+        self._began = self._monotonic()
+
+    def now(self) -> datetime:
+        if self._began is None:
+            return self.start
+        return self.start + timedelta(seconds=(self._monotonic() - self._began) * self.speed)
+
+
 def demo_center(start: datetime) -> CenterConfig:
     """The default center, in a time zone where ``start`` is 10:00: the demo always shows a busy floor."""
     return CenterConfig(utc_offset_hours=busy_offset_hours(start))
