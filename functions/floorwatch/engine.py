@@ -41,6 +41,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Literal
 
 from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import (
@@ -56,7 +58,7 @@ from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
-from floorwatch.metrics.window import NO_VALUE, agent_state_at, window_value
+from floorwatch.metrics.window import NO_VALUE, stored_agent_state_at, window_value
 from floorwatch.rules.baselines import adapted_rule
 from floorwatch.rules.config import Direction, MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.store.alerts_common import is_active
@@ -94,33 +96,43 @@ class ScopeFacts:
     contact_id: str | None = None
 
 
+class _Mixed(Enum):
+    """A (rule, scope)'s steps do not agree on one tier, or include a step of another kind."""
+
+    MIXED = "mixed"
+
+
+_MIXED = _Mixed.MIXED
+Verdict = Severity | None | Literal[_Mixed.MIXED]
+
+
 class _Work:
     """The steps planned for one (rule, scope) in one round (a plain class: thousands per batch).
 
-    ``tiers``: the most severe tier each threshold evaluation breaches (None: none); ``other``: a step of
-    another kind is planned. They let the commit skip the state machine where it cannot change anything:
-    a dormant state that nothing breaches, a firing alert whose own tier is breached again (the common
-    cases: most scopes are fine most of the time, and an alert stays put for many evaluations).
+    ``verdict``: the most severe tier its threshold evaluations breach (None: none) when they all agree
+    and no step of another kind is planned; ``_MIXED`` otherwise. It lets the commit skip the state machine
+    where it cannot change anything: a dormant state that nothing breaches, a firing alert whose own tier
+    is breached again (the common cases: most scopes are fine most of the time, and an alert stays put
+    for many evaluations).
     """
 
-    __slots__ = ("other", "rule", "steps", "tiers")
+    __slots__ = ("rule", "steps", "verdict")
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, step: Step, verdict: Verdict) -> None:
         self.rule = rule
-        self.steps: list[Step] = []
-        self.tiers: set[Severity | None] = set()
-        self.other = False
+        self.steps = [step]
+        self.verdict = verdict
 
     def needless_for(self, state: AlertState | None) -> bool:
-        if self.other or len(self.tiers) != 1:
-            return False
-        tier = next(iter(self.tiers))
-        if tier is None:
+        verdict = self.verdict
+        if verdict is None:
             return state is None or _dormant(state)
+        if verdict is _MIXED:
+            return False
         return (
             state is not None
             and state.status is AlertStatus.FIRING
-            and state.severity is tier
+            and state.severity is verdict
             and not state.flapping
         )
 
@@ -151,12 +163,14 @@ class _Plan:
     values: dict[tuple[str, str, timedelta], MetricValue] = field(default_factory=dict)
     states: dict[str, Stamped | None] = field(default_factory=dict)  # agent state per scope, at ``at``
 
-    def add(self, rule: Rule, key: AlertKey, step: Step) -> _Work:
+    def add(self, rule: Rule, key: AlertKey, step: Step, verdict: Verdict = _MIXED) -> None:
         item = self.work.get(key)
         if item is None:
-            item = self.work[key] = _Work(rule)
+            self.work[key] = _Work(rule, step, verdict)
+            return
         item.steps.append(step)
-        return item
+        if verdict is not item.verdict:
+            item.verdict = _MIXED
 
 
 class Engine:
@@ -265,7 +279,7 @@ class Engine:
                 entry = self._prepared[rule.id]
                 self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, entry, state.scope)
             elif isinstance(rule, MatchRule):
-                plan.add(rule, key, _match_tick(rule, plan.at)).other = True
+                plan.add(rule, key, _match_tick(rule, plan.at))
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
         self._watched = self._watches.watched()
         due = {
@@ -330,7 +344,7 @@ class Engine:
             grace = self._watch_after.get(scope.partition(":")[0])
             if grace is None:
                 continue
-            state = plan.states[scope] if scope in plan.states else agent_state_at(rows, plan.at)
+            state = plan.states[scope] if scope in plan.states else stored_agent_state_at(rows, plan.at)
             after.pop(scope, None)
             if state is not None and isinstance(state.value, str) and state.value in grace:
                 facts = self.facts(scope)
@@ -352,9 +366,10 @@ class Engine:
         if value is None:
             value = plan.values[value_key] = self._value(plan, entry, scope, rows)
         effective = rule if entry.static else self._effective(rule, scope, at)
-        item = plan.add(rule, (rule.id, scope), _threshold_step(effective, value, at))
         levels = entry.levels if effective is rule else effective.tiers.levels()
-        item.tiers.add(_breached(effective, value, levels))
+        plan.add(
+            rule, (rule.id, scope), _threshold_step(effective, value, at), _breached(effective, value, levels)
+        )
 
     def _value(self, plan: _Plan, entry: _Prepared, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
         definition = entry.definition
@@ -365,7 +380,7 @@ class Engine:
         if scope in states:
             state = states[scope]
         else:
-            state = states[scope] = agent_state_at(rows, plan.at)
+            state = states[scope] = stored_agent_state_at(rows, plan.at)
         if state is None:
             return NO_VALUE
         if state.value != definition.state:
@@ -380,7 +395,7 @@ class Engine:
                 if rule.matches(event):
                     scope = rule.scope_of(event)
                     if scope is not None:
-                        plan.add(rule, (rule.id, scope), _match_step(rule, event)).other = True
+                        plan.add(rule, (rule.id, scope), _match_step(rule, event))
 
     def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
         if rule.baseline is None or self._baselines is None:

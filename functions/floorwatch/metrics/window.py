@@ -118,6 +118,27 @@ def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
     return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
 
 
+def stored_agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
+    """``agent_state_at`` for rows as a metric store returns them, read from the newest row back only as
+    far as the answer.
+
+    Store rows come newest first, and every stamp sits in the row of its own event time's bucket (fold
+    puts it there; the state and its start are stamped together), so the first row holding a state at or
+    before ``at`` holds the newest one, and its start beside it. The evaluator reads 15 buckets for every
+    agent a batch touches, and the state is nearly always in the first or second.
+    """
+    for row in rows:
+        latest = row.latest
+        state = latest.get(AGENT_STATE)
+        if state is None or state.at > at:
+            continue
+        since = latest.get(AGENT_STATE_SINCE)
+        if since is None or since.at != state.at or isinstance(since.value, str):
+            return state  # items written before the start was kept apart: the report time is the best we have
+        return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
+    return None
+
+
 def _latest(rows: Sequence[BucketRow], name: str | None, at: datetime) -> Stamped | None:
     """The newest stamp of ``name`` at or before ``at`` (a bucket may hold one newer than ``at``)."""
     if name is None:
