@@ -160,7 +160,6 @@ class _Plan:
     at: datetime
     work: dict[AlertKey, _Work] = field(default_factory=dict)
     rows: dict[str, list[BucketRow]] = field(default_factory=dict)
-    values: dict[tuple[str, str, timedelta], MetricValue] = field(default_factory=dict)
     states: dict[str, Stamped | None] = field(default_factory=dict)  # agent state per scope, at ``at``
 
     def add(self, rule: Rule, key: AlertKey, step: Step, verdict: Verdict = _MIXED) -> None:
@@ -361,14 +360,11 @@ class Engine:
         rows = plan.rows.get(scope)
         if rows is None:
             rows = plan.rows[scope] = self._metrics.recent_rows(scope, at, entry.row_limit)
-        value_key = (scope, rule.metric, rule.window)
-        value = plan.values.get(value_key)
-        if value is None:
-            value = plan.values[value_key] = self._value(plan, entry, scope, rows)
+        value = self._value(plan, entry, scope, rows)
         effective = rule if entry.static else self._effective(rule, scope, at)
         levels = entry.levels if effective is rule else effective.tiers.levels()
         plan.add(
-            rule, (rule.id, scope), _threshold_step(effective, value, at), _breached(effective, value, levels)
+            rule, (rule.id, scope), _ThresholdStep(effective, value, at), _breached(effective, value, levels)
         )
 
     def _value(self, plan: _Plan, entry: _Prepared, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
@@ -593,18 +589,23 @@ def _earliest_breach(rule: ThresholdRule) -> timedelta:
     return timedelta(seconds=max(0.0, lowest))
 
 
-def _threshold_step(rule: ThresholdRule, value: MetricValue, at: datetime) -> Step:
-    if value.value is None and value.samples == 0:
-        # Nothing at all in the window (the contact ended, the snapshots stopped): an alert on it closes.
-        def gone(state: AlertState) -> Result:
-            return resolve_without_data(rule, state, at)
+class _ThresholdStep:
+    """One threshold evaluation, as a step (a slotted object rather than a closure: one allocation, and
+    there is one per rule and touched scope)."""
 
-        return gone
+    __slots__ = ("at", "rule", "value")
 
-    def step(state: AlertState) -> Result:
-        return evaluate_threshold(rule, state, value, at)
+    def __init__(self, rule: ThresholdRule, value: MetricValue, at: datetime) -> None:
+        self.rule = rule
+        self.value = value
+        self.at = at
 
-    return step
+    def __call__(self, state: AlertState) -> Result:
+        value = self.value
+        if value.value is None and value.samples == 0:
+            # Nothing at all in the window (the contact ended, the snapshots stopped): an alert on it closes.
+            return resolve_without_data(self.rule, state, self.at)
+        return evaluate_threshold(self.rule, state, value, self.at)
 
 
 def _match_step(rule: MatchRule, event: CxEvent) -> Step:

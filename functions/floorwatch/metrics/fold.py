@@ -24,7 +24,7 @@ every event         feed:<source>: last_seen, whole seconds (staleness)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,7 +41,7 @@ _DURATIONS = (
     (c.ACW_SUM, c.ACW_COUNT, "acw_seconds"),
     (c.HOLD_SUM, c.HOLD_COUNT, "hold_seconds"),
 )
-_SENTIMENT_KEYS = ("score", "sentiment")
+_SCORE, _SENTIMENT = "score", "sentiment"  # the first one present
 _ROLE_LABEL = "participant_role"
 _CUSTOMER = "customer"
 _STATE_LABEL = "state"
@@ -107,36 +107,35 @@ class _Folder:
         self._deltas: dict[_Key, BucketDelta] = {}
         self._last_seen: dict[_Key, float] = {}
         self._feeds: dict[str, str] = {}
-        self._counters = {
+        # What each event type feeds besides its source's staleness (a type not listed: nothing else).
+        self._handlers: dict[EventType, Callable[[CxEvent, int], None]] = {
             EventType.CONTACT_QUEUED: self._queued,
             EventType.CONTACT_ANSWERED: self._answered,
             EventType.CONTACT_ABANDONED: self._abandoned,
             EventType.CONTACT_ENDED: self._ended,
             EventType.SENTIMENT: self._sentiment,
             EventType.COMPLIANCE: self._compliance,
+            EventType.QUEUE_SNAPSHOT: self._snapshot,
+            EventType.AGENT_STATE: self._agent_state,
         }
 
     def add(self, event: CxEvent) -> None:
         timestamp = event.occurred_at.timestamp()
-        bucket = int(timestamp // self._width) * self._width
-        kind = event.type
-        counter = self._counters.get(kind)
-        if counter is not None:
-            fed = counter(event)
-            if fed is not None:
-                self._count(fed[0], bucket, fed[1])
-        elif kind is EventType.QUEUE_SNAPSHOT:
-            self._snapshot(event, bucket)
-        elif kind is EventType.AGENT_STATE:
-            self._agent_state(event, bucket)
+        width = self._width
+        bucket = int(timestamp // width) * width
+        handler = self._handlers.get(event.type)
+        if handler is not None:
+            handler(event, bucket)
         # Staleness only needs the newest event time per feed and bucket: kept as plain floats here,
         # turned into one Stamped per item at the end.
-        feed = self._feeds.get(event.source)
+        source = event.source
+        feed = self._feeds.get(source)
         if feed is None:
-            feed = self._feeds[event.source] = f"feed:{event.source.value}"
+            feed = self._feeds[source] = f"feed:{source.value}"
         key = (feed, bucket)
-        if timestamp > self._last_seen.get(key, -1e18):
-            self._last_seen[key] = timestamp
+        last_seen = self._last_seen
+        if timestamp > last_seen.get(key, -1e18):
+            last_seen[key] = timestamp
 
     def result(self) -> dict[BucketKey, BucketDelta]:
         for key, timestamp in self._last_seen.items():
@@ -168,53 +167,55 @@ class _Folder:
             for name, amount in contribution:
                 adds[name] = adds.get(name, 0.0) + amount
 
-    # Counting events: which scopes they feed and what they add to each (None: nothing to count).
-    def _queued(self, event: CxEvent) -> _Fed:
-        return _queue_scopes(event), _OFFERED
+    # Counting events: which scopes they feed and what they add to each.
+    def _queued(self, event: CxEvent, bucket: int) -> None:
+        self._count(_queue_scopes(event), bucket, _OFFERED)
 
-    def _answered(self, event: CxEvent) -> _Fed:
+    def _answered(self, event: CxEvent, bucket: int) -> None:
         wait = event.values.get(_WAIT)
         if wait is None:
-            return _queue_scopes(event), _ANSWERED_UNTIMED
+            self._count(_queue_scopes(event), bucket, _ANSWERED_UNTIMED)
+            return
         within = 1.0 if wait <= self._config.sl_threshold(event.queue_id) else 0.0
-        return _queue_scopes(event), (
+        contribution = (
             (c.ANSWERED, 1.0),
             (c.WAIT_SUM, wait),
             (c.WAIT_COUNT, 1.0),
             (c.ANSWERED_WITHIN_SL, within),
         )
+        self._count(_queue_scopes(event), bucket, contribution)
 
-    def _abandoned(self, event: CxEvent) -> _Fed:
-        return _queue_scopes(event), _ABANDONED
+    def _abandoned(self, event: CxEvent, bucket: int) -> None:
+        self._count(_queue_scopes(event), bucket, _ABANDONED)
 
-    def _ended(self, event: CxEvent) -> _Fed:
+    def _ended(self, event: CxEvent, bucket: int) -> None:
         values = event.values
         contribution: list[tuple[str, float]] = [(c.HANDLED, 1.0)]
         for total, count, name in _DURATIONS:
             seconds = values.get(name)
             if seconds is not None:
                 contribution += [(total, seconds), (count, 1.0)]
-        return _handling_scopes(event), contribution
+        self._count(_handling_scopes(event), bucket, contribution)
 
-    def _sentiment(self, event: CxEvent) -> _Fed | None:
+    def _sentiment(self, event: CxEvent, bucket: int) -> None:
         values = event.values
-        score = next((values[key] for key in _SENTIMENT_KEYS if key in values), None)
+        score = values.get(_SCORE)
+        if score is None:
+            score = values.get(_SENTIMENT)  # values are numbers, never None: the first key present
         role = event.labels.get(_ROLE_LABEL)
         if score is None or (role is not None and role != _CUSTOMER):
-            return None  # the agent's own tone is not the customer's mood supervisors watch
-        scopes = [
-            f"{kind}:{ident}"
-            for kind, ident in (
-                ("queue", event.queue_id),
-                ("agent", event.agent_id),
-                ("contact", event.contact_id),
-            )
-            if ident is not None
-        ]
-        return scopes, ((c.SENTIMENT_SUM, score), (c.SENTIMENT_COUNT, 1.0))
+            return  # the agent's own tone is not the customer's mood supervisors watch
+        scopes: list[str] = []
+        if event.queue_id is not None:
+            scopes.append("queue:" + event.queue_id)
+        if event.agent_id is not None:
+            scopes.append("agent:" + event.agent_id)
+        if event.contact_id is not None:
+            scopes.append("contact:" + event.contact_id)
+        self._count(scopes, bucket, ((c.SENTIMENT_SUM, score), (c.SENTIMENT_COUNT, 1.0)))
 
-    def _compliance(self, event: CxEvent) -> _Fed:
-        return _handling_scopes(event), _FLAGGED
+    def _compliance(self, event: CxEvent, bucket: int) -> None:
+        self._count(_handling_scopes(event), bucket, _FLAGGED)
 
     # Latest values.
     def _snapshot(self, event: CxEvent, bucket: int) -> None:
@@ -233,15 +234,15 @@ class _Folder:
             return
         # Reports are ordered by their own time; when the agent entered the state is kept beside it,
         # so a heartbeat that repeats the state (with state_seconds) keeps the original start.
+        at = event.occurred_at
         in_state = max(0.0, event.values.get(_STATE_SECONDS, 0.0))
-        since = event.occurred_at - timedelta(seconds=in_state) if in_state else event.occurred_at
-        delta = self._delta((f"agent:{event.agent_id}", bucket))
-        delta.observe(c.AGENT_STATE, state, event.occurred_at)
-        delta.observe(c.AGENT_STATE_SINCE, (since - _EPOCH).total_seconds(), event.occurred_at)
+        since = at - timedelta(seconds=in_state) if in_state else at
+        delta = self._delta(("agent:" + event.agent_id, bucket))
+        delta.observe(c.AGENT_STATE, state, at)
+        delta.observe(c.AGENT_STATE_SINCE, (since - _EPOCH).total_seconds(), at)
 
 
 _Contribution = Sequence[tuple[str, float]]
-_Fed = tuple[list[str], _Contribution]
 
 _OFFERED: _Contribution = ((c.OFFERED, 1.0),)
 _ANSWERED_UNTIMED: _Contribution = ((c.ANSWERED, 1.0),)

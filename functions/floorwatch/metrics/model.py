@@ -28,7 +28,7 @@ def scope_kind(scope: str) -> ScopeKind:
     return ScopeKind(scope.split(":", 1)[0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamped:
     """A value with the event time it was observed at (gauges and states only move forward)."""
 
@@ -36,7 +36,7 @@ class Stamped:
     at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class BucketDelta:
     """What a batch contributes to one (scope, bucket) item: counters to ADD, latest values to SET."""
 
@@ -58,13 +58,13 @@ class BucketDelta:
             self.observe(name, stamped.value, stamped.at)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BucketKey:
     scope: str
     bucket: datetime  # bucket start, UTC
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BucketRow:
     """One stored (scope, bucket) item as the reader sees it."""
 
@@ -74,7 +74,7 @@ class BucketRow:
     latest: dict[str, Stamped]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricValue:
     """A metric's value at an instant over its window; ``value`` None means no data / no verdict."""
 
