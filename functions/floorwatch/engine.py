@@ -240,8 +240,7 @@ class Engine:
         # A retried batch (some or all events already applied) is evaluated as a whole again, so an
         # evaluation lost to a failure after the metric write still happens.
         touched = deltas if len(fresh) == len(events) else fold(events, self._fold_config)
-        for event in events:
-            self._learn(event)
+        self._learn(events)
         newest = max(event.occurred_at for event in events)
         plan = _Plan(newest if now is None else min(newest, now + MAX_CLOCK_SKEW))
         changed: dict[str, set[str]] = {}
@@ -276,7 +275,7 @@ class Engine:
             rule = self.rules.get(state.rule_id)
             if isinstance(rule, ThresholdRule):
                 entry = self._prepared[rule.id]
-                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, entry, state.scope)
+                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, entry, key)
             elif isinstance(rule, MatchRule):
                 plan.add(rule, key, _match_tick(rule, plan.at))
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
@@ -328,8 +327,9 @@ class Engine:
         for entry in self._threshold_by_kind.get(scope.partition(":")[0], ()):
             if changed is not None and entry.inputs.isdisjoint(changed):
                 continue
-            if (entry.rule.id, scope) not in work:
-                self._plan_threshold(plan, entry, scope)
+            key = (entry.rule.id, scope)
+            if key not in work:
+                self._plan_threshold(plan, entry, key)
 
     def _update_watch_list(self, partition: str, plan: _Plan) -> None:
         """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""
@@ -352,8 +352,8 @@ class Engine:
             self._watches.set_watched(partition, after)
             self._watched[partition] = after
 
-    def _plan_threshold(self, plan: _Plan, entry: _Prepared, scope: str) -> None:
-        rule = entry.rule
+    def _plan_threshold(self, plan: _Plan, entry: _Prepared, key: AlertKey) -> None:
+        rule, scope = entry.rule, key[1]
         if entry.filtered and not self._admits(rule, scope):
             return
         at = plan.at
@@ -363,9 +363,7 @@ class Engine:
         value = self._value(plan, entry, scope, rows)
         effective = rule if entry.static else self._effective(rule, scope, at)
         levels = entry.levels if effective is rule else effective.tiers.levels()
-        plan.add(
-            rule, (rule.id, scope), _ThresholdStep(effective, value, at), _breached(effective, value, levels)
-        )
+        plan.add(rule, key, _ThresholdStep(effective, value, at), _breached(effective, value, levels))
 
     def _value(self, plan: _Plan, entry: _Prepared, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
         definition = entry.definition
@@ -428,11 +426,13 @@ class Engine:
     ) -> list[Transition]:
         if not work:
             return []
-        missing = [key for key in work if key not in preloaded]
+        missing = [key for key in work if key not in preloaded] if preloaded else list(work)
         stored = {**preloaded, **(self._alerts.load(missing) if missing else {})}
         recorded: list[Transition] = []
         for key, item in work.items():
             state = stored.get(key)
+            if state is None and item.verdict is None:
+                continue  # never alerted, nothing breached: most (rule, scope)s, most of the time
             if not item.needless_for(state):
                 recorded += self._settle(key, item, state)
         return recorded
@@ -507,23 +507,25 @@ class Engine:
         ]
 
     # --- facts ------------------------------------------------------------------------------------
-    def _learn(self, event: CxEvent) -> None:
+    def _learn(self, events: Iterable[CxEvent]) -> None:
         """Remember where agents and contacts were last seen (queue, team) for routing and links."""
-        center_id, queue_id, team_id = event.center_id, event.queue_id, event.team_id
-        agent_id, contact_id = event.agent_id, event.contact_id
-        if agent_id is not None:
-            self._remember("agent:" + agent_id, center_id, queue_id, team_id=team_id, agent_id=agent_id)
-        if contact_id is not None:
-            self._remember(
-                "contact:" + contact_id,
-                center_id,
-                queue_id,
-                team_id=team_id,
-                agent_id=agent_id,
-                contact_id=contact_id,
-            )
-        if queue_id is not None and "queue:" + queue_id not in self._facts:
-            self._remember("queue:" + queue_id, center_id, queue_id)
+        remember, facts = self._remember, self._facts
+        for event in events:
+            center_id, queue_id, team_id = event.center_id, event.queue_id, event.team_id
+            agent_id, contact_id = event.agent_id, event.contact_id
+            if agent_id is not None:
+                remember("agent:" + agent_id, center_id, queue_id, team_id=team_id, agent_id=agent_id)
+            if contact_id is not None:
+                remember(
+                    "contact:" + contact_id,
+                    center_id,
+                    queue_id,
+                    team_id=team_id,
+                    agent_id=agent_id,
+                    contact_id=contact_id,
+                )
+            if queue_id is not None and "queue:" + queue_id not in facts:
+                remember("queue:" + queue_id, center_id, queue_id)
 
     def _remember(
         self,

@@ -16,12 +16,14 @@ from floorwatch.store.metrics_port import DEFAULT_RETENTION
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     adds: dict[str, float] = field(default_factory=dict)
     latest: dict[str, Stamped] = field(default_factory=dict)
     # The row last handed out for this item, reused until the item changes: the evaluator reads the same
-    # old buckets over and over (its hot path), and copying them each time dominated its profile.
+    # old buckets over and over (its hot path). The row shares the item's dicts, so a write to an item
+    # whose row was handed out replaces the dicts it changes instead of changing them (copy on write):
+    # a row a reader holds never changes under it, and a read never copies.
     row: BucketRow | None = None
 
 
@@ -108,7 +110,7 @@ class InMemoryMetricStore:
             item = items[bucket]
             row = item.row
             if row is None:
-                row = item.row = BucketRow(scope, bucket, dict(item.adds), dict(item.latest))
+                row = item.row = BucketRow(scope, bucket, item.adds, item.latest)
             rows.append(row)
         return rows
 
@@ -126,15 +128,20 @@ class InMemoryMetricStore:
             item = items[key.bucket] = _Item()
             bisect.insort(self._buckets[key.scope], key.bucket)
             heapq.heappush(self._item_ages, (key.bucket, key.scope))
+        shared = item.row is not None  # its dicts belong to a row handed out: copy what changes
         item.row = None
-        adds = item.adds
-        for name, amount in delta.adds.items():
-            adds[name] = adds.get(name, 0.0) + amount
-        latest = item.latest
-        for name, stamped in delta.latest.items():
-            current = latest.get(name)
-            if current is None or stamped.at >= current.at:
-                latest[name] = stamped
+        if delta.adds:
+            adds = dict(item.adds) if shared else item.adds
+            for name, amount in delta.adds.items():
+                adds[name] = adds.get(name, 0.0) + amount
+            item.adds = adds
+        if delta.latest:
+            latest = dict(item.latest) if shared else item.latest
+            for name, stamped in delta.latest.items():
+                current = latest.get(name)
+                if current is None or stamped.at >= current.at:
+                    latest[name] = stamped
+            item.latest = latest
 
     def _expire(self, cutoff: int) -> None:
         """Forget ledger entries and items whose bucket starts at or before ``cutoff`` (epoch seconds)."""
