@@ -21,9 +21,9 @@ class _Item:
     adds: dict[str, float] = field(default_factory=dict)
     latest: dict[str, Stamped] = field(default_factory=dict)
     # The row last handed out for this item, reused until the item changes: the evaluator reads the same
-    # old buckets over and over (its hot path). The row shares the item's dicts, so a write to an item
-    # whose row was handed out replaces the dicts it changes instead of changing them (copy on write):
-    # a row a reader holds never changes under it, and a read never copies.
+    # old buckets over and over (its hot path). Rows share the item's dicts, so a write replaces a dict
+    # the last row holds instead of changing it (copy on write): a row a reader holds never changes under
+    # it, and a read never copies. (Older rows only hold dicts the last one holds too, or replaced ones.)
     row: BucketRow | None = None
 
 
@@ -109,7 +109,7 @@ class InMemoryMetricStore:
         for bucket in reversed(buckets[start:end]):
             item = items[bucket]
             row = item.row
-            if row is None:
+            if row is None or row.adds is not item.adds or row.latest is not item.latest:
                 row = item.row = BucketRow(scope, bucket, item.adds, item.latest)
             rows.append(row)
         return rows
@@ -128,15 +128,14 @@ class InMemoryMetricStore:
             item = items[key.bucket] = _Item()
             bisect.insort(self._buckets[key.scope], key.bucket)
             heapq.heappush(self._item_ages, (key.bucket, key.scope))
-        shared = item.row is not None  # its dicts belong to a row handed out: copy what changes
-        item.row = None
+        row = item.row  # copy on write: see _Item
         if delta.adds:
-            adds = dict(item.adds) if shared else item.adds
+            adds = dict(item.adds) if row is not None and row.adds is item.adds else item.adds
             for name, amount in delta.adds.items():
                 adds[name] = adds.get(name, 0.0) + amount
             item.adds = adds
         if delta.latest:
-            latest = dict(item.latest) if shared else item.latest
+            latest = dict(item.latest) if row is not None and row.latest is item.latest else item.latest
             for name, stamped in delta.latest.items():
                 current = latest.get(name)
                 if current is None or stamped.at >= current.at:
