@@ -18,6 +18,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(slots=True)
 class _Item:
+    bucket: datetime
     adds: dict[str, float] = field(default_factory=dict)
     latest: dict[str, Stamped] = field(default_factory=dict)
     # The row last handed out for this item, reused until the item changes: the evaluator reads the same
@@ -45,6 +46,7 @@ class InMemoryMetricStore:
         self._retention = retention
         self._items: dict[str, dict[datetime, _Item]] = {}
         self._buckets: dict[str, list[datetime]] = {}  # per scope, ascending
+        self._ordered: dict[str, list[_Item]] = {}  # per scope, in the order of its buckets (for slicing)
         self._ledger: dict[tuple[str, int], set[str]] = {}
         self._retention_seconds = int(retention.total_seconds())
         self._newest = -(2**62)  # newest ledger bucket seen (epoch seconds)
@@ -100,17 +102,15 @@ class InMemoryMetricStore:
         buckets = self._buckets.get(scope)
         if not buckets or limit <= 0:
             return []
-        items = self._items[scope]
         end = bisect.bisect_right(buckets, at)
         # Items at or before the retention cutoff are gone, as TTL would have deleted them (in event time,
         # so replays are deterministic).
         start = max(end - limit, bisect.bisect_right(buckets, at - self._retention))
         rows: list[BucketRow] = []
-        for bucket in reversed(buckets[start:end]):
-            item = items[bucket]
+        for item in reversed(self._ordered[scope][start:end]):
             row = item.row
             if row is None or row.adds is not item.adds or row.latest is not item.latest:
-                row = item.row = BucketRow(scope, bucket, item.adds, item.latest)
+                row = item.row = BucketRow(scope, item.bucket, item.adds, item.latest)
             rows.append(row)
         return rows
 
@@ -123,10 +123,14 @@ class InMemoryMetricStore:
         if items is None:
             items = self._items[key.scope] = {}
             self._buckets[key.scope] = []
+            self._ordered[key.scope] = []
         item = items.get(key.bucket)
         if item is None:
-            item = items[key.bucket] = _Item()
-            bisect.insort(self._buckets[key.scope], key.bucket)
+            item = items[key.bucket] = _Item(key.bucket)
+            buckets = self._buckets[key.scope]
+            index = bisect.bisect_right(buckets, key.bucket)
+            buckets.insert(index, key.bucket)
+            self._ordered[key.scope].insert(index, item)
             heapq.heappush(self._item_ages, (key.bucket, key.scope))
         row = item.row  # copy on write: see _Item
         if delta.adds:
@@ -152,9 +156,10 @@ class InMemoryMetricStore:
             bucket_start, scope = heapq.heappop(self._item_ages)
             del self._items[scope][bucket_start]
             buckets = self._buckets[scope]
-            del buckets[bisect.bisect_left(buckets, bucket_start)]
+            index = bisect.bisect_left(buckets, bucket_start)
+            del buckets[index], self._ordered[scope][index]
             if not buckets:
-                del self._items[scope], self._buckets[scope]
+                del self._items[scope], self._buckets[scope], self._ordered[scope]
 
     def _ledger_buckets(self, events: Sequence[CxEvent]) -> list[int]:
         filtered, self._filtered = self._filtered, None
