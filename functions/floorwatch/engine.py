@@ -70,13 +70,13 @@ from floorwatch.store.watches import InMemoryWatchList, Watch, Watched, WatchLis
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_FACTS_CAPACITY = 200_000
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-_NOT_IN_STATE = MetricValue(0.0, 1)
-"""An agent's duration in a state it is not in (shared: thousands a batch)."""
 DEFAULT_MAX_LAG = timedelta(minutes=5)
 """How far past the newest event a tick judges anything but staleness (see ``Engine.tick``)."""
 STATE_ROWS_FLOOR = 15
 """Rows read for agent-state durations at least: the state's stamp may sit a few buckets behind the newest
 row when other events (sentiment, contact ends) touched the agent since."""
+_NOT_IN_STATE = MetricValue(0.0, 1)
+"""An agent's duration in a state it is not in (one shared value: thousands a batch)."""
 
 Step = Callable[[AlertState], Result]
 
