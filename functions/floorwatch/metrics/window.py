@@ -100,7 +100,7 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
 
 def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
     """The agent's state reported last at or before ``at``, stamped with when the agent entered it."""
-    # One pass for both fields (the evaluator's hottest read: every agent a batch touches).
+    # One pass over the rows for both fields.
     state: Stamped | None = None
     since: Stamped | None = None
     for row in rows:
@@ -111,11 +111,7 @@ def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
         stamped = latest.get(AGENT_STATE_SINCE)
         if stamped is not None and stamped.at <= at and (since is None or stamped.at > since.at):
             since = stamped
-    if state is None:
-        return None
-    if since is None or since.at != state.at or isinstance(since.value, str):
-        return state  # items written before the start was kept apart: the report time is the best we have
-    return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
+    return None if state is None else _since_start(state, since)
 
 
 def stored_agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:
@@ -132,11 +128,15 @@ def stored_agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | 
         state = latest.get(AGENT_STATE)
         if state is None or state.at > at:
             continue
-        since = latest.get(AGENT_STATE_SINCE)
-        if since is None or since.at != state.at or isinstance(since.value, str):
-            return state  # items written before the start was kept apart: the report time is the best we have
-        return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
+        return _since_start(state, latest.get(AGENT_STATE_SINCE))
     return None
+
+
+def _since_start(state: Stamped, since: Stamped | None) -> Stamped:
+    """The state stamped with when the agent entered it (``since``: the start reported with it)."""
+    if since is None or since.at != state.at or isinstance(since.value, str):
+        return state  # items written before the start was kept apart: the report time is the best we have
+    return Stamped(state.value, _EPOCH + timedelta(seconds=since.value))
 
 
 def _latest(rows: Sequence[BucketRow], name: str | None, at: datetime) -> Stamped | None:
