@@ -100,19 +100,25 @@ class EmbeddedAws:
     def start(self) -> str:
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 - a dev dependency, needed only here
 
-        from local.runtime import moto_patches  # noqa: PLC0415 - imports moto
+        from local.runtime import inprocess, moto_patches  # noqa: PLC0415 - imports moto
 
         moto_patches.apply()
+        inprocess.install()
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per moto request otherwise
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # This process's clients reach the server's application directly (see local.runtime.inprocess).
+        inprocess.TRANSPORT.register(self.endpoint_url, self._server._server.app)
         return self.endpoint_url
 
     def stop(self) -> None:
         if self._server is not None:
+            from local.runtime import inprocess  # noqa: PLC0415
+
+            inprocess.TRANSPORT.unregister(self.endpoint_url)
             self._server.stop()
             self._server = None
 

@@ -24,6 +24,8 @@ from local.runtime.aws import ACCOUNT_ID, REGION
 log = logging.getLogger("floorwatch.local")
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
+# Told of every invocation: (event, monotonic start, monotonic end) - benchmarks time the hops with it.
+InvocationObserver = Callable[[Mapping[str, Any], float, float], None]
 TIMEOUT_MILLIS = 60_000
 
 
@@ -62,6 +64,7 @@ class LocalFunction:
         self.invocations = 0
         self.errors = 0
         self.busy_seconds = 0.0  # time spent inside the handler (moto is slow: batching shows here)
+        self.observers: list[InvocationObserver] = []
 
     def available(self) -> bool:
         return self._resolve() is not None
@@ -104,14 +107,17 @@ class LocalFunction:
             if self._closed:
                 raise FunctionUnavailable(self.module)
             self.invocations += 1
-            started = time.perf_counter()
+            started = time.monotonic()
             try:
                 return handler(event, LambdaContext(self.function_name))
             except Exception:
                 self.errors += 1
                 raise
             finally:
-                self.busy_seconds += time.perf_counter() - started
+                ended = time.monotonic()
+                self.busy_seconds += ended - started
+                for observer in self.observers:
+                    observer(event, started, ended)
 
 
 class FunctionUnavailable(RuntimeError):

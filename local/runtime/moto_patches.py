@@ -13,6 +13,18 @@ transaction, so that it can roll back: with a metrics table of thousands of item
 took seconds. The replacement snapshots only the items the transaction addresses (and the table's
 stream length) and restores those on cancellation, which is the same outcome.
 
+moto's DynamoDB parses every update expression twice per item (request validation, then the update),
+lexes every condition twice, and measures an item's size before every attribute it sets, one
+``DynamoType`` per element of each set: an evaluator transaction (tens of metric items, ledger items
+holding thousands of digests) cost tens of milliseconds of CPU. Parsed update expressions and the
+tokens of condition expressions are cached by their text (moto deep-copies a parsed tree before
+validating it, so a cached tree is never modified; tokens depend on the text alone and are handed out
+fresh), a set's size is summed from its elements directly, and ``ADD`` to a stored set tests
+membership against a hash set instead of scanning the list once per added element (the ledger's
+digest sets hold thousands). A Query on the base table sorted every item of the table to pick one
+partition's (the metrics table grows all day); it now sorts that partition's items only. Same trees,
+sizes, sets, results and errors.
+
 moto's server lists and stats its own package directory on every request, under the dispatcher's
 global lock, to recognise service names (``backends.list_of_moto_modules``): the list never changes
 while the process runs, so it is computed once.
@@ -28,14 +40,21 @@ import copy
 import functools
 import threading
 from bisect import bisect_right
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 from moto import backends
-from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.exceptions import (
+    MockValidationException,
+    ProvidedKeyDoesNotExist,
+    TransactionCanceledException,
+)
 from moto.dynamodb.models import table as dynamodb_table
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.parsing.executors import AddExecutor
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.kinesis import models
 
 _lock = threading.RLock()
@@ -189,6 +208,89 @@ def _restore(snapshot: Snapshot) -> None:
         del shard.items[length:]  # a cancelled transaction leaves no stream records
 
 
+_original_parse = UpdateExpressionParser.make
+_original_size = DynamoType.size
+PARSED_EXPRESSIONS_CACHED = 4096
+
+
+@functools.lru_cache(maxsize=PARSED_EXPRESSIONS_CACHED)
+def _parse_update_expression(expression: str) -> Any:
+    return _original_parse(expression)  # an invalid expression raises, and is not cached
+
+
+_original_lex = ConditionExpressionParser._lex_condition_expression
+
+
+@functools.lru_cache(maxsize=PARSED_EXPRESSIONS_CACHED)
+def _condition_tokens(expression: str) -> tuple[Any, ...]:
+    return tuple(_original_lex(ConditionExpressionParser(expression, None, None)))
+
+
+def _lex_condition(parser: Any) -> Any:
+    """The lexer's tokens for this text (fresh token lists: later stages build on them)."""
+    if not parser.condition_expression:
+        return _original_lex(parser)
+    return deque(token._replace(children=[]) for token in _condition_tokens(parser.condition_expression))
+
+
+def _size(value: Any) -> int:
+    """``DynamoType.size`` without building a DynamoType per element of a set."""
+    if value.type == "NS":
+        return sum(len(str(number)) for number in value.value)
+    if value.type in ("SS", "BS"):
+        elements = value.value
+        try:
+            joined = "".join(elements)
+        except TypeError:  # binary elements (bytes), or a mix
+            return sum(
+                len(item) if isinstance(item, bytes) else len(item.encode("utf-8")) for item in elements
+            )
+        return len(joined) if joined.isascii() else len(joined.encode("utf-8"))
+    return int(_original_size(value))
+
+
+_original_add = AddExecutor.execute
+
+
+def _add(executor: Any, item: Any) -> None:
+    """ADD of set elements to a stored set of the same type: the elements not in it yet, in order."""
+    value = executor.get_action_value()
+    if isinstance(value, DynamoType) and value.is_set() and value.value:
+        try:
+            current = executor.get_item_at_end_of_path(item)
+        except ProvidedKeyDoesNotExist:
+            current = None
+        if isinstance(current, DynamoType) and current.type == value.type:
+            present = set(current.value)
+            current.value.extend(element for element in dict.fromkeys(value.value) if element not in present)
+            return
+    _original_add(executor, item)
+
+
+_narrowed = threading.local()  # (table, hash key) of the base-table Query running in this thread
+_original_query = dynamodb_table.Table.query
+_original_all_items = dynamodb_table.Table.all_items
+
+
+def _query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # Table.query's 8th parameter
+    if index_name or hash_key is None or not table.range_key_attr:
+        return _original_query(table, hash_key, *args, **kwargs)
+    _narrowed.partition = (table, hash_key)
+    try:
+        return _original_query(table, hash_key, *args, **kwargs)
+    finally:
+        _narrowed.partition = None
+
+
+def _all_items(table: Any) -> list[Any]:
+    """Inside a base-table Query: only the queried partition's items (the query keeps no others)."""
+    partition = getattr(_narrowed, "partition", None)
+    if partition is None or partition[0] is not table:
+        return list(_original_all_items(table))
+    return list(table.items.get(partition[1], {}).values())
+
+
 _original_modules = backends.list_of_moto_modules
 
 
@@ -203,6 +305,12 @@ def apply() -> None:
         return
     _applied = True
     backends.list_of_moto_modules = _moto_modules
+    UpdateExpressionParser.make = staticmethod(_parse_update_expression)
+    ConditionExpressionParser._lex_condition_expression = _lex_condition  # type: ignore[method-assign,assignment]
+    DynamoType.size = _size  # type: ignore[method-assign,assignment]
+    AddExecutor.execute = _add  # type: ignore[method-assign,assignment]
+    dynamodb_table.Table.query = _query  # type: ignore[method-assign,assignment]
+    dynamodb_table.Table.all_items = _all_items  # type: ignore[method-assign,assignment]
     dynamodb_table.StreamShard.add = _stream_add  # type: ignore[method-assign,assignment]
     dynamodb_models.copy = _TablesNotCopied()  # type: ignore[attr-defined,assignment]
     dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign,assignment]

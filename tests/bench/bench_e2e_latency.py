@@ -8,16 +8,22 @@ probe's `opened` transition arrives. Latency = arrival - the start of the PutRec
 probe, through raw-events -> normalize -> cx-events -> evaluate -> alerts stream -> fanout ->
 @connections -> WebSocket.
 
-Runs twice: with the deployed mappings' batching windows (1 s on each Kinesis hop, as in AWS) and
-with a 0.1 s window. Everything (moto, pollers, handlers) shares one Python process, so the figures
-are this machine's, not Lambda's. Prints figures; asserts nothing.
+Runs with the deployed mappings' settings (floorwatch.names: batch sizes, batching windows);
+BENCH_WINDOW=SECONDS runs it again with that batching window on both Kinesis hops. Besides the
+end-to-end figures it prints where a probe's time went, hop by hop (put -> normalize starts, normalize,
+-> evaluate starts, evaluate, -> fanout starts, fanout, -> the WebSocket client has it), from the
+runtime's invocation observers. Everything (moto, pollers, handlers) shares one Python process, so the
+figures are this machine's, not Lambda's. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import os
 import random
+import re
 import statistics
 import threading
 import time
@@ -42,17 +48,50 @@ QUEUES = ("billing", "tech-support", "sales", "retention", "claims", "payments",
 AGENTS = 120
 
 
+HOPS = ("put", "normalize", "evaluate", "fanout", "ws")
+PROBE_ID = re.compile(r"probe-[0-9a-f]{12}")
+
+
 @dataclass
 class Probes:
     sent: dict[str, float] = field(default_factory=dict)  # contact id -> monotonic time of the put
     latencies: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # contact id -> mark -> monotonic time ("put", "<function>.start", "<function>.end", "ws")
+    marks: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def arrived(self, contact_id: str, at: float) -> None:
         with self.lock:
             started = self.sent.pop(contact_id, None)
             if started is not None:
                 self.latencies.append(at - started)
+                self.marks.setdefault(contact_id, {}).update(put=started, ws=at)
+
+    def observe(self, function: str) -> Any:
+        """An invocation observer noting when the first invocation carrying each probe ran."""
+
+        def observer(event: Any, started: float, ended: float) -> None:
+            found = PROBE_ID.findall(_probe_text(event))
+            with self.lock:
+                for probe in found:
+                    marks = self.marks.setdefault(probe, {})
+                    marks.setdefault(f"{function}.start", started)
+                    marks.setdefault(f"{function}.end", ended)
+
+        return observer
+
+
+def _probe_text(event: Any) -> str:
+    """The part of an invocation's records that names probes (Kinesis data, the stream's new image)."""
+    parts: list[str] = []
+    for record in event.get("Records") or ():
+        if "kinesis" in record:
+            parts.append(base64.b64decode(record["kinesis"]["data"]).decode("utf-8", "replace"))
+        elif "dynamodb" in record:
+            image = record["dynamodb"].get("NewImage") or {}
+            if image.get("item_type", {}).get("S") == "transition":
+                parts.append(str(image.get("scope", {}).get("S", "")))
+    return " ".join(parts)
 
 
 def now_iso() -> str:
@@ -156,6 +195,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def run(label: str, batching_window: float | None) -> None:
     runtime = LocalRuntime(RuntimeOptions(rules_file=RULES, batching_window=batching_window)).start()
     probes = Probes()
+    for function in ("normalize", "evaluate", "fanout"):
+        runtime.functions[function].observers.append(probes.observe(function))
     stop_listening, ready = threading.Event(), threading.Event()
     try:
         token = runtime.mint_token(role="manager", user="bench")
@@ -195,12 +236,34 @@ def report(label: str, events: int, put_seconds: float, probes: Probes, runtime:
         if function.invocations
     )
     print(f"     handler time: {busy}")
+    report_hops(probes)
+
+
+def report_hops(probes: Probes) -> None:
+    """p50 / p99 of each hop over the probes that were seen at both of its ends."""
+    steps = ["put"]
+    for function in HOPS[1:-1]:
+        steps += [f"{function}.start", f"{function}.end"]
+    steps.append("ws")
+    print("     per hop (p50 / p99):", end="")
+    for begin, end in itertools.pairwise(steps):
+        spans = [
+            marks[end] - marks[begin] for marks in probes.marks.values() if begin in marks and end in marks
+        ]
+        if spans:
+            name = begin.removesuffix(".start") if begin.endswith(".start") else f"{begin} -> {end}"
+            print(
+                f"\n       {name:32} {statistics.median(spans):.3f} / {percentile(spans, 0.99):.3f} s", end=""
+            )
+    print()
 
 
 def main() -> None:
     print(f"   {EVENTS_PER_SECOND} events/s for {DURATION_SECONDS} s, {PROBES_PER_SECOND} probes/s")
-    run("deployed batching windows (1 s per Kinesis hop)", None)
-    run("batching window 0.1 s", 0.1)
+    run("deployed mappings (floorwatch.names)", None)
+    window = os.environ.get("BENCH_WINDOW")
+    if window:
+        run(f"batching window {float(window)} s on both Kinesis hops", float(window))
 
 
 if __name__ == "__main__":

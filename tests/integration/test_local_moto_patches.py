@@ -2,7 +2,9 @@
 
 Transactions: all or nothing (a cancelled one leaves items and the table's stream untouched);
 Kinesis: GetRecords returns the records after the iterator's position, in order, at most Limit; the
-change signal wakes a waiting poller when its stream is written.
+change signal wakes a waiting poller when its stream is written; DynamoDB: a repeated update
+expression takes each call's values, ADD to a set keeps each element once in order, the 400 KB item
+limit holds, a Query reads only its partition (in order, paged), an index query every partition.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from floorwatch.names import ALERTS_TABLE, ResourceNames
+from floorwatch.names import ALERTS_ACTIVE_INDEX, ALERTS_TABLE, METRICS_TABLE, ResourceNames
 
 from local.runtime.aws import ACCOUNT_ID, REGION, EmbeddedAws, Resources, provisioned
 
@@ -140,3 +142,113 @@ def test_the_change_signal_wakes_a_waiting_poller_on_a_write(aws: tuple[Embedded
 
     assert woke.wait(10)
     thread.join(10)
+
+
+METRICS = NAMES.table(METRICS_TABLE)
+
+
+@pytest.fixture
+def dynamodb(aws: tuple[EmbeddedAws, Resources]) -> Any:
+    return aws[0].client("dynamodb")
+
+
+def stored(dynamodb: Any, pk: str, sk: str) -> dict[str, Any]:
+    return dict(dynamodb.get_item(TableName=METRICS, Key={"pk": {"S": pk}, "sk": {"S": sk}})["Item"])
+
+
+def update(table: str, pk: str, sk: str, expression: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def test_a_repeated_update_expression_applies_each_call_s_own_values(dynamodb: Any) -> None:
+    table = METRICS
+    for amount in (2, 5):
+        dynamodb.update_item(
+            **update(
+                table,
+                "queue:c",
+                "b1",
+                "ADD c_n :n SET l_x = :x",
+                {":n": {"N": str(amount)}, ":x": {"S": f"v{amount}"}},
+            )
+        )
+    for _ in range(2):  # an invalid expression is refused every time, not remembered as parsed
+        with pytest.raises(ClientError) as refused:
+            dynamodb.update_item(**update(table, "queue:c", "b1", "SET = :x", {":x": {"S": "v"}}))
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+    item = stored(dynamodb, "queue:c", "b1")
+    assert item["c_n"] == {"N": "7"}
+    assert item["l_x"] == {"S": "v5"}
+
+
+def test_add_to_a_set_keeps_each_element_once_in_arrival_order(dynamodb: Any) -> None:
+    table = METRICS
+    for added in (["b", "a"], ["c", "a", "d", "c"], ["a"]):
+        dynamodb.update_item(**update(table, "ledger#s", "b1", "ADD d :d", {":d": {"SS": added}}))
+    dynamodb.update_item(**update(table, "ledger#s", "b1", "ADD bin :b", {":b": {"BS": [b"\x01", b"\x02"]}}))
+    dynamodb.update_item(**update(table, "ledger#s", "b1", "ADD bin :b", {":b": {"BS": [b"\x02", b"\x03"]}}))
+
+    item = stored(dynamodb, "ledger#s", "b1")
+    assert item["d"] == {"SS": ["b", "a", "c", "d"]}
+    assert item["bin"] == {"BS": [b"\x01", b"\x02", b"\x03"]}
+
+
+def test_an_item_over_400_kb_is_still_refused(dynamodb: Any) -> None:
+    table = METRICS
+    digests = ["x" * 1000 + str(index) for index in range(300)]  # a ~300 KB set, measured on every SET
+    dynamodb.update_item(**update(table, "big", "b1", "ADD d :d", {":d": {"SS": digests}}))
+    dynamodb.update_item(**update(table, "big", "b1", "SET small = :v", {":v": {"S": "y" * 50_000}}))
+
+    with pytest.raises(ClientError) as refused:
+        dynamodb.update_item(**update(table, "big", "b1", "SET large = :v", {":v": {"S": "z" * 80_000}}))
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_query_reads_its_own_partition_newest_first_within_the_limit(dynamodb: Any) -> None:
+    table = METRICS
+    for scope in ("queue:q1", "queue:q0", "queue:q2"):
+        for minute in (3, 1, 4, 2):
+            dynamodb.put_item(
+                TableName=table, Item={"pk": {"S": scope}, "sk": {"S": f"m{minute}"}, "v": {"S": scope}}
+            )
+
+    page = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk <= :at",
+        ExpressionAttributeValues={":pk": {"S": "queue:q1"}, ":at": {"S": "m3"}},
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    rest = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk <= :at",
+        ExpressionAttributeValues={":pk": {"S": "queue:q1"}, ":at": {"S": "m3"}},
+        ScanIndexForward=False,
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in page["Items"]] == [("queue:q1", "m3"), ("queue:q1", "m2")]
+    assert [i["sk"]["S"] for i in rest["Items"]] == ["m1"]
+
+
+def test_an_index_query_still_sees_every_partition(dynamodb: Any) -> None:
+    table = NAMES.table(ALERTS_TABLE)
+    active = ALERTS_TABLE.index(ALERTS_ACTIVE_INDEX).partition_key.name
+    for pk in ("alert#r#x", "alert#r#y"):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": "state"}, active: {"S": "1"}})
+
+    items = dynamodb.query(
+        TableName=table,
+        IndexName=ALERTS_ACTIVE_INDEX,
+        KeyConditionExpression="#a = :one",
+        ExpressionAttributeNames={"#a": active},
+        ExpressionAttributeValues={":one": {"S": "1"}},
+    )["Items"]
+
+    assert {"alert#r#x", "alert#r#y"} <= {item["pk"]["S"] for item in items}
