@@ -124,15 +124,14 @@ def floor(monkeypatch: pytest.MonkeyPatch) -> Iterator[Floor]:
 
 
 def open_critical(floor: Floor) -> AlertState:
-    """The engine's part: queue-longest-wait breaches critical for its `for` (30 s) and opens."""
+    """The engine's part: queue-longest-wait breaches critical for its `for` and opens."""
     rule = load_default_rules().get("queue-longest-wait")
     assert isinstance(rule, ThresholdRule)
-    started = datetime.now(UTC) - timedelta(minutes=1)
+    started = datetime.now(UTC) - rule.for_ - timedelta(seconds=30)
     state = AlertState.initial(rule.id, "queue:billing")
     state, _ = evaluate_threshold(rule, state, MetricValue(400, 1), started)
-    opened_state, transitions = evaluate_threshold(
-        rule, state, MetricValue(400, 1), started + timedelta(seconds=30)
-    )
+    opened_state, transitions = evaluate_threshold(rule, state, MetricValue(400, 1), started + rule.for_)
+    assert transitions, f"{rule.id} should open after its `for` ({rule.for_})"
     context = [replace(item, queue_id="billing", metric=rule.metric) for item in transitions]
     floor.alerts.save(state.version, opened_state, context)
     return opened_state
