@@ -126,3 +126,4 @@ def _report(stage: str, now: datetime, report: LearnReport) -> None:
     metrics.add_metric(name="BaselineHoursLearned", unit=MetricUnit.Count, value=report.hours_learned)
     metrics.add_metric(name="BaselineSlotsWritten", unit=MetricUnit.Count, value=report.slots_written)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

@@ -207,3 +207,4 @@ def _count(settings: EvaluateSettings, figures: Mapping[str, int]) -> None:
     for name, value in figures.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

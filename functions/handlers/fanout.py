@@ -186,3 +186,4 @@ def _report(settings: FanoutSettings, reports: list[DeliveryReport], received: i
     metrics.add_metric(name="WebSocketUndelivered", unit=MetricUnit.Count, value=undelivered)
     metrics.add_metric(name="FanoutRecordsFailed", unit=MetricUnit.Count, value=failed)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

@@ -165,3 +165,4 @@ def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -
     metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=len(outcome.skipped))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=outcome.failed)
     metrics.flush_metrics()
+    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

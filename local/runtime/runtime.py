@@ -172,6 +172,9 @@ class LocalRuntime:
             names.ENV_DASHBOARD_URL: self.gateway.http_url,
             names.POWERTOOLS_SERVICE_NAME: "floorwatch-local",
             names.LOG_LEVEL: self.options.log_level,
+            # In Lambda, Powertools' metrics are EMF lines on stdout that CloudWatch turns into
+            # metrics; here nothing reads them and they would drown the demo's own output.
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
         if self.options.rules_file is not None:
             environment[names.ENV_RULES_FILE] = str(self.options.rules_file.resolve())

@@ -78,7 +78,7 @@ def bench_snapshot(runs: int = 50) -> None:
     kinds = (
         ("queue-longest-wait", 400.0),
         ("queue-contacts-waiting", 400.0),
-        ("queue-agents-available-low", 1.0),
+        ("queue-agents-available-low", 0.0),
     )
     for n in range(ALERTS):
         queue = f"q{n % QUEUES}"
