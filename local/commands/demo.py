@@ -59,15 +59,16 @@ def run(args: argparse.Namespace) -> int:
     clock = pusher.SimulatedClock(start, args.speed) if args.speed else None
 
     def simulate(runtime: LocalRuntime, stop: threading.Event) -> None:
-        if clock is not None:
-            clock.begin()
-        push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
-
-    if clock is None:  # unpaced: event time has no relation to any clock
-        status = serve(args, "demo", companion=simulate)
-    else:
+        if clock is None:  # unpaced: event time has no relation to any clock
+            push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
+            return
+        clock.begin()
+        # Entered only now that the runtime has set the functions' environment: importing the handler
+        # module earlier would configure its logger (level, service) before LOG_LEVEL is set.
         with simulated_evaluator_clock(clock):
-            status = serve(args, "demo", companion=simulate)
+            push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
+
+    status = serve(args, "demo", companion=simulate)
     # Everything is stopped. The interpreter's final garbage collection over what the embedded AWS
     # and the handlers accumulated took seconds after "stopped." (more the longer the demo ran);
     # frozen objects are left to the operating system.
