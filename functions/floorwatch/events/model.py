@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from floorwatch.security.redact import redact
+from floorwatch.security.redact import redact, redact_values
 
 
 class EventType(StrEnum):
@@ -79,7 +79,8 @@ class CxEvent(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
-        return value.astimezone(UTC)
+        # Adapters hand over UTC already; datetimes are immutable, so the same object is as good as a copy.
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
     @field_validator("text")
     @classmethod
@@ -89,7 +90,7 @@ class CxEvent(BaseModel):
     @field_validator("labels")
     @classmethod
     def _redact_labels(cls, labels: dict[str, str]) -> dict[str, str]:
-        return {key: redact(value) for key, value in labels.items()} if labels else labels
+        return redact_values(labels)
 
     def partition_key(self) -> str:
         """The cx-events partition key: the narrowest aggregate scope (queue, else agent, else contact).
