@@ -36,6 +36,7 @@ from floorwatch.events.adapters.registry import ADAPTERS, ADAPTERS_BY_SOURCE
 from floorwatch.events.model import CxEvent
 
 MAX_ARRAY_ELEMENTS = 1000
+_JSON = json.JSONDecoder()  # json.loads without its per-call argument checks (hot path: every record)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def normalize_bytes(data: bytes, arrival_time: datetime | None = None) -> Normal
     except UnicodeDecodeError as error:
         return Normalized(reason=f"not UTF-8 text (invalid byte at offset {error.start})")
     try:
-        document = json.loads(text)
+        if text.startswith("\ufeff"):  # what json.loads says of a BOM, which the decoder itself would not
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        document = _JSON.decode(text)
     except json.JSONDecodeError as error:
         return Normalized(reason=f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
     except RecursionError:

@@ -33,9 +33,10 @@ _PHONE = re.compile(
 _PHONE_MIN_DIGITS = 7
 # Cheap pre-check: text without a digit or an '@' cannot contain any of the patterns.
 _MAYBE_PII = re.compile(r"[\d@]")
-# The number patterns mask only matches holding 7+ digits (phone 7+, SSN 9, card 13+), and masking never
-# adds a digit: text with fewer digits than that passes them unchanged (times, short ids, queue numbers).
-_SEVEN_DIGITS = re.compile(r"(?:\D*\d){7}")
+# The number patterns mask only matches holding 7+ digits (phone 7+, SSN 9, card 13+) in which at most
+# two of ' .-()' part consecutive digits; a mask adds no digit and joins no runs. Text without such a run
+# (times, UUIDs, queue numbers) passes them unchanged.
+_DIGIT_RUN = re.compile(r"\d(?:[ .()-]{0,2}\d){6}")
 
 
 def redact(text: str) -> str:
@@ -44,7 +45,7 @@ def redact(text: str) -> str:
         return text
     if "@" in text:
         text = _EMAIL.sub(EMAIL_MASK, text)
-    if not _SEVEN_DIGITS.match(text):
+    if not _DIGIT_RUN.search(text):
         return text
     text = _SSN.sub(SSN_MASK, text)
     text = _CARD.sub(CARD_MASK, text)
