@@ -76,17 +76,20 @@ def lookup(payload: Payload, path: str, default: Any = _MISSING) -> Any:
     """Follow a dotted path through nested mappings; AdapterError if absent and no default."""
     # Hot path (several calls per payload). dict.get returns None for an absent key and for a JSON null
     # alike, both "missing" here; a non-object on the way (a list, a string) has no .get.
-    keys = _PATHS.get(path)
-    if keys is None:
-        if len(_PATHS) >= _MAX_PATHS:
-            _PATHS.clear()
-        keys = _PATHS[path] = path.split(".")
     current: Any = payload
     try:
-        for key in keys:
-            current = current.get(key)
-            if current is None:
-                break
+        if "." not in path:  # one key, most calls: no walk
+            current = current.get(path)
+        else:
+            keys = _PATHS.get(path)
+            if keys is None:
+                if len(_PATHS) >= _MAX_PATHS:
+                    _PATHS.clear()
+                keys = _PATHS[path] = path.split(".")
+            for key in keys:
+                current = current.get(key)
+                if current is None:
+                    break
     except AttributeError:
         current = None
     if current is None:
