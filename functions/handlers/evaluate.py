@@ -87,6 +87,28 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Clock = _wall_clock
+
+
+def now() -> datetime:
+    """What the default handler takes as "now" (the wall clock, unless `use_clock` set another)."""
+    return _clock()
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Point the default handler's "now" at ``clock`` (None: back to the wall clock).
+
+    Lambda never calls this. `floorwatch demo` does: its simulated center's event time runs faster
+    than the wall clock, and ticks judge silence and time-in-state at "now".
+    """
+    global _clock  # noqa: PLW0603 - one process-wide clock, as the handler is one per process
+    _clock = clock or _wall_clock
+
+
 @functools.cache
 def _default_handler() -> Handler:
     """Cold start: validate the environment, load the rules, build the clients (not cached on error)."""
@@ -102,7 +124,7 @@ def _default_handler() -> Handler:
         DynamoMetricStore(client, settings.metrics_table),
         DynamoAlertStore(client, settings.alerts_table),
         rules,
-        lambda: datetime.now(UTC),
+        now,
         baselines=baselines,
         watches=DynamoWatchList(client, settings.metrics_table),
     )

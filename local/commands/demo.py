@@ -80,24 +80,16 @@ def run(args: argparse.Namespace) -> int:
 def simulated_evaluator_clock(clock: Any) -> Iterator[None]:
     """While inside, ``handlers.evaluate`` reads "now" from ``clock`` (anything with ``now()``).
 
-    The handler builds its clock as ``lambda: datetime.now(UTC)`` at cold start (the local runtime calls
-    the same module Lambda runs), so the module's ``datetime`` name is swapped for a subclass whose
-    ``now`` is the simulation's. Only the evaluator: the dashboard's ages and acknowledgement timers and
-    the escalation delays stay in wall-clock seconds, as a supervisor lives them.
+    Only the evaluator: the dashboard's ages and acknowledgement timers and the escalation delays stay
+    in wall-clock seconds, as a supervisor lives them.
     """
     from handlers import evaluate  # noqa: PLC0415 - the in-process Lambda module
 
-    class SimulatedDatetime(datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return clock.now() if tz is None else clock.now().astimezone(tz)
-
-    original = getattr(evaluate, "datetime")  # noqa: B009 - not an exported name of the module
-    setattr(evaluate, "datetime", SimulatedDatetime)  # noqa: B010
+    evaluate.use_clock(clock.now)
     try:
         yield
     finally:
-        setattr(evaluate, "datetime", original)  # noqa: B010
+        evaluate.use_clock(None)
 
 
 def push_simulation(
