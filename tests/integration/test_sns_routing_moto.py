@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,8 @@ from floorwatch.delivery.sns import (
 )
 from floorwatch.rules.config import NotifyChannel, parse_rules
 from moto import mock_aws
+
+from tests.unit.delivery.transitions import critical_opening
 
 pytestmark = pytest.mark.integration
 
@@ -43,22 +44,7 @@ RULE = RULES.get("queue-longest-wait")
 
 
 def transition(**changes: object) -> Transition:
-    base = Transition(
-        transition_id="a1:1",
-        alert_id="a1",
-        transition=TransitionKind.OPENED,
-        rule="queue-longest-wait",
-        scope="queue:billing",
-        severity=Severity.CRITICAL,
-        value=340.0,
-        threshold=300.0,
-        at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
-        version=1,
-        queue_id="billing",
-        team_id="tier1",
-        metric="longest_wait_seconds",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return critical_opening(**{"team_id": "tier1", **changes})
 
 
 @pytest.fixture

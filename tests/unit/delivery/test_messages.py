@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
-
 import pytest
-from floorwatch.alerts.model import Severity, Transition, TransitionKind
+from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.delivery.messages import (
     EMAIL_SUBJECT_MAX,
     alert_link,
@@ -23,27 +20,15 @@ from floorwatch.delivery.messages import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.delivery.transitions import critical_opening
+
 DASHBOARD = "https://d1a2b3c4d5e6f7.cloudfront.net"
 ALERT_ID = "0123456789abcdef0123"
 LINK = f"{DASHBOARD}/#a={ALERT_ID}"
 
 
 def transition(**changes: object) -> Transition:
-    base = Transition(
-        transition_id=f"{ALERT_ID}:1",
-        alert_id=ALERT_ID,
-        transition=TransitionKind.OPENED,
-        rule="queue-longest-wait",
-        scope="queue:billing",
-        severity=Severity.CRITICAL,
-        value=340.0,
-        threshold=300.0,
-        at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
-        version=1,
-        queue_id="billing",
-        metric="longest_wait_seconds",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return critical_opening(ALERT_ID, **changes)
 
 
 # --- encoding arithmetic --------------------------------------------------------------------------

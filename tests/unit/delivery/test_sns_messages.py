@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
@@ -18,6 +16,8 @@ from floorwatch.delivery.sns import (
 )
 from floorwatch.rules.config import NotifyChannel, Rule, load_default_rules
 
+from tests.unit.delivery.transitions import critical_opening
+
 DASHBOARD = "https://dash.example"
 RULES = load_default_rules()
 
@@ -29,21 +29,7 @@ def rule(rule_id: str) -> Rule:
 
 
 def transition(**changes: object) -> Transition:
-    base = Transition(
-        transition_id="a1:1",
-        alert_id="a1",
-        transition=TransitionKind.OPENED,
-        rule="queue-longest-wait",
-        scope="queue:billing",
-        severity=Severity.CRITICAL,
-        value=340.0,
-        threshold=300.0,
-        at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
-        version=1,
-        queue_id="billing",
-        metric="longest_wait_seconds",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return critical_opening(**changes)
 
 
 def test_a_critical_opening_is_published_for_sms_with_filter_attributes() -> None:
