@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -115,6 +114,25 @@ class FunctionSettings(BaseModel):
         return "required"
 
 
+class RulesFileSettings(FunctionSettings):
+    """Settings of a function that reads the alert rules (evaluate, baselines, websocket, fan-out)."""
+
+    rules_file: str | None = Field(
+        default=None,
+        validation_alias=ENV_RULES_FILE,
+        description="rules file, YAML or JSON (unset or empty: the rules shipped with floorwatch)",
+    )
+
+    @field_validator("rules_file", mode="before")
+    @classmethod
+    def _empty_rules_file_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def rules(self) -> RuleSet:
+        """Loads and validates the rules (an invalid file raises RulesError naming rule and field)."""
+        return load_default_rules() if self.rules_file is None else load_rules(self.rules_file)
+
+
 class NormalizeSettings(FunctionSettings):
     """The normalize function: raw-events -> cx-events, rejects to the quarantine bucket."""
 
@@ -157,7 +175,7 @@ class AuthorizerSettings(FunctionSettings):
         return {name: value for name, value in named.items() if value}
 
 
-class WebsocketSettings(FunctionSettings):
+class WebsocketSettings(RulesFileSettings):
     """The WebSocket routes: connections, snapshots (alerts + metrics + rules), actions, audit."""
 
     connections_table: str = Field(
@@ -173,12 +191,6 @@ class WebsocketSettings(FunctionSettings):
     )
     audit_table: str = Field(
         validation_alias=ENV_AUDIT_TABLE, pattern=TABLE_NAME_PATTERN, description="DynamoDB audit table"
-    )
-    rules_file: str | None = Field(
-        default=None,
-        validation_alias=ENV_RULES_FILE,
-        min_length=1,
-        description="rules YAML file (default: the rules shipped with floorwatch)",
     )
     websocket_endpoint: str | None = Field(
         default=None,
@@ -261,7 +273,7 @@ class EscalateSettings(EscalationSettings):
     """The escalate function: SQS escalation checks -> escalated transitions in the alerts table."""
 
 
-class FanoutSettings(EscalationSettings):
+class FanoutSettings(EscalationSettings, RulesFileSettings):
     """The fan-out function: alerts table stream -> dashboards, SNS, escalation checks, audit."""
 
     connections_table: str = Field(
@@ -295,16 +307,8 @@ class FanoutSettings(EscalationSettings):
         pattern=HTTP_URL_PATTERN,
         description="dashboard base URL for the links in SMS and e-mail (optional)",
     )
-    rules_file: Path | None = Field(
-        default=None,
-        validation_alias=ENV_RULES_FILE,
-        description="path of the rules YAML file (optional: the default rules)",
-    )
 
-    @field_validator("dashboard_url", "rules_file", mode="before")
+    @field_validator("dashboard_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
-
-    def rules(self) -> RuleSet:
-        return load_default_rules() if self.rules_file is None else load_rules(self.rules_file)

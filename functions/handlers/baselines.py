@@ -20,10 +20,10 @@ import botocore.session
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
-from floorwatch.names import ENV_BASELINES_TABLE, ENV_METRICS_TABLE, ENV_RULES_FILE, METRICS_NAMESPACE
+from floorwatch.names import ENV_BASELINES_TABLE, ENV_METRICS_TABLE, METRICS_NAMESPACE
 from floorwatch.rules.baselines_learner import BaselineLearner, LearnReport
-from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
-from floorwatch.settings import TABLE_NAME_PATTERN, FunctionSettings
+from floorwatch.rules.config import RuleSet
+from floorwatch.settings import TABLE_NAME_PATTERN, RulesFileSettings
 from floorwatch.store.baselines_dynamodb import DynamoBaselineStore, DynamoScopeDirectory
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from pydantic import Field
@@ -35,7 +35,7 @@ logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
-class BaselinesSettings(FunctionSettings):
+class BaselinesSettings(RulesFileSettings):
     """The baselines function: metric history in, seasonal baselines out."""
 
     metrics_table: str = Field(
@@ -46,15 +46,6 @@ class BaselinesSettings(FunctionSettings):
         pattern=TABLE_NAME_PATTERN,
         description="DynamoDB baselines table",
     )
-    rules_file: str | None = Field(
-        default=None,
-        validation_alias=ENV_RULES_FILE,
-        min_length=1,
-        description="rules YAML file (default: the rules shipped with floorwatch)",
-    )
-
-    def rules(self) -> RuleSet:
-        return load_rules(self.rules_file) if self.rules_file else load_default_rules()
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -33,12 +33,11 @@ from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_BASELINES_TABLE,
     ENV_METRICS_TABLE,
-    ENV_RULES_FILE,
     METRICS_NAMESPACE,
 )
-from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
+from floorwatch.rules.config import RuleSet
 from floorwatch.security.redact import redact
-from floorwatch.settings import FunctionSettings
+from floorwatch.settings import RulesFileSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.baselines_port import BaselineLookup
@@ -57,7 +56,7 @@ logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
-class EvaluateSettings(FunctionSettings):
+class EvaluateSettings(RulesFileSettings):
     """The evaluate function: metric items, alert states, optional baselines, rules file."""
 
     metrics_table: str = Field(
@@ -72,15 +71,6 @@ class EvaluateSettings(FunctionSettings):
         pattern=TABLE_NAME_PATTERN,
         description="DynamoDB baselines table (unset: static tiers only)",
     )
-    rules_file: str | None = Field(
-        default=None,
-        validation_alias=ENV_RULES_FILE,
-        min_length=1,
-        description="rules file, YAML or JSON (default: the rules shipped with floorwatch)",
-    )
-
-    def rules(self) -> RuleSet:
-        return load_rules(self.rules_file) if self.rules_file else load_default_rules()
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

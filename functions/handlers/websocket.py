@@ -30,7 +30,6 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.delivery.websocket import ApiGatewayPoster, ConnectionGone, Poster
-from floorwatch.rules.config import load_default_rules, load_rules
 from floorwatch.settings import WebsocketSettings
 from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
@@ -62,7 +61,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 def _default_handler() -> Handler:
     """Cold start: settings, rules and clients once per container (not cached when it raises)."""
     settings = WebsocketSettings.from_environ()
-    rules = load_rules(settings.rules_file) if settings.rules_file else load_default_rules()
+    rules = settings.rules()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     dynamodb = boto3.client("dynamodb", config=config)
     alerts = DynamoAlertStore(dynamodb, settings.alerts_table)
