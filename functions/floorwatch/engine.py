@@ -51,16 +51,28 @@ from floorwatch.alerts.state_machine import (
     Result,
     evaluate_match,
     evaluate_threshold,
+    judged_value,
+    no_data,
     resolve_without_data,
     tick_match,
 )
 from floorwatch.events.model import CxEvent, EventType, Source
-from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricKind
+from floorwatch.incident_grouping import IncidentGrouper
+from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricDef, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
-from floorwatch.metrics.model import BucketRow, MetricValue, ScopeKind, Stamped
+from floorwatch.metrics.model import DEFAULT_WINDOW, BucketRow, MetricValue, ScopeKind, Stamped
 from floorwatch.metrics.window import NO_VALUE, stored_agent_state_at, window_value
 from floorwatch.rules.baselines import adapted_rule
-from floorwatch.rules.config import Direction, MatchRule, Rule, RuleSet, ThresholdRule, render_link
+from floorwatch.rules.config import (
+    INCIDENT_RULE_ID,
+    Comparison,
+    Direction,
+    MatchRule,
+    Rule,
+    RuleSet,
+    ThresholdRule,
+    render_link,
+)
 from floorwatch.store.alerts_common import is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey, AlertStore
 from floorwatch.store.baselines_port import BaselineLookup
@@ -141,11 +153,27 @@ class _Prepared:
     """A threshold rule with what each evaluation of it needs, worked out once: planning runs per rule
     and touched scope, thousands of times a batch."""
 
-    __slots__ = ("definition", "filtered", "inputs", "levels", "row_limit", "rule", "static")
+    __slots__ = (
+        "definition",
+        "filtered",
+        "guards",
+        "inputs",
+        "levels",
+        "row_limit",
+        "rule",
+        "sparse",
+        "static",
+    )
 
     def __init__(self, rule: ThresholdRule, *, row_limit: int, adaptive: bool) -> None:
         self.rule = rule
         self.definition = CATALOG[rule.metric]
+        self.sparse = rule.sparse_window is not None
+        self.guards = (
+            tuple((CATALOG[name], comparison) for name, comparison in rule.only_if.items())
+            if rule.only_if
+            else None
+        )
         self.inputs = frozenset(self.definition.derived_from)  # the stored fields its value moves with
         self.levels = rule.tiers.levels()
         self.filtered = bool(rule.filters())
@@ -189,6 +217,7 @@ class Engine:
         self.rules = rules
         self._metrics = metric_store
         self._alerts = alert_store
+        self._incidents = IncidentGrouper(rules, alert_store, max_attempts)
         self._fold_config = fold_config
         self._baselines = baselines
         self._max_attempts = max_attempts
@@ -271,6 +300,7 @@ class Engine:
         newest = self._newest_event(feeds)
         plan = _Plan(at if newest is None else min(at, newest + self._max_lag))
         active = {state.key: state for state in self._alerts.active()}
+        incidents = [active.pop(key) for key in [key for key in active if key[0] == INCIDENT_RULE_ID]]
         for key, state in active.items():
             rule = self.rules.get(state.rule_id)
             if isinstance(rule, ThresholdRule):
@@ -279,6 +309,7 @@ class Engine:
             elif isinstance(rule, MatchRule):
                 plan.add(rule, key, _match_tick(rule, plan.at))
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
+        self._plan_silences(plan)
         self._watched = self._watches.watched()
         due = {
             scope: watch
@@ -290,7 +321,12 @@ class Engine:
             if scope not in self._facts:  # seen by another process: where the agent works
                 self._remember(scope, None, due[scope].queue_id, team_id=due[scope].team_id)
             self._plan_thresholds(plan, scope)
-        return self._commit({**plan.work, **feeds.work}, active)
+        recorded = self._commit({**plan.work, **feeds.work}, active)
+        # Incidents after their members: a member that resolved in this round lets its incident close.
+        for incident in incidents:
+            current = self._alerts.load([incident.key]).get(incident.key, incident) if recorded else incident
+            recorded += self._incidents.tick(current, plan.at)
+        return recorded
 
     def _newest_event(self, feeds: _Plan) -> datetime | None:
         """The newest event time any feed delivered up to the plan's instant (None: nothing yet)."""
@@ -331,6 +367,23 @@ class Engine:
             if key not in work:
                 self._plan_threshold(plan, entry, key)
 
+    def _plan_silences(self, plan: _Plan) -> None:
+        """Queues this process has seen: has one gone quiet against its own cadence? (An event ends a
+        silence, so only ticks can notice one.) A queue seen only by another process is judged there, or
+        here once it has an active alert."""
+        entries = [
+            entry
+            for entry in self._threshold_by_kind.get(ScopeKind.QUEUE.value, ())
+            if entry.definition.kind is MetricKind.SILENCE
+        ]
+        if not entries:
+            return
+        for scope in [scope for scope in self._facts if scope.startswith("queue:")]:
+            for entry in entries:
+                key = (entry.rule.id, scope)
+                if key not in plan.work:
+                    self._plan_threshold(plan, entry, key)
+
     def _update_watch_list(self, partition: str, plan: _Plan) -> None:
         """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""
         if not self._watch_after:
@@ -361,9 +414,25 @@ class Engine:
         if rows is None:
             rows = plan.rows[scope] = self._metrics.recent_rows(scope, at, entry.row_limit)
         value = self._value(plan, entry, scope, rows)
+        if entry.sparse and value.samples < rule.min_samples and rule.sparse_window is not None:
+            # A quiet queue: judge it over the longer window rather than not at all.
+            value = window_value(entry.definition, rows, at, rule.sparse_window)
+        eligible = entry.guards is None or self._guards_hold(entry.guards, rows, at)
         effective = rule if entry.static else self._effective(rule, scope, at)
         levels = entry.levels if effective is rule else effective.tiers.levels()
-        plan.add(rule, key, _ThresholdStep(effective, value, at), _breached(effective, value, levels))
+        verdict = _breached(effective, value, levels) if eligible else None
+        plan.add(rule, key, _ThresholdStep(effective, value, at, eligible), verdict)
+
+    @staticmethod
+    def _guards_hold(
+        guards: Sequence[tuple[MetricDef, Comparison]], rows: Sequence[BucketRow], at: datetime
+    ) -> bool:
+        """The rule's ``only_if`` conditions, on the same rows (over the default window)."""
+        for definition, comparison in guards:
+            guard = window_value(definition, rows, at, DEFAULT_WINDOW)
+            if guard.value is None or not comparison.holds(guard.value):
+                return False
+        return True
 
     def _value(self, plan: _Plan, entry: _Prepared, scope: str, rows: Sequence[BucketRow]) -> MetricValue:
         definition = entry.definition
@@ -415,7 +484,12 @@ class Engine:
             kind = CATALOG[rule.metric].kind
             if kind is MetricKind.STALENESS:
                 return 1  # the newest row holds the feed's newest event
-            buckets = math.ceil(rule.window.total_seconds() / bucket)
+            longest = max(
+                rule.window,
+                rule.sparse_window or rule.window,
+                DEFAULT_WINDOW if rule.only_if else rule.window,
+            )
+            buckets = math.ceil(longest.total_seconds() / bucket)
             return max(buckets, STATE_ROWS_FLOOR) if kind is MetricKind.DURATION_IN_STATE else buckets
 
         return max(rows_for(rule) for rule in rules)
@@ -448,13 +522,15 @@ class Engine:
                 self._remember_progress(key, before, state)
                 return []
             transitions = self._with_context(item.rule, before, transitions)
+            state, grouped = self._incidents.assign(state, transitions, self.facts(key[1]).center_id)
+            transitions = [transition for transition, _ in grouped]
             try:
                 self._alerts.save(before.version, state, transitions)
             except AlertConflict:
                 stored = self._alerts.load([key]).get(key)
                 continue
             self._unsaved.pop(key, None)
-            return transitions
+            return transitions + self._incidents.update(grouped)
         raise AlertRetriesExhausted(
             f"alert state {key[0]} / {key[1]} kept changing under us ({self._max_attempts} attempts)"
         )
@@ -568,6 +644,8 @@ def _breached(
     observed = value.value
     if observed is None or value.samples < rule.min_samples:
         return None
+    if rule.confidence is not None:
+        observed = judged_value(rule, observed, value.samples)
     above = rule.direction is Direction.ABOVE
     breached = None
     for severity, threshold in levels:
@@ -595,19 +673,23 @@ class _ThresholdStep:
     """One threshold evaluation, as a step (a slotted object rather than a closure: one allocation, and
     there is one per rule and touched scope)."""
 
-    __slots__ = ("at", "rule", "value")
+    __slots__ = ("at", "eligible", "rule", "value")
 
-    def __init__(self, rule: ThresholdRule, value: MetricValue, at: datetime) -> None:
+    def __init__(self, rule: ThresholdRule, value: MetricValue, at: datetime, eligible: bool = True) -> None:
         self.rule = rule
         self.value = value
         self.at = at
+        self.eligible = eligible
 
     def __call__(self, state: AlertState) -> Result:
         value = self.value
         if value.value is None and value.samples == 0:
-            # Nothing at all in the window (the contact ended, the snapshots stopped): an alert on it closes.
-            return resolve_without_data(self.rule, state, self.at)
-        return evaluate_threshold(self.rule, state, value, self.at)
+            if state.scope.startswith("contact:"):
+                # A contact's window empties when the contact ended: what its alert reports is over.
+                return resolve_without_data(self.rule, state, self.at)
+            # A queue or a feed that stopped reporting is not a recovery: keep the alert as it is.
+            return no_data(self.rule, state, self.at)
+        return evaluate_threshold(self.rule, state, value, self.at, eligible=self.eligible)
 
 
 def _match_step(rule: MatchRule, event: CxEvent) -> Step:

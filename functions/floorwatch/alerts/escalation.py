@@ -59,6 +59,7 @@ ESCALATION_ACTOR = "escalation-policy"  # who the audit log names for automatic 
 DEFAULT_CHAIN = DEFAULT_ESCALATION_CHAIN
 LEVEL_NAME_PATTERN = ESCALATION_LEVEL_NAME_PATTERN
 STARTING_KINDS = frozenset({TransitionKind.OPENED, TransitionKind.UPGRADED})
+"""An alert (or an incident: the fan-out never escalates an incident's members) that opens or upgrades."""
 MAX_CONFLICT_RETRIES = 5
 
 

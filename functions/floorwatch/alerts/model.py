@@ -35,6 +35,9 @@ class TransitionKind(StrEnum):
     FLAPPING_STARTED = "flapping_started"
     FLAPPING_STOPPED = "flapping_stopped"
     NOTED = "noted"  # a person's note on the alert (Transition.note holds the text)
+    # Incidents only (rule ``incident``): the page (SMS / e-mail) that went out for the incident, when it
+    # opened (after ``group_wait``), became critical, or is repeated after ``repeat_interval``.
+    PAGED = "paged"
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,21 @@ class Transition:
     metric: str | None = None
     link: str | None = None
     note: str | None = None  # a person's note, or the escalation level's name
+    # Incidents (floorwatch.alerts.incidents): the incident a member alert belongs to (an incident's own
+    # transitions carry their own id); the member alerts an incident holds ("rule scope severity"); the
+    # member rule whose change the incident transition reports (its channels and ack_within apply).
+    incident_id: str | None = None
+    members: tuple[str, ...] = ()
+    trigger_rule: str | None = None
+    # The off-dashboard channels (sms, email) this transition is sent to, decided by the paging policy;
+    # None on transitions recorded before incidents existed (the fan-out then asks the rule).
+    channels: tuple[str, ...] | None = None
+    # A threshold alert whose window went empty keeps its state: since when nothing was observed.
+    no_data_since: datetime | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "at": self.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z"),
+            "at": _time_text(self.at),
             "alert_id": self.alert_id,
             "transition_id": self.transition_id,
             "transition": self.transition.value,
@@ -80,6 +94,11 @@ class Transition:
             "metric": self.metric,
             "link": self.link,
             "note": self.note,
+            "incident_id": self.incident_id,
+            "members": list(self.members),
+            "trigger_rule": self.trigger_rule,
+            "channels": None if self.channels is None else list(self.channels),
+            "no_data_since": None if self.no_data_since is None else _time_text(self.no_data_since),
         }
 
     @classmethod
@@ -103,7 +122,7 @@ class Transition:
             severity=Severity(data["severity"]),
             value=number("value"),
             threshold=number("threshold"),
-            at=datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00")),
+            at=_time_parse(data["at"]),
             version=int(data["version"]),
             notify=bool(data.get("notify", True)),
             actor=text("actor"),
@@ -112,4 +131,17 @@ class Transition:
             metric=text("metric"),
             link=text("link"),
             note=text("note"),
+            incident_id=text("incident_id"),
+            members=tuple(str(member) for member in data.get("members") or ()),
+            trigger_rule=text("trigger_rule"),
+            channels=None if data.get("channels") is None else tuple(str(c) for c in data["channels"]),
+            no_data_since=None if data.get("no_data_since") is None else _time_parse(data["no_data_since"]),
         )
+
+
+def _time_text(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def _time_parse(text: object) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))

@@ -13,6 +13,8 @@ Threshold rules (`evaluate_threshold`), after Prometheus' inactive -> pending ->
 - A firing alert upgrades as soon as a more severe tier is breached (no ``for``), and downgrades or
   resolves only once the value is back past the hysteresis band of its tier (see
   ``ThresholdRule.clear_level``); a value inside the band keeps the tier.
+- Missing data (``no_data``): an empty window keeps the alert's tier and records ``no_data_since``; only
+  a contact's alert resolves when its window empties (the contact ended: ``resolve_without_data``).
 - No verdict: a value of None (no data) or with fewer samples than ``min_samples`` neither opens nor
   resolves anything and does not advance a pending timer — the time up to and after a no-data evaluation
   is not counted as breach, so an alert never opens on time nobody observed; nor does it reset the timer.
@@ -22,11 +24,11 @@ Match rules (`evaluate_match`, `tick_match`): a matching event opens the alert a
 further matches while it fires are counted, never a second alert; it resolves after ``resolve_after``
 without a match.
 
-Both: an alert that opens ``flapping.opens`` times within ``flapping.within`` is *flapping*; its own
-transitions are then recorded with notify=False, a ``flapping_started`` transition says so once, and
-``flapping_stopped`` is recorded when it has neither opened nor resolved for ``flapping.stable_for``
-(checked at every evaluation). We count opens in event time rather than weighting a history of
-evaluations as Nagios does: evaluations here follow traffic, so a per-evaluation history would measure
+Both: an alert that opens or changes tier ``flapping.opens`` times within ``flapping.within`` is
+*flapping*; its own transitions are then recorded with notify=False, a ``flapping_started`` transition
+says so once, and ``flapping_stopped`` is recorded when it has neither opened nor resolved for
+``flapping.stable_for`` (checked at every evaluation). We count changes in event time rather than
+weighting a history of evaluations as Nagios does: evaluations here follow traffic, so a per-evaluation history would measure
 the event rate, not the alert's instability. A snooze mutes (notify=False) one (rule, scope) until a time;
 nothing is deleted. Acknowledgements, snoozes and escalations are people's actions: always notified.
 
@@ -41,17 +43,19 @@ resolving; for match rules, the bound of the rule's value condition, if any.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from statistics import NormalDist
 from typing import Any
 
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.model import MetricValue, scope_kind
-from floorwatch.rules.config import FlappingPolicy, MatchRule, Rule, ThresholdRule
+from floorwatch.rules.config import Direction, FlappingPolicy, MatchRule, Rule, ThresholdRule
 
 
 class AlertStatus(StrEnum):
@@ -94,6 +98,19 @@ class AlertState:
     # Match rules: the last matching event and how many matched during the current alert.
     last_match_at: datetime | None = None
     match_count: int = 0
+    # Missing data: a threshold alert whose window went empty keeps its tier; since when (None: data).
+    no_data_since: datetime | None = None
+    # A member alert: the incident it belongs to and that incident's group scope (see alerts.incidents).
+    incident_id: str | None = None
+    incident_scope: str | None = None
+    # An incident (rule_id ``incident``): its firing members ("rule|severity|scope"), the member rule
+    # whose change it last reported, when and at which severity it last paged, and since when it has had
+    # no firing member (it closes after the policy's close_after).
+    members: tuple[str, ...] = ()
+    trigger_rule: str | None = None
+    paged_at: datetime | None = None
+    paged_severity: Severity | None = None
+    quiet_since: datetime | None = None
 
     @classmethod
     def initial(cls, rule_id: str, scope: str) -> AlertState:
@@ -139,6 +156,14 @@ class AlertState:
             "last_evaluated_at": _time_out(self.last_evaluated_at),
             "last_match_at": _time_out(self.last_match_at),
             "match_count": self.match_count,
+            "no_data_since": _time_out(self.no_data_since),
+            "incident_id": self.incident_id,
+            "incident_scope": self.incident_scope,
+            "members": list(self.members),
+            "trigger_rule": self.trigger_rule,
+            "paged_at": _time_out(self.paged_at),
+            "paged_severity": _enum_out(self.paged_severity),
+            "quiet_since": _time_out(self.quiet_since),
         }
 
     @classmethod
@@ -172,6 +197,14 @@ class AlertState:
             last_evaluated_at=_time_in(data.get("last_evaluated_at")),
             last_match_at=_time_in(data.get("last_match_at")),
             match_count=int(data.get("match_count", 0)),
+            no_data_since=_time_in(data.get("no_data_since")),
+            incident_id=_text_in(data.get("incident_id")),
+            incident_scope=_text_in(data.get("incident_scope")),
+            members=tuple(str(member) for member in data.get("members") or ()),
+            trigger_rule=_text_in(data.get("trigger_rule")),
+            paged_at=_time_in(data.get("paged_at")),
+            paged_severity=None if data.get("paged_severity") is None else Severity(data["paged_severity"]),
+            quiet_since=_time_in(data.get("quiet_since")),
         )
 
 
@@ -188,8 +221,14 @@ Result = tuple[AlertState, list[Transition]]
 # Threshold rules
 
 
-def evaluate_threshold(rule: ThresholdRule, state: AlertState, value: MetricValue, at: datetime) -> Result:
-    """One evaluation of a threshold rule for the state's scope at event time `at`."""
+def evaluate_threshold(
+    rule: ThresholdRule, state: AlertState, value: MetricValue, at: datetime, *, eligible: bool = True
+) -> Result:
+    """One evaluation of a threshold rule for the state's scope at event time `at`.
+
+    ``eligible`` False: the rule's ``only_if`` condition does not hold (e.g. fewer than two contacts
+    waiting), so nothing breaches: a pending breach is dropped and a firing alert resolves.
+    """
     _check(rule, state, at)
     if _is_late(state, at):
         return state, []
@@ -201,12 +240,38 @@ def evaluate_threshold(rule: ThresholdRule, state: AlertState, value: MetricValu
         if state.status is AlertStatus.PENDING:
             state = replace(state, pending_last_at=None)
         return state, transitions
-    state = replace(state, last_value=observed)
+    state = replace(state, last_value=observed, no_data_since=None)
+    if not eligible:
+        if state.status is AlertStatus.FIRING:
+            state, more = _resolve(state, observed, rule.tiers.levels()[0][1], at)
+            return state, transitions + more
+        return _clear_pending(state), transitions
+    judged = judged_value(rule, observed, value.samples)
     if state.status is AlertStatus.FIRING:
-        state, more = _follow(rule, state, observed, at)
+        state, more = _follow(rule, state, observed, at, judged)
     else:
-        state, more = _watch(rule, state, observed, at)
+        state, more = _watch(rule, state, observed, at, judged)
     return state, transitions + more
+
+
+def judged_value(rule: ThresholdRule, observed: float, samples: int) -> float:
+    """What the tiers are compared with: the value itself, or for a ratio rule with ``confidence`` the
+    Wilson score bound on the safe side (the upper bound for "below", the lower for "above"), so a ratio
+    of a handful of contacts breaches only when even the most favourable reading of them breaches."""
+    if rule.confidence is None or samples <= 0:
+        return observed
+    return wilson_bound(observed, samples, rule.confidence, upper=rule.direction is Direction.BELOW)
+
+
+def wilson_bound(ratio: float, samples: int, confidence: float, *, upper: bool) -> float:
+    """The Wilson score interval's bound for a proportion ``ratio`` of ``samples`` trials (two-sided)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = min(1.0, max(0.0, ratio))
+    n = float(samples)
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    denominator = 1 + z * z / n
+    return (centre + spread) / denominator if upper else (centre - spread) / denominator
 
 
 def _verdict_value(rule: ThresholdRule, value: MetricValue) -> float | None:
@@ -224,9 +289,9 @@ def _breached_tier(rule: ThresholdRule, value: float) -> tuple[Severity, float] 
     return breached[-1] if breached else None
 
 
-def _watch(rule: ThresholdRule, state: AlertState, value: float, at: datetime) -> Result:
+def _watch(rule: ThresholdRule, state: AlertState, value: float, at: datetime, judged: float) -> Result:
     """Inactive or pending: start, extend or reset the pending breach; open once it held for `for`."""
-    tier = _breached_tier(rule, value)
+    tier = _breached_tier(rule, judged)
     if tier is None:
         return _clear_pending(state), []
     severity, threshold = tier
@@ -250,22 +315,24 @@ def _watch(rule: ThresholdRule, state: AlertState, value: float, at: datetime) -
     )
 
 
-def _follow(rule: ThresholdRule, state: AlertState, value: float, at: datetime) -> Result:
+def _follow(rule: ThresholdRule, state: AlertState, value: float, at: datetime, judged: float) -> Result:
     """Firing: upgrade at once, downgrade or resolve only past the hysteresis band."""
     current = state.severity or Severity.INFO
-    tier = _breached_tier(rule, value)
+    tier = _breached_tier(rule, judged)
     if tier is not None and tier[0].rank > current.rank:
         severity, threshold = tier
         # A more severe alert needs its own acknowledgement (and may escalate again).
         state = replace(
             state, severity=severity, acknowledged=False, acknowledged_by=None, acknowledged_at=None
         )
-        return _record(state, _Change(TransitionKind.UPGRADED, severity, value, threshold, at))
+        return _tier_change(
+            rule.flapping, state, _Change(TransitionKind.UPGRADED, severity, value, threshold, at)
+        )
     held = next(
         (
             severity
             for severity, threshold in reversed(rule.tiers.levels())
-            if severity.rank <= current.rank and rule.holds(value, threshold)
+            if severity.rank <= current.rank and rule.holds(judged, threshold)
         ),
         None,
     )
@@ -276,7 +343,9 @@ def _follow(rule: ThresholdRule, state: AlertState, value: float, at: datetime) 
         entry_threshold = rule.tiers.levels()[0][1]
         return _resolve(state, value, entry_threshold, at)
     state = replace(state, severity=held)
-    return _record(state, _Change(TransitionKind.DOWNGRADED, held, value, left_threshold, at))
+    return _tier_change(
+        rule.flapping, state, _Change(TransitionKind.DOWNGRADED, held, value, left_threshold, at)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -414,6 +483,23 @@ def _open(policy: FlappingPolicy, state: AlertState, opening: _Change) -> Result
     if starts_flapping:
         # The one notice that replaces the muted ones: "this alert is flapping".
         flapping = replace(opening, kind=TransitionKind.FLAPPING_STARTED, notify=not state.is_snoozed(at))
+        state, more = _record(state, flapping)
+        transitions += more
+    return state, transitions
+
+
+def _tier_change(policy: FlappingPolicy, state: AlertState, change: _Change) -> Result:
+    """An upgrade or a downgrade counts toward flapping like an opening: an alert bouncing between
+    warning and critical is as unstable as one opening and resolving."""
+    at = change.at
+    changes = (*(seen for seen in state.recent_opens if at - seen <= policy.within), at)[-policy.opens :]
+    starts_flapping = not state.flapping and len(changes) >= policy.opens
+    state = replace(
+        state, recent_opens=changes, last_change_at=at, flapping=state.flapping or starts_flapping
+    )
+    state, transitions = _record(state, change)
+    if starts_flapping:
+        flapping = replace(change, kind=TransitionKind.FLAPPING_STARTED, notify=not state.is_snoozed(at))
         state, more = _record(state, flapping)
         transitions += more
     return state, transitions
@@ -596,3 +682,22 @@ def resolve_without_data(rule: ThresholdRule, state: AlertState, at: datetime) -
         return state, transitions
     resolved, more = _resolve(state, None, rule.tiers.levels()[0][1], at)
     return resolved, transitions + more
+
+
+def no_data(rule: ThresholdRule, state: AlertState, at: datetime) -> Result:
+    """Nothing at all in the rule's window of a queue, agent or feed: missing data is not recovery.
+
+    The alert keeps its tier (and a pending breach its progress, as with any evaluation without a
+    verdict); ``no_data_since`` records since when nothing was observed, for dashboards to say so. A
+    scope that stopped reporting is the silence rules' business (metric ``missed_reports``).
+    """
+    _check(rule, state, at)
+    if _is_late(state, at):
+        return state, []
+    state, transitions = _settle_flapping(rule.flapping, state, at)
+    state = replace(state, last_evaluated_at=at)
+    if state.status is AlertStatus.PENDING:
+        state = replace(state, pending_last_at=None)
+    if state.status is AlertStatus.FIRING and state.no_data_since is None:
+        state = replace(state, no_data_since=at)
+    return state, transitions

@@ -27,11 +27,23 @@ from floorwatch.alerts.escalation import (
 from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.delivery.sns import TopicPublisher, alert_message, escalation_message
 from floorwatch.delivery.websocket import PushReport, WebSocketFanout
-from floorwatch.rules.config import Rule, RuleSet
+from floorwatch.rules.config import INCIDENT_RULE_ID, Rule, RuleSet
 from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.audit_port import AuditEntry, AuditLog
 
 Clock = Callable[[], datetime]
+
+
+def is_member(transition: Transition) -> bool:
+    """A member alert's own transition (it belongs to an incident that is not itself)."""
+    return transition.incident_id is not None and transition.rule != INCIDENT_RULE_ID
+
+
+def paging_rule_id(transition: Transition) -> str:
+    """The rule whose channels and ack_within apply: an incident's member rule that triggered it."""
+    if transition.rule == INCIDENT_RULE_ID and transition.trigger_rule is not None:
+        return transition.trigger_rule
+    return transition.rule
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ class TransitionDelivery:
         report = DeliveryReport(transition.transition_id)
         if transition.notify:
             report.push = self._websocket.push(transition)
-        rule = self._rules.get(transition.rule)
+        rule = self._rules.get(paging_rule_id(transition))
         if transition.transition is TransitionKind.ESCALATED:
             self._escalated(transition, rule, report)
         else:
@@ -90,6 +102,8 @@ class TransitionDelivery:
         return report
 
     def _alert_changed(self, transition: Transition, rule: Rule | None, report: DeliveryReport) -> None:
+        if is_member(transition):
+            return  # its incident pages and escalates (floorwatch.alerts.incidents); dashboards have it
         current_level = (
             self._current_level(transition) if transition.transition is TransitionKind.UPGRADED else 0
         )

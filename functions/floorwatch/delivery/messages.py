@@ -151,7 +151,7 @@ def headline(transition: Transition) -> str:
     """ "CRITICAL", "UP CRITICAL", "RESOLVED", "ACK ana"..."""
     severity = transition.severity.value.upper()
     kind = transition.transition
-    if kind is TransitionKind.OPENED:
+    if kind in (TransitionKind.OPENED, TransitionKind.PAGED):
         return severity
     word = _HEADLINES.get(kind, kind.value.upper())
     if kind in (TransitionKind.UPGRADED, TransitionKind.DOWNGRADED):
@@ -189,10 +189,18 @@ def sms_text(transition: Transition, dashboard_url: str | None = None) -> str:
             head=headline(transition),
             scope=transition.scope,
             metric=transition.metric,
-            measure=measurement(transition),
+            measure=measurement(transition) + _more_members(transition),
             link=alert_link(dashboard_url, transition.alert_id),
         )
     )
+
+
+def _more_members(transition: Transition) -> str:
+    """ " (+2 alerts)": an incident's other members, so the page says it is bigger than one figure."""
+    others = len(transition.members) - 1
+    if others <= 0:
+        return ""
+    return f" (+{others} alert{'s' if others > 1 else ''})"
 
 
 def escalation_sms_text(
@@ -267,7 +275,8 @@ def email_for(
     lines = [
         f"{headline(transition)}: {transition.scope}",
         "",
-        f"Rule:        {transition.rule}" + (f" - {description}" if description else ""),
+        f"Rule:        {transition.trigger_rule or transition.rule}"
+        + (f" - {description}" if description else ""),
         f"Severity:    {transition.severity.value}",
         f"Transition:  {transition.transition.value}"
         + (f" by {transition.actor}" if transition.actor else ""),
@@ -278,6 +287,7 @@ def email_for(
         f"At:          {transition.to_dict()['at']}",
         f"Alert:       {transition.alert_id} (transition {transition.transition_id})",
         f"Note:        {transition.note}" if transition.note else None,
+        *(f"Member:      {member.replace('|', ' ')}" for member in transition.members),
         "",
         f"Dashboard:   {alert_link(dashboard_url, transition.alert_id)}" if dashboard_url else None,
         f"Join:        {transition.link}" if transition.link else None,

@@ -144,7 +144,12 @@ def escalation_filter_policy(level_name: str) -> dict[str, list[str]]:
 
 
 def requested_channels(transition: Transition, rule: Rule | None) -> tuple[str, ...]:
-    """The off-dashboard channels this transition goes to; () when it is not published at all."""
+    """The off-dashboard channels this transition goes to; () when it is not published at all.
+
+    Transitions recorded with the incident paging policy say so themselves (``channels``); older ones
+    (no ``channels``) go where the rule asks for their severity."""
+    if transition.channels is not None:
+        return transition.channels if transition.notify and rule is not None else ()
     if rule is None or not transition.notify or transition.transition not in PUBLISHED_KINDS:
         return ()
     channels = rule.channels(transition.severity)
@@ -165,7 +170,7 @@ def alert_message(transition: Transition, rule: Rule, dashboard_url: str | None)
             ATTRIBUTE_SEVERITY: transition.severity.value,
             ATTRIBUTE_TEAM: transition.team_id or rule.team or "",
             ATTRIBUTE_QUEUE: transition.queue_id or "",
-            ATTRIBUTE_RULE: transition.rule,
+            ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
             ATTRIBUTE_CHANNEL: channels,
         },
         sms=sms_text(transition, dashboard_url),
@@ -194,7 +199,7 @@ def escalation_message(
             ATTRIBUTE_SEVERITY: transition.severity.value,
             ATTRIBUTE_TEAM: transition.team_id or (rule.team if rule else None) or "",
             ATTRIBUTE_QUEUE: transition.queue_id or "",
-            ATTRIBUTE_RULE: transition.rule,
+            ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
         },
         sms=text,
         email=text,

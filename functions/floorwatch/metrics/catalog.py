@@ -39,6 +39,8 @@ class MetricKind(StrEnum):
     AVERAGE = "average"  # sum(total) / sum(count) over the window
     DURATION_IN_STATE = "duration_in_state"  # at - since, while the latest state matches
     STALENESS = "staleness"  # at - the feed's last event time
+    # Events the scope's usual cadence expected during its current silence (see window.silence_value).
+    SILENCE = "silence"
 
 
 # --- stored field names (one place: fold writes them, window reads them, stores persist them) -------
@@ -58,6 +60,7 @@ HOLD_COUNT = "hold_seconds_count"
 SENTIMENT_SUM = "sentiment_sum"
 SENTIMENT_COUNT = "sentiment_count"
 COMPLIANCE_FLAGS = "compliance_flags"
+EVENTS = "events"  # every event a feed or a queue delivered (its cadence: see MetricKind.SILENCE)
 
 COUNTER_FIELDS: tuple[str, ...] = (
     OFFERED,
@@ -76,6 +79,7 @@ COUNTER_FIELDS: tuple[str, ...] = (
     SENTIMENT_SUM,
     SENTIMENT_COUNT,
     COMPLIANCE_FLAGS,
+    EVENTS,
 )
 
 CONTACTS_IN_QUEUE = "contacts_in_queue"
@@ -265,6 +269,18 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
     ),
     _in_state(
         "agent_not_ready_seconds", STATE_NOT_READY, "How long the agent has been not ready (0 if not)."
+    ),
+    # silence (queues and feeds): judged against the scope's own cadence
+    MetricDef(
+        "missed_reports",
+        MetricKind.SILENCE,
+        frozenset({_Q, _F}),
+        "events",
+        "Events the scope's cadence over the window (its events per second before it went quiet) expected "
+        "during its current silence: rate x seconds since its last event. A Poisson feed stays quiet that "
+        "long with probability exp(-value): 10 is about 1 in 22,000. Samples: the events in the window.",
+        numerator=EVENTS,
+        latest=LAST_SEEN,
     ),
     # staleness (feed scope: one feed per event source)
     MetricDef(

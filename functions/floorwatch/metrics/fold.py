@@ -18,7 +18,8 @@ queue_snapshot      queue (or center when the snapshot has no queue): the snapsh
 agent_state         agent: agent_state (label, since)
 sentiment           queue, agent, contact: sentiment sum/count (customer utterances only)
 compliance          center, queue, team, agent: compliance_flags
-every event         feed:<source>: last_seen, whole seconds (staleness)
+every event         feed:<source>: last_seen, whole seconds (staleness), and events (silence)
+event with a queue  queue:<id>: last_seen and events (silence)
 ==================  ===========================================================================
 """
 
@@ -106,6 +107,7 @@ class _Folder:
         self._width = int(config.bucket.total_seconds())
         self._deltas: dict[_Key, BucketDelta] = {}
         self._last_seen: dict[_Key, float] = {}
+        self._events: dict[_Key, int] = {}
         self._feeds: dict[str, str] = {}
         # What each event type feeds besides its source's staleness (a type not listed: nothing else).
         self._handlers: dict[EventType, Callable[[CxEvent, int], None]] = {
@@ -132,15 +134,25 @@ class _Folder:
         feed = self._feeds.get(source)
         if feed is None:
             feed = self._feeds[source] = f"feed:{source.value}"
-        key = (feed, bucket)
+        self._seen((feed, bucket), timestamp)
+        queue_id = event.queue_id
+        if queue_id is not None:
+            self._seen(("queue:" + queue_id, bucket), timestamp)
+
+    def _seen(self, key: _Key, timestamp: float) -> None:
+        """A feed's or a queue's newest event time and event count per bucket (silence and staleness)."""
         last_seen = self._last_seen
         if timestamp > last_seen.get(key, -1e18):
             last_seen[key] = timestamp
+        seen = self._events
+        seen[key] = seen.get(key, 0) + 1
 
     def result(self) -> dict[BucketKey, BucketDelta]:
         for key, timestamp in self._last_seen.items():
             second = int(timestamp // 1)  # whole seconds: see catalog.MAX_FIELDS
-            self._delta(key).latest[c.LAST_SEEN] = Stamped(float(second), _EPOCH + timedelta(seconds=second))
+            delta = self._delta(key)
+            delta.latest[c.LAST_SEEN] = Stamped(float(second), _EPOCH + timedelta(seconds=second))
+            delta.adds[c.EVENTS] = delta.adds.get(c.EVENTS, 0.0) + self._events[key]
         starts: dict[int, datetime] = {}
         result: dict[BucketKey, BucketDelta] = {}
         for (scope, bucket), delta in self._deltas.items():

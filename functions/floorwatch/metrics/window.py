@@ -23,7 +23,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, CATALOG, MetricDef, MetricKind
+from floorwatch.metrics.catalog import (
+    AGENT_STATE,
+    AGENT_STATE_SINCE,
+    CATALOG,
+    EVENTS,
+    LAST_SEEN,
+    MetricDef,
+    MetricKind,
+)
 from floorwatch.metrics.model import BucketRow, MetricValue, Stamped
 
 NO_VALUE = MetricValue(None, 0)
@@ -53,6 +61,8 @@ def window_value(
         return MetricValue(max(0.0, seconds), 1)
     if kind is MetricKind.STALENESS:
         return _staleness(rows, metric.latest, at)
+    if kind is MetricKind.SILENCE:
+        return silence_value(rows, at, window)
     raise ValueError(f"unsupported metric kind {kind!r}")
 
 
@@ -96,6 +106,25 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
     if denominator <= 0:
         return NO_VALUE
     return MetricValue(numerator / denominator, int(denominator))
+
+
+def silence_value(rows: Sequence[BucketRow], at: datetime, window: timedelta) -> MetricValue:
+    """Events expected during the scope's current silence, from its own cadence.
+
+    The cadence is the scope's event count over the ``window`` that ends with its last event (so the
+    silence itself does not dilute it), per second; the value is that rate times the seconds since the
+    last event. A busy queue quiet for 3 minutes scores high; a night queue with two contacts an hour,
+    quiet for 20 minutes, scores under 1. Samples: the events the cadence was measured on. None when the
+    scope never spoke.
+    """
+    last = _latest(rows, LAST_SEEN, at)
+    if last is None:
+        return NO_VALUE
+    seen = last.at
+    events = _sum(rows, (EVENTS,), seen - window, seen)
+    silence = max(0.0, (at - seen).total_seconds())
+    rate = events / window.total_seconds()
+    return MetricValue(rate * silence, int(events))
 
 
 def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:

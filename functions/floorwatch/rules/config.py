@@ -23,9 +23,13 @@ Keys (durations are written "30s", "5m", "1h", "7d"):
 - match: ``match`` ({type: <event type>, labels: {name: value or [values]}, values: {name: "<= -0.8"}}),
   ``severity``, ``resolve_after`` (10m without a matching event).
 
-A file is a YAML list of rules, or a mapping ``{rules: [...]}``. `parse_rules` validates every rule and
-reports every problem it finds at once (a `RulesError` listing them), each naming the file, the line, the
-rule (its id, or its position when the id itself is unusable) and the field.
+Incidents (``floorwatch.alerts.incidents``): a mapping file may also hold ``incidents:`` ({group_by:
+queue | center | scope, group_wait: 30s, close_after: 5m, repeat_interval: 4h}); a rule may ask for SMS on
+its resolved notices with ``page_resolved: true`` (by default they go to the dashboard and e-mail only).
+
+A file is a YAML list of rules, or a mapping ``{rules: [...], incidents: {...}}``. `parse_rules`
+validates every rule and reports every problem it finds at once (a `RulesError` listing them), each
+naming the file, the line, the rule (its id, or its position when the id itself is unusable) and the field.
 
 Cross-field checks raise `FieldProblem` (a ValueError naming the field) from model validators, so a rule
 built in Python gets the same messages as one read from YAML.
@@ -72,6 +76,8 @@ DEFAULT_CLEAR = 0.9
 DEFAULT_RESOLVE_AFTER = timedelta(minutes=10)
 
 _RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+INCIDENT_RULE_ID = "incident"
+"""Reserved: the alert store keeps incidents as states of this pseudo-rule (floorwatch.alerts.incidents)."""
 _RULE_ID_MAX = 64
 # Placeholders a join_url / runbook template may use; the engine fills them from the alert's scope.
 LINK_PLACEHOLDERS = frozenset(
@@ -149,6 +155,45 @@ class FlappingPolicy(_Strict):
         return value
 
 
+class IncidentPolicy(_Strict):
+    """How alerts are grouped into incidents and when an incident pages (after Alertmanager's grouping).
+
+    - ``group_by``: ``queue`` (default: a queue's alerts form one incident; an agent's or a contact's alert
+      joins its queue's incident while one is open, else it is an incident of its own), ``center`` (one
+      incident per center, by the queue's center when known) or ``scope`` (no grouping: one incident per
+      alerting scope).
+    - ``group_wait``: how long an incident waits before its first page, so siblings that arrive together
+      go out as one page and an alert that resolves within it pages nobody.
+    - ``close_after``: how long an incident whose members all resolved stays open; a member that opens
+      again within it rejoins without a page (a queue going in and out of trouble is one incident).
+    - ``repeat_interval``: an incident pages again for the same severity only after this long (a tier
+      bouncing between warning and critical pages once); an unacknowledged incident still firing after
+      it is paged again.
+    """
+
+    group_by: Literal["queue", "center", "scope"] = "queue"
+    group_wait: Duration = timedelta(seconds=30)
+    close_after: Duration = timedelta(minutes=5)
+    repeat_interval: Duration = timedelta(hours=4)
+
+    @field_validator("group_wait", "close_after")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("repeat_interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+
+DEFAULT_INCIDENT_POLICY = IncidentPolicy()
+
+
 class _RuleCommon(_Strict):
     id: str
     description: str = ""
@@ -166,6 +211,8 @@ class _RuleCommon(_Strict):
                 f"'{value}' is not a rule id: use lower-case letters, digits and single hyphens "
                 f"(e.g. 'queue-longest-wait'), at most {_RULE_ID_MAX} characters"
             )
+        if value == INCIDENT_RULE_ID:
+            raise ValueError(f"'{INCIDENT_RULE_ID}' is reserved for incidents: choose another id")
         return value
 
     @field_validator("centers", "queues", "teams", "agents")
@@ -256,6 +303,50 @@ def render_link(template: str | None, scope: str, rule_id: str, **facts: str | N
     return template.format(**{name: values[name] for name in names})
 
 
+_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+ComparisonOp = Literal["<", "<=", ">", ">=", "==", "!="]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A condition on one event value, written "<= -0.8" in YAML (a plain number means "==")."""
+
+    op: ComparisonOp
+    number: float
+
+    def holds(self, value: float) -> bool:
+        match self.op:
+            case "<":
+                return value < self.number
+            case "<=":
+                return value <= self.number
+            case ">":
+                return value > self.number
+            case ">=":
+                return value >= self.number
+            case "==":
+                return value == self.number
+            case _:
+                return value != self.number
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.number:g}"
+
+
+def _parse_comparison(value: object) -> Comparison:
+    if isinstance(value, Comparison):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Comparison("==", float(value))
+    if isinstance(value, str) and (found := _COMPARISON.fullmatch(value)):
+        op: ComparisonOp = found.group(1)  # type: ignore[assignment]  # the regex admits only these
+        return Comparison(op, float(found.group(2)))
+    raise ValueError(f"{value!r} is not a condition: write e.g. '<= -0.8', '> 3' or a number")
+
+
+ComparisonField = Annotated[Comparison, BeforeValidator(_parse_comparison)]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Threshold rules
 
@@ -330,6 +421,13 @@ class ThresholdRule(_RuleCommon):
     runbook: str | None = None
     team: str | None = Field(default=None, min_length=1, max_length=200)
     flapping: FlappingPolicy = FlappingPolicy()
+    page_resolved: bool = Field(default=False, strict=True)
+    # Sparse data: a ratio judged by its Wilson bound at this confidence; a longer window when the
+    # rule's own holds fewer than min_samples; a condition on another metric of the scope that must hold
+    # for the rule to breach at all (e.g. {contacts_in_queue: ">= 2"}: one caller waiting does not page).
+    confidence: float | None = Field(default=None, gt=0, lt=1)
+    sparse_window: Duration | None = None
+    only_if: dict[str, Annotated[Comparison, BeforeValidator(_parse_comparison)]] | None = None
 
     @field_validator("metric")
     @classmethod
@@ -393,7 +491,22 @@ class ThresholdRule(_RuleCommon):
         _check_link("join_url", self.join_url)
         _check_link("runbook", self.runbook)
         self._check_reachable_clear()
+        self._check_sparse_options()
         return self
+
+    def _check_sparse_options(self) -> None:
+        if self.confidence is not None and not _is_ratio(self.metric):
+            raise FieldProblem("confidence", f"applies to ratio metrics only ('{self.metric}' is not one)")
+        if self.sparse_window is not None:
+            if self.sparse_window <= self.window or self.sparse_window % DEFAULT_BUCKET:
+                raise FieldProblem(
+                    "sparse_window", "must be a whole number of minutes longer than the rule's window"
+                )
+            if self.sparse_window > MAX_WINDOW:
+                raise FieldProblem("sparse_window", f"is longer than {format_duration(MAX_WINDOW)}")
+        for name in self.only_if or {}:
+            if name not in default_catalog() or self.scope not in default_catalog()[name]:
+                raise FieldProblem("only_if", f"'{name}' is not a metric of {self.scope.value} scopes")
 
     def _check_reachable_clear(self) -> None:
         """A ratio never exceeds 1: a "below" tier whose clear level is 1 or more could never resolve
@@ -441,49 +554,6 @@ class ThresholdRule(_RuleCommon):
 
 # ---------------------------------------------------------------------------------------------------
 # Match rules
-
-_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
-ComparisonOp = Literal["<", "<=", ">", ">=", "==", "!="]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A condition on one event value, written "<= -0.8" in YAML (a plain number means "==")."""
-
-    op: ComparisonOp
-    number: float
-
-    def holds(self, value: float) -> bool:
-        match self.op:
-            case "<":
-                return value < self.number
-            case "<=":
-                return value <= self.number
-            case ">":
-                return value > self.number
-            case ">=":
-                return value >= self.number
-            case "==":
-                return value == self.number
-            case _:
-                return value != self.number
-
-    def __str__(self) -> str:
-        return f"{self.op} {self.number:g}"
-
-
-def _parse_comparison(value: object) -> Comparison:
-    if isinstance(value, Comparison):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Comparison("==", float(value))
-    if isinstance(value, str) and (found := _COMPARISON.fullmatch(value)):
-        op: ComparisonOp = found.group(1)  # type: ignore[assignment]  # the regex admits only these
-        return Comparison(op, float(found.group(2)))
-    raise ValueError(f"{value!r} is not a condition: write e.g. '<= -0.8', '> 3' or a number")
-
-
-ComparisonField = Annotated[Comparison, BeforeValidator(_parse_comparison)]
 
 
 def _label_choices(value: object) -> tuple[str, ...]:
@@ -540,6 +610,7 @@ class MatchRule(_RuleCommon):
     runbook: str | None = None
     team: str | None = Field(default=None, min_length=1, max_length=200)
     flapping: FlappingPolicy = FlappingPolicy()
+    page_resolved: bool = Field(default=False, strict=True)
 
     @field_validator("scope")
     @classmethod
@@ -630,6 +701,7 @@ def default_catalog() -> Catalog:
 class RuleSet:
     rules: tuple[Rule, ...]
     source: str = "<rules>"
+    incidents: IncidentPolicy = DEFAULT_INCIDENT_POLICY
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -699,6 +771,7 @@ def load_default_rules(catalog: Catalog | None = None) -> RuleSet:
 def parse_rules(text: str, source_name: str = "rules.yaml", catalog: Catalog | None = None) -> RuleSet:
     """Validate a rules document; raises RulesError naming every problem (file, line, rule, field)."""
     document, root = _read_yaml(text, source_name)
+    incidents = _incident_policy(document, root, source_name)
     items, item_nodes = _rule_items(document, root, source_name)
     context = {"catalog": catalog if catalog is not None else default_catalog()}
     problems: list[RuleProblem] = []
@@ -724,7 +797,28 @@ def parse_rules(text: str, source_name: str = "rules.yaml", catalog: Catalog | N
         rules.append(rule)
     if problems:
         raise RulesError(sorted(problems, key=lambda problem: problem.line or 0))  # stable: file order
-    return RuleSet(tuple(rules), source_name)
+    return RuleSet(tuple(rules), source_name, incidents)
+
+
+def _incident_policy(document: Any, root: yaml.Node | None, source_name: str) -> IncidentPolicy:
+    """The file's ``incidents:`` block (the defaults when there is none)."""
+    if not isinstance(document, dict) or "incidents" not in document:
+        return DEFAULT_INCIDENT_POLICY
+    node = None
+    if isinstance(root, yaml.MappingNode):
+        node = next((value for key, value in root.value if key.value == "incidents"), None)
+    line = None if node is None else node.start_mark.line + 1
+    try:
+        return IncidentPolicy.model_validate(document["incidents"])
+    except ValidationError as error:
+        raise RulesError(
+            [
+                RuleProblem(
+                    source_name, line, None, ".".join(("incidents", *map(str, detail["loc"]))), detail["msg"]
+                )
+                for detail in error.errors()
+            ]
+        ) from None
 
 
 def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
@@ -746,9 +840,12 @@ def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
 
 def _rule_items(document: Any, root: yaml.Node | None, source_name: str) -> tuple[list[Any], list[yaml.Node]]:
     """The list of rules and their YAML nodes, from a bare list or from {rules: [...]}."""
-    expected = "expected a list of rules, or a mapping with a single key 'rules' holding that list"
+    expected = (
+        "expected a list of rules, or a mapping with a key 'rules' holding that list "
+        "(and optionally 'incidents')"
+    )
     if isinstance(document, dict) and isinstance(root, yaml.MappingNode):
-        extra = sorted(str(key) for key in document if key != "rules")
+        extra = sorted(str(key) for key in document if key not in ("rules", "incidents"))
         if extra or "rules" not in document:
             line = root.start_mark.line + 1
             problem = f"unknown top-level key '{extra[0]}': {expected}" if extra else expected

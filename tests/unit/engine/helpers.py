@@ -9,7 +9,7 @@ from typing import Any
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent, EventType, Source
-from floorwatch.rules.config import RuleSet, parse_rules
+from floorwatch.rules.config import INCIDENT_RULE_ID, RuleSet, parse_rules
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
@@ -37,18 +37,26 @@ def snapshot(seconds: float, queue: str = "billing", **values: float) -> CxEvent
 
 
 class Harness:
-    """An engine on in-memory stores, fed one batch at a time like the Lambda (or replay)."""
+    """An engine on in-memory stores, fed one batch at a time like the Lambda (or replay).
+
+    What ``feed``, ``each``, ``tick`` return and ``recorded`` holds are the alerts' own transitions; their
+    incidents' transitions (floorwatch.alerts.incidents) are kept apart in ``incidents``."""
 
     def __init__(self, rule_text: str, **engine_options: Any) -> None:
         self.metrics = InMemoryMetricStore()
         self.alerts = InMemoryAlertStore()
         self.engine = Engine(rules(rule_text), self.metrics, self.alerts, **engine_options)
         self.recorded: list[Transition] = []
+        self.incidents: list[Transition] = []
+
+    def _keep(self, found: list[Transition]) -> list[Transition]:
+        members = [item for item in found if item.rule != INCIDENT_RULE_ID]
+        self.incidents += [item for item in found if item.rule == INCIDENT_RULE_ID]
+        self.recorded += members
+        return members
 
     def feed(self, *events: CxEvent) -> list[Transition]:
-        found = self.engine.process(SHARD, list(events))
-        self.recorded += found
-        return found
+        return self._keep(self.engine.process(SHARD, list(events)))
 
     def each(self, *events: CxEvent) -> list[Transition]:
         """One batch per event (evaluation after each event, as replay does)."""
@@ -58,15 +66,17 @@ class Harness:
         return found
 
     def tick(self, seconds: float) -> list[Transition]:
-        found = self.engine.tick(at(seconds))
-        self.recorded += found
-        return found
+        return self._keep(self.engine.tick(at(seconds)))
 
     def live(self, seconds: float) -> list[Transition]:
         """Other traffic at ``seconds`` (a queue nobody watches), then a tick: the pipeline is live, so
         the tick judges at ``seconds`` rather than at most 5 minutes past the last event."""
         self.feed(event(EventType.CONTACT_QUEUED, seconds, queue_id="elsewhere", event_id=f"live-{seconds}"))
         return self.tick(seconds)
+
+
+def members_only(transitions: list[Transition]) -> list[Transition]:
+    return [item for item in transitions if item.rule != INCIDENT_RULE_ID]
 
 
 def kinds(transitions: list[Transition]) -> list[tuple[str, str, str]]:
