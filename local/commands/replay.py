@@ -4,10 +4,15 @@ The records go through the normalizer (anything `floorwatch normalize` accepts),
 evaluation engine the Lambda runs, with in-memory stores, in event time:
 
 - each event is one batch, evaluated right after it for the scopes it touches (as a Lambda batch is);
-- every ``--tick`` of event time (ticks on whole multiples of it since the epoch, between one event and
-  the next) active alerts, quiet feeds and agents in a watched state are evaluated, so ``for`` timers,
+- every ``--tick`` of event time (ticks on whole multiples of it since the epoch, strictly between one
+  event and the next: a tick at an event's own instant runs after it) active alerts, quiet feeds and
+  agents in a watched state are evaluated, so ``for`` timers,
   staleness and match rules' ``resolve_after`` work while nothing arrives (no ticks after the last event);
-- stdout: one JSON object per transition (``Transition.to_dict()``), sorted by event time;
+- event time is bounded as the Lambda bounds it: an event stamped in the future is judged at most
+  ``MAX_CLOCK_SKEW`` (5 minutes) past the replay's clock (the newest time the event and its successor
+  agree on), so one wrong clock cannot run an hour of ticks;
+- stdout: one JSON object per transition of the alerts and their incidents (``Transition.to_dict()``),
+  sorted by event time;
 - stderr: each rejected record with its line number and reason, and a closing summary.
 
 Deterministic: the same file and rules give byte-identical output (ids are derived from the input).
@@ -25,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floorwatch.alerts.model import Transition
-from floorwatch.engine import Engine, transitions_in_time_order
+from floorwatch.engine import MAX_CLOCK_SKEW, Engine, transitions_in_time_order
 from floorwatch.events.model import CxEvent
 from floorwatch.events.normalize import normalize_document
 from floorwatch.rules.config import RulesError, RuleSet, load_rules
@@ -100,11 +105,30 @@ def replay(rules: RuleSet, payloads: Iterable[RawPayload], tick: timedelta = DEF
     engine = Engine(rules, InMemoryMetricStore(), InMemoryAlertStore())
     ticks = _Ticks(engine, tick)
     recorded: list[Transition] = []
-    for event in _events(payloads, result):
-        recorded += ticks.until(event.occurred_at)
-        recorded += engine.process(PARTITION, [event])
+    for event, arrival in _with_arrival(_events(payloads, result)):
+        # As the Lambda does with its clock: an event stamped in the future (a platform with a wrong
+        # clock) is judged at most MAX_CLOCK_SKEW past its arrival, and ticks never run ahead of that.
+        recorded += ticks.until(min(event.occurred_at, arrival + MAX_CLOCK_SKEW))
+        recorded += engine.process(PARTITION, [event], now=arrival)
     result.transitions = transitions_in_time_order(recorded)
     return result
+
+
+def _with_arrival(events: Iterable[CxEvent]) -> Iterator[tuple[CxEvent, datetime]]:
+    """Each event with the replay's clock when it "arrived": a recording has no arrival times, so the
+    clock is the newest time that both this event and the next one vouch for (one event from a wrong
+    clock is bounded by its successor), never going back."""
+    clock: datetime | None = None
+    previous: CxEvent | None = None
+    for event in events:
+        if previous is not None:
+            vouched = min(previous.occurred_at, event.occurred_at)
+            clock = vouched if clock is None else max(clock, vouched)
+            yield previous, clock
+        previous = event
+    if previous is not None:
+        last = previous.occurred_at
+        yield previous, last if clock is None else max(clock, min(last, clock + MAX_CLOCK_SKEW))
 
 
 def transition_line(transition: Transition) -> str:
@@ -145,7 +169,9 @@ class _Ticks:
             self._next = _EPOCH + self._every * steps
             return []
         found: list[Transition] = []
-        while self._next <= instant:
+        # Strictly before the event: a tick at the event's own instant runs after it (and the other events
+        # of that instant), so it never judges an older snapshot than the one that just arrived.
+        while self._next < instant:
             found += self._engine.tick(self._next)
             self._next += self._every
         return found

@@ -28,9 +28,10 @@ Both: an alert that opens or changes tier ``flapping.opens`` times within ``flap
 *flapping*; its own transitions are then recorded with notify=False, a ``flapping_started`` transition
 says so once, and ``flapping_stopped`` is recorded when it has neither opened nor resolved for
 ``flapping.stable_for`` (checked at every evaluation). We count changes in event time rather than
-weighting a history of evaluations as Nagios does: evaluations here follow traffic, so a per-evaluation history would measure
-the event rate, not the alert's instability. A snooze mutes (notify=False) one (rule, scope) until a time;
-nothing is deleted. Acknowledgements, snoozes and escalations are people's actions: always notified.
+weighting a history of evaluations as Nagios does: evaluations here follow traffic, so a per-evaluation
+history would measure the event rate, not the alert's instability. A snooze mutes (notify=False) one
+(rule, scope) until a time; nothing is deleted. Acknowledgements, snoozes and escalations are people's
+actions: always notified.
 
 Identity: ``alert_id`` is derived from (rule, scope, opened_at), ``version`` counts every transition the
 (rule, scope) ever recorded (the alert store's conditional writes expect it) and each transition's id is
@@ -689,7 +690,7 @@ def no_data(rule: ThresholdRule, state: AlertState, at: datetime) -> Result:
 
     The alert keeps its tier (and a pending breach its progress, as with any evaluation without a
     verdict); ``no_data_since`` records since when nothing was observed, for dashboards to say so. A
-    scope that stopped reporting is the silence rules' business (metric ``missed_reports``).
+    scope that stopped reporting is the silence rules' business (metric ``silence_surprise``).
     """
     _check(rule, state, at)
     if _is_late(state, at):

@@ -39,7 +39,7 @@ class MetricKind(StrEnum):
     AVERAGE = "average"  # sum(total) / sum(count) over the window
     DURATION_IN_STATE = "duration_in_state"  # at - since, while the latest state matches
     STALENESS = "staleness"  # at - the feed's last event time
-    # Events the scope's usual cadence expected during its current silence (see window.silence_value).
+    # How surprising a scope's current silence is for its own cadence (see window.silence_value).
     SILENCE = "silence"
 
 
@@ -272,13 +272,14 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
     ),
     # silence (queues and feeds): judged against the scope's own cadence
     MetricDef(
-        "missed_reports",
+        "silence_surprise",
         MetricKind.SILENCE,
         frozenset({_Q, _F}),
-        "events",
-        "Events the scope's cadence over the window (its events per second before it went quiet) expected "
-        "during its current silence: rate x seconds since its last event. A Poisson feed stays quiet that "
-        "long with probability exp(-value): 10 is about 1 in 22,000. Samples: the events in the window.",
+        "surprise",
+        "How unlikely the scope's current silence is for its own cadence over the window: -ln P, where P "
+        "= (1 - share of minutes with an event) ** silent minutes. 9.2 is a chance of 1 in 10,000: a busy "
+        "feed quiet for 3 minutes, never a night queue with a contact every 10 minutes. Samples: active "
+        "minutes in the window.",
         numerator=EVENTS,
         latest=LAST_SEEN,
     ),

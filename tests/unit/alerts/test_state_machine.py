@@ -294,9 +294,11 @@ def test_ids_are_deterministic_and_transition_ids_follow_the_version() -> None:
 
     first, second = replay(), replay()
     assert first == second
-    assert [item.version for item in first] == [1, 2, 3, 4, 5]
+    # open, upgrade, downgrade, resolve, open: the fourth open-or-tier-change in 30 minutes is flapping.
+    assert [item.version for item in first] == [1, 2, 3, 4, 5, 6]
+    assert first[-1].transition is TransitionKind.FLAPPING_STARTED
     assert [item.transition_id for item in first] == [f"{item.alert_id}:{item.version}" for item in first]
-    assert len({item.transition_id for item in first}) == 5
+    assert len({item.transition_id for item in first}) == 6
     assert first[0].alert_id == alert_id_for("queue-longest-wait", "queue:billing", t(0))
     assert first[4].alert_id == alert_id_for("queue-longest-wait", "queue:billing", t(40))
     assert alert_id_for("queue-longest-wait", "queue:sales", t(0)) != first[0].alert_id
@@ -407,7 +409,7 @@ def test_nothing_to_acknowledge_when_nothing_fires() -> None:
 
 
 def test_a_snooze_mutes_the_rule_and_scope_until_it_ends_without_deleting_anything() -> None:
-    run = Run(longest_wait())
+    run = Run(longest_wait(flapping={"opens": 10}))  # four changes in 40 s: not what this test is about
     run.at(0, 130)
     [snoozed] = run.do(snooze(run.state, t(600), at=t(10), user="ana"))
     assert (snoozed.transition, snoozed.actor, snoozed.notify) == (TransitionKind.SNOOZED, "ana", True)

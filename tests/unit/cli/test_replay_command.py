@@ -47,8 +47,13 @@ def replay(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, li
     return status, out, err.splitlines()
 
 
-def lines(out: str) -> list[dict[str, Any]]:
+def all_lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines()]
+
+
+def lines(out: str) -> list[dict[str, Any]]:
+    """The alerts' own transitions (their incidents' are checked where they matter)."""
+    return [item for item in all_lines(out) if item["rule"] != "incident"]
 
 
 def test_transitions_in_event_time_order_with_rejects_and_summary(
@@ -81,7 +86,14 @@ def test_transitions_in_event_time_order_with_rejects_and_summary(
     assert found[0]["value"] == 130.0 and found[0]["threshold"] == 120.0
     assert err[0].startswith("line 2: not valid JSON")
     assert err[1].startswith("line 5: ")
-    assert err[-1] == "7 records read, 5 events replayed, 2 rejected, 3 transitions"
+    # Each alert opened an incident of its queue (billing's stays open close_after past its resolve).
+    incidents = [item for item in all_lines(out) if item["rule"] == "incident"]
+    assert [(item["transition"], item["scope"]) for item in incidents] == [
+        ("opened", "queue:billing"),
+        ("opened", "queue:sales"),
+    ]
+    assert found[0]["incident_id"] == incidents[0]["alert_id"] and found[0]["channels"] == []
+    assert err[-1] == "7 records read, 5 events replayed, 2 rejected, 5 transitions"
 
 
 def test_the_tick_period_decides_when_a_quiet_pending_alert_opens(

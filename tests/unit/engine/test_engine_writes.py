@@ -15,7 +15,17 @@ from floorwatch.store.alerts_port import AlertConflict
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 from floorwatch.store.watches import InMemoryWatchList, Watch
 
-from tests.unit.engine.helpers import LONGEST_WAIT_NOW, SHARD, Harness, at, event, kinds, rules, snapshot
+from tests.unit.engine.helpers import (
+    LONGEST_WAIT_NOW,
+    SHARD,
+    Harness,
+    at,
+    event,
+    kinds,
+    members_only,
+    rules,
+    snapshot,
+)
 from tests.unit.engine.test_engine import AGENT_HOLD, agent_state
 
 
@@ -79,7 +89,7 @@ def test_a_batch_failing_after_the_metric_write_converges_when_retried() -> None
     engine = Engine(rules(rule_text), InMemoryMetricStore(), flaky)
     with pytest.raises(ConnectionError):
         engine.process(SHARD, batch)
-    retried = engine.process(SHARD, batch)  # Lambda delivers the batch again
+    retried = members_only(engine.process(SHARD, batch))  # Lambda delivers the batch again
     assert [item.to_dict() for item in retried] == [item.to_dict() for item in clean.recorded]
     assert flaky.load(k for k in [("queue-abandons", "queue:billing")]) == clean.alerts.load(
         [("queue-abandons", "queue:billing")]
@@ -92,7 +102,8 @@ def test_evaluations_that_change_nothing_write_nothing() -> None:
     assert harness.alerts.saves == 0
     harness.each(snapshot(300, longest_wait_seconds=130))
     harness.each(*[snapshot(second, longest_wait_seconds=140) for second in range(305, 400, 5)])
-    assert harness.alerts.saves == 1  # the opening; a firing alert that stays put is not rewritten
+    # The opening (the alert, then its incident); a firing alert that stays put is not rewritten.
+    assert harness.alerts.saves == 2  # the opening: the alert, then its incident
 
 
 def test_a_pending_breach_is_written_when_it_starts_and_when_it_opens_not_in_between() -> None:
@@ -101,7 +112,7 @@ def test_a_pending_breach_is_written_when_it_starts_and_when_it_opens_not_in_bet
     assert harness.alerts.saves == 1 and harness.recorded == []
     opened = harness.each(snapshot(60, longest_wait_seconds=130))
     assert [item.at for item in opened] == [at(60)]  # the unsaved evaluations still counted
-    assert harness.alerts.saves == 2
+    assert harness.alerts.saves == 3  # the pending breach, the opening, its incident
 
 
 def test_an_expired_snooze_leaves_the_active_set_at_the_next_tick() -> None:
@@ -112,9 +123,9 @@ def test_an_expired_snooze_leaves_the_active_set_at_the_next_tick() -> None:
     stored = harness.alerts.load([key])[key]
     snoozed, more = snooze(stored, at(600), at=at(20), user="sup")
     harness.alerts.save(stored.version, snoozed, more)
-    assert [state.key for state in harness.alerts.active()] == [key]
+    assert key in [state.key for state in harness.alerts.active()]
     harness.live(300)
-    assert [state.key for state in harness.alerts.active()] == [key]  # still snoozed
+    assert key in [state.key for state in harness.alerts.active()]  # still snoozed
     harness.live(660)
     assert harness.alerts.active() == []
 
@@ -132,7 +143,7 @@ def test_agents_in_a_watched_state_are_on_the_watch_list_until_they_leave_it() -
     # Another container (a cold engine on the same stores) ticks and finds the agent once due.
     cold = Engine(harness.engine.rules, harness.metrics, harness.alerts, watches=watches)
     assert cold.tick(at(185)) == []
-    opened = cold.tick(at(195))
+    opened = members_only(cold.tick(at(195)))
     assert kinds(opened) == [("opened", "warning", "agent:a-1")]
     assert (opened[0].queue_id, opened[0].team_id) == ("billing", "team-a")
     harness.feed(agent_state(230, "available", agent="a-1"))

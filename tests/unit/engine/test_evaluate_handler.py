@@ -91,8 +91,12 @@ def test_the_schedule_ticks_at_the_clock_time() -> None:
     handle, alerts = build(now=at(60))
     handle(batch([snapshot(0, longest_wait_seconds=130)]), None)
     assert alerts.all_transitions() == []
-    assert handle(SCHEDULED, None) == {"ticked_at": at(60).isoformat(), "transitions": 1}
-    assert [item.at for item in alerts.all_transitions()] == [at(60)]
+    # The alert and its incident open at the tick.
+    assert handle(SCHEDULED, None) == {"ticked_at": at(60).isoformat(), "transitions": 2}
+    assert sorted((item.rule, item.at) for item in alerts.all_transitions()) == [
+        ("incident", at(60)),
+        ("queue-longest-wait", at(60)),
+    ]
 
 
 class BrokenAlerts(InMemoryAlertStore):
@@ -136,5 +140,8 @@ def test_an_event_from_a_wrong_clock_does_not_move_alerts_into_the_future() -> N
     handle(batch([snapshot(0, longest_wait_seconds=130)]), None)
     handle(batch([snapshot(3600, longest_wait_seconds=130)]), None)  # an hour ahead of the clock
     # Judged at most 5 minutes past the clock: the breach seen since 0 opens at 300, not at 3600.
-    assert [(item.transition.value, item.at) for item in alerts.all_transitions()] == [("opened", at(300))]
+    assert [(item.transition.value, item.at) for item in alerts.all_transitions()] == [
+        ("opened", at(300)),  # the alert
+        ("opened", at(300)),  # its incident
+    ]
     assert alerts.active()[0].last_evaluated_at == at(300)

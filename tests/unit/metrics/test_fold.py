@@ -4,11 +4,40 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics import catalog as c
-from floorwatch.metrics.fold import FoldConfig, bucket_start, fold
+from floorwatch.metrics.fold import FoldConfig, bucket_start
+from floorwatch.metrics.fold import fold as fold_with_cadence
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.metrics.window import window_value
 
 from tests.unit.metrics.helpers import T0, at, event
+
+
+def fold(events: list[CxEvent], config: FoldConfig | None = None) -> dict[BucketKey, BucketDelta]:
+    """The fold without the cadence bookkeeping every event adds (events per feed and queue, a queue's
+    last-seen), which ``test_every_event_counts_toward_its_feed_and_queue_cadence`` checks on its own."""
+    deltas = fold_with_cadence(events) if config is None else fold_with_cadence(events, config)
+    kept: dict[BucketKey, BucketDelta] = {}
+    for key, delta in deltas.items():
+        adds = {name: amount for name, amount in delta.adds.items() if name != c.EVENTS}
+        latest = dict(delta.latest)
+        if key.scope.startswith("queue:"):
+            latest.pop(c.LAST_SEEN, None)
+        if adds or latest or key.scope.startswith("feed:"):
+            kept[key] = BucketDelta(adds=adds, latest=latest)
+    return kept
+
+
+def test_every_event_counts_toward_its_feed_and_queue_cadence() -> None:
+    deltas = fold_with_cadence(
+        [
+            event(EventType.CONTACT_QUEUED, 3, queue_id="q"),
+            event(EventType.QUEUE_SNAPSHOT, 9, queue_id="q", values={"contacts_in_queue": 1.0}),
+            event(EventType.TICKET, 5, source=Source.ZENDESK),
+        ]
+    )
+    queue = deltas[BucketKey("queue:q", MINUTE)]
+    assert queue.adds[c.EVENTS] == 2.0 and queue.latest[c.LAST_SEEN].at == at(9)
+    assert deltas[BucketKey("feed:zendesk", MINUTE)].adds == {c.EVENTS: 1.0}
 
 MINUTE = T0  # the bucket of events in the first minute
 FEED = "feed:generic"

@@ -45,7 +45,7 @@ def test_a_duplicate_inside_one_batch_counts_once() -> None:
     twice = [*traffic()[:1], *traffic()[:1]]
     assert len(store.filter_new(SHARD, twice)) == 1
     store.apply(SHARD, twice, fold(twice[:1]))
-    assert store.recent_rows("queue:q", at(59), 5)[0].adds == {c.OFFERED: 1.0}
+    assert store.recent_rows("queue:q", at(59), 5)[0].adds == {c.OFFERED: 1.0, c.EVENTS: 1.0}
 
 
 def test_partly_applied_batches_only_add_the_new_events() -> None:
@@ -54,8 +54,15 @@ def test_partly_applied_batches_only_add_the_new_events() -> None:
     store.apply(SHARD, traffic(), fold(traffic()))  # a retry that overlaps the applied part
     rows = store.recent_rows("queue:q", at(119), 5)
     assert [row.adds for row in rows] == [
-        {c.ABANDONED: 1.0},
-        {c.OFFERED: 1.0, c.ANSWERED: 1.0, c.WAIT_SUM: 11.0, c.WAIT_COUNT: 1.0, c.ANSWERED_WITHIN_SL: 1.0},
+        {c.ABANDONED: 1.0, c.EVENTS: 1.0},
+        {
+            c.OFFERED: 1.0,
+            c.ANSWERED: 1.0,
+            c.WAIT_SUM: 11.0,
+            c.WAIT_COUNT: 1.0,
+            c.ANSWERED_WITHIN_SL: 1.0,
+            c.EVENTS: 3.0,
+        },
     ]
 
 

@@ -49,7 +49,7 @@ def test_it_covers_the_kpis_supervisors_watch(rules: RuleSet) -> None:
         "agent_after_contact_work_seconds",
         "agent_not_ready_seconds",
         "sentiment",
-        "feed_staleness_seconds",
+        "silence_surprise",
     }
 
 
@@ -68,7 +68,8 @@ def test_usual_targets(rules: RuleSet) -> None:
     wait = threshold(rules, "longest_wait_seconds")
     assert [level for _, level in wait.tiers.levels()] == [120, 300]
     abandon = threshold(rules, "abandon_rate")
-    assert (abandon.threshold(Severity.WARNING), abandon.threshold(Severity.CRITICAL)) == (0.05, 0.10)
+    assert (abandon.threshold(Severity.WARNING), abandon.threshold(Severity.CRITICAL)) == (0.08, 0.15)
+    assert abandon.confidence is not None and abandon.sparse_window is not None  # small queues judged
     hold = threshold(rules, "agent_on_hold_seconds")
     assert (hold.scope, hold.threshold(Severity.WARNING), hold.threshold(Severity.CRITICAL)) == (
         ScopeKind.AGENT,
@@ -79,13 +80,13 @@ def test_usual_targets(rules: RuleSet) -> None:
     assert aht.severities() == (Severity.INFO, Severity.WARNING)
     available = threshold(rules, "agents_available")
     assert available.direction is Direction.BELOW
-    stale = threshold(rules, "feed_staleness_seconds")
-    # Traffic-driven feeds are quiet for minutes at night: a warning after 7 minutes, no page.
-    assert (stale.scope, stale.severities(), stale.threshold(Severity.WARNING)) == (
-        ScopeKind.FEED,
-        (Severity.WARNING,),
-        420,
-    )
+    stale = rules.get("feed-stale")
+    # Judged against the feed's own cadence: a dead pipeline at a busy hour pages, a quiet night does not.
+    assert isinstance(stale, ThresholdRule) and stale.metric == "silence_surprise"
+    assert (stale.scope, stale.severities()) == (ScopeKind.FEED, (Severity.WARNING, Severity.CRITICAL))
+    assert "sms" in [channel.value for channel in stale.channels(Severity.CRITICAL)]
+    stopped = rules.get("queue-stopped-reporting")
+    assert isinstance(stopped, ThresholdRule) and stopped.scope is ScopeKind.QUEUE
 
 
 def test_sentiment_collapse_is_per_contact_over_a_few_minutes(rules: RuleSet) -> None:

@@ -117,7 +117,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
     }
     assert metrics["contacts_in_queue"]["state"] == "warning"
     assert metrics["agents_available"] == {"value": 3.0, "samples": 1, "target": 1.0, "state": "ok"}
-    assert metrics["abandon_rate"] == {"value": None, "samples": 0, "target": 0.05, "state": "ok"}
+    assert metrics["abandon_rate"] == {"value": None, "samples": 0, "target": 0.08, "state": "ok"}
     assert set(metrics) == {
         "service_level",
         "longest_wait_seconds",
