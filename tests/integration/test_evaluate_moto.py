@@ -110,7 +110,10 @@ def test_the_same_batch_twice_leaves_identical_items_and_no_duplicate_transition
     assert handle(delivered, None) == {"batchItemFailures": []}
     metrics_once, alerts_once = table(client, "twice-metrics"), table(client, "twice-alerts")
     transitions = [key for key in alerts_once if key[1].startswith("t#")]
-    assert len(transitions) == 7  # abandons on q0..q2, waits on q0..q2, the compliance breach
+    members = [key for key in transitions if not key[0].startswith("alert#incident#")]
+    assert len(members) == 7  # abandons on q0..q2, waits on q0..q2, the compliance breach
+    incidents = {key[0] for key in transitions if key[0].startswith("alert#incident#")}
+    assert incidents == {"alert#incident#queue:q0", "alert#incident#queue:q1", "alert#incident#queue:q2"}
     assert handle(delivered, None) == {"batchItemFailures": []}
     assert table(client, "twice-metrics") == metrics_once
     assert table(client, "twice-alerts") == alerts_once
