@@ -153,9 +153,12 @@ def test_the_watch_list_round_trips_and_lets_a_cold_tick_find_an_agent_on_hold(c
 
     tick_engine = Engine(rules(AGENT_HOLD), metrics, alerts, watches=DynamoWatchList(client, "w-metrics"))
     opened = tick_engine.tick(at(195))  # has seen no event of this agent: the watch says where it works
+    # The alert, and its incident of its own (no queue incident open): both routed to billing / team-a.
     assert [(item.transition.value, item.scope, item.queue_id, item.team_id) for item in opened] == [
-        ("opened", "agent:a-1", "billing", "team-a")
+        ("opened", "agent:a-1", "billing", "team-a"),
+        ("opened", "agent:a-1", "billing", "team-a"),
     ]
+    assert [item.rule for item in opened] == ["agent-on-hold-too-long", "incident"]
 
     shard_engine.process("shardId-000000000001", [agent_state(230, "available")])
     assert watches.watched() == {}  # an empty list is deleted
