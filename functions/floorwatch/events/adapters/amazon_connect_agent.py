@@ -26,9 +26,9 @@ Mapping:
 - ``labels.event`` = EventType lower-cased; ``labels.username`` = Configuration.Username;
   ``labels.contact_state`` (``on_hold`` for CONNECTED_ONHOLD, else the State lower-cased),
   ``labels.queue`` (the queue ARN's id, the same ``queue_id`` the CTRs and contact events give it) and
-  ``labels.queue_name`` (Queue.Name) describe the most significant contact, whose id and channel become ``contact_id`` and
-  ``channel``. ``queue_id`` stays empty on purpose: all of one agent's events share the partition key
-  ``agent:<id>`` and therefore stay in order.
+  ``labels.queue_name`` (Queue.Name) describe the most significant contact, whose id and channel
+  become ``contact_id`` and ``channel``. ``queue_id`` stays empty on purpose: all of one agent's events
+  share the partition key ``agent:<id>`` and therefore stay in order.
 - ``values.active_contacts`` = contacts ringing, connected, on hold or paused; ``values.state_seconds`` =
   how long the agent has been in ``labels.state`` at event time (from the contact's StateStartTimestamp
   or the status' StartTimestamp; 0 on LOGOUT), when that start is known.

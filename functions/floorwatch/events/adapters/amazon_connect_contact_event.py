@@ -83,7 +83,7 @@ class AmazonConnectContactEventAdapter:
             # The detail alone (an input path of $.detail): its own three identifying keys.
             if "eventType" not in payload and "EventType" not in payload:
                 return False
-            return _DETAIL_KEYS <= {str(key).lower() for key in payload}
+            return {str(key).lower() for key in payload} >= _DETAIL_KEYS
         if payload.get("source") != "aws.connect" or not isinstance(detail, dict):
             return False
         keys = {str(key).lower() for key in detail}

@@ -565,7 +565,8 @@ def _genesys_state(
         state = _ROUTING_STATES.get(routing)
         if state is None:
             raise Skip(
-                f"routing status {routing[:40]} is not one floorwatch knows (mapped: {', '.join(_ROUTING_STATES)}, OFF_QUEUE)"
+                f"routing status {routing[:40]} is not one floorwatch knows "
+                f"(mapped: {', '.join(_ROUTING_STATES)}, OFF_QUEUE)"
             )
         return state, routing_since
     if presence is None:
