@@ -242,5 +242,5 @@ def _eventbridge(payload: Payload) -> list[CxEvent]:
 
 
 def slug_words(text: str) -> str:
-    """"Status Changed" -> "status_changed" (the webhook types' spelling of the same change)."""
+    """ "Status Changed" -> "status_changed" (the webhook types' spelling of the same change)."""
     return "_".join(text.lower().split())
