@@ -24,6 +24,7 @@ the start of the contact) takes the record's Kinesis ``ApproximateArrivalTimesta
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,10 +66,26 @@ def normalize_bytes(data: bytes, arrival_time: datetime | None = None) -> Normal
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
         document = _JSON.decode(text)
     except json.JSONDecodeError as error:
+        form = _form_body(text)
+        if form is not None:
+            return normalize_document(form, arrival_time)
         return Normalized(reason=f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}")
     except RecursionError:
         return Normalized(reason="not valid JSON: nested too deeply")
     return normalize_document(document, arrival_time)
+
+
+def _form_body(text: str) -> dict[str, str] | None:
+    """A form-encoded callback body (``EventType=...&Sid=...``, as Twilio TaskRouter POSTs it) as an
+    object of strings; None when the text is not one. Tried only on text that is not JSON."""
+    if "EventType=" not in text or "{" in text[:1]:
+        return None
+    try:
+        pairs = urllib.parse.parse_qsl(text.strip(), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return None
+    fields = dict(pairs)
+    return fields if "EventType" in fields else None
 
 
 def normalize_document(document: Any, arrival_time: datetime | None = None) -> Normalized:

@@ -14,6 +14,8 @@ new derived metric needs no new stored field and no migration.
 Event conventions the fold relies on (set by the adapters):
 - ``values.wait_seconds`` on contact_answered / contact_abandoned;
 - ``values.handle_seconds``, ``acw_seconds``, ``hold_seconds`` on contact_ended;
+- ``labels.ended_in`` = ``ivr`` on a contact_ended that never reached a queue or an agent (self-service,
+  or the caller hung up in the IVR): counted as ``contacts_ended_in_ivr``, never as handled;
 - ``values.score`` (or ``values.sentiment``), -1..1, on sentiment; only customer utterances count
   (``labels.participant_role`` absent or ``customer``);
 - ``labels.state`` (+ optional ``values.state_seconds``: time already spent in that state at event time)
@@ -49,6 +51,7 @@ ANSWERED = "contacts_answered"
 ABANDONED = "contacts_abandoned"
 ANSWERED_WITHIN_SL = "answered_within_sl"
 HANDLED = "contacts_handled"
+ENDED_IN_IVR = "contacts_ended_in_ivr"
 WAIT_SUM = "wait_seconds_sum"
 WAIT_COUNT = "wait_seconds_count"  # answered contacts whose wait is known (ASA and SL denominators)
 HANDLE_SUM = "handle_seconds_sum"
@@ -68,6 +71,7 @@ COUNTER_FIELDS: tuple[str, ...] = (
     ABANDONED,
     ANSWERED_WITHIN_SL,
     HANDLED,
+    ENDED_IN_IVR,
     WAIT_SUM,
     WAIT_COUNT,
     HANDLE_SUM,
@@ -179,7 +183,18 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
         "contacts",
         "Contacts answered within their queue's service-level threshold (default 20 s).",
     ),
-    _counter(HANDLED, _HANDLING_LEVEL, "contacts", "Contacts that ended (contact_ended)."),
+    _counter(
+        HANDLED,
+        _HANDLING_LEVEL,
+        "contacts",
+        "Contacts that ended after reaching a queue or an agent (contact_ended, except IVR-only contacts).",
+    ),
+    _counter(
+        ENDED_IN_IVR,
+        _QUEUE_LEVEL,
+        "contacts",
+        "Contacts that ended in the IVR / self-service without reaching a queue or an agent.",
+    ),
     _counter(
         COMPLIANCE_FLAGS,
         _HANDLING_LEVEL,

@@ -13,7 +13,8 @@ event               scopes fed (when the event carries the id)
 contact_queued      center, queue: contacts_offered
 contact_answered    center, queue: contacts_answered, wait sum/count, answered_within_sl
 contact_abandoned   center, queue: contacts_abandoned
-contact_ended       center, queue, team, agent: contacts_handled, handle/acw/hold sums and counts
+contact_ended       center, queue, team, agent: contacts_handled, handle/acw/hold sums and counts;
+                    ended in the IVR (labels.ended_in = ivr): center, queue: contacts_ended_in_ivr only
 queue_snapshot      queue (or center when the snapshot has no queue): the snapshot gauges
 agent_state         agent: agent_state (label, since)
 sentiment           queue, agent, contact: sentiment sum/count (customer utterances only)
@@ -47,6 +48,7 @@ _ROLE_LABEL = "participant_role"
 _CUSTOMER = "customer"
 _STATE_LABEL = "state"
 _STATE_SECONDS = "state_seconds"
+_ENDED_IN, _IVR = "ended_in", "ivr"
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,10 @@ class _Folder:
         self._count(_queue_scopes(event), bucket, _ABANDONED)
 
     def _ended(self, event: CxEvent, bucket: int) -> None:
+        if event.labels.get(_ENDED_IN) == _IVR:
+            # Self-service or hung up in the IVR: nobody handled it, so it must not inflate handled counts.
+            self._count(_queue_scopes(event), bucket, _ENDED_IN_IVR)
+            return
         values = event.values
         contribution: list[tuple[str, float]] = [(c.HANDLED, 1.0)]
         for total, count, name in _DURATIONS:
@@ -260,6 +266,7 @@ _OFFERED: _Contribution = ((c.OFFERED, 1.0),)
 _ANSWERED_UNTIMED: _Contribution = ((c.ANSWERED, 1.0),)
 _ABANDONED: _Contribution = ((c.ABANDONED, 1.0),)
 _FLAGGED: _Contribution = ((c.COMPLIANCE_FLAGS, 1.0),)
+_ENDED_IN_IVR: _Contribution = ((c.ENDED_IN_IVR, 1.0),)
 
 
 def _queue_scopes(event: CxEvent) -> list[str]:

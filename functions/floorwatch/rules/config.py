@@ -244,11 +244,15 @@ class _RuleCommon(_Strict):
         queue_id: str | None = None,
         team_id: str | None = None,
         agent_id: str | None = None,
+        queue_name: str | None = None,
     ) -> bool:
         """Whether the rule watches this scope ("queue:billing").
 
         A filter on the scope's own kind reads the id from the scope itself; other filters need the fact
-        (e.g. the team of an agent) from the caller — an unknown fact does not pass a filter.
+        (e.g. the team of an agent) from the caller — an unknown fact does not pass a filter. ``queues``
+        lists queue ids or names: an entry also matches the queue's display name (``queue_name``, the
+        events' ``labels.queue_name``), compared without case, spaces or punctuation ("Tech Support" =
+        "tech-support"), since a platform's stable queue id (a Connect ARN's UUID) is not what people write.
         """
         kind = scope_kind(scope)
         if kind is not self.scope:
@@ -256,9 +260,21 @@ class _RuleCommon(_Strict):
         facts = {"centers": center_id, "queues": queue_id, "teams": team_id, "agents": agent_id}
         for name, ids in self.filters().items():
             ident = scope.split(":", 1)[1] if _FILTER_OWN_KIND[name] is kind else facts[name]
-            if ident not in ids:
+            if ident not in ids and not (name == "queues" and _names_queue(ids, queue_name)):
                 return False
         return True
+
+
+def _names_queue(entries: Sequence[str], queue_name: str | None) -> bool:
+    """Whether a ``queues`` filter names the queue by its display name (see ``admits``)."""
+    if not queue_name:
+        return False
+    wanted = _name_key(queue_name)
+    return any(_name_key(entry) == wanted for entry in entries)
+
+
+def _name_key(name: str) -> str:
+    return "".join(character for character in name.casefold() if character.isalnum())
 
 
 def _check_notify(notify: Mapping[Severity, Sequence[NotifyChannel]], possible: Sequence[Severity]) -> None:
@@ -664,6 +680,7 @@ class MatchRule(_RuleCommon):
                 queue_id=event.queue_id,
                 team_id=event.team_id,
                 agent_id=event.agent_id,
+                queue_name=event.labels.get("queue_name"),
             )
         )
 

@@ -16,6 +16,8 @@ CENTER = "e91cd429-a7f1-49be-98df-910bcf40bfc8"
 AMELIA = "e0176467-9cff-435c-8783-b43160ee5481"
 RAVI = "ebda9f44-0a00-4634-ba92-cfa741e4e6fa"
 CALL = "ec2b5abb-d1d3-4cca-8647-134fa5ea9060"
+BILLING = "110bbe7f-cd5a-470e-a0ba-5600aad5b14e"  # the queue ARN's id: one queue, one id in every feed
+TECH_SUPPORT = "08f63b0f-229f-4bf4-b9f3-b0f9f9bc7feb"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -83,7 +85,8 @@ def test_a_held_customer_puts_the_agent_on_hold() -> None:
                 "status_type": "routable",
                 "username": "amelia.ortiz",
                 "contact_state": "on_hold",
-                "queue": "billing",
+                "queue": BILLING,
+                "queue_name": "billing",
             },
         }
     ]
@@ -132,7 +135,8 @@ def test_heartbeat_keeps_reporting_after_contact_work_with_its_original_start() 
                 "status_type": "routable",
                 "username": "ravi.menon",
                 "contact_state": "ended",
-                "queue": "tech-support",
+                "queue": TECH_SUPPORT,
+                "queue_name": "tech-support",
             },
         }
     ]
@@ -199,7 +203,7 @@ def test_the_most_significant_of_several_contacts_describes_the_agent() -> None:
         "InitiationMethod": "API",
         "State": "CONNECTED",
         "StateStartTimestamp": "2026-11-23T09:17:00.000Z",
-        "Queue": {"ARN": held["Queue"]["ARN"].replace("110bbe7f", "210bbe7f"), "Name": "Tech Support"},
+        "Queue": {"ARN": held["Queue"]["ARN"].replace(BILLING, TECH_SUPPORT), "Name": "Tech Support"},
     }
     document["CurrentAgentSnapshot"]["Contacts"] = [chat, held]
     (event,) = events_of(document)
@@ -212,7 +216,8 @@ def test_the_most_significant_of_several_contacts_describes_the_agent() -> None:
     (event,) = events_of(document)
     assert event["contact_id"] == chat["ContactId"]
     assert event["labels"]["state"] == "on_contact"
-    assert event["labels"]["queue"] == "tech-support"
+    assert event["labels"]["queue"] == TECH_SUPPORT
+    assert event["labels"]["queue_name"] == "Tech Support"
     assert event["values"]["active_contacts"] == 1.0
 
 

@@ -16,6 +16,9 @@ CENTER = "e91cd429-a7f1-49be-98df-910bcf40bfc8"
 AMELIA = "e0176467-9cff-435c-8783-b43160ee5481"
 CALL = "ec2b5abb-d1d3-4cca-8647-134fa5ea9060"
 ABANDONED = "1c2c7d05-c913-4a19-80c4-7e83c6d077d7"
+BILLING = "110bbe7f-cd5a-470e-a0ba-5600aad5b14e"  # the queue ARN's id: one queue, one id in every feed
+TECH_SUPPORT = "08f63b0f-229f-4bf4-b9f3-b0f9f9bc7feb"
+OUTBOUND = "ec78f261-71a8-412d-b35f-288fbc8eba0d"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def test_an_answered_call_is_queued_answered_and_ended() -> None:
     common = {
         "source": SOURCE,
         "center_id": CENTER,
-        "queue_id": "billing",
+        "queue_id": BILLING,
         "contact_id": CALL,
         "channel": "voice",
     }
@@ -56,7 +59,7 @@ def test_an_answered_call_is_queued_answered_and_ended() -> None:
             "type": "contact_queued",
             "occurred_at": "2026-11-23T09:14:31Z",
             "values": {},
-            "labels": {"initiation_method": "inbound"},
+            "labels": {"initiation_method": "inbound", "queue_name": "billing"},
         },
         {
             **common,
@@ -66,7 +69,7 @@ def test_an_answered_call_is_queued_answered_and_ended() -> None:
             "team_id": "billing-team-a",
             "agent_id": AMELIA,
             "values": {"wait_seconds": 47.0},
-            "labels": {"initiation_method": "inbound"},
+            "labels": {"initiation_method": "inbound", "queue_name": "billing"},
         },
         {
             **common,
@@ -82,7 +85,11 @@ def test_an_answered_call_is_queued_answered_and_ended() -> None:
                 "holds": 1.0,
                 "handle_seconds": 634.0,
             },
-            "labels": {"initiation_method": "inbound", "disconnect_reason": "customer_disconnect"},
+            "labels": {
+                "initiation_method": "inbound",
+                "queue_name": "billing",
+                "disconnect_reason": "customer_disconnect",
+            },
         },
     ]
 
@@ -91,7 +98,7 @@ def test_a_caller_who_hangs_up_in_queue_abandons() -> None:
     common = {
         "source": SOURCE,
         "center_id": CENTER,
-        "queue_id": "tech-support",
+        "queue_id": TECH_SUPPORT,
         "contact_id": ABANDONED,
         "channel": "voice",
     }
@@ -102,7 +109,7 @@ def test_a_caller_who_hangs_up_in_queue_abandons() -> None:
             "type": "contact_queued",
             "occurred_at": "2026-11-23T09:31:32Z",
             "values": {},
-            "labels": {"initiation_method": "inbound"},
+            "labels": {"initiation_method": "inbound", "queue_name": "tech-support"},
         },
         {
             **common,
@@ -110,7 +117,11 @@ def test_a_caller_who_hangs_up_in_queue_abandons() -> None:
             "type": "contact_abandoned",
             "occurred_at": "2026-11-23T09:35:19Z",
             "values": {"wait_seconds": 227.0},
-            "labels": {"initiation_method": "inbound", "disconnect_reason": "customer_disconnect"},
+            "labels": {
+                "initiation_method": "inbound",
+                "queue_name": "tech-support",
+                "disconnect_reason": "customer_disconnect",
+            },
         },
     ]
 
@@ -142,15 +153,19 @@ def test_wait_falls_back_to_the_timestamps_when_duration_is_absent() -> None:
 def test_an_outbound_call_only_ends() -> None:
     document = load("contact_record_answered.json")
     document["InitiationMethod"] = "OUTBOUND"
-    document["Queue"] = {"ARN": document["Queue"]["ARN"].replace("110bbe7f", "ec78f261"), "Name": "Outbound"}
+    document["Queue"] = {"ARN": document["Queue"]["ARN"].replace(BILLING, OUTBOUND), "Name": "Outbound"}
     document["Agent"]["NumberOfHolds"] = 0
     document["Agent"]["CustomerHoldDuration"] = 0
     del document["Agent"]["AfterContactWorkDuration"]
     (ended,) = events_of(document)
     assert ended["type"] == "contact_ended"
-    assert ended["queue_id"] == "outbound"
+    assert ended["queue_id"] == OUTBOUND
     assert ended["agent_id"] == AMELIA
-    assert ended["labels"] == {"initiation_method": "outbound", "disconnect_reason": "customer_disconnect"}
+    assert ended["labels"] == {
+        "initiation_method": "outbound",
+        "queue_name": "Outbound",
+        "disconnect_reason": "customer_disconnect",
+    }
     # No ACW recorded: handle time is talk + hold only.
     assert ended["values"] == {
         "talk_seconds": 467.0,
@@ -166,10 +181,10 @@ def test_a_queued_contact_transferred_out_is_not_abandoned() -> None:
     document["DisconnectReason"] = None
     types = [event["type"] for event in events_of(document)]
     assert types == ["contact_queued", "contact_ended"]
-    assert events_of(document)[1]["labels"] == {"initiation_method": "inbound"}
+    assert events_of(document)[1]["labels"] == {"initiation_method": "inbound", "queue_name": "tech-support"}
 
 
-def test_an_ivr_only_contact_ends_without_a_queue_or_agent() -> None:
+def test_an_ivr_only_contact_ends_in_the_ivr_without_a_queue_or_agent() -> None:
     document = load("contact_record_abandoned.json")
     document["Queue"] = None
     document["DisconnectReason"] = "CONTACT_FLOW_DISCONNECT"
@@ -183,19 +198,28 @@ def test_an_ivr_only_contact_ends_without_a_queue_or_agent() -> None:
         "contact_id": ABANDONED,
         "channel": "voice",
         "values": {},
-        "labels": {"initiation_method": "inbound", "disconnect_reason": "contact_flow_disconnect"},
+        "labels": {
+            "initiation_method": "inbound",
+            "disconnect_reason": "contact_flow_disconnect",
+            "ended_in": "ivr",
+        },
     }
 
 
-def test_a_queue_without_a_name_is_identified_by_its_arn() -> None:
+def test_a_queue_is_identified_by_its_arn_whatever_its_name() -> None:
     document = load("contact_record_abandoned.json")
     document["Queue"]["Name"] = None
-    assert {event["queue_id"] for event in events_of(document)} == {"08f63b0f-229f-4bf4-b9f3-b0f9f9bc7feb"}
+    assert {event["queue_id"] for event in events_of(document)} == {TECH_SUPPORT}
+    assert all("queue_name" not in event["labels"] for event in events_of(document))
+    document["Queue"]["Name"] = "Tech Support (renamed)"
+    assert {event["queue_id"] for event in events_of(document)} == {TECH_SUPPORT}
+    assert {event["labels"]["queue_name"] for event in events_of(document)} == {"Tech Support (renamed)"}
 
 
-def test_a_queue_name_is_slugged() -> None:
+def test_a_queue_name_without_an_arn_is_slugged() -> None:
     document = load("contact_record_abandoned.json")
     document["Queue"]["Name"] = "  Tech Support / VIP "
+    del document["Queue"]["ARN"]
     assert {event["queue_id"] for event in events_of(document)} == {"tech-support-vip"}
 
 
@@ -231,7 +255,7 @@ def test_the_deepest_named_hierarchy_level_is_the_team() -> None:
             "field 'Agent.ConnectedToAgentTimestamp': not an ISO 8601",
         ),
         (("InstanceARN",), ["arn"], "field 'InstanceARN': expected a string, got list"),
-        (("Queue", "Name"), 5, "field 'Queue.Name': expected a string, got int"),
+        (("Queue", "ARN"), 5, "field 'Queue.ARN': expected a string, got int"),
     ],
 )
 def test_unusable_fields_are_named_in_the_reason(path: tuple[str, ...], value: Any, expected: str) -> None:

@@ -382,7 +382,7 @@ def test_event_body_that_is_not_an_object_is_rejected() -> None:
     [
         f"v2.detail.events.conversation.{CALL}.customer.end",
         f"v2.conversations.{CALL}",
-        "v2.users.9a8b7c6d.presence",
+        "v2.users.9a8b7c6d.geolocation",
     ],
 )
 def test_an_unsupported_topic_is_skipped_naming_it_and_listing_the_supported_ones(topic: str) -> None:

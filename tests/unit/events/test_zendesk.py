@@ -173,7 +173,9 @@ def test_the_same_webhook_always_gives_the_same_event(name: str) -> None:
 def test_events_of_other_domains_carry_nothing_to_monitor(event_type: str) -> None:
     document = load("ticket_created.json")
     document["type"] = event_type
-    assert skip_of(document) == f"zendesk: Zendesk event {event_type!r} is not a ticket event"
+    assert skip_of(document) == (
+        f"zendesk: Zendesk event {event_type!r} is neither a ticket nor an agent status event"
+    )
 
 
 @pytest.mark.parametrize(

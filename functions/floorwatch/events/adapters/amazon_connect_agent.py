@@ -24,13 +24,19 @@ Mapping:
   The stream model documents ARN/Name/StartTimestamp only; when ``Type`` is absent it is inferred from
   Connect's two system statuses: "Available" is routable, "Offline" is offline, anything else custom.
 - ``labels.event`` = EventType lower-cased; ``labels.username`` = Configuration.Username;
-  ``labels.contact_state`` (``on_hold`` for CONNECTED_ONHOLD, else the State lower-cased) and
-  ``labels.queue`` describe the most significant contact, whose id and channel become ``contact_id`` and
-  ``channel``. ``queue_id`` stays empty on purpose: all of one agent's events share the partition key
-  ``agent:<id>`` and therefore stay in order.
+  ``labels.contact_state`` (``on_hold`` for CONNECTED_ONHOLD, else the State lower-cased),
+  ``labels.queue`` (the queue ARN's id, the same ``queue_id`` the CTRs and contact events give it) and
+  ``labels.queue_name`` (Queue.Name) describe the most significant contact, whose id and channel
+  become ``contact_id`` and ``channel``. ``queue_id`` stays empty on purpose: all of one agent's events
+  share the partition key ``agent:<id>`` and therefore stay in order.
 - ``values.active_contacts`` = contacts ringing, connected, on hold or paused; ``values.state_seconds`` =
   how long the agent has been in ``labels.state`` at event time (from the contact's StateStartTimestamp
   or the status' StartTimestamp; 0 on LOGOUT), when that start is known.
+
+Relayed captures: some relays write JSON nulls as the string ``"null"``. Such a value is read as absent,
+field by field (an unknown StartTimestamp, no hierarchy, no Username), so the rest of the event still
+counts; only a field the event cannot do without (EventId, AgentARN, InstanceARN, EventTimestamp, and
+the status Name unless logged out) makes it unusable, and the reason names that field.
 """
 
 from __future__ import annotations
@@ -43,8 +49,10 @@ from floorwatch.events.adapters.amazon_connect_common import (
     instance_id,
     optional_instant,
     queue_id_of,
+    queue_name_of,
     seconds_between,
     team_id_of,
+    without_null_strings,
 )
 from floorwatch.events.adapters.base import AdapterError, Payload, channel_of, lookup, text_field, time_field
 from floorwatch.events.model import CxEvent, EventType, Source
@@ -78,6 +86,7 @@ class AmazonConnectAgentAdapter:
         return "AgentARN" in payload and "EventType" in payload
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
+        payload = without_null_strings(payload)
         event_type = text_field(payload, "EventType").upper()
         if event_type not in _EVENT_TYPES:
             raise AdapterError(
@@ -108,6 +117,8 @@ class AmazonConnectAgentAdapter:
             labels["contact_state"] = contact.label
             if contact.queue_id:
                 labels["queue"] = contact.queue_id
+            if contact.queue_name:
+                labels["queue_name"] = contact.queue_name
         values = {"active_contacts": float(sum(1 for item in contacts if item.active))}
         state_seconds = seconds_between(state_start, occurred_at)
         if state_seconds is not None:
@@ -186,6 +197,7 @@ class _Contact:
         self.contact_id: str | None = _text(raw, "ContactId", path)
         self.channel = channel_of(raw.get("Channel"))
         self.state_started = optional_instant(raw, "StateStartTimestamp")
+        self.queue_name = queue_name_of(lookup(raw, "Queue.Name", None))
         self.queue_id = queue_id_of(
             lookup(raw, "Queue.Name", None),
             lookup(raw, "Queue.ARN", None),

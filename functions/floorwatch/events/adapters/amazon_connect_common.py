@@ -4,10 +4,13 @@
   ``InstanceId`` field Contact Lens sends).
 - ``agent_id`` is always the agent ARN's last segment (the user's UUID). Usernames are not used as ids:
   the CTR and the contact events do not always carry one, and an agent must have one id everywhere.
-- ``queue_id`` prefers the queue *name*, slugged (``"Tech Support"`` -> ``"tech-support"``), because rules
-  and supervisors name queues (``queue:billing``); without a name it falls back to the queue ARN's id (a
-  UUID; agent queues become ``agent-<uuid>``). The agent event stream and the CTR carry names; the
-  EventBridge contact events carry only the ARN, so their queue ids are UUIDs (documented limitation).
+- ``queue_id`` is the queue ARN's id (a UUID; agent queues become ``agent-<uuid>``), whichever feed the
+  event came from: the CTR, the agent event stream and the EventBridge contact events all carry the ARN,
+  only the first two carry the name, and a name can be changed in the console while the ARN cannot. So one
+  queue is one scope across the three feeds. The queue's name, when the payload has it, travels as the
+  label ``queue_name`` (for display, and for rules that filter queues by name). Only a payload with a name
+  and no ARN (hand-written or trimmed captures) falls back to the slugged name (``"Tech Support"`` ->
+  ``"tech-support"``).
 - ``team_id`` is the deepest agent-hierarchy level that has a name, slugged. Names are unique only within
   their parent level: two branches with a "Team A" share a team id (documented limitation).
 """
@@ -63,16 +66,24 @@ def agent_id_from_arn(arn: str, field: str) -> str:
 
 
 def queue_id_of(name: Any, arn: Any, name_field: str, arn_field: str) -> str | None:
-    """Queue identity: slugged name when there is one, else the ARN's queue id, else None."""
-    if isinstance(name, str) and slug(name):
-        return slug(name)
-    if name is not None and not isinstance(name, str):
-        raise AdapterError(name_field, f"expected a string, got {type(name).__name__}")
-    if arn is None:
+    """Queue identity: the ARN's queue id, else the slugged name (no ARN), else None."""
+    if arn is not None:
+        if not isinstance(arn, str):
+            raise AdapterError(arn_field, f"expected a string, got {type(arn).__name__}")
+        return resource_id(arn, "queue", arn_field)
+    if name is None:
         return None
-    if not isinstance(arn, str):
-        raise AdapterError(arn_field, f"expected a string, got {type(arn).__name__}")
-    return resource_id(arn, "queue", arn_field)
+    if not isinstance(name, str):
+        raise AdapterError(name_field, f"expected a string, got {type(name).__name__}")
+    return slug(name) or None
+
+
+def queue_name_of(name: Any) -> str | None:
+    """The queue's display name as configured (label ``queue_name``), when the payload has one."""
+    if isinstance(name, str):
+        name = name.strip()
+        return name[:200] or None
+    return None
 
 
 def team_id_of(groups: Any, name_key: str, field: str) -> str | None:
@@ -111,3 +122,33 @@ def lower_label(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip().lower()
     return None
+
+
+_NULL_TEXT = "null"
+
+
+def without_null_strings(value: Any) -> Any:
+    """``value`` with every string ``"null"`` (a relay's spelling of a JSON null) turned into None.
+
+    Returns the very same object when there is none, so a clean payload costs one walk and no copy.
+    """
+    if value.__class__ is dict:
+        changed: dict[str, Any] | None = None
+        for key, item in value.items():
+            cleaned = without_null_strings(item) if item.__class__ in (dict, list) else item
+            if cleaned is not item or item == _NULL_TEXT:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = None if item == _NULL_TEXT else cleaned
+        return value if changed is None else changed
+    if value.__class__ is list:
+        items = [
+            None
+            if item == _NULL_TEXT
+            else without_null_strings(item)
+            if item.__class__ in (dict, list)
+            else item
+            for item in value
+        ]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
+    return value

@@ -15,14 +15,18 @@ event time:
 - ``contact_abandoned`` when it was queued, never connected to an agent and not transferred out of Connect
   (the documented abandoned-contact rule), at DisconnectTimestamp (else DequeueTimestamp);
   ``values.wait_seconds`` as above up to the disconnect.
+- a contact that was never queued and never connected to an agent ended in the IVR (self-service, or
+  the caller hung up in the flow): ``contact_ended`` with ``labels.ended_in`` = ``ivr``, which the
+  evaluator counts as ``contacts_ended_in_ivr`` and never as handled;
 - otherwise ``contact_ended`` at DisconnectTimestamp; when an agent handled it: ``values.talk_seconds``
   (AgentInteractionDuration), ``hold_seconds`` (CustomerHoldDuration), ``acw_seconds``
   (AfterContactWorkDuration), ``holds`` (NumberOfHolds) and ``handle_seconds`` = talk + hold + ACW.
-Labels: ``initiation_method`` and, on abandoned/ended, ``disconnect_reason`` (lower-cased).
+Labels: ``initiation_method``, ``queue_name`` (Queue.Name) and, on abandoned/ended, ``disconnect_reason``
+(lower-cased).
 
 Connect delivers CTRs at least once and re-delivers them when a contact is updated: ids are
 ``stable_id(source, ContactId, kind)``, so a re-delivered record yields the same ids and is not counted
-twice. Identity rules (queue name slug, agent ARN id, deepest hierarchy GroupName) live in
+twice. Identity rules (queue ARN id, agent ARN id, deepest hierarchy GroupName) live in
 amazon_connect_common.
 """
 
@@ -38,6 +42,7 @@ from floorwatch.events.adapters.amazon_connect_common import (
     lower_label,
     optional_instant,
     queue_id_of,
+    queue_name_of,
     seconds_between,
     team_id_of,
 )
@@ -92,6 +97,9 @@ class AmazonConnectContactRecordAdapter:
             channel=channel_of(lookup(payload, "Channel", None)),
             labels=_labels(initiation_method=lookup(payload, "InitiationMethod", None)),
         )
+        queue_name = queue_name_of(lookup(payload, "Queue.Name", None))
+        if queue_name is not None:
+            contact.labels["queue_name"] = queue_name
         queue = _queue(payload)
         agent = _agent(payload)
         disconnected = optional_instant(payload, "DisconnectTimestamp")
@@ -138,6 +146,8 @@ class AmazonConnectContactRecordAdapter:
             raise AdapterError("DisconnectTimestamp", "missing")
         handled = agent if connected is not None else None
         values = _handling_values(handled.durations) if handled else {}
+        if handled is None and queue.enqueued is None:
+            ending_labels["ended_in"] = "ivr"  # never queued, never with an agent: not a handled contact
         events.append(
             self._event(
                 contact,

@@ -34,6 +34,32 @@ Supported topics (anything else is acknowledged as skipped, with a reason naming
   held) / 1000 (analytics segments are disjoint, so hold is not inside interacting) and ``hold_seconds``.
   A user.end without interaction is an alert the agent did not answer: nothing to count.
 
+- ``v2.users.{id}.activity`` (routingStatus + presence + activeQueueIds), ``v2.users.{id}.presence`` and
+  ``v2.users.{id}.routingStatus`` -> ``agent_state`` for the user (``agent_id`` = the user id of the topic).
+  ``labels.state`` (what the duration-in-state metrics match) comes from the routing status while the
+  agent is on queue, else from the presence:
+
+  ===================================  ======================
+  routing status / system presence     ``labels.state``
+  ===================================  ======================
+  IDLE                                 ``available``
+  INTERACTING, COMMUNICATING           ``on_contact``
+  NOT_RESPONDING                       ``missed`` (as Connect's Missed)
+  OFF_QUEUE + OFFLINE                  ``offline``
+  OFF_QUEUE + any other presence       ``not_ready`` (Break, Meal, Away, Busy, Meeting, Training,
+                                       Available but off queue, custom presences)
+  ===================================  ======================
+
+  The platform's own names stay as labels: ``routing_status`` and ``presence`` (lower-cased system
+  presence), ``presence_message`` is not copied (free text typed by the agent). ``values.state_seconds``
+  = time since the state began (routingStatus.startTime, else presence.modifiedDate);
+  ``values.active_queues`` = how many queues the agent is active on (activeQueueIds). The event time is
+  the latest change the body reports (startTime, modifiedDate, dateActiveQueuesChanged), else the
+  EventBridge time. A presence notification saying "On Queue" (the routing status says idle or
+  interacting) and a routing status notification saying OFF_QUEUE (the presence says what instead)
+  cannot name the state alone: they are skipped with that reason; the activity topic carries both.
+  ``queue_id`` stays empty: an agent's events stay on the partition ``agent:<id>``, in order.
+
 Deliberately not mapped: ``customer.end`` (carries no queue, and would count each conversation a
 second time next to user.end), ``v2.conversations.{id}`` (a full conversation snapshot resent on every
 change, not a transition; the detail events above say the same thing without guessing).
@@ -71,12 +97,16 @@ from floorwatch.events.model import Channel, CxEvent, EventType, Source
 EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/genesys.com"
 
 _OBSERVATIONS = re.compile(r"^v2\.analytics\.queues\.(?P<queue>[^.]+)\.observations$")
+_USER = re.compile(r"^v2\.users\.(?P<user>[^.]+)\.(?P<kind>activity|presence|routingStatus)$")
 _DETAIL = re.compile(r"^v2\.detail\.events\.conversation\.(?P<conversation>[^.]+)\.(?P<kind>.+)$")
 SUPPORTED_TOPICS = (
     "v2.analytics.queues.{id}.observations",
     "v2.detail.events.conversation.{id}.acd.start",
     "v2.detail.events.conversation.{id}.acd.end",
     "v2.detail.events.conversation.{id}.user.end",
+    "v2.users.{id}.activity",
+    "v2.users.{id}.presence",
+    "v2.users.{id}.routingStatus",
 )
 
 _SNAPSHOT_METRICS = frozenset({"oWaiting", "oOnQueueUsers", "oLongestWaiting"})
@@ -152,6 +182,8 @@ class GenesysAdapter:
             return _queue_snapshot(notification, observed["queue"])
         if (detail := _DETAIL.match(topic)) is not None and detail["kind"] in _DETAIL_MAPPERS:
             return _DETAIL_MAPPERS[detail["kind"]](notification)
+        if (user := _USER.match(topic)) is not None:
+            return [_agent_state(notification, user["user"], user["kind"])]
         raise Skip(f"topic {topic[:120]!r} is not monitored (mapped: {', '.join(SUPPORTED_TOPICS)})")
 
 
@@ -455,3 +487,97 @@ _DETAIL_MAPPERS = {
     "acd.end": _acd_end,
     "user.end": _user_end,
 }
+
+
+# --- user activity, presence and routing status -------------------------------------------------
+
+_ROUTING_STATES = {
+    "IDLE": "available",
+    "INTERACTING": "on_contact",
+    "COMMUNICATING": "on_contact",
+    "NOT_RESPONDING": "missed",
+}
+
+
+def _agent_state(notification: _Notification, topic_user: str, kind: str) -> CxEvent:
+    body_path = notification.body_path
+    payload = notification.payload
+    body = notification.body()
+    if kind == "routingStatus":
+        routing_path, presence_path = f"{body_path}.routingStatus", None
+    elif kind == "presence":
+        routing_path, presence_path = None, body_path
+    else:
+        routing_path, presence_path = f"{body_path}.routingStatus", f"{body_path}.presence"
+    routing = text_field(payload, f"{routing_path}.status", None) if routing_path else None
+    routing_since = time_field(payload, f"{routing_path}.startTime", None) if routing_path else None
+    presence = (
+        text_field(payload, f"{presence_path}.presenceDefinition.systemPresence", None)
+        if presence_path
+        else None
+    )
+    presence_since = time_field(payload, f"{presence_path}.modifiedDate", None) if presence_path else None
+    routing = routing.upper() if routing else None
+    presence = presence.upper().replace(" ", "_") if presence else None
+    if routing is None and presence is None:
+        raise AdapterError(
+            f"{routing_path or presence_path}",
+            "no routing status and no system presence: nothing says what the agent is doing",
+        )
+    state, since = _genesys_state(routing, routing_since, presence, presence_since)
+    queues_changed = time_field(payload, f"{body_path}.dateActiveQueuesChanged", None)
+    changes = [instant for instant in (routing_since, presence_since, queues_changed) if instant is not None]
+    occurred_at = max(changes) if changes else notification.envelope_time()
+    if occurred_at is None:
+        raise AdapterError(
+            f"{routing_path or presence_path}",
+            "no time: expected routingStatus.startTime or presence.modifiedDate, or an EventBridge 'time'",
+        )
+    values: dict[str, float] = {}
+    if since is not None:
+        values["state_seconds"] = max(0.0, (occurred_at - since).total_seconds())
+    active_queues = body.get("activeQueueIds")
+    if isinstance(active_queues, list):
+        values["active_queues"] = float(len(active_queues))
+    labels = {"state": state, "event": kind.lower()}
+    if routing is not None:
+        labels["routing_status"] = routing.lower()
+    if presence is not None:
+        labels["presence"] = presence.lower()
+    user = text_field(payload, f"{body_path}.id", None) if kind == "activity" else None
+    agent_id = user or topic_user
+    return CxEvent(
+        event_id=f"genesys-{stable_id(kind, agent_id, routing, presence, occurred_at.isoformat(), state)}",
+        source=Source.GENESYS,
+        type=EventType.AGENT_STATE,
+        occurred_at=occurred_at,
+        agent_id=agent_id,
+        values=values,
+        labels=labels,
+    )
+
+
+def _genesys_state(
+    routing: str | None, routing_since: datetime | None, presence: str | None, presence_since: datetime | None
+) -> tuple[str, datetime | None]:
+    """The agent's activity word and when it began: the routing status while on queue, else the presence."""
+    if routing is not None and routing != "OFF_QUEUE":
+        state = _ROUTING_STATES.get(routing)
+        if state is None:
+            raise Skip(
+                f"routing status {routing[:40]} is not one floorwatch knows "
+                f"(mapped: {', '.join(_ROUTING_STATES)}, OFF_QUEUE)"
+            )
+        return state, routing_since
+    if presence is None:
+        raise Skip("routing status OFF_QUEUE without a presence: the presence topic says what the agent does")
+    if presence == "ON_QUEUE":
+        if routing is None:
+            raise Skip(
+                "presence On Queue without a routing status: the routing status says idle or interacting"
+            )
+        # On Queue presence but OFF_QUEUE routing: the moment between the two changes; not routable.
+        return "not_ready", routing_since or presence_since
+    if presence == "OFFLINE":
+        return "offline", presence_since
+    return "not_ready", presence_since

@@ -1,4 +1,4 @@
-"""Twilio TaskRouter event callbacks -> CxEvents.
+"""Twilio TaskRouter events -> CxEvents: Workspace event callbacks and Event Streams CloudEvents.
 
 Format: the Workspace's EventCallbackUrl callback (TaskRouter "Events reference"). TaskRouter POSTs it
 form-encoded; floorwatch reads JSON from Kinesis, so the integrator's webhook relay forwards the form
@@ -10,6 +10,21 @@ fields unchanged as one JSON object of strings (``{"EventType": "reservation.acc
 ``TaskCompletedReason``, ``TaskQueueSid``/``TaskQueueName``, ``TaskChannelUniqueName``; worker events
 ``WorkerSid``, ``WorkerName``, ``WorkerActivitySid``, ``WorkerActivityName``,
 ``WorkerPreviousActivityName``, ``WorkerTimeInPreviousActivity`` (s) / ``…Ms``.
+
+The form-encoded body itself (``EventType=task.canceled&Sid=EV...``, as TaskRouter POSTs it) is accepted
+too: the normalizer reads a record that is not JSON but a form body with an ``EventType`` field as that
+object of strings, so a relay may forward the body untouched.
+
+Event Streams (Twilio's JSON delivery to a Kinesis or webhook sink, "Event Streams: TaskRouter event
+types"): a CloudEvent ``{"specversion": "1.0", "type": "com.twilio.taskrouter.<event type>", "id",
+"time", "data": {..., "payload": {sid, eventtype, account_sid, workspace_sid, timestamp, task_sid,
+task_age, task_queue_sid, task_queue_name, task_channel_unique_name, task_canceled_reason,
+task_completed_reason, worker_sid, worker_activity_name, worker_previous_activity_name,
+worker_time_in_previous_activity(_ms), ...}}}`` (a webhook sink posts a JSON array of them). The payload
+carries the callback's fields in snake_case: each is read as its callback name (``task_queue_sid`` ->
+``TaskQueueSid``), the event type is the CloudEvent ``type`` after ``com.twilio.taskrouter.``, and the
+mapping below applies unchanged, so one event reaches the same id (its ``EV`` sid) either way.
+CloudEvents of other Twilio products are skipped.
 
 Mapping (``event_id`` = the event ``Sid``; ``occurred_at`` = TimestampMs, else Timestamp;
 ``contact_id`` = TaskSid; ``agent_id`` = WorkerSid; ``labels.event`` = EventType):
@@ -70,13 +85,22 @@ MAPPED_EVENT_TYPES = (
 )
 
 
+CLOUDEVENT_TYPE_PREFIX = "com.twilio."
+TASKROUTER_TYPE_PREFIX = "com.twilio.taskrouter."
+
+
 class TwilioAdapter:
     source = Source.TWILIO
 
     def matches(self, payload: Payload) -> bool:
-        return isinstance(payload.get("EventType"), str) and "WorkspaceSid" in payload
+        if isinstance(payload.get("EventType"), str) and "WorkspaceSid" in payload:
+            return True
+        kind = payload.get("type")
+        return "specversion" in payload and isinstance(kind, str) and kind.startswith(CLOUDEVENT_TYPE_PREFIX)
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
+        if "specversion" in payload:
+            payload = _from_cloudevent(payload)
         event_type = text_field(payload, "EventType")
         mapper = _MAPPERS.get(event_type)
         if mapper is None:
@@ -84,6 +108,27 @@ class TwilioAdapter:
                 f"TaskRouter event {event_type[:60]!r} is not monitored (mapped: {', '.join(_MAPPERS)})"
             )
         return [mapper(payload)]
+
+
+def _from_cloudevent(event: Payload) -> Payload:
+    """An Event Streams CloudEvent as the callback fields it carries (snake_case -> the callback's names)."""
+    kind = text_field(event, "type")
+    if not kind.startswith(TASKROUTER_TYPE_PREFIX):
+        raise Skip(f"Twilio event {kind[:80]!r} is not a TaskRouter event")
+    payload = lookup(event, "data.payload")
+    if not isinstance(payload, dict):
+        raise AdapterError("data.payload", f"expected an object, got {type(payload).__name__}")
+    fields: dict[str, Any] = {_callback_name(str(key)): value for key, value in payload.items()}
+    fields["EventType"] = kind.removeprefix(TASKROUTER_TYPE_PREFIX)
+    fields.setdefault("Sid", event.get("id"))
+    if fields.get("Timestamp") is None and fields.get("TimestampMs") is None:
+        fields["Timestamp"] = event.get("time")
+    return fields
+
+
+def _callback_name(key: str) -> str:
+    """``task_queue_sid`` -> ``TaskQueueSid``: the callback's spelling of an Event Streams field."""
+    return "".join(part[:1].upper() + part[1:] for part in key.split("_"))
 
 
 def _common(payload: Payload, event_type: EventType) -> dict[str, Any]:
