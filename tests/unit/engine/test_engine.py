@@ -392,7 +392,8 @@ def test_an_alert_on_a_contact_that_went_quiet_resolves_once_its_window_is_empty
     # Its incident stays open close_after (5 minutes) to take a relapse back, then closes.
     harness.live(370 + 300)
     assert harness.alerts.active() == []
-    assert [item.transition.value for item in harness.incidents] == ["opened", "resolved"]  # no page: dashboard only
+    # No page: the rule notifies the dashboard only.
+    assert [item.transition.value for item in harness.incidents] == ["opened", "resolved"]
 
 
 def test_fewer_samples_than_min_samples_is_still_no_verdict() -> None:
