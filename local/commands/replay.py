@@ -106,9 +106,9 @@ def replay(rules: RuleSet, payloads: Iterable[RawPayload], tick: timedelta = DEF
     ticks = _Ticks(engine, tick)
     recorded: list[Transition] = []
     for event, arrival in _with_arrival(_events(payloads, result)):
-        # As the Lambda does with its clock: an event stamped in the future (a platform with a wrong
-        # clock) is judged at most MAX_CLOCK_SKEW past its arrival, and ticks never run ahead of that.
-        recorded += ticks.until(min(event.occurred_at, arrival + MAX_CLOCK_SKEW))
+        # As in the Lambda: ticks follow the clock (never an event's own stamp), and an event stamped in
+        # the future (a platform with a wrong clock) is judged at most MAX_CLOCK_SKEW past its arrival.
+        recorded += ticks.until(min(event.occurred_at, arrival))
         recorded += engine.process(PARTITION, [event], now=arrival)
     result.transitions = transitions_in_time_order(recorded)
     return result

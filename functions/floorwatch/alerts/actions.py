@@ -14,6 +14,9 @@ route them like the engine's own. Feedback changes no state (nothing to push): i
 with the rule and scope, for whoever tunes the rules. Free text (notes, reasons) is redacted
 (``security.redact``) before it is stored or pushed.
 
+Acknowledging an incident (``floorwatch.alerts.incidents``) acknowledges its firing members with it:
+one acknowledgement for one problem.
+
 Action outcomes a dashboard may meet: an ack of an alert already acknowledged is ``ok`` (idempotent,
 ``changed`` False); an action the alert's state does not allow (ack / escalate / resolve when it no
 longer fires, escalate once acknowledged or snoozed) is ``invalid`` with the reason.
@@ -26,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from floorwatch.alerts.escalation import EscalationPolicy
+from floorwatch.alerts.incidents import Member
 from floorwatch.alerts.model import Transition
 from floorwatch.alerts.state_machine import (
     AlertState,
@@ -36,6 +40,7 @@ from floorwatch.alerts.state_machine import (
     resolve_by,
     snooze,
 )
+from floorwatch.rules.config import INCIDENT_RULE_ID
 from floorwatch.security.redact import redact
 from floorwatch.security.roles import Action, may_act, refusal
 from floorwatch.store.alerts_port import AlertConflict, AlertStore
@@ -122,6 +127,8 @@ def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy)
             alerts.save(state.version, after, transitions)
         except AlertConflict:
             continue  # someone else saved first: reload, re-check, recompute
+        if request.action == Action.ACK and state.rule_id == INCIDENT_RULE_ID:
+            transitions += _acknowledge_members(after, request, alerts)
         return ActionOutcome(request.action, request.alert_id, changed=True, transitions=tuple(transitions))
     raise _Refused("conflict", "the alert kept changing while saving; try again")
 
@@ -151,6 +158,33 @@ def _step(request: ActionRequest, policy: EscalationPolicy) -> Step:
     if request.action == Action.ESCALATE:
         return lambda state: _escalate_one_level(state, at, user, policy)
     raise _Refused("invalid", f"'{request.action}' is not an action")
+
+
+def _acknowledge_members(
+    incident: AlertState, request: ActionRequest, alerts: AlertStore
+) -> list[Transition]:
+    """One acknowledgement for the incident: its firing members are acknowledged with it (each saved
+    with its own version check; a member that changed meanwhile is reloaded, one that no longer fires
+    or already was acknowledged is left as it is)."""
+    recorded: list[Transition] = []
+    for member in (Member.parse(entry) for entry in incident.members):
+        key = member.key
+        for _attempt in range(MAX_SAVE_ATTEMPTS):
+            state = alerts.load([key]).get(key)
+            if state is None or state.incident_id != incident.alert_id:
+                break
+            after, transitions = acknowledge(state, request.at, request.principal.user)
+            if not transitions:
+                break
+            transitions = [_context(alerts, state).attach(item) for item in transitions]
+            transitions = [replace(item, incident_id=incident.alert_id) for item in transitions]
+            try:
+                alerts.save(state.version, after, transitions)
+            except AlertConflict:
+                continue
+            recorded += transitions
+            break
+    return recorded
 
 
 def _escalate_one_level(state: AlertState, at: datetime, user: str, policy: EscalationPolicy) -> Result:

@@ -175,3 +175,49 @@ def test_rules_are_required(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["replay", write(tmp_path, "e.jsonl", snapshot("09:00:00", 1))])
     assert exited.value.code == 2
+
+
+PENDING = """
+- id: queue-longest-wait
+  metric: longest_wait_seconds
+  scope: queue
+  direction: above
+  tiers: {warning: 120}
+  for: 60s
+"""
+
+
+def test_a_tick_at_an_events_instant_runs_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The breach starts at 09:00:00 and is over by 09:01:00, the instant its `for` would be reached: the
+    # tick at 09:01:00 must judge the 09:01:00 snapshot, not open on the older one and resolve at once.
+    events = "\n".join([snapshot("09:00:00", 130), snapshot("09:01:00", 10), snapshot("09:02:00", 10)])
+    for tick in ("10s", "30s", "1m"):
+        _, out, _ = replay(
+            capsys,
+            "--rules",
+            write(tmp_path, "rules.yaml", PENDING),
+            "--tick",
+            tick,
+            write(tmp_path, "e.jsonl", events),
+        )
+        assert lines(out) == [], tick
+
+
+def test_an_event_from_a_wrong_clock_does_not_run_the_replay_into_the_future(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = "\n".join(
+        [
+            snapshot("09:00:00", 130),
+            snapshot("10:00:00", 10, queue="sales"),  # a platform clock an hour ahead
+            snapshot("09:00:20", 10),  # billing is back in range before its `for` (60 s) ran out
+            snapshot("09:02:00", 10),
+        ]
+    )
+    _, out, _ = replay(
+        capsys, "--rules", write(tmp_path, "rules.yaml", PENDING), write(tmp_path, "e.jsonl", events)
+    )
+    # No hour of ticks: the pending breach is reset by 09:00:20 and never opens.
+    assert lines(out) == []

@@ -1,0 +1,176 @@
+"""The engine's alert-quality semantics on hand-built sequences: missing data keeps state, silence judged
+against a scope's own cadence, sparse queues judged soundly, one caller does not page, incidents end to
+end through the engine, acknowledgement of an incident."""
+
+from __future__ import annotations
+
+from floorwatch.alerts.actions import ActionRequest, perform
+from floorwatch.alerts.model import TransitionKind
+from floorwatch.alerts.state_machine import AlertStatus
+from floorwatch.events.model import EventType
+from floorwatch.rules.config import INCIDENT_RULE_ID
+from floorwatch.store.audit_memory import InMemoryAuditLog
+from floorwatch.store.connections_port import Principal
+
+from tests.unit.engine.helpers import Harness, at, event, kinds, snapshot
+
+SERVICE_LEVEL = """
+- id: queue-service-level
+  metric: service_level
+  scope: queue
+  direction: below
+  tiers: {warning: 0.8, critical: 0.7}
+  window: 15m
+  min_samples: 5
+  sparse_window: 1h
+  confidence: 0.9
+  notify: {critical: [dashboard, sms]}
+"""
+
+LONGEST_WAIT_CROWD = """
+- id: queue-longest-wait
+  metric: longest_wait_seconds
+  scope: queue
+  direction: above
+  tiers: {warning: 120, critical: 300}
+  only_if: {contacts_in_queue: ">= 2"}
+  notify: {critical: [dashboard, sms]}
+"""
+
+SILENCE = """
+- id: queue-stopped-reporting
+  metric: silence_surprise
+  scope: queue
+  direction: above
+  tiers: {warning: 12}
+  window: 1h
+  min_samples: 10
+"""
+
+
+def answered(seconds: float, wait: float, queue: str = "billing") -> list:
+    return [
+        event(EventType.CONTACT_QUEUED, seconds, queue_id=queue),
+        event(EventType.CONTACT_ANSWERED, seconds + wait, queue_id=queue, values={"wait_seconds": wait}),
+    ]
+
+
+def abandoned(seconds: float, queue: str = "billing") -> list:
+    return [
+        event(EventType.CONTACT_QUEUED, seconds, queue_id=queue),
+        event(EventType.CONTACT_ABANDONED, seconds + 100, queue_id=queue, values={"wait_seconds": 100}),
+    ]
+
+
+# --- missing data is not recovery ---------------------------------------------------------------------
+
+
+def test_a_queue_that_stops_reporting_keeps_its_alert_and_says_since_when() -> None:
+    harness = Harness(LONGEST_WAIT_CROWD)
+    harness.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=9))
+    assert kinds(harness.recorded) == [("opened", "critical", "queue:billing")]
+    # The snapshots stop: the 15-minute window empties. Nothing resolves, nothing says "all clear".
+    harness.live(20 * 60)
+    assert kinds(harness.recorded) == [("opened", "critical", "queue:billing")]
+    [state] = [item for item in harness.alerts.active() if item.rule_id != INCIDENT_RULE_ID]
+    assert state.status is AlertStatus.FIRING
+    assert state.no_data_since is not None and state.no_data_since > at(15 * 60)
+    # Data comes back, in range: then it resolves, with a value.
+    resolved = harness.each(snapshot(21 * 60, longest_wait_seconds=10, contacts_in_queue=0))
+    assert kinds(resolved) == [("resolved", "critical", "queue:billing")]
+    assert resolved[0].value == 10.0
+
+
+def test_a_busy_queue_going_silent_alerts_and_a_quiet_one_does_not() -> None:
+    harness = Harness(SILENCE)
+    # "busy" reports every minute for an hour; "night" once every ten minutes.
+    for minute in range(60):
+        harness.feed(snapshot(minute * 60, "busy", contacts_in_queue=3))
+        if minute % 10 == 0:
+            harness.feed(snapshot(minute * 60 + 5, "night", contacts_in_queue=0))
+    # Both fall silent; other traffic keeps the pipeline live.
+    found = []
+    for minute in range(61, 75):
+        found += harness.live(minute * 60)
+    assert [(item.transition.value, item.scope) for item in found] == [("opened", "queue:busy")]
+    opened_after = (found[0].at - at(59 * 60)).total_seconds()
+    assert 120 < opened_after <= 5 * 60  # a few silent minutes, judged against its own cadence
+    # It speaks again: the silence is over.
+    back = harness.feed(snapshot(80 * 60, "busy", contacts_in_queue=3))
+    assert kinds(back) == [("resolved", "warning", "queue:busy")]
+
+
+# --- sparse queues and single contacts --------------------------------------------------------------
+
+
+def test_a_tiny_queue_where_everyone_waits_alerts_over_the_longer_window() -> None:
+    harness = Harness(SERVICE_LEVEL)
+    # One contact every six minutes, each waiting ~2 minutes, a third abandoning: 15 minutes never hold
+    # 5 contacts, the hour does.
+    for index in range(12):
+        start = index * 360
+        harness.each(*(abandoned(start) if index % 3 == 2 else answered(start, 110)))
+    assert ("opened", "critical", "queue:billing") in kinds(harness.recorded)
+
+
+def test_one_late_answer_out_of_three_does_not_alert_but_ten_of_ten_do() -> None:
+    lucky = Harness(SERVICE_LEVEL.replace("min_samples: 5", "min_samples: 3"))
+    lucky.each(*answered(0, 5), *answered(60, 10), *answered(120, 45))
+    assert lucky.recorded == []  # 2 of 3 within 20 s: the Wilson bound at 90% (92%) cannot rule out 80%
+    unlucky = Harness(SERVICE_LEVEL)
+    for index in range(10):
+        unlucky.each(*answered(index * 30, 45))
+    assert kinds(unlucky.recorded)[0] == ("opened", "critical", "queue:billing")
+
+
+def test_one_caller_waiting_does_not_alert_two_do_and_the_alert_resolves_when_they_are_gone() -> None:
+    harness = Harness(LONGEST_WAIT_CROWD)
+    harness.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=1))
+    assert harness.recorded == []
+    harness.each(snapshot(30, longest_wait_seconds=430, contacts_in_queue=2))
+    assert kinds(harness.recorded) == [("opened", "critical", "queue:billing")]
+    harness.each(snapshot(60, longest_wait_seconds=460, contacts_in_queue=1))
+    assert kinds(harness.recorded)[-1] == ("resolved", "critical", "queue:billing")
+
+
+# --- incidents through the engine ------------------------------------------------------------------------
+
+TWO_QUEUE_RULES = (
+    LONGEST_WAIT_CROWD
+    + """
+- id: queue-contacts-waiting
+  metric: contacts_in_queue
+  scope: queue
+  direction: above
+  tiers: {warning: 20, critical: 40}
+  notify: {critical: [dashboard, sms]}
+"""
+)
+
+
+def test_one_problem_is_one_incident_one_page_and_one_acknowledgement() -> None:
+    harness = Harness(TWO_QUEUE_RULES)
+    harness.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=45))
+    harness.live(40)
+    members = harness.recorded
+    assert sorted(item.rule for item in members) == ["queue-contacts-waiting", "queue-longest-wait"]
+    assert len({item.incident_id for item in members}) == 1
+    assert all(item.channels == () for item in members)  # members never page
+    pages = [item for item in harness.incidents if item.channels]
+    assert [(item.transition, item.channels) for item in pages] == [(TransitionKind.PAGED, ("sms",))]
+    assert len(pages[0].members) == 2
+    # One acknowledgement on the incident acknowledges both members.
+    request = ActionRequest(
+        action="ack",
+        alert_id=pages[0].alert_id,
+        principal=Principal(user="ana", role="manager"),
+        at=at(50),
+    )
+    outcome = perform(request, harness.alerts, InMemoryAuditLog())
+    assert outcome.ok
+    acked = [item for item in outcome.transitions if item.transition is TransitionKind.ACKNOWLEDGED]
+    assert sorted(item.rule for item in acked) == ["incident", "queue-contacts-waiting", "queue-longest-wait"]
+    states = harness.alerts.load(
+        [("queue-longest-wait", "queue:billing"), ("queue-contacts-waiting", "queue:billing")]
+    )
+    assert all(state.acknowledged for state in states.values())
