@@ -1,4 +1,4 @@
-"""FloorwatchStack: one stack per stage, composed of one construct per concern.
+"""FloorwatchStack: one stack per stage (`Floorwatch-<stage>`), composed of one construct per concern.
 
 Environment-agnostic on purpose: nothing here looks anything up in an AWS account, so `python app.py`
 synthesizes offline; account and region come from the deploying credentials.
@@ -22,7 +22,14 @@ from infrastructure.settings import Settings
 from infrastructure.tables import Tables
 from infrastructure.websocket import WebSocketApiConstruct
 
-STACK_ID = "FloorwatchStack"
+# One CloudFormation stack per stage, so two stages can live in one account and region.
+STACK_ID_PREFIX = "Floorwatch"
+
+
+def stack_id(stage: str) -> str:
+    """The construct id, and so the CloudFormation stack name, of a stage: `Floorwatch-dev`."""
+    return f"{STACK_ID_PREFIX}-{stage}"
+
 
 # CloudFormation output keys: what `cdk deploy --outputs-file` hands to producers and operators.
 OUTPUT_RAW_EVENTS_STREAM = "RawEventsStreamName"
