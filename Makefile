@@ -4,13 +4,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The stage `make synth|diff|deploy` work on: stack Floorwatch-$(STAGE), resources floorwatch-$(STAGE)-*.
+STAGE ?= dev
+NODE_STAMP := node_modules/.installed
+# The CDK CLI pinned in package.json; --no-install: never fetch another version at deploy time.
+CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 # Node 20 is past its end of life for jsii; this is the variable that silences that banner (value: the major version).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser test lint synth bench demo dev clean
+.PHONY: setup cdk-cli browser test lint synth bootstrap diff deploy bench demo dev clean
 
 setup: $(STAMP)
 
@@ -45,12 +50,34 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Offline: no AWS credentials, no CDK CLI (the app synthesizes itself).
 synth: setup
-	$(BIN)/python app.py
-	@echo "==> template: cdk.out/FloorwatchStack.template.json"
+	CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' $(BIN)/python app.py
+	@echo "==> template: cdk.out/Floorwatch-$(STAGE).template.json"
+
+# The pinned CDK CLI (package.json / package-lock.json); re-installed only when they change.
+cdk-cli: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "==> installing the pinned CDK CLI into node_modules/"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+# Once per account and region, before the first deploy (docs/deploying.md): the CDK's staging bucket and roles.
+bootstrap: setup cdk-cli
+	$(CDK) bootstrap
+
+# What `make deploy` would change in the stage's stack (needs AWS credentials).
+diff: setup cdk-cli
+	$(CDK) diff -c stage=$(STAGE)
+
+# Deploys Floorwatch-$(STAGE); the stack's outputs land in .floorwatch/outputs-$(STAGE).json.
+deploy: setup cdk-cli
+	@mkdir -p .floorwatch
+	$(CDK) deploy -c stage=$(STAGE) --outputs-file .floorwatch/outputs-$(STAGE).json
 
 bench: setup
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules

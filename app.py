@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CDK app entry: `python app.py` (or `make synth`, or the CDK CLI) synthesizes to cdk.out/.
 
-Makes no AWS calls: the stack is environment-agnostic and all settings come from cdk.json context.
+Makes no AWS calls: the stack is environment-agnostic and all settings come from context: cdk.json,
+then the uncommitted cdk.context.local.json (contacts), then `-c key=value`.
 Exits non-zero when synthesis annotated errors (such as an unsuppressed cdk-nag finding), like `cdk synth`.
 """
 
@@ -11,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from infrastructure.application import build_app, synthesis_problems
+from infrastructure.application import LOCAL_CONTEXT_FILE, build_app, synthesis_problems
+from infrastructure.settings import SettingsError
 
 # The CDK CLI passes its output directory in CDK_OUTDIR; run directly, we write next to this file.
 DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
@@ -19,7 +21,13 @@ DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
 
 def main() -> int:
     outdir = None if os.environ.get("CDK_OUTDIR") else str(DEFAULT_OUTDIR)
-    assembly = build_app(outdir=outdir).app.synth()
+    try:
+        built = build_app(outdir=outdir, local_context_file=LOCAL_CONTEXT_FILE)
+    except SettingsError as error:
+        # A context value that cannot be deployed: say which, without a jsii traceback.
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    assembly = built.app.synth()
     errors, warnings = synthesis_problems(assembly)
     for label, messages in (("warning", warnings), ("error", errors)):
         for message in messages:

@@ -1,7 +1,7 @@
 /* floorwatch supervisor dashboard: one WebSocket, a snapshot, then live transitions.
  *
  * Plain JS, no build step and no network beyond the page's own host (and the WebSocket API).
- * Protocol: /work/notes/PROTOCOL.md in the repo's history; summary in dashboard/README section.
+ * Protocol: docs/protocol.md; the page itself: docs/dashboard.md.
  * Sections: pure helpers (exposed on window.floorwatch for tests) -> state and reducers -> rendering
  * -> connection -> outbox -> controls -> start.
  */

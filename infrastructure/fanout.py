@@ -106,3 +106,11 @@ class FanoutConstruct(Construct):
             ],
             apply_to_children=True,
         )
+        suppress(
+            role,
+            "IAM5",
+            "The DynamoDB stream event source adds dynamodb:ListStreams, which has no resource-level "
+            "permissions (IAM requires Resource '*'); it lists stream ARNs only, reading none.",
+            applies_to=["Resource::*"],
+            apply_to_children=True,
+        )

@@ -3,15 +3,20 @@
 Defaults: Python 3.14 on arm64 (Graviton: cheaper per GB-second), the `functions/` directory as the
 code asset (the `floorwatch` domain package and the `handlers` modules side by side, so a handler
 string is `handlers.<module>.handler`), the public Powertools for AWS Lambda (Python) v3 layer for
-third-party dependencies, active X-Ray tracing, an explicit log group with bounded retention, and a
-role of its own whose only built-in permission is writing to that log group. The owning construct
-adds the grants its function needs (least privilege per function).
+third-party dependencies, no active X-Ray tracing (see below), an explicit log group with bounded
+retention, and a role of its own whose only built-in permission is writing to that log group. The
+owning construct adds the grants its function needs (least privilege per function).
 
 The Powertools layer carries aws-lambda-powertools with its parser/tracer extras, which include
 pydantic v2 (and pydantic-core built for the layer's Python and architecture) and aws-xray-sdk;
 boto3 comes with the Lambda runtime. What else the functions import (PyYAML, PyJWT) and the
 validated rules file travel in the shared code asset (infrastructure.assets); every function gets
 ENV_RULES_FILE pointing at those rules only when it asks for them (`reads_rules=True`).
+
+Tracing: off. The handlers do not use Powertools' Tracer (importing aws-xray-sdk costs every cold
+start, and the batch handlers' time goes into a few AWS calls the logs and metrics already time);
+with active tracing on, X-Ray would record only Lambda's own invoke segments at a price. Structured
+logs with a correlation id, EMF metrics and the alarms (infrastructure/alarms.py) are the signals.
 """
 
 from __future__ import annotations
@@ -34,7 +39,6 @@ from floorwatch.names import (
 )
 
 from infrastructure.assets import FunctionsAsset
-from infrastructure.nag import suppress
 from infrastructure.settings import Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -42,6 +46,11 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT_SECONDS = 60
+
+
+def service_name(name: str) -> str:
+    """POWERTOOLS_SERVICE_NAME of a function: the `service` dimension of every metric it emits."""
+    return f"floorwatch-{name}"
 
 
 def powertools_layer_arn(version: int) -> str:
@@ -108,22 +117,14 @@ class PythonFunction(Construct):
             role=self.role,
             memory_size=memory_size,
             timeout=Duration.seconds(timeout_seconds),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             environment={
-                POWERTOOLS_SERVICE_NAME: f"floorwatch-{name}",
+                POWERTOOLS_SERVICE_NAME: service_name(name),
                 POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
                 LOG_LEVEL: settings.log_level,
                 ENV_STAGE: settings.stage,
                 **rules,
                 **(environment or {}),
             },
-        )
-        suppress(
-            self.role,
-            "IAM5",
-            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
-            "resource-level permissions, so IAM requires Resource '*' for exactly these two actions.",
-            applies_to=["Resource::*"],
-            apply_to_children=True,
         )

@@ -24,6 +24,7 @@ CONTEXT_LOG_LEVEL = "log_level"
 CONTEXT_QUARANTINE_EXPIRY_DAYS = "quarantine_expiry_days"
 CONTEXT_RULES_FILE = "rules_file"
 CONTEXT_ALERT_CONTACTS = "alert_contacts"
+CONTEXT_OPERATIONS_CONTACTS = "operations_contacts"
 CONTEXT_ESCALATION_CHAIN = "escalation_chain"
 CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
@@ -94,6 +95,8 @@ class Settings:
     quarantine_expiry_days: int = DEFAULT_QUARANTINE_EXPIRY_DAYS
     rules_file: Path | None = None  # None: the default rules shipped in floorwatch.rules
     alert_contacts: AlertContacts = field(default_factory=AlertContacts)
+    # Who hears the stack's own alarms (docs/operating.md): every alarm and its recovery.
+    operations_contacts: AlertContacts = field(default_factory=AlertContacts)
     escalation_chain: tuple[EscalationLevel, ...] = ()
     dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
     apigateway_logging_role: bool = True
@@ -121,6 +124,9 @@ class Settings:
             ),
             rules_file=_rules_file(context(CONTEXT_RULES_FILE, "")),
             alert_contacts=_alert_contacts(context(CONTEXT_ALERT_CONTACTS, {})),
+            operations_contacts=_alert_contacts(
+                context(CONTEXT_OPERATIONS_CONTACTS, {}), key=CONTEXT_OPERATIONS_CONTACTS
+            ),
             escalation_chain=_escalation_chain(context(CONTEXT_ESCALATION_CHAIN, [])),
             dashboard_url=_dashboard_url(context(CONTEXT_DASHBOARD_URL, "")),
             apigateway_logging_role=_flag(
@@ -207,15 +213,13 @@ def _structured(key: str, value: Any) -> Any:
         raise SettingsError(f"{key}={value!r} is not valid JSON") from None
 
 
-def _alert_contacts(value: Any) -> AlertContacts:
-    value = _structured(CONTEXT_ALERT_CONTACTS, value)
+def _alert_contacts(value: Any, key: str = CONTEXT_ALERT_CONTACTS) -> AlertContacts:
+    value = _structured(key, value)
     if not isinstance(value, dict) or set(value) - {"sms", "email"}:
-        raise SettingsError(f'{CONTEXT_ALERT_CONTACTS}={value!r}: expected {{"sms": [...], "email": [...]}}')
+        raise SettingsError(f'{key}={value!r}: expected {{"sms": [...], "email": [...]}}')
     return AlertContacts(
-        sms=_strings(f"{CONTEXT_ALERT_CONTACTS}.sms", value.get("sms"), _PHONE_PATTERN, "an E.164 number"),
-        email=_strings(
-            f"{CONTEXT_ALERT_CONTACTS}.email", value.get("email"), _EMAIL_PATTERN, "an e-mail address"
-        ),
+        sms=_strings(f"{key}.sms", value.get("sms"), _PHONE_PATTERN, "an E.164 number"),
+        email=_strings(f"{key}.email", value.get("email"), _EMAIL_PATTERN, "an e-mail address"),
     )
 
 

@@ -1,4 +1,4 @@
-"""FloorwatchStack: one stack per stage, composed of one construct per concern.
+"""FloorwatchStack: one stack per stage (`Floorwatch-<stage>`), composed of one construct per concern.
 
 Environment-agnostic on purpose: nothing here looks anything up in an AWS account, so `python app.py`
 synthesizes offline; account and region come from the deploying credentials.
@@ -12,17 +12,27 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from floorwatch.names import ResourceNames
 
+from infrastructure.alarms import OperationsAlarms
 from infrastructure.alerting import AlertingConstruct
 from infrastructure.dashboard import DashboardSite
 from infrastructure.fanout import FanoutConstruct
 from infrastructure.ingest import IngestConstruct
+from infrastructure.monitored import Monitored, StreamConsumer
 from infrastructure.nag import suppress
 from infrastructure.notifications import NotificationsConstruct
+from infrastructure.operations_dashboard import OperationsDashboard
 from infrastructure.settings import Settings
 from infrastructure.tables import Tables
 from infrastructure.websocket import WebSocketApiConstruct
 
-STACK_ID = "FloorwatchStack"
+# One CloudFormation stack per stage, so two stages can live in one account and region.
+STACK_ID_PREFIX = "Floorwatch"
+
+
+def stack_id(stage: str) -> str:
+    """The construct id, and so the CloudFormation stack name, of a stage: `Floorwatch-dev`."""
+    return f"{STACK_ID_PREFIX}-{stage}"
+
 
 # CloudFormation output keys: what `cdk deploy --outputs-file` hands to producers and operators.
 OUTPUT_RAW_EVENTS_STREAM = "RawEventsStreamName"
@@ -34,6 +44,8 @@ OUTPUT_ALERTS_TOPIC = "AlertsTopicArn"
 OUTPUT_ESCALATION_TOPIC = "EscalationTopicArn"
 OUTPUT_TOKEN_SECRET = "TokenSecretName"
 OUTPUT_DASHBOARD_URL = "DashboardUrl"
+OUTPUT_OPERATIONS_TOPIC = "OperationsTopicArn"
+OUTPUT_OPERATIONS_DASHBOARD = "OperationsDashboardName"
 
 
 class FloorwatchStack(Stack):
@@ -72,7 +84,46 @@ class FloorwatchStack(Stack):
         )
         if settings.apigateway_logging_role:
             self._apigateway_logging_role()
+        monitored = self._monitored()
+        self.alarms = OperationsAlarms(
+            self, "Alarms", monitored=monitored, contacts=settings.operations_contacts
+        )
+        self.operations_dashboard = OperationsDashboard(
+            self, "OperationsDashboard", monitored=monitored, alarms=self.alarms.alarms
+        )
         self._outputs()
+
+    def _monitored(self) -> Monitored:
+        """Everything the alarms and the operations dashboard watch, by role."""
+        functions = {
+            "normalize": self.ingest.normalize,
+            "evaluate": self.alerting.evaluate,
+            "baselines": self.alerting.baselines,
+            "authorizer": self.websocket.authorizer,
+            "websocket": self.websocket.handler,
+            "fanout": self.fanout.fanout,
+            "escalate": self.notifications.escalate,
+        }
+        return Monitored(
+            stage=self.settings.stage,
+            functions={name: python_function.function for name, python_function in functions.items()},
+            consumers=(
+                StreamConsumer("raw-events -> normalize", self.ingest.normalize.function),
+                StreamConsumer("cx-events -> evaluate", self.alerting.evaluate.function),
+                StreamConsumer("alerts stream -> fanout", self.fanout.fanout.function),
+            ),
+            raw_events=self.ingest.raw_events,
+            failure_queues={
+                "normalize-failures": self.ingest.normalize_failures,
+                "evaluate-failures": self.alerting.evaluate_failures,
+                "fanout-failures": self.fanout.failures,
+                "escalation-dlq": self.notifications.escalation_dead_letters,
+            },
+            topics={
+                "alerts": self.notifications.alerts_topic,
+                "escalations": self.notifications.escalation_topic,
+            },
+        )
 
     def _apigateway_logging_role(self) -> None:
         """WebSocket stages can only write access logs once the region's API Gateway account settings
@@ -153,6 +204,18 @@ class FloorwatchStack(Stack):
                 description="The hosted supervisor dashboard, pointed at this stack's WebSocket API "
                 "(append &token=<JWT> from `floorwatch token`)",
             )
+        CfnOutput(
+            self,
+            OUTPUT_OPERATIONS_TOPIC,
+            value=self.alarms.topic.topic_arn,
+            description="SNS topic every floorwatch alarm notifies (subscribe on-call here)",
+        )
+        CfnOutput(
+            self,
+            OUTPUT_OPERATIONS_DASHBOARD,
+            value=self.operations_dashboard.dashboard.dashboard_name,
+            description="CloudWatch dashboard of the pipeline's health",
+        )
         CfnOutput(
             self,
             OUTPUT_TOKEN_SECRET,

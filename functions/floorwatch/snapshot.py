@@ -1,6 +1,6 @@
 """The dashboard snapshot: open alerts a principal may see, and one KPI tile per visible queue.
 
-Answer to ``subscribe`` and ``refresh`` (see /work/notes/PROTOCOL.md)::
+Answer to ``subscribe`` and ``refresh`` (docs/protocol.md)::
 
     {"alerts": [{alert_id, rule, scope, severity, status, opened_at, acknowledged, ...}, ...],
      "tiles": [{"scope": "queue:billing", "queue_id": "billing", "metrics": {"service_level":

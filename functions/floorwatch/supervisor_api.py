@@ -1,5 +1,5 @@
 """The supervisor WebSocket API's behaviour, transport-free: one method per route, each returning the
-reply message to post back (PROTOCOL.md), or None when the route answers nothing.
+reply message to post back (docs/protocol.md), or None when the route answers nothing.
 
 The Lambda handler (handlers/websocket.py) decodes API Gateway's events and posts the replies; the
 local runtime reaches this through the same handler with the same event shapes. Messages from the

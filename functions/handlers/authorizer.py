@@ -19,15 +19,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.security.tokens import TokenError, load_signing_key, verify
 from floorwatch.settings import AuthorizerSettings
 from floorwatch.store.connections_port import Principal
+
+from handlers import observability
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 Clock = Callable[[], datetime]
 
 logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
 class Unauthorized(Exception):
@@ -37,6 +41,9 @@ class Unauthorized(Exception):
         super().__init__("Unauthorized")
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.WEBSOCKET_REQUEST, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -44,6 +51,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 @functools.cache
 def _default_handler() -> Handler:
     settings = AuthorizerSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     key = load_signing_key(settings.key_source(), lambda: boto3.client("secretsmanager"))
     return build_handler(key)
 

@@ -28,6 +28,8 @@ from floorwatch.store.baselines_dynamodb import DynamoBaselineStore, DynamoScope
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from pydantic import Field
 
+from handlers import observability
+
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 Clock = Callable[[], datetime]
 
@@ -48,6 +50,9 @@ class BaselinesSettings(RulesFileSettings):
     )
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.SCHEDULED_EVENT, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -56,6 +61,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 def _default_handler() -> Handler:
     """Cold start: validate the environment, load the rules, build the clients (not cached on error)."""
     settings = BaselinesSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
     client = botocore.session.get_session().create_client("dynamodb", config=config)
     learner = BaselineLearner(
@@ -112,9 +118,6 @@ def _report(stage: str, now: datetime, report: LearnReport) -> None:
             "they keep their static tiers",
             extra={"rules": report.shadowed},
         )
-    metrics.add_dimension(name="stage", value=stage)
     metrics.add_metric(name="BaselinePairsLearned", unit=MetricUnit.Count, value=report.pairs)
     metrics.add_metric(name="BaselineHoursLearned", unit=MetricUnit.Count, value=report.hours_learned)
     metrics.add_metric(name="BaselineSlotsWritten", unit=MetricUnit.Count, value=report.slots_written)
-    metrics.flush_metrics()
-    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

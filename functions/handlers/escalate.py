@@ -20,18 +20,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from floorwatch.alerts.escalation import CheckOutcome, EscalationCheck, EscalationService
 from floorwatch.delivery.checks import SqsCheckScheduler
+from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.settings import EscalateSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
+
+from handlers import observability
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.SQS_BATCH, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -43,6 +51,7 @@ def _utc_now() -> datetime:
 @functools.cache
 def _default_handler() -> Handler:
     settings = EscalateSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     service = EscalationService(
         settings.escalation_policy(),
@@ -65,6 +74,7 @@ def build_handler(settings: EscalateSettings, service: EscalationService) -> Han
                     "not an escalation check, dropped", extra={"message_id": message_id, "error": str(error)}
                 )
                 continue
+            logger.set_correlation_id(check.alert_id)  # the alert id, as in the fan-out's lines
             try:
                 outcome = service.run(check)
             except Exception:  # this message comes back; the others go on
@@ -72,6 +82,7 @@ def build_handler(settings: EscalateSettings, service: EscalationService) -> Han
                 failed.append(message_id)
                 continue
             _log(settings, check, outcome)
+        metrics.add_metric(name="EscalationChecksFailed", unit=MetricUnit.Count, value=len(failed))
         return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
     return handle

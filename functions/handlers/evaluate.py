@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import binascii
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
+from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent
 from floorwatch.names import (
@@ -45,6 +46,8 @@ from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.store.metrics_port import MetricStore
 from floorwatch.store.watches import DynamoWatchList, WatchList
 from pydantic import Field
+
+from handlers import observability
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 Clock = Callable[[], datetime]
@@ -73,6 +76,9 @@ class EvaluateSettings(RulesFileSettings):
     )
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.KINESIS_BATCH_OR_SCHEDULE, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -105,6 +111,7 @@ def _default_handler() -> Handler:
     from floorwatch.store.baselines_dynamodb import DynamoBaselineStore  # noqa: PLC0415 - optional port
 
     settings = EvaluateSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     rules = settings.rules()  # an invalid rules file fails here, naming file, line, rule and field
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
     client = boto3.client("dynamodb", config=config)
@@ -175,7 +182,9 @@ def _process(
     transitions = evaluated = 0
     for shard, records in by_shard.items():
         try:
-            transitions += len(engine.process(shard, [cx_event for _, cx_event in records], now))
+            made = engine.process(shard, [cx_event for _, cx_event in records], now)
+            transitions += len(made)
+            _record_transitions(made, now)
             evaluated += len(records)
         except Exception:  # reported for retry: the engine is idempotent
             logger.exception("batch not evaluated, reported for retry", extra={"shard": shard})
@@ -202,6 +211,25 @@ def _process(
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 
+def _record_transitions(made: Sequence[Transition], now: datetime) -> None:
+    """The pipeline's own latency: event time (the instant a transition is judged at, its batch's
+    newest event) to the moment this invocation started evaluating it. One log line per transition,
+    keyed by its alert id: the id in the SMS link, in the fan-out's and the escalation's log lines."""
+    for transition in made:
+        latency_ms = max(0.0, (now - transition.at).total_seconds() * 1000)
+        metrics.add_metric(name="PipelineLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
+        logger.info(
+            "transition stored",
+            extra={
+                "alert_id": transition.alert_id,
+                "transition_id": transition.transition_id,
+                "transition": transition.transition.value,
+                "event_time": transition.at.isoformat(),
+                "pipeline_latency_ms": round(latency_ms),
+            },
+        )
+
+
 def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
     """(shard id, sequence number, event), or why the record is unusable."""
     try:
@@ -215,8 +243,5 @@ def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
 
 
 def _count(settings: EvaluateSettings, figures: Mapping[str, int]) -> None:
-    metrics.add_dimension(name="stage", value=settings.stage)  # cleared by every flush
     for name, value in figures.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    metrics.flush_metrics()
-    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

@@ -41,6 +41,8 @@ from floorwatch.store.alerts_dynamodb import DynamoAlertStore, transition_from_i
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 
+from handlers import observability
+
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 POST_WORKERS = 16
@@ -49,6 +51,9 @@ logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.KINESIS_BATCH, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -62,6 +67,7 @@ def _default_handler() -> Handler:
     """Cold start: validate the environment, build clients once per container (boto3 honours
     AWS_ENDPOINT_URL, which is how the local runtime points this at moto)."""
     settings = FanoutSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     # Our own rounds retry posts; botocore's standard retries stay on for throttling only (2 tries).
     post_config = Config(
@@ -116,6 +122,8 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
             item = stream_transition(record)
             if item is None or item.transition.transition_id in seen:
                 continue
+            # Every line about this delivery carries the alert id (also in the SMS link).
+            logger.set_correlation_id(item.transition.alert_id)
             try:
                 reports.append(delivery.deliver(item.transition))
             except Exception:  # reported for retry, with every record after it
@@ -181,9 +189,6 @@ def _report(settings: FanoutSettings, reports: list[DeliveryReport], received: i
             "failed": failed,
         },
     )
-    metrics.add_dimension(name="stage", value=settings.stage)
     metrics.add_metric(name="TransitionsDelivered", unit=MetricUnit.Count, value=len(reports))
     metrics.add_metric(name="WebSocketUndelivered", unit=MetricUnit.Count, value=undelivered)
     metrics.add_metric(name="FanoutRecordsFailed", unit=MetricUnit.Count, value=failed)
-    metrics.flush_metrics()
-    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

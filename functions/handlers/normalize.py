@@ -37,6 +37,8 @@ from floorwatch.store.cx_events import KinesisEventSink
 from floorwatch.store.kinesis import KinesisWriter
 from floorwatch.store.quarantine import S3Quarantine
 
+from handlers import observability
+
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 MAX_QUARANTINE_LOG_LINES = 20  # per batch: a poison storm must not flood the logs
@@ -45,6 +47,9 @@ logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME (set by the stack
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.KINESIS_BATCH, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -59,6 +64,7 @@ def _default_handler() -> Handler:
     about 90 ms of every cold start.
     """
     settings = NormalizeSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
     session = botocore.session.get_session()
     kinesis = session.create_client("kinesis", config=config)
@@ -158,11 +164,8 @@ def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -
         )
     for problem in outcome.problems:
         logger.error("record not stored, reported for retry", extra={"problem": redact(problem)})
-    metrics.add_dimension(name="stage", value=settings.stage)  # cleared by every flush
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=received)
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.events_published)
     metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(outcome.quarantined))
     metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=len(outcome.skipped))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=outcome.failed)
-    metrics.flush_metrics()
-    metrics.clear_metrics()  # with POWERTOOLS_METRICS_DISABLED (local runtime) a flush keeps them

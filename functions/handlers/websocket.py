@@ -26,10 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from botocore.config import Config
 from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.delivery.websocket import ApiGatewayPoster, ConnectionGone, Poster
+from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.settings import WebsocketSettings
 from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
@@ -39,6 +40,7 @@ from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.supervisor_api import ApiPorts, Reply, SupervisorApi
 
+from handlers import observability
 from handlers.authorizer import principal_from_context
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
@@ -51,8 +53,12 @@ DIRECTORY_CACHE = timedelta(minutes=5)
 FORBIDDEN = {"statusCode": 403}
 
 logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
+@logger.inject_lambda_context(correlation_id_path=observability.WEBSOCKET_REQUEST, clear_state=True)
+@observability.discard_unpublished(metrics)
+@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _default_handler()(event, context)
 
@@ -61,6 +67,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 def _default_handler() -> Handler:
     """Cold start: settings, rules and clients once per container (not cached when it raises)."""
     settings = WebsocketSettings.from_environ()
+    observability.default_dimensions(metrics, settings.stage)
     rules = settings.rules()
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
     dynamodb = boto3.client("dynamodb", config=config)

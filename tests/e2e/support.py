@@ -94,7 +94,7 @@ def queue_snapshot(queue_id: str, contacts_in_queue: int) -> dict[str, Any]:
 
 
 class Dashboard:
-    """A WebSocket client speaking the dashboard protocol (/work/notes/PROTOCOL.md)."""
+    """A WebSocket client speaking the dashboard protocol (docs/protocol.md)."""
 
     def __init__(self, url: str) -> None:
         # Entered at once: websockets 17 wants connections used as context managers (closed on exit).

@@ -83,7 +83,7 @@ def test_websocket_function_permissions(synthesized: Synthesized) -> None:
     assert not ANY_WRITE & metrics
     assert _on(synthesized, role, tables.baselines) == set()
     services = {action.split(":")[0] for action in all_actions(_allowed(synthesized, role))}
-    assert services == {"dynamodb", "execute-api", "logs", "xray"}
+    assert services == {"dynamodb", "execute-api", "logs"}
 
 
 def test_fanout_permissions(synthesized: Synthesized) -> None:
@@ -112,7 +112,7 @@ def test_escalate_claims_levels_and_reschedules_but_sends_nothing(synthesized: S
     for untouched in (tables.connections, tables.audit, tables.metrics, tables.baselines):
         assert _on(synthesized, role, untouched) == set()
     services = {action.split(":")[0] for action in all_actions(_allowed(synthesized, role))}
-    assert services == {"dynamodb", "sqs", "logs", "xray"}
+    assert services == {"dynamodb", "sqs", "logs"}
 
 
 def test_audit_log_is_append_only_for_every_role(synthesized: Synthesized) -> None:

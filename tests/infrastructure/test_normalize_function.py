@@ -20,7 +20,9 @@ def _function(synthesized: Synthesized) -> dict[str, Any]:
     return properties
 
 
-def test_runs_the_normalize_handler_on_python_3_14_arm64_with_tracing(synthesized: Synthesized) -> None:
+def test_runs_the_normalize_handler_on_python_3_14_arm64_without_active_tracing(
+    synthesized: Synthesized,
+) -> None:
     function = _function(synthesized)
     assert function["FunctionName"] == names.ResourceNames(names.DEFAULT_STAGE).function("normalize")
     assert function["Runtime"] == "python3.14"
@@ -28,7 +30,7 @@ def test_runs_the_normalize_handler_on_python_3_14_arm64_with_tracing(synthesize
     assert function["Handler"] == "handlers.normalize.handler"
     assert function["MemorySize"] == 512
     assert function["Timeout"] == 60
-    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert "TracingConfig" not in function
 
 
 def test_environment_names_come_from_floorwatch_names(synthesized: Synthesized) -> None:

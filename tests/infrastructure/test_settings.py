@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from aws_cdk import App, Token
 from aws_cdk import aws_kinesis as kinesis
 
-from infrastructure.application import build_app
+from infrastructure.application import build_app, cdk_json_context, local_context
 from infrastructure.settings import AlertContacts, EscalationLevel, Settings, SettingsError
 from tests.infrastructure.support import Synthesized
 
@@ -95,3 +97,71 @@ def test_relative_rules_file_is_read_from_the_project_directory() -> None:
 def test_dashboard_hosting_can_be_left_out(tmp_path: Path) -> None:
     stack = build_app(outdir=str(tmp_path), context={"dashboard_site": "false"}).stack
     assert stack.dashboard is None
+
+
+def test_each_stage_is_its_own_cloudformation_stack(tmp_path: Path, synthesized: Synthesized) -> None:
+    # Deploying a second stage must create a second stack, never replace the first.
+    assert synthesized.stack.stack_name == "Floorwatch-dev"
+    qa = build_app(outdir=str(tmp_path), context={"stage": "qa"}).stack
+    assert qa.stack_name == "Floorwatch-qa"
+
+
+def test_committed_cdk_json_holds_no_phone_numbers_or_addresses() -> None:
+    context = cdk_json_context()
+    assert "alert_contacts" not in context
+    assert "escalation_chain" not in context
+    assert not re.search(r'\+[1-9][0-9]{6,}|[^\s"@]+@[^\s"@]+\.[a-z]', json.dumps(context))
+
+
+def _local_file(tmp_path: Path, document: object) -> Path:
+    path = tmp_path / "cdk.context.local.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_contacts_come_from_the_uncommitted_local_file_per_stage(tmp_path: Path) -> None:
+    path = _local_file(
+        tmp_path,
+        {
+            "alert_contacts": {"email": ["floor@example.com"]},
+            "stages": {"prod": {"escalation_chain": [{"name": "ops-on-call", "sms": ["+15550100004"]}]}},
+        },
+    )
+    assert local_context(path, "dev", {}) == {"alert_contacts": {"email": ["floor@example.com"]}}
+    prod = local_context(path, "prod", {})
+    assert prod["escalation_chain"] == [{"name": "ops-on-call", "sms": ["+15550100004"]}]
+    assert local_context(tmp_path / "missing.json", "dev", {}) == {}
+
+
+def test_command_line_context_wins_over_the_local_file(tmp_path: Path) -> None:
+    path = _local_file(tmp_path, {"alert_contacts": {"email": ["floor@example.com"]}})
+    app = build_app(
+        outdir=str(tmp_path / "out"),
+        context={"alert_contacts": {"email": ["cli@example.com"]}},
+        local_context_file=path,
+    )
+    assert app.stack.settings.alert_contacts == AlertContacts(email=("cli@example.com",))
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"stage": "prod"}, "stage"),
+        ({"log_level": "DEBUG"}, "log_level"),  # set in cdk.json: the CLI would silently win
+        ({"stages": ["prod"]}, "stages"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_a_local_file_that_cannot_work_is_refused_clearly(
+    tmp_path: Path, document: object, problem: str
+) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        local_context(_local_file(tmp_path, document), "dev", cdk_json_context())
+
+
+def test_the_example_local_file_is_valid_for_every_stage() -> None:
+    example = Path(__file__).resolve().parents[2] / "cdk.context.local.example.json"
+    for stage in ("dev", "prod"):
+        values = local_context(example, stage, cdk_json_context())
+        settings = _settings(**values)
+        assert settings.escalation_chain or stage == "dev"

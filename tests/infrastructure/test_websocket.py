@@ -109,10 +109,10 @@ def test_only_the_authorizer_can_read_the_signing_key(synthesized: Synthesized) 
     assert roles_allowed(synthesized, "secretsmanager:GetSecretValue", secret_id) == {authorizer_role}
 
 
-def test_authorizer_may_do_nothing_else_but_log_and_trace(synthesized: Synthesized) -> None:
+def test_authorizer_may_do_nothing_else_but_log(synthesized: Synthesized) -> None:
     statements = allowed(role_statements(synthesized, synthesized.stack.websocket.authorizer.role))
     services = {action.split(":")[0] for action in all_actions(statements)}
-    assert services == {"secretsmanager", "logs", "xray"}
+    assert services == {"secretsmanager", "logs"}
 
 
 def test_authorizer_gets_the_secret_arn(synthesized: Synthesized) -> None:

@@ -30,7 +30,11 @@ from floorwatch.store.metrics_memory import InMemoryMetricStore
 from handlers import baselines as baselines_handler
 from moto import mock_aws
 
+from local.runtime.functions import LambdaContext
 from tests.integration.ddb_tables import create_table
+
+# The module-level handlers are decorated by Powertools, which reads Lambda's context object.
+LAMBDA_CONTEXT = LambdaContext("floorwatch-test")
 
 pytestmark = pytest.mark.integration
 
@@ -146,7 +150,9 @@ def test_the_scheduled_handler_learns_from_its_environment(
     DynamoMetricStore(client, METRICS).apply(SHARD, events, fold(events))
     baselines_handler._default_handler.cache_clear()
     try:
-        result = baselines_handler.handler({"source": "aws.events", "time": "2026-11-23T12:10:00Z"}, None)
+        result = baselines_handler.handler(
+            {"source": "aws.events", "time": "2026-11-23T12:10:00Z"}, LAMBDA_CONTEXT
+        )
     finally:
         baselines_handler._default_handler.cache_clear()
     assert result["pairs"] == 2 and result["at"] == "2026-11-23T12:10:00+00:00"

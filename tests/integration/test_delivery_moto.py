@@ -29,7 +29,11 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from local.runtime.functions import LambdaContext
 from tests.integration.ddb_tables import create_table, use_fake_credentials
+
+# The module-level handlers are decorated by Powertools, which reads Lambda's context object.
+LAMBDA_CONTEXT = LambdaContext("floorwatch-test")
 
 pytestmark = pytest.mark.integration
 
@@ -142,7 +146,7 @@ def test_an_opening_reaches_sms_and_schedules_a_check_and_the_check_pages_level_
     floor.connections.subscribe("c-max", ["*"])
     opened = open_critical(floor)
 
-    response = fanout_handler.handler(floor.stream_event(), None)
+    response = fanout_handler.handler(floor.stream_event(), LAMBDA_CONTEXT)
 
     assert response == {"batchItemFailures": []}
     (sms,) = floor.received(floor.sms)
@@ -164,13 +168,13 @@ def test_an_opening_reaches_sms_and_schedules_a_check_and_the_check_pages_level_
         metric="longest_wait_seconds",
     )
     message = {"messageId": "m-1", "receiptHandle": "r", "body": due.to_message(), "eventSource": "aws:sqs"}
-    assert escalate_handler.handler({"Records": [message, {**message, "messageId": "m-2"}]}, None) == {
-        "batchItemFailures": []
-    }
+    assert escalate_handler.handler(
+        {"Records": [message, {**message, "messageId": "m-2"}]}, LAMBDA_CONTEXT
+    ) == {"batchItemFailures": []}
     stored = floor.alerts.load([opened.key])[opened.key]
     assert stored.escalation_level == 1
 
-    assert fanout_handler.handler(floor.stream_event(), None) == {"batchItemFailures": []}
+    assert fanout_handler.handler(floor.stream_event(), LAMBDA_CONTEXT) == {"batchItemFailures": []}
 
     (page,) = floor.received(floor.level1)  # the duplicate check paged nobody
     assert (page["transition"], page["level_name"], page["note"]) == (

@@ -24,6 +24,10 @@ from handlers import normalize
 from moto import mock_aws
 
 from local.cli import main
+from local.runtime.functions import LambdaContext
+
+# The module-level handlers are decorated by Powertools, which reads Lambda's context object.
+LAMBDA_CONTEXT = LambdaContext("floorwatch-test")
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +133,7 @@ def test_poison_lands_in_the_bucket_with_its_reason_and_good_events_on_cx_events
     send_raw(aws, [generic("c-0"), b"{broken json", generic("c-2", queue=None, agent_id="ann"), {"x": 1}])
     event = trigger_event(aws)
 
-    response = normalize.handler(event, None)
+    response = normalize.handler(event, LAMBDA_CONTEXT)
 
     assert response == {"batchItemFailures": []}
     published = cx_events(aws)
@@ -155,10 +159,10 @@ def test_the_same_batch_delivered_twice_gives_the_same_event_ids_and_quarantine_
     send_raw(aws, [generic("c-0"), generic("c-1", queue="sales"), b"\xff\xfe", generic("c-3")])
     event = trigger_event(aws)
 
-    normalize.handler(event, None)
+    normalize.handler(event, LAMBDA_CONTEXT)
     first_ids = [body["event_id"] for _, body in cx_events(aws)]
     first_objects = set(quarantined(aws))
-    normalize.handler(event, None)  # e.g. re-delivered after a later record failed
+    normalize.handler(event, LAMBDA_CONTEXT)  # e.g. re-delivered after a later record failed
 
     all_ids = [body["event_id"] for _, body in cx_events(aws)]
     assert len(first_ids) == 3 and len(all_ids) == 6
@@ -173,7 +177,7 @@ def test_an_event_too_large_for_kinesis_is_quarantined_instead_of_retried_foreve
     assert len(oversized) < 1024 * 1024
     send_raw(aws, [generic("c-0"), oversized])
 
-    response = normalize.handler(trigger_event(aws), None)
+    response = normalize.handler(trigger_event(aws), LAMBDA_CONTEXT)
 
     assert response == {"batchItemFailures": []}
     assert [body["contact_id"] for _, body in cx_events(aws)] == ["c-0"]
@@ -186,7 +190,7 @@ def test_records_are_reported_failed_when_the_quarantine_bucket_is_gone(aws: Aws
     send_raw(aws, [generic("c-0"), b"poison"])
     event = trigger_event(aws)
 
-    response = normalize.handler(event, None)
+    response = normalize.handler(event, LAMBDA_CONTEXT)
 
     assert response == {
         "batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]
@@ -198,7 +202,7 @@ def test_quarantine_list_then_redrive_round_trip_through_the_cli(
     aws: Aws, capsys: pytest.CaptureFixture[str]
 ) -> None:
     send_raw(aws, [b"not json at all", generic("c-1"), {"mystery": True}])
-    normalize.handler(trigger_event(aws), None)
+    normalize.handler(trigger_event(aws), LAMBDA_CONTEXT)
     capsys.readouterr()
 
     assert main(["quarantine", "list", "--bucket", BUCKET]) == 0
@@ -232,14 +236,14 @@ def test_a_redriven_record_that_is_still_invalid_is_quarantined_again_under_its_
     aws: Aws,
 ) -> None:
     send_raw(aws, [b"still broken"])
-    normalize.handler(trigger_event(aws), None)
+    normalize.handler(trigger_event(aws), LAMBDA_CONTEXT)
     (first_key,) = quarantine_keys(aws.s3, BUCKET)
 
     result = redrive(aws.s3, BUCKET, [first_key], KinesisWriter(aws.kinesis, RAW))
     assert result.redriven == [first_key] and result.failed == {}
     everything = trigger_event(aws)
     resent_only = {"Records": everything["Records"][1:]}
-    normalize.handler(resent_only, None)
+    normalize.handler(resent_only, LAMBDA_CONTEXT)
 
     (second_key,) = quarantine_keys(aws.s3, BUCKET)
     assert second_key != first_key
@@ -250,7 +254,7 @@ def test_redrive_to_a_missing_stream_is_a_usage_error_and_keeps_the_record(
     aws: Aws, capsys: pytest.CaptureFixture[str]
 ) -> None:
     send_raw(aws, [b"poison"])
-    normalize.handler(trigger_event(aws), None)
+    normalize.handler(trigger_event(aws), LAMBDA_CONTEXT)
     keys = list(quarantine_keys(aws.s3, BUCKET))
 
     status = main(["quarantine", "redrive", "--bucket", BUCKET, "--stream", "no-such-stream"])
@@ -286,7 +290,7 @@ def test_a_redriven_voice_record_keeps_the_time_it_first_arrived_at(aws: Aws) ->
     (key,) = quarantine_keys(aws.s3, BUCKET)
 
     assert redrive(aws.s3, BUCKET, [key], KinesisWriter(aws.kinesis, RAW)).redriven == [key]
-    normalize.handler(trigger_event(aws), None)
+    normalize.handler(trigger_event(aws), LAMBDA_CONTEXT)
 
     events = [event for _, event in cx_events(aws)]
     assert events and all(event["source"] == "contact_lens" for event in events)

@@ -19,9 +19,13 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from local.runtime.functions import LambdaContext
 from tests.integration.ddb_tables import create_table, use_fake_credentials
 from tests.unit.websocket.support import open_alert
 from tests.unit.websocket.test_handlers import authorizer_event, connect_event, message_event
+
+# The module-level handlers are decorated by Powertools, which reads Lambda's context object.
+LAMBDA_CONTEXT = LambdaContext("floorwatch-test")
 
 pytestmark = pytest.mark.integration
 
@@ -75,18 +79,21 @@ def test_connect_subscribe_and_ack_end_to_end(aws: Any) -> None:
     alert = open_alert(alerts)
     now = datetime.now(UTC)
     stale = mint(KEY, user="ana", role="supervisor", teams=["billing"], now=now - timedelta(hours=9))
-    denied = authorizer.handler(authorizer_event(stale, "conn1"), None)
+    denied = authorizer.handler(authorizer_event(stale, "conn1"), LAMBDA_CONTEXT)
     assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"  # expired
     fresh = mint(KEY, user="ana", role="supervisor", teams=["billing"], queues=["billing"], now=now)
-    allowed = authorizer.handler(authorizer_event(fresh, "conn1"), None)  # key from Secrets Manager
+    allowed = authorizer.handler(authorizer_event(fresh, "conn1"), LAMBDA_CONTEXT)  # key from Secrets Manager
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
-    assert websocket.handler(connect_event("conn1", allowed["context"]), None) == {"statusCode": 200}
+    assert websocket.handler(connect_event("conn1", allowed["context"]), LAMBDA_CONTEXT) == {
+        "statusCode": 200
+    }
     websocket.handler(
-        message_event("conn1", {"action": "subscribe", "scopes": ["*"], "request_id": "r1"}), None
+        message_event("conn1", {"action": "subscribe", "scopes": ["*"], "request_id": "r1"}), LAMBDA_CONTEXT
     )
     websocket.handler(
-        message_event("conn1", {"action": "ack", "alert_id": alert.alert_id, "request_id": "r2"}), None
+        message_event("conn1", {"action": "ack", "alert_id": alert.alert_id, "request_id": "r2"}),
+        LAMBDA_CONTEXT,
     )
 
     snapshot, ack = posted("conn1")
@@ -101,7 +108,7 @@ def test_connect_subscribe_and_ack_end_to_end(aws: Any) -> None:
 def test_missing_settings_name_the_variable(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(names.ENV_AUDIT_TABLE)
     with pytest.raises(ValueError, match=names.ENV_AUDIT_TABLE):
-        websocket.handler(message_event("conn1", {"action": "refresh"}), None)
+        websocket.handler(message_event("conn1", {"action": "refresh"}), LAMBDA_CONTEXT)
     monkeypatch.delenv(names.ENV_TOKEN_SECRET_ARN)
     with pytest.raises(RuntimeError, match=names.ENV_TOKEN_SECRET_FILE):
-        authorizer.handler(authorizer_event("x"), None)
+        authorizer.handler(authorizer_event("x"), LAMBDA_CONTEXT)

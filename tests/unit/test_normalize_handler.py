@@ -9,10 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.metrics.provider import cold_start as powertools_cold_start
 from floorwatch.names import ENV_CX_EVENTS_STREAM, ENV_QUARANTINE_BUCKET, ENV_STAGE
 from floorwatch.settings import NormalizeSettings, SettingsError
 from floorwatch.store.memory import InMemoryEventSink, InMemoryQuarantine
-from handlers import normalize
+from handlers import normalize, observability
+
+from local.runtime.functions import LambdaContext
+
+# The module-level handlers are decorated by Powertools, which reads Lambda's context object.
+LAMBDA_CONTEXT = LambdaContext("floorwatch-test")
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/floorwatch-dev-raw-events"
 SHARD = "shardId-000000000000"
@@ -152,12 +158,28 @@ def test_an_event_without_records_succeeds_with_no_failures() -> None:
     assert handle({"Records": []}, None) == {"batchItemFailures": []}
 
 
-def test_the_handler_logs_counts_and_emits_metrics(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    handle = normalize.build_handler(SETTINGS, InMemoryEventSink(), InMemoryQuarantine())
+def through_powertools(handle: normalize.Handler, monkeypatch: pytest.MonkeyPatch) -> normalize.Handler:
+    """The module-level handler with its Powertools decorators (metrics flushed at the end of each
+    invocation, cold start, correlation id) over `handle`: only the cold start's AWS clients differ."""
 
-    handle(kinesis_event([generic("c-0"), generic("c-1"), b"nope"]), None)
+    def cold_start() -> normalize.Handler:
+        observability.default_dimensions(normalize.metrics, SETTINGS.stage)
+        return handle
+
+    monkeypatch.setattr(normalize, "_default_handler", cold_start)
+    monkeypatch.setattr(powertools_cold_start, "is_cold_start", True)
+    normalize.metrics.clear_metrics()  # what other tests' build_handler calls left unflushed
+    return normalize.handler
+
+
+def test_the_handler_logs_counts_and_emits_metrics(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = through_powertools(
+        normalize.build_handler(SETTINGS, InMemoryEventSink(), InMemoryQuarantine()), monkeypatch
+    )
+    event = kinesis_event([generic("c-0"), generic("c-1"), b"nope"])
+    handler(event, LAMBDA_CONTEXT)
 
     summary = next(entry for entry in caplog.records if entry.getMessage() == "batch normalized")
     counts = {
@@ -167,10 +189,16 @@ def test_the_handler_logs_counts_and_emits_metrics(
     (quarantined,) = [entry for entry in caplog.records if entry.getMessage() == "record quarantined"]
     assert "not valid JSON" in quarantined.reason
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    emf = next(line for line in lines if "_aws" in line)
+    emf = next(line for line in lines if "_aws" in line and "EventsPublished" in line)
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "floorwatch"
     assert (emf["EventsPublished"], emf["RecordsQuarantined"], emf["RecordsFailed"]) == ([2.0], [1.0], [0.0])
     assert emf["stage"] == "dev"
+    assert any(line.get("ColdStart") == [1.0] for line in lines)
+    # Every log line names the request and the batch (its first record's shard and sequence number).
+    keys = normalize.logger.get_current_keys()
+    assert keys["correlation_id"] == event["Records"][0]["eventID"]
+    assert keys["function_request_id"] == LAMBDA_CONTEXT.aws_request_id
+    assert "cold_start" in keys
 
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "events"
@@ -200,14 +228,14 @@ def test_voice_segments_take_the_kinesis_arrival_time_instead_of_being_quarantin
 
 
 def test_recognised_payloads_mapped_to_nothing_are_skipped_counted_and_logged(
-    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
-    handle = normalize.build_handler(SETTINGS, sink, quarantine)
+    handle = through_powertools(normalize.build_handler(SETTINGS, sink, quarantine), monkeypatch)
     started = example("contact_lens/voice_started.json")
     task_created = {**example("twilio/task_queue_entered.json"), "EventType": "task.created"}
 
-    response = handle(kinesis_event([started, generic("c-1"), task_created, started]), None)
+    response = handle(kinesis_event([started, generic("c-1"), task_created, started]), LAMBDA_CONTEXT)
 
     assert response == {"batchItemFailures": []}
     assert quarantine.items == {}
@@ -221,7 +249,7 @@ def test_recognised_payloads_mapped_to_nothing_are_skipped_counted_and_logged(
         "reservation.accepted, task.canceled, task.completed, worker.activity.update)": 1,
     }
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    emf = next(line for line in lines if "_aws" in line)
+    emf = next(line for line in lines if "RecordsSkipped" in line)
     assert emf["RecordsSkipped"] == [3.0]
 
 
@@ -258,7 +286,7 @@ def test_a_missing_variable_fails_the_first_invocation_naming_the_variable(
     monkeypatch.setenv(ENV_QUARANTINE_BUCKET, "floorwatch-dev-q")
 
     with pytest.raises(SettingsError, match=ENV_CX_EVENTS_STREAM):
-        normalize.handler(kinesis_event([generic("c-0")]), None)
+        normalize.handler(kinesis_event([generic("c-0")]), LAMBDA_CONTEXT)
 
 
 def test_settings_name_every_bad_variable_and_accept_a_good_environment() -> None:

@@ -1,6 +1,6 @@
 """Push transitions to the supervisors' dashboards over the WebSocket API's @connections endpoint.
 
-``WebSocketFanout.push`` posts one transition (PROTOCOL.md: ``{"type": "transition", ...}``) to every
+``WebSocketFanout.push`` posts one transition (docs/protocol.md: ``{"type": "transition", ...}``) to every
 connection subscribed to its scope (or its queue / team, or everything) whose principal may see it.
 
 - Concurrent: one post per connection on a thread pool (boto3 clients are thread-safe), so a slow or
@@ -81,7 +81,7 @@ def _error_code(error: Exception) -> tuple[str | None, int | None]:
 
 
 def transition_message(transition: Transition) -> bytes:
-    """The server push of PROTOCOL.md for one transition."""
+    """The server push of docs/protocol.md for one transition."""
     return json.dumps({"type": "transition", **transition.to_dict()}, separators=(",", ":")).encode()
 
 

@@ -141,7 +141,7 @@ IdList = tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] | None
 
 class FlappingPolicy(_Strict):
     """An alert that opens `opens` times within `within` is flapping: recorded, not notified, until
-    it has neither opened nor resolved for `stable_for` (defaults from DESIGN.md: 4 in 30 min)."""
+    it has neither opened nor resolved for `stable_for` (defaults: 4 in 30 min; docs/rules.md)."""
 
     opens: int = Field(default=4, strict=True, ge=2)
     within: Duration = timedelta(minutes=30)

@@ -18,7 +18,7 @@ the same slot once per evaluation, and slots change once an hour.
 filter on the kind prefix and the bucket range). A scan reads every item of the table, so it costs read
 units in proportion to the table's size: 1 million items of ~500 bytes are ~61,000 read request units
 (eventually consistent), about $0.18 a day when run hourly at on-demand prices. A scope registry written by
-the evaluator would make it one query; see the baselines README section.
+the evaluator would make it one query; see docs/rules.md (Baselines).
 """
 
 from __future__ import annotations
