@@ -157,7 +157,8 @@ class Simulation:
             contact = self._victims.get(index)
             victim = None
             if contact is not None:
-                victim = Victim(contact.contact_id, contact.agent.agent_id if contact.agent else None)
+                agent = contact.agent.agent_id if contact.agent else None
+                victim = Victim(contact.contact_id, agent, self._incident_began(contact))
             label = incident_label(
                 incident,
                 self.start,
@@ -169,6 +170,17 @@ class Simulation:
             if label is not None:
                 labels.append(label)
         return labels
+
+    def _incident_began(self, contact: ContactPlan) -> datetime | None:
+        """When a single-contact incident started on its call (None: the call never connected)."""
+        if contact.connected is None:
+            return None
+        into_call = 0.0
+        if contact.incident == inc.COMPLIANCE_BREACH:
+            into_call = float(contact.extra.get("card_spoken_at", 0.0))
+        elif contact.incident == inc.AGENT_STUCK_ON_HOLD and contact.hold_at is not None:
+            into_call = contact.hold_at
+        return self._time(contact.connected + into_call)
 
     # --- set-up -------------------------------------------------------------------------------------
     def _build_queues(self) -> dict[str, _Queue]:

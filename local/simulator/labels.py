@@ -108,10 +108,13 @@ def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Victim:
-    """The contact a single-contact incident happened on, and the agent who took it (if anyone did)."""
+    """The contact a single-contact incident happened on, the agent who took it (if anyone did), and
+    when the incident itself began on the call (the hold, the card spoken, the call connected), if it
+    did: the contact may first wait in queue."""
 
     contact_id: str
     agent_id: str | None
+    began: datetime | None = None
 
 
 def incident_label(
@@ -126,10 +129,12 @@ def incident_label(
     """The label of one scripted incident of a simulation from ``start`` to ``end`` (None when it
     starts after the end, or is a single-contact incident whose contact never arrived)."""
     began = start + incident.offset
+    if victim is not None and victim.began is not None:
+        began = victim.began
     if began >= end:
         return None
     tail = inc.KINDS[incident.name].tail if incident.name in inc.KINDS else timedelta(0)
-    finished = min(end, start + incident.end_offset + tail)
+    finished = min(end, began + incident.duration + tail)
     scopes, affected = _scopes(incident, center_id, queues, victim)
     if not scopes:
         return None
