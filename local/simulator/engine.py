@@ -276,23 +276,22 @@ class Simulation:
     ) -> None:
         """Queue a record for output at ``at`` (its event time), unless an incident loses or delays it
         (``queue``: the queue the record reports on, for the incidents that hit one queue's feed)."""
-        if self._silenced(source, at, queue):
-            return
         sent = at
         if queue is not None and source in inc.LATE_SOURCES and self._active(inc.LATE_DATA, at, queue):
             sent = at + inc.LATE_DELAY.total_seconds()  # same payload, stamped as it happened, sent late
-        if sent >= self.end:
+        if sent >= self.end or self._silenced(source, at, sent, queue):
             return
         self._seq += 1
         record = SimRecord(self._time(sent), key, payload, source, incident)
         heapq.heappush(self._out, (sent, self._seq, record))
 
-    def _silenced(self, source: str, at: float, queue: str | None) -> bool:
+    def _silenced(self, source: str, at: float, sent: float, queue: str | None) -> bool:
+        """Lost: sent while its feed is dead, or about a queue that has stopped reporting."""
         if not self.incidents:
             return False
-        if source == inc.SILENT_SOURCE and self._active(inc.SILENT_FEED, at):
+        if source == inc.SILENT_SOURCE and self._active(inc.SILENT_FEED, sent):
             return True
-        if self._active(inc.DEAD_FEED, at):
+        if self._active(inc.DEAD_FEED, sent):
             return True
         stopped = self._active(inc.QUEUE_STOPS_REPORTING, at, queue) if queue is not None else None
         return stopped is not None and at >= (stopped.offset + inc.STOP_REPORTING_AFTER).total_seconds()

@@ -81,7 +81,11 @@ class Label:
 
 
 def iso(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC with a ``Z``; milliseconds only when there are some (single-contact incidents start mid-call)."""
+    at = at.astimezone(UTC)
+    if at.microsecond:
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_instant(text: str) -> datetime:
