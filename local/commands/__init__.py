@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import demo, dev, normalize, quarantine, replay, rules, send, simulate
+from local.commands import demo, dev, normalize, quarantine, replay, rules, score, send, simulate
 from local.commands import token as token_command
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -17,4 +17,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     replay,
     demo,
     simulate,
+    score,
 )

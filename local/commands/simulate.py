@@ -3,7 +3,12 @@
 Pushing (default): records go to ``--stream`` with PutRecords, paced so simulated time runs ``--speed``
 times faster than wall time; a progress line on stderr; Ctrl-C stops after the current batch and
 prints a summary (exit 0). ``--out FILE`` writes the same payloads as JSON Lines instead (unpaced),
-for `floorwatch normalize`, `floorwatch replay` or `floorwatch send`.
+for `floorwatch normalize`, `floorwatch replay` or `floorwatch send`; ``--labels FILE`` then also writes
+where each scripted incident happened (``local.simulator.labels``), for `floorwatch score`.
+
+Incidents: the default timeline (``--incidents all``, shifted by ``--incidents-at``), a list of its
+names or of ``KIND@OFFSET[/QUEUE]`` placements, or ``random[:N]``: N a day at random hours and queues
+(seeded by ``--seed``), except on ``--control-days``.
 
 Exit status: 0 when it ran; 1 when some records could not be stored after the retries; 2 on unusable
 arguments (bad duration or start, unknown incident, unknown stream, unreachable endpoint).
@@ -35,9 +40,19 @@ from floorwatch.store.kinesis import KinesisWriter
 from local.commands.send import DEFAULT_REGION, _kinesis_client
 from local.errors import UsageError
 from local.simulator import pusher
-from local.simulator.config import CenterConfig, busy_offset_hours
-from local.simulator.engine import generate
-from local.simulator.incidents import DEFAULT_INCIDENTS, Incident, select_incidents, timeline
+from local.simulator.config import DEFAULT_QUEUES, SMALL_QUEUES, CenterConfig, busy_offset_hours
+from local.simulator.engine import Simulation, placement
+from local.simulator.incidents import (
+    DEFAULT_INCIDENTS,
+    DEFAULT_PER_DAY,
+    KINDS,
+    Incident,
+    parse_random,
+    random_incidents,
+    select_incidents,
+    timeline,
+)
+from local.simulator.labels import meta_labels, write_labels
 
 LOCAL_RAW_STREAM = ResourceNames(stage="local").raw_events_stream
 DEFAULT_OUT_DURATION = timedelta(hours=1)
@@ -56,7 +71,9 @@ def register(subparsers: Any) -> None:
             "writes them to --out as JSON Lines. Same --seed, --start and options: same records."
         ),
         epilog="incident timeline (offsets from --start, plus --incidents-at):\n  "
-        + "\n  ".join(timeline(DEFAULT_INCIDENTS, speed=pusher.DEMO_SPEED)),
+        + "\n  ".join(timeline(DEFAULT_INCIDENTS, speed=pusher.DEMO_SPEED))
+        + "\n\nincident kinds for KIND@OFFSET[/QUEUE] and random[:N]:\n  "
+        + "\n  ".join(f"{kind.name:<22} {kind.summary}" for kind in KINDS.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -75,8 +92,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--incidents",
         default="all",
-        metavar="all|none|list|NAME,...",
-        help="which scripted incidents to run; 'list' prints the timeline and exits (default: all)",
+        metavar="all|none|list|random[:N]|NAME,...",
+        help="which scripted incidents to run: the default timeline (all), none, some of its names or "
+        "KIND@OFFSET[/QUEUE] items (e.g. slow_slide@10h30m/billing), or random[:N] (N a day, default "
+        f"{DEFAULT_PER_DAY}, at random hours and queues); 'list' prints the timeline and exits "
+        "(default: all)",
+    )
+    parser.add_argument(
+        "--control-days",
+        default="",
+        metavar="DAY,...",
+        help="with --incidents random: days (1 = the first simulated day) left free of incidents",
     )
     parser.add_argument(
         "--incidents-at",
@@ -86,6 +112,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--agents", type=int, default=120, help="agents in the center (default %(default)s)")
     parser.add_argument(
+        "--small-queues",
+        action="store_true",
+        help=f"add two tiny queues ({', '.join(queue.name for queue in SMALL_QUEUES)}: one or two agents)",
+    )
+    parser.add_argument(
         "--utc-offset",
         type=float,
         metavar="HOURS",
@@ -94,6 +125,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--out", metavar="FILE", help="write JSON Lines to FILE ('-': stdout) instead of pushing"
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="with --out: write where each scripted incident happened to FILE (JSON Lines)",
     )
     parser.add_argument(
         "--stream", default=LOCAL_RAW_STREAM, metavar="NAME", help="Kinesis stream (default %(default)s)"
@@ -113,35 +149,68 @@ class _Plan:
     center: CenterConfig
     incidents: tuple[Incident, ...]
     incidents_at: timedelta
+    control_days: tuple[int, ...] = ()
+    labels: str | None = None
 
 
 def run(args: argparse.Namespace) -> int:
     if args.incidents.strip().lower() == "list":
         print("\n".join(timeline(DEFAULT_INCIDENTS, speed=args.speed or None)))
         return 0
-    incidents = _incidents(args.incidents)
     if args.speed < 0:
         raise UsageError(f"--speed must be >= 0 (0: unpaced), got {args.speed:g}")
+    if args.labels is not None and args.out is None:
+        raise UsageError("--labels needs --out (labels are written once the whole run is generated)")
     start = _start(args.start)
     default_duration = DEFAULT_OUT_DURATION if args.out is not None else pusher.UNLIMITED
+    duration = _duration(args.duration, "--duration") if args.duration else default_duration
+    center = _center(args, start)
+    control_days = _control_days(args.control_days)
+    per_day = _per_day(args.incidents)
+    if per_day is None:
+        if control_days:
+            raise UsageError("--control-days goes with --incidents random[:N]")
+        incidents = _incidents(args.incidents, center)
+    elif not args.duration and args.out is None:
+        raise UsageError("--incidents random needs --duration (incidents are placed over the whole run)")
+    else:
+        incidents = random_incidents(
+            placement(start, duration, center), args.seed, per_day, control_days=control_days
+        )
     plan = _Plan(
         start=start,
-        duration=_duration(args.duration, "--duration") if args.duration else default_duration,
+        duration=duration,
         seed=args.seed,
-        center=_center(args, start),
+        center=center,
         incidents=incidents,
         incidents_at=_duration(args.incidents_at, "--incidents-at", allow_zero=True),
+        control_days=control_days,
+        labels=args.labels,
     )
     if args.out is not None:
         return _write(args.out, plan)
     return _push(args, plan)
 
 
-def _incidents(choice: str) -> tuple[Incident, ...]:
+def _incidents(choice: str, center: CenterConfig) -> tuple[Incident, ...]:
     try:
-        return select_incidents(choice)
+        return select_incidents(choice, [queue.name for queue in center.queues])
     except ValueError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(f"--incidents: {error}") from None
+
+
+def _per_day(choice: str) -> int | None:
+    try:
+        return parse_random(choice)
+    except ValueError as error:
+        raise UsageError(f"--incidents: {error}") from None
+
+
+def _control_days(text: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not all(part.isdigit() and int(part) >= 1 for part in parts):
+        raise UsageError(f"--control-days: expected day numbers from 1, e.g. 2,5; got {text!r}")
+    return tuple(sorted({int(part) for part in parts}))
 
 
 def _start(text: str | None) -> datetime:
@@ -171,14 +240,15 @@ def _center(args: argparse.Namespace, start: datetime) -> CenterConfig:
         offset = 0.0 if args.start is not None else busy_offset_hours(start)
     if not -24 < offset < 24:
         raise UsageError(f"--utc-offset must be within +-24 hours, got {offset:g}")
+    queues = DEFAULT_QUEUES + SMALL_QUEUES if args.small_queues else DEFAULT_QUEUES
     try:
-        return CenterConfig(agents=args.agents, utc_offset_hours=offset)
+        return CenterConfig(queues=queues, agents=args.agents, utc_offset_hours=offset)
     except ValueError as error:
         raise UsageError(f"--agents: {error}") from None
 
 
 def _write(out: str, plan: _Plan) -> int:
-    records = generate(
+    simulation = Simulation(
         plan.start,
         plan.duration,
         plan.seed,
@@ -188,7 +258,7 @@ def _write(out: str, plan: _Plan) -> int:
     )
     written = 0
     with _output(out) as stream:
-        for record in records:
+        for record in simulation.run():
             stream.write(json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")) + "\n")
             written += 1
     where = "stdout" if out == "-" else out
@@ -196,7 +266,20 @@ def _write(out: str, plan: _Plan) -> int:
         f"{written} records written to {where} (simulated {plan.start:%Y-%m-%dT%H:%M:%SZ} + {plan.duration})",
         file=sys.stderr,
     )
+    if plan.labels is not None:
+        _write_labels(plan, simulation)
     return 0
+
+
+def _write_labels(plan: _Plan, simulation: Simulation) -> None:
+    assert plan.labels is not None
+    summary = f"seed {plan.seed}, {plan.center.agents} agents, {len(plan.center.queues)} queues"
+    labels = meta_labels(plan.start, plan.duration, plan.control_days, summary) + simulation.labels()
+    with _output(plan.labels) as stream:
+        stream.write(write_labels(labels))
+    incidents = sum(1 for label in labels if label.is_incident)
+    where = "stdout" if plan.labels == "-" else plan.labels
+    print(f"{incidents} incident labels written to {where}", file=sys.stderr)
 
 
 @contextmanager

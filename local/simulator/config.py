@@ -115,3 +115,10 @@ def busy_offset_hours(at: datetime, busy_hour: float = 10.0) -> float:
 
 LIGHT_CENTER = CenterConfig(agents=40, snapshot_seconds=60.0)
 """A third of the default center with minute snapshots: about 45,000 records a day, for replay tests."""
+
+SMALL_QUEUES: tuple[QueueConfig, ...] = (
+    QueueConfig("vip", 0.02, (("voice", 0.8), ("chat", 0.2))),
+    QueueConfig("fraud", 0.02, (("voice", 1.0),)),
+)
+"""Two tiny queues (one or two agents, a contact every several minutes) that ``--small-queues`` adds to
+the default ones: where sparse data has to be judged (the quality benchmark's centers have them)."""

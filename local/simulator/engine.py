@@ -31,6 +31,7 @@ from local.simulator import incidents as inc
 from local.simulator import payloads as p
 from local.simulator.config import HANDLING, CenterConfig, QueueConfig
 from local.simulator.conversation import batches, utterances
+from local.simulator.labels import Label, Victim, incident_label
 from local.simulator.model import AgentProfile, ContactPlan, SimRecord
 
 SRC_AGENT = "amazon_connect.agent"
@@ -40,6 +41,13 @@ SRC_LENS = "contact_lens"
 SRC_GENERIC = "generic"
 
 SINGLE_CONTACT_INCIDENTS = (inc.SENTIMENT_COLLAPSE, inc.COMPLIANCE_BREACH, inc.AGENT_STUCK_ON_HOLD)
+_QUEUE_INCIDENTS = (
+    inc.VOLUME_SPIKE,
+    inc.LONG_WAIT_PILEUP,
+    inc.SLOW_SLIDE,
+    inc.QUEUE_STOPS_REPORTING,
+    inc.SMALL_QUEUE_FAILING,
+)
 HOLD_MEDIAN_SECONDS = 60.0
 HOLD_SIGMA = 0.5
 BREAK_MEDIAN_SECONDS = 600.0
@@ -74,14 +82,9 @@ def generate(
     ``incidents_at`` shifts every incident's offset (e.g. 10 h for a day starting at midnight, so the
     incidents hit a busy hour). ``start`` must carry a time zone.
     """
-    if start.tzinfo is None:
-        raise ValueError("start must carry a time zone (UTC)")
-    if duration <= timedelta(0):
-        raise ValueError("duration must be positive")
-    shifted = [
-        inc.Incident(i.name, i.offset + incidents_at, i.duration, i.queue, i.summary) for i in incidents
-    ]
-    return _Simulation(start, duration, seed, center or CenterConfig(), shifted).run()
+    return Simulation(
+        start, duration, seed, center=center, incidents=incidents, incidents_at=incidents_at
+    ).run()
 
 
 @dataclass(eq=False)
@@ -111,26 +114,73 @@ class _Queue:
     mean_handle: float = 0.0
 
 
-class _Simulation:
+class Simulation:
+    """One simulation run: ``run()`` yields the records (as ``generate`` does); once they have all been
+    read, ``labels()`` says where each scripted incident happened and what should detect it."""
+
     def __init__(
         self,
         start: datetime,
         duration: timedelta,
-        seed: int,
-        center: CenterConfig,
-        incidents: list[inc.Incident],
+        seed: int = 1,
+        *,
+        center: CenterConfig | None = None,
+        incidents: Sequence[inc.Incident] = inc.DEFAULT_INCIDENTS,
+        incidents_at: timedelta = timedelta(0),
     ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must carry a time zone (UTC)")
+        if duration <= timedelta(0):
+            raise ValueError("duration must be positive")
+        center = center or CenterConfig()
         self.start = start
         self.end = duration.total_seconds()
         self.center = center
         self.rng = random.Random(seed)
         self.arns = p.Arns(center)
-        self.incidents = {i.name: i for i in incidents}
+        self.incidents = [
+            inc.Incident(i.name, i.offset + incidents_at, i.duration, i.queue, i.summary) for i in incidents
+        ]
+        self._victims: dict[int, ContactPlan] = {}  # single-contact incidents (by index): their contact
         self._events: list[tuple[float, int, str, Any]] = []
         self._out: list[tuple[float, int, SimRecord]] = []
         self._seq = 0
         self.queues = self._build_queues()
         self.curve_peak = max(center.curve)
+
+    def labels(self) -> list[Label]:
+        """Each scripted incident's label (read the records first: who took a victim's call is known
+        only once it happened)."""
+        end = self.start + timedelta(seconds=self.end)
+        labels = []
+        for index, incident in enumerate(self.incidents):
+            contact = self._victims.get(index)
+            victim = None
+            if contact is not None:
+                agent = contact.agent.agent_id if contact.agent else None
+                victim = Victim(contact.contact_id, agent, self._incident_began(contact))
+            label = incident_label(
+                incident,
+                self.start,
+                end,
+                center_id=self.center.instance_id,
+                queues=list(self.queues),
+                victim=victim,
+            )
+            if label is not None:
+                labels.append(label)
+        return labels
+
+    def _incident_began(self, contact: ContactPlan) -> datetime | None:
+        """When a single-contact incident started on its call (None: the call never connected)."""
+        if contact.connected is None:
+            return None
+        into_call = 0.0
+        if contact.incident == inc.COMPLIANCE_BREACH:
+            into_call = float(contact.extra.get("card_spoken_at", 0.0))
+        elif contact.incident == inc.AGENT_STUCK_ON_HOLD and contact.hold_at is not None:
+            into_call = contact.hold_at
+        return self._time(contact.connected + into_call)
 
     # --- set-up -------------------------------------------------------------------------------------
     def _build_queues(self) -> dict[str, _Queue]:
@@ -166,12 +216,16 @@ class _Simulation:
                 self._schedule(self.rng.uniform(0.0, 30.0), "shift", agent)
         first_hour = (1 - self.center.local_hour(self.start) % 1) * 3600
         self._schedule(first_hour, "hour", None)
-        for incident in self.incidents.values():
+        for index, incident in enumerate(self.incidents):
+            start, end = incident.offset.total_seconds(), incident.end_offset.total_seconds()
             if incident.name in SINGLE_CONTACT_INCIDENTS:
-                self._schedule(incident.offset.total_seconds(), "incident_contact", incident)
-            if incident.name == inc.LONG_WAIT_PILEUP:
-                self._schedule(incident.offset.total_seconds(), "meeting_start", incident)
-                self._schedule(incident.end_offset.total_seconds(), "meeting_end", incident)
+                self._schedule(start, "incident_contact", index)
+            if incident.name in (inc.LONG_WAIT_PILEUP, inc.QUEUE_STOPS_REPORTING):
+                self._schedule(start, "meeting_start", incident)
+                self._schedule(end, "meeting_end", incident)
+            if incident.name == inc.SLOW_SLIDE:
+                self._schedule(start, "slide_start", incident)
+                self._schedule(end, "meeting_end", incident)
         handlers: dict[str, Callable[[float, Any], None]] = {
             "minute": self._on_minute,
             "arrive": self._on_arrive,
@@ -189,6 +243,9 @@ class _Simulation:
             "meeting_start": self._on_meeting_start,
             "meeting_end": self._on_meeting_end,
             "incident_contact": self._on_incident_contact,
+            "slide_start": self._on_slide_start,
+            "slide_step": self._on_slide_step,
+            "route": lambda at, name: self._route(self.queues[name], at),
         }
         while self._events:
             at, _, kind, data = heapq.heappop(self._events)
@@ -208,21 +265,36 @@ class _Simulation:
         heapq.heappush(self._events, (at, self._seq, kind, data))
 
     def _emit(
-        self, at: float, source: str, key: str, payload: dict[str, Any], incident: str | None = None
+        self,
+        at: float,
+        source: str,
+        key: str,
+        payload: dict[str, Any],
+        incident: str | None = None,
+        *,
+        queue: str | None = None,
     ) -> None:
-        if at >= self.end or self._silenced(source, at):
+        """Queue a record for output at ``at`` (its event time), unless an incident loses or delays it
+        (``queue``: the queue the record reports on, for the incidents that hit one queue's feed)."""
+        sent = at
+        if queue is not None and source in inc.LATE_SOURCES and self._active(inc.LATE_DATA, at, queue):
+            sent = at + inc.LATE_DELAY.total_seconds()  # same payload, stamped as it happened, sent late
+        if sent >= self.end or self._silenced(source, at, sent, queue):
             return
         self._seq += 1
-        record = SimRecord(self._time(at), key, payload, source, incident)
-        heapq.heappush(self._out, (at, self._seq, record))
+        record = SimRecord(self._time(sent), key, payload, source, incident)
+        heapq.heappush(self._out, (sent, self._seq, record))
 
-    def _silenced(self, source: str, at: float) -> bool:
-        silent = self.incidents.get(inc.SILENT_FEED)
-        return (
-            silent is not None
-            and source == inc.SILENT_SOURCE
-            and silent.offset.total_seconds() <= at < silent.end_offset.total_seconds()
-        )
+    def _silenced(self, source: str, at: float, sent: float, queue: str | None) -> bool:
+        """Lost: sent while its feed is dead, or about a queue that has stopped reporting."""
+        if not self.incidents:
+            return False
+        if source == inc.SILENT_SOURCE and self._active(inc.SILENT_FEED, sent):
+            return True
+        if self._active(inc.DEAD_FEED, sent):
+            return True
+        stopped = self._active(inc.QUEUE_STOPS_REPORTING, at, queue) if queue is not None else None
+        return stopped is not None and at >= (stopped.offset + inc.STOP_REPORTING_AFTER).total_seconds()
 
     def _time(self, at: float) -> datetime:
         return self.start + timedelta(milliseconds=round(at * 1000))
@@ -230,26 +302,35 @@ class _Simulation:
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def _incident_active(self, name: str, at: float) -> bool:
-        incident = self.incidents.get(name)
-        return (
-            incident is not None
-            and incident.offset.total_seconds() <= at < incident.end_offset.total_seconds()
-        )
+    def _active(self, name: str, at: float, queue: str | None = None) -> inc.Incident | None:
+        """The incident of kind ``name`` under way at ``at`` (on ``queue``, when given), if any."""
+        for incident in self.incidents:
+            if (
+                incident.name == name
+                and (queue is None or incident.queue == queue)
+                and incident.offset.total_seconds() <= at < incident.end_offset.total_seconds()
+            ):
+                return incident
+        return None
 
     # --- arrivals -----------------------------------------------------------------------------------
     def _on_minute(self, at: float, _: Any) -> None:
         self._schedule(at + 60.0, "minute", None)
         share = self.center.curve_at(self.center.local_hour(self._time(at + 30.0))) / self.curve_peak
         for queue in self.queues.values():
+            name = queue.config.name
             per_hour = len(queue.agents) * share * self._working_share() * 3600.0 / queue.mean_handle
-            if queue.config.name == self._queue_of(inc.VOLUME_SPIKE) and self._incident_active(
-                inc.VOLUME_SPIKE, at
-            ):
+            if self.incidents and self._active(inc.VOLUME_SPIKE, at, name):
                 per_hour *= inc.SPIKE_MULTIPLIER
+            failing = self._active(inc.SMALL_QUEUE_FAILING, at, name) if self.incidents else None
+            if failing is not None:
+                per_hour = inc.SMALL_QUEUE_ARRIVALS_PER_HOUR  # instead of the queue's own traffic
             when = at + self.rng.expovariate(per_hour / 3600.0) if per_hour > 0 else math.inf
             while when < at + 60.0:
-                self._schedule(when, "arrive", self._new_contact(queue, when))
+                contact = self._new_contact(queue, when)
+                if failing is not None:
+                    self._slow_answer(contact, failing)
+                self._schedule(when, "arrive", contact)
                 when += self.rng.expovariate(per_hour / 3600.0)
 
     def _working_share(self) -> float:
@@ -257,9 +338,15 @@ class _Simulation:
         on_break = BREAK_MEDIAN_SECONDS * math.exp(0.3**2 / 2) / self.center.break_every_seconds
         return self.center.occupancy * (1 - on_break)
 
-    def _queue_of(self, name: str) -> str | None:
-        incident = self.incidents.get(name)
-        return incident.queue if incident else None
+    def _slow_answer(self, contact: ContactPlan, incident: inc.Incident) -> None:
+        """A failing small queue's contact: voice, picked up only after ~2 minutes; a third give up first."""
+        contact.channel, contact.incident = "voice", incident.name
+        if contact.feed == "generic":
+            contact.feed = "contact_event"
+        low, high = inc.SMALL_QUEUE_PATIENCE
+        gives_up = self.rng.random() < inc.SMALL_QUEUE_ABANDON_SHARE
+        contact.patience = self.rng.uniform(low, high) if gives_up else None
+        contact.extra["answer_after"] = contact.enqueued + self.rng.uniform(*inc.SMALL_QUEUE_WAIT)
 
     def _new_contact(self, queue: _Queue, enqueued: float) -> ContactPlan:
         rng, center = self.rng, self.center
@@ -322,6 +409,13 @@ class _Simulation:
     # --- routing and handling -----------------------------------------------------------------------
     def _route(self, queue: _Queue, at: float) -> None:
         while queue.waiting:
+            head = queue.waiting[0]
+            answer_after = head.extra.get("answer_after")
+            if answer_after is not None and answer_after > at:  # nobody picks it up before then
+                if not head.extra.get("route_due"):
+                    head.extra["route_due"] = True
+                    self._schedule(answer_after, "route", queue.config.name)
+                return
             free = [
                 a for a in queue.agents if a.online and a.contact is None and a.status == p.STATUS_AVAILABLE
             ]
@@ -350,9 +444,11 @@ class _Simulation:
             self._conversation(at, contact)
         self._schedule(at + contact.talk + contact.hold, "disconnect", agent)
 
-    def _on_incident_contact(self, at: float, incident: inc.Incident) -> None:
+    def _on_incident_contact(self, at: float, index: int) -> None:
         """A single-contact incident's victim: one extra voice contact arriving at the incident's offset."""
+        incident = self.incidents[index]
         contact = self._new_contact(self.queues[incident.queue or ""], at)
+        self._victims[index] = contact
         contact.channel, contact.feed, contact.patience, contact.incident = (
             "voice",
             "contact_event",
@@ -479,6 +575,24 @@ class _Simulation:
             if agent.contact is None and not agent.on_break:
                 self._set_status(agent, at, p.STATUS_MEETING, incident.name)
 
+    def _on_slide_start(self, at: float, incident: inc.Incident) -> None:
+        """Schedule the queue's agents to leave one by one over the ramp, until a quarter remain."""
+        queue = self.queues[incident.queue or ""]
+        online = sorted((a for a in queue.agents if a.online), key=lambda a: a.rank)
+        keep = max(1, round(len(online) * inc.SLIDE_KEEP_SHARE))
+        leaving = online[keep:][::-1]  # the latest-staffed leave first
+        for step, agent in enumerate(leaving, start=1):
+            when = at + inc.SLIDE_RAMP.total_seconds() * step / len(leaving)
+            self._schedule(when, "slide_step", (agent, incident))
+
+    def _on_slide_step(self, at: float, data: tuple[_Agent, inc.Incident]) -> None:
+        agent, incident = data
+        if at >= incident.end_offset.total_seconds():
+            return
+        agent.meeting = True
+        if agent.online and agent.contact is None and not agent.on_break:
+            self._set_status(agent, at, p.STATUS_MEETING, incident.name)
+
     def _on_meeting_end(self, at: float, incident: inc.Incident) -> None:
         for agent in self.queues[incident.queue or ""].agents:
             if agent.meeting:
@@ -560,7 +674,7 @@ class _Simulation:
             connected=self._time(contact.connected) if contact.connected is not None else None,
             disconnected=self._time(at) if event_type == "DISCONNECTED" else None,
         )
-        self._emit(at, SRC_CONTACT_EVENT, contact.contact_id, payload, contact.incident)
+        self._emit(at, SRC_CONTACT_EVENT, contact.contact_id, payload, contact.incident, queue=contact.queue)
 
     def _contact_record(self, at: float, contact: ContactPlan) -> None:
         answered = contact.connected is not None
@@ -583,7 +697,7 @@ class _Simulation:
             acw_seconds=round(contact.acw),
             last_update=self._time(at),
         )
-        self._emit(at, SRC_CONTACT_RECORD, contact.contact_id, payload, contact.incident)
+        self._emit(at, SRC_CONTACT_RECORD, contact.contact_id, payload, contact.incident, queue=contact.queue)
 
     def _generic_contact(
         self, at: float, contact: ContactPlan, event_type: str, values: dict[str, float] | None = None
@@ -601,7 +715,7 @@ class _Simulation:
             channel=contact.channel,
             values=values,
         )
-        self._emit(at, SRC_GENERIC, contact.contact_id, payload, contact.incident)
+        self._emit(at, SRC_GENERIC, contact.contact_id, payload, contact.incident, queue=contact.queue)
 
     def _conversation(self, connected: float, contact: ContactPlan) -> None:
         spoken = utterances(
@@ -646,7 +760,7 @@ class _Simulation:
                 segments=segments,
                 arrival=self._time(arrival),
             )
-            self._emit(arrival, SRC_LENS, contact.contact_id, payload, contact.incident)
+            self._emit(arrival, SRC_LENS, contact.contact_id, payload, contact.incident, queue=contact.queue)
 
     # --- queue snapshots ----------------------------------------------------------------------------
     def _on_snapshot(self, at: float, _: Any) -> None:
@@ -669,13 +783,25 @@ class _Simulation:
                     "agents_online": float(len(online)),
                 },
             )
-            self._emit(at, SRC_GENERIC, f"queue:{name}", payload, self._queue_incident(name, at))
+            self._emit(at, SRC_GENERIC, f"queue:{name}", payload, self._queue_incident(name, at), queue=name)
 
     def _queue_incident(self, queue: str, at: float) -> str | None:
-        for name in (inc.VOLUME_SPIKE, inc.LONG_WAIT_PILEUP):
-            if self._queue_of(name) == queue and self._incident_active(name, at):
+        for name in _QUEUE_INCIDENTS:
+            if self._active(name, at, queue):
                 return name
         return None
+
+
+def queue_agents(center: CenterConfig) -> dict[str, int]:
+    """Agents per queue of ``center`` (what ``incidents.random_incidents`` places incidents by)."""
+    shares = [queue.agent_share for queue in center.queues]
+    counts = _apportion(center.agents, shares, center.min_agents_per_queue)
+    return {queue.name: count for queue, count in zip(center.queues, counts, strict=True)}
+
+
+def placement(start: datetime, duration: timedelta, center: CenterConfig) -> inc.Placement:
+    """What ``incidents.random_incidents`` needs to place incidents in this simulation."""
+    return inc.Placement(start, duration, center.local_hour(start), queue_agents(center))
 
 
 def _pick(rng: random.Random, mix: Sequence[tuple[str, float]]) -> str:
