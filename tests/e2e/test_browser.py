@@ -429,7 +429,9 @@ def test_two_alerts_of_one_queue_show_as_one_incident_card_listing_both(floor: F
     floor.open(unsigned_token("supervisor", "ana"))
     expect_live(page)
     queue = {"scope": "queue:billing", "metric": "service_level", "incident_id": "inc-1"}
-    floor.push(transition("a-30", "opened", "t-30", rule="queue-service-level", value=0.62, threshold=0.8, **queue))
+    floor.push(
+        transition("a-30", "opened", "t-30", rule="queue-service-level", value=0.62, threshold=0.8, **queue)
+    )
     floor.push(
         transition(
             "inc-1",
@@ -446,7 +448,13 @@ def test_two_alerts_of_one_queue_show_as_one_incident_card_listing_both(floor: F
     )
     floor.push(
         transition(
-            "a-31", "opened", "t-32", rule="queue-abandon-rate", severity="critical", value=0.12, threshold=0.08,
+            "a-31",
+            "opened",
+            "t-32",
+            rule="queue-abandon-rate",
+            severity="critical",
+            value=0.12,
+            threshold=0.08,
             **{**queue, "metric": "abandon_rate"},
         )
     )
@@ -461,7 +469,10 @@ def test_two_alerts_of_one_queue_show_as_one_incident_card_listing_both(floor: F
             metric=None,
             value=None,
             threshold=None,
-            members=["queue-service-level|warning|queue:billing", "queue-abandon-rate|critical|queue:billing"],
+            members=[
+                "queue-service-level|warning|queue:billing",
+                "queue-abandon-rate|critical|queue:billing",
+            ],
             trigger_rule="queue-abandon-rate",
         )
     )
@@ -483,7 +494,11 @@ def test_two_alerts_of_one_queue_show_as_one_incident_card_listing_both(floor: F
 
 
 def test_a_link_to_a_member_alert_focuses_its_incident_card(floor: FakeFloor, page: Page) -> None:
-    member = {**transition("a-40", "opened", "t-40", incident_id="inc-4"), "status": "open", "opened_at": None}
+    member = {
+        **transition("a-40", "opened", "t-40", incident_id="inc-4"),
+        "status": "open",
+        "opened_at": None,
+    }
     incident = {
         **transition("inc-4", "opened", "t-41", rule="incident", metric=None, value=None, threshold=None),
         "status": "open",
