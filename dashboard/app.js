@@ -336,6 +336,10 @@
       team_id: data.team_id || null,
       metric: data.metric || null,
       link: data.link || null,
+      // Incidents: a member names its incident; an incident lists "rule|severity|scope" members.
+      incident_id: data.incident_id ? String(data.incident_id) : null,
+      members: Array.isArray(data.members) ? data.members.map(String) : [],
+      trigger_rule: data.trigger_rule || null,
       notes: [],
       last_transition: null,
       resolved_at: null,
@@ -347,9 +351,63 @@
 
   /** Context fields a later message may fill in (the first one seen can lack them). */
   function mergeContext(alert, data) {
-    for (const key of ['rule', 'scope', 'queue_id', 'team_id', 'metric', 'link']) {
+    for (const key of ['rule', 'scope', 'queue_id', 'team_id', 'metric', 'link', 'trigger_rule']) {
       if (data[key]) alert[key] = data[key];
     }
+    if (data.incident_id) alert.incident_id = String(data.incident_id);
+    if (Array.isArray(data.members)) alert.members = data.members.map(String);
+  }
+
+  const INCIDENT_RULE = 'incident';
+
+  function isIncident(alert) {
+    return Boolean(alert) && alert.rule === INCIDENT_RULE;
+  }
+
+  /** "rule|severity|scope" (the engine's member entry) as {rule, severity, scope}. */
+  function parseMember(entry) {
+    const parts = String(entry).split('|');
+    return { rule: parts[0] || '', severity: severityOf(parts[1]), scope: parts.slice(2).join('|') };
+  }
+
+  /**
+   * An incident's members as rows to list: the member alerts this page holds (they have values), then
+   * members the incident names that the page has no alert for (filtered out by the server, or missed).
+   */
+  function incidentMembers(incident, pool) {
+    const held = Array.from(pool).filter((a) => a.incident_id === incident.alert_id && !isIncident(a))
+      .sort(compareAlerts);
+    const rows = held.map((a) => ({ id: a.alert_id, rule: a.rule, severity: a.severity, scope: a.scope,
+      metric: a.metric, value: a.value }));
+    const known = new Set(rows.map((row) => row.rule + '|' + row.scope));
+    for (const entry of incident.members) {
+      const member = parseMember(entry);
+      if (known.has(member.rule + '|' + member.scope)) continue;
+      known.add(member.rule + '|' + member.scope);
+      rows.push({ id: null, rule: member.rule, severity: member.severity, scope: member.scope, metric: null, value: null });
+    }
+    return rows;
+  }
+
+  /** The rule an incident card is titled after: the member change it reports, else its worst member. */
+  function incidentRule(incident) {
+    if (incident.trigger_rule) return incident.trigger_rule;
+    const worst = incident.members.map(parseMember)
+      .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
+    return worst ? worst.rule : '';
+  }
+
+  /** The rule (and metric) a card shows: an incident's trigger rule, an alert's own rule. */
+  function displayRule(alert) {
+    return isIncident(alert) ? incidentRule(alert) : alert.rule;
+  }
+
+  /** The card showing an alert: its incident's when that card is on screen, else its own. */
+  function cardNodeFor(alertId) {
+    const alert = state.alerts.get(alertId) || state.resolved.find((a) => a.alert_id === alertId);
+    const incidentNode = alert && alert.incident_id ? alertNodes.get(alert.incident_id) : null;
+    if (incidentNode && document.contains(incidentNode)) return incidentNode;
+    return alertNodes.get(alertId) || null;
   }
 
   /**
@@ -709,6 +767,12 @@
 
   function alertDetail(alert) {
     const parts = [describeScope(alert.scope)];
+    if (isIncident(alert)) {
+      const count = alert.member_rows ? alert.member_rows.length : alert.members.length;
+      parts.push('incident of ' + count + ' alert' + (count === 1 ? '' : 's'));
+      if (alert.team_id) parts.push('team ' + alert.team_id);
+      return parts.join(' · ');
+    }
     if (alert.value !== null && alert.value !== undefined) {
       let text = formatMetric(alert.metric, alert.value);
       if (alert.threshold !== null && alert.threshold !== undefined) {
@@ -731,8 +795,12 @@
     return node;
   }
 
-  function updateAlertNode(node, alert, resolvedList) {
-    const kind = alertKind(alert.rule, alert.metric);
+  function updateAlertNode(node, alert, resolvedList, pool) {
+    const rule = displayRule(alert);
+    const kind = alertKind(rule, alert.metric);
+    const incident = isIncident(alert);
+    node.classList.toggle('is-incident', incident);
+    if (incident) alert.member_rows = incidentMembers(alert, pool || []);
     node.dataset.severity = alert.severity;
     node.dataset.kind = kind;
     node.dataset.status = resolvedList ? 'resolved' : alert.acknowledged ? 'acknowledged' : alert.status;
@@ -744,13 +812,31 @@
       icon.dataset.kind = kind;
       icon.title = KIND_LABELS[kind];
     }
-    setText(node.querySelector('.sev-badge'), alert.severity.toUpperCase() + ' · ' + KIND_LABELS[kind]);
-    setText(node.querySelector('.alert-title'), ruleTitle(alert.rule, alert.metric));
+    setText(node.querySelector('.sev-badge'), alert.severity.toUpperCase() + ' · ' + KIND_LABELS[kind] +
+      (incident ? ' · Incident' : ''));
+    setText(node.querySelector('.alert-title'), ruleTitle(rule, alert.metric));
     setText(node.querySelector('.alert-detail'), alertDetail(alert));
     node.querySelector('.alert-detail').title = alert.scope;
+    renderMembers(node.querySelector('.incident-members'), incident ? alert.member_rows : []);
     renderNotes(node.querySelector('.alert-notes'), alert);
     updateAlertActions(node, alert, resolvedList);
     updateAlertClock(node, alert, resolvedList);
+  }
+
+  /** An incident card's member alerts: title, scope, severity and value, one line each. */
+  function renderMembers(list, rows) {
+    const lines = rows.map((row) => [row.id || '', row.severity, ruleTitle(row.rule, row.metric),
+      describeScope(row.scope), formatMetric(row.metric, row.value), row.scope]);
+    const key = JSON.stringify(lines);
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
+    list.hidden = rows.length === 0;
+    list.replaceChildren(...lines.map(([id, severity, title, scope, value, fullScope]) =>
+      h('li', { class: 'incident-member', 'data-member-id': id || null, 'data-severity': severity, title: fullScope },
+        h('span', { class: 'member-sev', text: severity }),
+        h('span', { class: 'member-title', text: title }),
+        h('span', { class: 'member-scope', text: scope }),
+        value !== '—' ? h('span', { class: 'member-value', text: value }) : null)));
   }
 
   function renderNotes(list, alert) {
@@ -856,15 +942,29 @@
     if (focused && focused !== document.activeElement && document.contains(focused)) focused.focus();
   }
 
+  /**
+   * What the feed shows: one card per problem. An incident shows when it or one of its members passes
+   * the filters; a member whose incident card shows is listed inside it instead of having a card.
+   */
+  function visibleCards(alerts, passes) {
+    const admits = passes || passesFilters;
+    const passing = alerts.filter(admits);
+    const incidents = new Set(alerts.filter((a) => isIncident(a) && (admits(a) ||
+      passing.some((m) => m.incident_id === a.alert_id))).map((a) => a.alert_id));
+    return alerts.filter((a) => (isIncident(a) ? incidents.has(a.alert_id)
+      : admits(a) && !(a.incident_id && incidents.has(a.incident_id))));
+  }
+
   function renderAlerts() {
-    const visible = Array.from(state.alerts.values()).filter(passesFilters).sort(compareAlerts);
+    const all = Array.from(state.alerts.values());
+    const visible = visibleCards(all).sort(compareAlerts);
     const nodes = visible.map((alert) => {
       let node = alertNodes.get(alert.alert_id);
       if (!node) {
         node = createAlertNode(alert);
         alertNodes.set(alert.alert_id, node);
       }
-      updateAlertNode(node, alert, false);
+      updateAlertNode(node, alert, false, all);
       return node;
     });
     for (const id of Array.from(alertNodes.keys())) {
@@ -875,17 +975,18 @@
     }
     syncList($('alerts'), nodes);
     $('alerts-empty').hidden = nodes.length > 0;
-    const hidden = state.alerts.size - nodes.length;
+    // Members listed inside a shown incident are not "filtered": only what the filters hid counts.
+    const hidden = visibleCards(all, () => true).length - nodes.length;
     setText($('alert-count'), hidden > 0 ? nodes.length + ' (+' + hidden + ' filtered)' : String(nodes.length));
     renderResolved();
     refreshFilterOptions();
   }
 
   function renderResolved() {
-    const visible = state.resolved.filter(passesFilters);
+    const visible = visibleCards(state.resolved);
     const nodes = visible.map((alert) => {
       const node = createAlertNode(alert);
-      updateAlertNode(node, alert, true);
+      updateAlertNode(node, alert, true, state.resolved);
       return node;
     });
     $('resolved').replaceChildren(...nodes);
@@ -1198,7 +1299,7 @@
     if (linkedAlertShown) return;
     const match = /^#a=(.+)$/.exec(window.location.hash);
     if (!match) return;
-    const node = alertNodes.get(decodeURIComponent(match[1]));
+    const node = cardNodeFor(decodeURIComponent(match[1])); // a member's link focuses its incident
     if (!node || !document.contains(node)) return;
     linkedAlertShown = true;
     node.classList.add('linked');
@@ -1212,7 +1313,9 @@
     renderAlerts();
     const alert = result.alert;
     if (!alert || !passesFilters(alert)) return;
-    const title = ruleTitle(alert.rule, alert.metric);
+    // One problem, one announcement: a member's news is its incident's when the page holds that incident.
+    if (!isIncident(alert) && alert.incident_id && state.alerts.has(alert.incident_id)) return;
+    const title = ruleTitle(displayRule(alert), alert.metric);
     if (result.outcome === 'opened' || result.outcome === 'upgraded') {
       const verb = result.outcome === 'opened' ? 'New' : 'Upgraded to';
       announce(verb + ' ' + alert.severity + ' alert: ' + title + ', ' + describeScope(alert.scope),
@@ -1288,7 +1391,7 @@
       });
       n.onclick = () => {
         window.focus();
-        const node = alertNodes.get(alert.alert_id);
+        const node = cardNodeFor(alert.alert_id);
         if (node) node.focus();
       };
     } catch (err) {

@@ -168,6 +168,10 @@ def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> 
         "metric": (latest.metric if latest else None)
         or (rule.metric if isinstance(rule, ThresholdRule) else None),
         "link": latest.link if latest else None,
+        # Incidents: a member names its incident; an incident lists its members and the rule it reports.
+        "incident_id": state.incident_id,
+        "members": list(state.members),
+        "trigger_rule": state.trigger_rule,
     }
 
 

@@ -423,3 +423,92 @@ def test_a_link_from_an_sms_brings_its_alert_into_focus(floor: FakeFloor, page: 
     expect(card(page, "a-24")).to_be_focused()
     expect(card(page, "a-24")).to_have_class(re.compile(r"\blinked\b"))
     expect(card(page, "a-21")).not_to_have_class(re.compile(r"\blinked\b"))
+
+
+def test_two_alerts_of_one_queue_show_as_one_incident_card_listing_both(floor: FakeFloor, page: Page) -> None:
+    floor.open(unsigned_token("supervisor", "ana"))
+    expect_live(page)
+    queue = {"scope": "queue:billing", "metric": "service_level", "incident_id": "inc-1"}
+    floor.push(
+        transition("a-30", "opened", "t-30", rule="queue-service-level", value=0.62, threshold=0.8, **queue)
+    )
+    floor.push(
+        transition(
+            "inc-1",
+            "opened",
+            "t-31",
+            rule="incident",
+            scope="queue:billing",
+            metric=None,
+            value=None,
+            threshold=None,
+            members=["queue-service-level|warning|queue:billing"],
+            trigger_rule="queue-service-level",
+        )
+    )
+    floor.push(
+        transition(
+            "a-31",
+            "opened",
+            "t-32",
+            rule="queue-abandon-rate",
+            severity="critical",
+            value=0.12,
+            threshold=0.08,
+            **{**queue, "metric": "abandon_rate"},
+        )
+    )
+    floor.push(
+        transition(
+            "inc-1",
+            "upgraded",
+            "t-33",
+            rule="incident",
+            scope="queue:billing",
+            severity="critical",
+            metric=None,
+            value=None,
+            threshold=None,
+            members=[
+                "queue-service-level|warning|queue:billing",
+                "queue-abandon-rate|critical|queue:billing",
+            ],
+            trigger_rule="queue-abandon-rate",
+        )
+    )
+
+    cards = page.locator("#alerts li.alert")
+    expect(cards).to_have_count(1)
+    incident = card(page, "inc-1")
+    expect(incident).to_have_attribute("data-severity", "critical")
+    expect(incident.locator(".alert-title")).to_have_text("Abandon rate high")
+    members = incident.locator(".incident-member")
+    expect(members).to_have_count(2)
+    expect(members.filter(has_text="Service level under target")).to_contain_text("62%")
+    expect(members.filter(has_text="Abandon rate high")).to_contain_text("12%")
+    expect(page.locator("#alert-count")).to_have_text("1")
+
+    incident.get_by_role("button", name="Acknowledge").click()
+    expect(incident).to_have_attribute("data-status", "acknowledged")
+    assert [m["alert_id"] for m in floor.received if m.get("action") == "ack"] == ["inc-1"]
+
+
+def test_a_link_to_a_member_alert_focuses_its_incident_card(floor: FakeFloor, page: Page) -> None:
+    member = {
+        **transition("a-40", "opened", "t-40", incident_id="inc-4"),
+        "status": "open",
+        "opened_at": None,
+    }
+    incident = {
+        **transition("inc-4", "opened", "t-41", rule="incident", metric=None, value=None, threshold=None),
+        "status": "open",
+        "opened_at": None,
+        "members": ["contact-sentiment-collapse|warning|contact:call-1"],
+        "trigger_rule": "contact-sentiment-collapse",
+    }
+    floor.alerts = [member, incident]
+    floor.open(unsigned_token("supervisor", "ana"), "#a=a-40")
+
+    expect(card(page, "inc-4")).to_be_focused()
+    expect(card(page, "a-40")).to_have_count(0)
+    expect(card(page, "inc-4").locator(".incident-member")).to_contain_text("Customer sentiment collapsing")
