@@ -14,8 +14,9 @@ route them like the engine's own. Feedback changes no state (nothing to push): i
 with the rule and scope, for whoever tunes the rules. Free text (notes, reasons) is redacted
 (``security.redact``) before it is stored or pushed.
 
-Acknowledging an incident (``floorwatch.alerts.incidents``) acknowledges its firing members with it:
-one acknowledgement for one problem.
+Acknowledging an incident (``floorwatch.alerts.incidents``) acknowledges its firing members with it,
+and acknowledging a member acknowledges its incident (and so the other members): one acknowledgement
+for one problem, and the incident's escalation stops.
 
 Action outcomes a dashboard may meet: an ack of an alert already acknowledged is ``ok`` (idempotent,
 ``changed`` False); an action the alert's state does not allow (ack / escalate / resolve when it no
@@ -127,8 +128,8 @@ def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy)
             alerts.save(state.version, after, transitions)
         except AlertConflict:
             continue  # someone else saved first: reload, re-check, recompute
-        if request.action == Action.ACK and state.rule_id == INCIDENT_RULE_ID:
-            transitions += _acknowledge_members(after, request, alerts)
+        if request.action == Action.ACK:
+            transitions += _acknowledge_the_problem(after, request, alerts)
         return ActionOutcome(request.action, request.alert_id, changed=True, transitions=tuple(transitions))
     raise _Refused("conflict", "the alert kept changing while saving; try again")
 
@@ -158,6 +159,32 @@ def _step(request: ActionRequest, policy: EscalationPolicy) -> Step:
     if request.action == Action.ESCALATE:
         return lambda state: _escalate_one_level(state, at, user, policy)
     raise _Refused("invalid", f"'{request.action}' is not an action")
+
+
+def _acknowledge_the_problem(
+    state: AlertState, request: ActionRequest, alerts: AlertStore
+) -> list[Transition]:
+    """One acknowledgement for one problem: an incident's acknowledgement covers its members, and a
+    member's covers its incident (whose escalation would otherwise go on) and so its siblings."""
+    if state.rule_id == INCIDENT_RULE_ID:
+        return _acknowledge_members(state, request, alerts)
+    if state.incident_id is None:
+        return []
+    for _attempt in range(MAX_SAVE_ATTEMPTS):
+        incident = alerts.find(state.incident_id)
+        if incident is None or incident.rule_id != INCIDENT_RULE_ID:
+            return []
+        after, transitions = acknowledge(incident, request.at, request.principal.user)
+        if not transitions:
+            return []
+        transitions = [_context(alerts, incident).attach(item) for item in transitions]
+        transitions = [replace(item, incident_id=incident.alert_id) for item in transitions]
+        try:
+            alerts.save(incident.version, after, transitions)
+        except AlertConflict:
+            continue
+        return transitions + _acknowledge_members(after, request, alerts)
+    return []
 
 
 def _acknowledge_members(

@@ -174,3 +174,22 @@ def test_one_problem_is_one_incident_one_page_and_one_acknowledgement() -> None:
         [("queue-longest-wait", "queue:billing"), ("queue-contacts-waiting", "queue:billing")]
     )
     assert all(state.acknowledged for state in states.values())
+
+
+def test_acknowledging_a_member_acknowledges_its_incident_and_its_siblings() -> None:
+    harness = Harness(TWO_QUEUE_RULES)
+    harness.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=45))
+    harness.live(40)
+    wait = next(item for item in harness.recorded if item.rule == "queue-longest-wait")
+    request = ActionRequest(
+        action="ack", alert_id=wait.alert_id, principal=Principal(user="ana", role="manager"), at=at(50)
+    )
+    outcome = perform(request, harness.alerts, InMemoryAuditLog())
+    assert outcome.ok
+    assert sorted(item.rule for item in outcome.transitions) == [
+        "incident",
+        "queue-contacts-waiting",
+        "queue-longest-wait",
+    ]
+    incident = harness.alerts.find(wait.incident_id or "")
+    assert incident is not None and incident.acknowledged  # its escalation stops

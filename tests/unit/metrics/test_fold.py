@@ -39,6 +39,7 @@ def test_every_event_counts_toward_its_feed_and_queue_cadence() -> None:
     assert queue.adds[c.EVENTS] == 2.0 and queue.latest[c.LAST_SEEN].at == at(9)
     assert deltas[BucketKey("feed:zendesk", MINUTE)].adds == {c.EVENTS: 1.0}
 
+
 MINUTE = T0  # the bucket of events in the first minute
 FEED = "feed:generic"
 
