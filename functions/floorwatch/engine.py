@@ -238,7 +238,8 @@ class Engine:
             entry.rule.id: entry for entries in self._threshold_by_kind.values() for entry in entries
         }
         self._match_by_type: dict[EventType, tuple[MatchRule, ...]] = {
-            kind: tuple(rule for rule in rules.match_rules() if rule.match.type is kind) for kind in EventType
+            kind: tuple(rule for rule in rules.match_rules() if kind in rule.match.types)
+            for kind in EventType
         }
         # Agent states whose duration a rule watches, and how long an agent may stay in each before the
         # least severe tier can breach: an agent entering one is put on the watch list, due then.
@@ -281,7 +282,7 @@ class Engine:
             fields_of_scope.update(delta.latest)
         for scope, fields_of_scope in changed.items():
             self._plan_thresholds(plan, scope, fields_of_scope)
-        self._plan_matches(plan, events)
+        self._plan_matches(plan, events, now)
         transitions = self._commit(plan.work, {})
         self._update_watch_list(partition, plan)
         return transitions
@@ -450,15 +451,17 @@ class Engine:
             return _NOT_IN_STATE
         return MetricValue(max(0.0, (plan.at - state.at).total_seconds()), 1)
 
-    def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent]) -> None:
+    def _plan_matches(self, plan: _Plan, events: Sequence[CxEvent], now: datetime | None = None) -> None:
         by_type = self._match_by_type
         candidates = [event for event in events if by_type[event.type]]
         for event in sorted(candidates, key=lambda item: item.occurred_at):
             for rule in by_type[event.type]:
-                if rule.matches(event):
+                if rule.matches(event, now):
                     scope = rule.scope_of(event)
                     if scope is not None:
-                        plan.add(rule, (rule.id, scope), _match_step(rule, event))
+                        # A late-data rule reports the arrival: it opens now, not when the event happened.
+                        at = now if rule.match.late_by is not None else None
+                        plan.add(rule, (rule.id, scope), _match_step(rule, event, at))
 
     def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
         if rule.baseline is None or self._baselines is None:
@@ -692,8 +695,8 @@ class _ThresholdStep:
         return evaluate_threshold(self.rule, state, value, self.at, eligible=self.eligible)
 
 
-def _match_step(rule: MatchRule, event: CxEvent) -> Step:
-    at = event.occurred_at
+def _match_step(rule: MatchRule, event: CxEvent, arrival: datetime | None = None) -> Step:
+    at = event.occurred_at if arrival is None else max(arrival, event.occurred_at)
 
     def step(state: AlertState) -> Result:
         # A re-delivered batch must not count its matches twice against the firing alert.

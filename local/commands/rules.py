@@ -88,7 +88,7 @@ def _tiers(rule: ThresholdRule) -> str:
 
 
 def _condition(rule: MatchRule) -> str:
-    terms = [rule.match.type.value]
+    terms = ["|".join(kind.value for kind in rule.match.types)]
     terms += [f"{name}={'|'.join(choices)}" for name, choices in rule.match.labels.items()]
     terms += [f"{name} {condition}" for name, condition in rule.match.values.items()]
     return " ".join(terms)

@@ -358,7 +358,8 @@ def evaluate_match(rule: MatchRule, state: AlertState, event: CxEvent, at: datet
 
     An event that does not match is just the passage of time (see `tick_match`).
     """
-    if not rule.matches(event):
+    late_by = rule.match.late_by
+    if not rule.matches(event, at if late_by is not None else None):
         return tick_match(rule, state, at)
     event_scope = rule.scope_of(event)
     if event_scope != state.scope:
@@ -368,6 +369,8 @@ def evaluate_match(rule: MatchRule, state: AlertState, event: CxEvent, at: datet
         return state, []
     state, transitions = _settle_flapping(rule.flapping, state, at)
     value, threshold = rule.match.observed(event)
+    if late_by is not None:  # a late-data rule reports how late the event arrived
+        value, threshold = (at - event.occurred_at).total_seconds(), late_by.total_seconds()
     state = replace(state, last_evaluated_at=at, last_match_at=at, last_value=value)
     if state.status is AlertStatus.FIRING:
         # Repeated triggers are counted, never a second alert (and never a second notification).

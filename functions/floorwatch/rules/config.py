@@ -44,7 +44,7 @@ import string
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -588,12 +588,28 @@ class MatchCondition(_Strict):
     """Which events a match rule fires on: an event type, label values (any of a list, compared without
     case: analytics platforms spell category names inconsistently) and conditions on numeric values."""
 
-    type: EventType
+    type: EventType | tuple[EventType, ...]
     labels: dict[str, LabelChoices] = Field(default_factory=dict)
     values: dict[str, ComparisonField] = Field(default_factory=dict)
+    # Late data: the event arrived at least this long after it happened (the evaluator's clock minus
+    # its event time); such a rule opens at the arrival, not at the event's own time.
+    late_by: Duration | None = None
 
-    def matches(self, event: CxEvent) -> bool:
-        if event.type is not self.type:
+    @field_validator("late_by")
+    @classmethod
+    def _positive_lateness(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    @property
+    def types(self) -> tuple[EventType, ...]:
+        return self.type if isinstance(self.type, tuple) else (self.type,)
+
+    def matches(self, event: CxEvent, arrived_at: datetime | None = None) -> bool:
+        if event.type not in self.types:
+            return False
+        if self.late_by is not None and (arrived_at is None or arrived_at - event.occurred_at < self.late_by):
             return False
         for name, choices in self.labels.items():
             label = event.labels.get(name)
@@ -668,12 +684,14 @@ class MatchRule(_RuleCommon):
         }.get(self.scope)
         return None if ident is None else scope_key(self.scope, ident)
 
-    def matches(self, event: CxEvent) -> bool:
-        """The event fires this rule: it matches the condition, carries the scope and passes the filters."""
+    def matches(self, event: CxEvent, arrived_at: datetime | None = None) -> bool:
+        """The event fires this rule: it matches the condition, carries the scope and passes the filters.
+
+        ``arrived_at``: the evaluator's clock when the event arrived (``late_by`` conditions need it)."""
         scope = self.scope_of(event)
         return (
             scope is not None
-            and self.match.matches(event)
+            and self.match.matches(event, arrived_at)
             and self.admits(
                 scope,
                 center_id=event.center_id,

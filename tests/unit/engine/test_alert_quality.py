@@ -193,3 +193,30 @@ def test_acknowledging_a_member_acknowledges_its_incident_and_its_siblings() -> 
     ]
     incident = harness.alerts.find(wait.incident_id or "")
     assert incident is not None and incident.acknowledged  # its escalation stops
+
+
+LATE = """
+- id: queue-data-late
+  match:
+    type: [contact_queued, contact_answered]
+    late_by: 5m
+  scope: queue
+  severity: warning
+  resolve_after: 10m
+"""
+
+
+def test_contacts_arriving_half_an_hour_late_raise_a_late_data_alert_at_their_arrival() -> None:
+    harness = Harness(LATE)
+    on_time = harness.engine.process("s", [event(EventType.CONTACT_QUEUED, 600, queue_id="billing")], at(610))
+    assert on_time == []
+    late = harness.engine.process(
+        "s", [event(EventType.CONTACT_QUEUED, 700, queue_id="billing")], now=at(700 + 30 * 60)
+    )
+    [opened] = [item for item in late if item.rule == "queue-data-late"]
+    assert (opened.transition, opened.scope, opened.at) == (
+        TransitionKind.OPENED,
+        "queue:billing",
+        at(700 + 30 * 60),  # when it arrived, not when it happened
+    )
+    assert opened.value == 30 * 60 and opened.threshold == 300
