@@ -306,11 +306,14 @@ class Engine:
             rule = self.rules.get(state.rule_id)
             if isinstance(rule, ThresholdRule):
                 entry = self._prepared[rule.id]
-                self._plan_threshold(feeds if rule.scope is ScopeKind.FEED else plan, entry, key)
+                at_tick_time = rule.scope is ScopeKind.FEED or (
+                    rule.scope is ScopeKind.CENTER and entry.definition.kind is MetricKind.SILENCE
+                )
+                self._plan_threshold(feeds if at_tick_time else plan, entry, key)
             elif isinstance(rule, MatchRule):
                 plan.add(rule, key, _match_tick(rule, plan.at))
             # A rule removed from the file: its states stay as they were (and stop being evaluated).
-        self._plan_silences(plan)
+        self._plan_silences(plan, feeds)
         self._watched = self._watches.watched()
         due = {
             scope: watch
@@ -368,22 +371,27 @@ class Engine:
             if key not in work:
                 self._plan_threshold(plan, entry, key)
 
-    def _plan_silences(self, plan: _Plan) -> None:
-        """Queues this process has seen: has one gone quiet against its own cadence? (An event ends a
-        silence, so only ticks can notice one.) A queue seen only by another process is judged there, or
-        here once it has an active alert."""
-        entries = [
-            entry
-            for entry in self._threshold_by_kind.get(ScopeKind.QUEUE.value, ())
-            if entry.definition.kind is MetricKind.SILENCE
-        ]
-        if not entries:
-            return
-        for scope in [scope for scope in self._facts if scope.startswith("queue:")]:
-            for entry in entries:
-                key = (entry.rule.id, scope)
-                if key not in plan.work:
-                    self._plan_threshold(plan, entry, key)
+    def _plan_silences(self, plan: _Plan, feeds: _Plan) -> None:
+        """Queues and centers this process has seen: has one gone quiet against its own cadence? (An
+        event ends a silence, so only ticks can notice one.) A center is judged at the tick's own time,
+        like feeds: its silence is the pipeline's, which no newest event can bound. A queue seen only by
+        another process is judged there, or here once it has an active alert."""
+        queues = [scope for scope in self._facts if scope.startswith("queue:")]
+        centers = sorted({facts.center_id for facts in self._facts.values() if facts.center_id})
+        for kind, scopes, target in (
+            (ScopeKind.QUEUE, queues, plan),
+            (ScopeKind.CENTER, [f"center:{ident}" for ident in centers], feeds),
+        ):
+            entries = [
+                entry
+                for entry in self._threshold_by_kind.get(kind.value, ())
+                if entry.definition.kind is MetricKind.SILENCE
+            ]
+            for scope in scopes if entries else ():
+                for entry in entries:
+                    key = (entry.rule.id, scope)
+                    if key not in target.work:
+                        self._plan_threshold(target, entry, key)
 
     def _update_watch_list(self, partition: str, plan: _Plan) -> None:
         """Scopes whose duration-in-state grows are ticked until they leave the state (see store.watches)."""

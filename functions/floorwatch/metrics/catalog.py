@@ -289,7 +289,7 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
     MetricDef(
         "silence_surprise",
         MetricKind.SILENCE,
-        frozenset({_Q, _F}),
+        frozenset({_C, _Q, _F}),
         "surprise",
         "How unlikely the scope's current silence is for its own cadence over the window: -ln P, where P "
         "= (1 - share of minutes with an event) ** silent minutes. 9.2 is a chance of 1 in 10,000: a busy "

@@ -21,6 +21,7 @@ sentiment           queue, agent, contact: sentiment sum/count (customer utteran
 compliance          center, queue, team, agent: compliance_flags
 every event         feed:<source>: last_seen, whole seconds (staleness), and events (silence)
 event with a queue  queue:<id>: last_seen and events (silence)
+event with a center center:<id>: last_seen and events (silence: the whole pipeline)
 ==================  ===========================================================================
 """
 
@@ -140,6 +141,9 @@ class _Folder:
         queue_id = event.queue_id
         if queue_id is not None:
             self._seen(("queue:" + queue_id, bucket), timestamp)
+        center_id = event.center_id
+        if center_id is not None:
+            self._seen(("center:" + center_id, bucket), timestamp)
 
     def _seen(self, key: _Key, timestamp: float) -> None:
         """A feed's or a queue's newest event time and event count per bucket (silence and staleness)."""

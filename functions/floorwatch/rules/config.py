@@ -63,7 +63,7 @@ from pydantic import (
 )
 
 from floorwatch.alerts.model import Severity
-from floorwatch.events.model import CxEvent, EventType
+from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.model import DEFAULT_BUCKET, DEFAULT_WINDOW, ScopeKind, scope_key, scope_kind
 from floorwatch.rules.durations import format_duration, parse_duration
 
@@ -594,6 +594,9 @@ class MatchCondition(_Strict):
     # Late data: the event arrived at least this long after it happened (the evaluator's clock minus
     # its event time); such a rule opens at the arrival, not at the event's own time.
     late_by: Duration | None = None
+    # Only events of these sources (e.g. the real-time feeds, for a late-data rule: contact records are
+    # sent when a contact ends, so they are always "late").
+    sources: tuple[Source, ...] | None = None
 
     @field_validator("late_by")
     @classmethod
@@ -607,7 +610,7 @@ class MatchCondition(_Strict):
         return self.type if isinstance(self.type, tuple) else (self.type,)
 
     def matches(self, event: CxEvent, arrived_at: datetime | None = None) -> bool:
-        if event.type not in self.types:
+        if event.type not in self.types or (self.sources is not None and event.source not in self.sources):
             return False
         if self.late_by is not None and (arrived_at is None or arrived_at - event.occurred_at < self.late_by):
             return False

@@ -273,8 +273,8 @@ def test_ivr_only_contacts_change_no_handled_count() -> None:
         *normalize_document(load("amazon_connect/contact_event_disconnected_in_ivr_detail_only.json")).events,
     ]
     deltas = fold(ivr)
-    counted = {  # feeds and queues also count every event toward their cadence (silence rules)
-        key.scope: delta.adds
+    counted = {  # every event also counts toward its feed's and center's cadence (silence rules)
+        key.scope: {name: amount for name, amount in delta.adds.items() if name != c.EVENTS}
         for key, delta in deltas.items()
         if delta.adds and not key.scope.startswith("feed:")
     }

@@ -20,7 +20,7 @@ def fold(events: list[CxEvent], config: FoldConfig | None = None) -> dict[Bucket
     for key, delta in deltas.items():
         adds = {name: amount for name, amount in delta.adds.items() if name != c.EVENTS}
         latest = dict(delta.latest)
-        if key.scope.startswith("queue:"):
+        if key.scope.startswith(("queue:", "center:")):
             latest.pop(c.LAST_SEEN, None)
         if adds or latest or key.scope.startswith("feed:"):
             kept[key] = BucketDelta(adds=adds, latest=latest)

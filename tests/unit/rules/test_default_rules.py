@@ -57,7 +57,7 @@ def test_service_level_is_the_80_20_target_over_15_minutes(rules: RuleSet) -> No
     rule = threshold(rules, "service_level")
     assert (rule.scope, rule.direction) == (ScopeKind.QUEUE, Direction.BELOW)
     assert rule.threshold(Severity.WARNING) == 0.80
-    assert rule.threshold(Severity.CRITICAL) == 0.70
+    assert rule.threshold(Severity.CRITICAL) == 0.50  # the page: where customers feel it
     assert rule.window == timedelta(minutes=15)
     assert rule.min_samples > 0
     # A ratio tops out at 1: the clear levels must be reachable or the alert could never resolve.
@@ -83,8 +83,10 @@ def test_usual_targets(rules: RuleSet) -> None:
     stale = rules.get("feed-stale")
     # Judged against the feed's own cadence: a dead pipeline at a busy hour pages, a quiet night does not.
     assert isinstance(stale, ThresholdRule) and stale.metric == "silence_surprise"
-    assert (stale.scope, stale.severities()) == (ScopeKind.FEED, (Severity.WARNING, Severity.CRITICAL))
-    assert "sms" in [channel.value for channel in stale.channels(Severity.CRITICAL)]
+    assert (stale.scope, stale.severities()) == (ScopeKind.FEED, (Severity.WARNING,))
+    center = rules.get("center-stopped-reporting")  # the whole pipeline silent: that pages
+    assert isinstance(center, ThresholdRule) and center.metric == "silence_surprise"
+    assert "sms" in [channel.value for channel in center.channels(Severity.CRITICAL)]
     stopped = rules.get("queue-stopped-reporting")
     assert isinstance(stopped, ThresholdRule) and stopped.scope is ScopeKind.QUEUE
 
@@ -92,7 +94,7 @@ def test_usual_targets(rules: RuleSet) -> None:
 def test_sentiment_collapse_is_per_contact_over_a_few_minutes(rules: RuleSet) -> None:
     rule = threshold(rules, "sentiment")
     assert (rule.scope, rule.direction) == (ScopeKind.CONTACT, Direction.BELOW)
-    assert (rule.threshold(Severity.WARNING), rule.threshold(Severity.CRITICAL)) == (-0.45, -0.6)
+    assert (rule.threshold(Severity.WARNING), rule.threshold(Severity.CRITICAL)) == (-0.6, -0.7)
     assert rule.min_samples == 4
     assert rule.window <= timedelta(minutes=5)
 
