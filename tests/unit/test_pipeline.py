@@ -323,7 +323,7 @@ def test_the_arrival_time_reaches_payloads_without_a_time_but_never_overrides_th
     voice = json.loads(
         (Path(__file__).resolve().parents[2] / "events/contact_lens/voice_segments.json").read_text()
     )
-    own_time = {**voice, "ApproximateArrivalTimestamp": "2026-11-23T10:00:00Z"}
+    own_time = {**voice, "ApproximateArrivalTimestamp": "2026-11-23T09:10:00Z"}
 
     def newest(payload: dict[str, Any]) -> datetime:
         sink = InMemoryEventSink()
@@ -332,4 +332,4 @@ def test_the_arrival_time_reaches_payloads_without_a_time_but_never_overrides_th
         return max(event.occurred_at for event in sink.events)
 
     assert newest(voice) == ARRIVAL
-    assert newest(own_time) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert newest(own_time) == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)

@@ -48,6 +48,12 @@ DEFAULT_CENTER = "default"
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalIdentifier = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]  # checked in pydantic-core, not in Python
+# Absolute event-time bounds, whatever the path (stream, replay, CLI): instants outside them are typos or
+# forgeries (year 1, year 9999), and keeping every event inside means no window, retention or TTL
+# arithmetic on an event time can overflow. The normalizer adds a tighter window around arrival time
+# (``floorwatch.events.time_window``).
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class CxEvent(BaseModel):
@@ -79,6 +85,10 @@ class CxEvent(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
+        if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
+            raise ValueError(
+                f"occurred_at must lie in {EARLIEST_EVENT_TIME.year}-{LATEST_EVENT_TIME.year - 1} (UTC)"
+            )
         # Adapters hand over UTC already; datetimes are immutable, so the same object is as good as a copy.
         return value if value.tzinfo is UTC else value.astimezone(UTC)
 

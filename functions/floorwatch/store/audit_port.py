@@ -15,8 +15,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
+
+from floorwatch.timefmt import iso_micros
 
 DetailValue = str | int | float | bool | None
 
@@ -44,7 +46,7 @@ class AuditEntry:
     @property
     def sort_key(self) -> str:
         """Time first, so an alert's entries read back in order."""
-        return f"{self.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.entry_id}"
+        return f"{iso_micros(self.at)}#{self.entry_id}"
 
 
 class AuditLog(Protocol):
