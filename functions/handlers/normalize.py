@@ -62,7 +62,7 @@ def use_event_time(
     Lambda never calls this. `floorwatch demo` does: its simulated event time runs faster than the
     wall clock that stamps arrival times, so arrival says nothing about whether an event is plausible.
     """
-    global _window, _reference  # noqa: PLW0603 - one process-wide setting, as the handler is one per process
+    global _window, _reference
     _window, _reference = window, reference
 
 
