@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from floorwatch.security.redact import redact, redact_values
+from floorwatch.security.redact import redact, redact_identifier, redact_values
 
 
 class EventType(StrEnum):
@@ -60,8 +60,9 @@ class CxEvent(BaseModel):
     """One fact about the contact center, in event time.
 
     Strict and frozen: adapters build it from typed values, the generic adapter validates JSON.
-    Free text (``text`` and label values) is PII-redacted by the model itself, so no path can
-    produce an event that carries a card number, phone number, e-mail address or SSN.
+    Free text (``text``, label keys and values) is PII-redacted by the model itself and ids holding PII
+    are replaced by stable pseudonyms, so no path can produce an event that carries a card number,
+    IBAN, phone number, e-mail address or SSN.
     """
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
@@ -91,6 +92,13 @@ class CxEvent(BaseModel):
             )
         # Adapters hand over UTC already; datetimes are immutable, so the same object is as good as a copy.
         return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+    @field_validator("event_id", "center_id", "queue_id", "team_id", "agent_id", "contact_id")
+    @classmethod
+    def _pseudonymize_ids(cls, value: str | None) -> str | None:
+        # An id that is an e-mail address or a card number becomes a stable pseudonym: the same scope,
+        # never the raw value, in every table, message and log line downstream.
+        return None if value is None else redact_identifier(value)
 
     @field_validator("text")
     @classmethod

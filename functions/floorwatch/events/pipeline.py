@@ -24,6 +24,7 @@ from floorwatch.events.model import CxEvent
 from floorwatch.events.normalize import Normalized, normalize_bytes
 from floorwatch.events.time_window import DEFAULT_WINDOW, EventTimeWindow
 from floorwatch.names import QUARANTINE_PREFIX
+from floorwatch.security.redact import redact
 
 MAX_REASON_LENGTH = 1000
 MAX_PROBLEMS_KEPT = 20  # infrastructure errors kept for the log line; the first few say it all
@@ -222,4 +223,7 @@ def _quarantine_all(
 
 
 def _clip(reason: str) -> str:
+    """The reason as stored and logged: redacted (adapters quote short field values to say what is wrong,
+    and those are payload content), then clipped."""
+    reason = redact(reason)
     return reason if len(reason) <= MAX_REASON_LENGTH else reason[: MAX_REASON_LENGTH - 1] + "…"

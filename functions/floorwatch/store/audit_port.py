@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from floorwatch.security.redact import redact, redact_identifier
 from floorwatch.timefmt import iso_micros
 
 DetailValue = str | int | float | bool | None
@@ -37,6 +38,17 @@ class AuditEntry:
     connection_id: str | None = None
     details: Mapping[str, DetailValue] = field(default_factory=dict)
     entry_id: str = field(default_factory=new_entry_id)
+
+    def __post_init__(self) -> None:
+        # The audit boundary redacts, whoever writes: an alert id typed by a client can be a card number,
+        # and notes, reasons and refusal messages are free text. The actor stays: it is the token's user,
+        # which the operator chose, and the point of an audit log.
+        if self.alert_id is not None:
+            object.__setattr__(self, "alert_id", redact_identifier(self.alert_id))
+        details = {
+            name: redact(value) if isinstance(value, str) else value for name, value in self.details.items()
+        }
+        object.__setattr__(self, "details", details)
 
     @property
     def partition(self) -> str:
