@@ -77,7 +77,9 @@ def test_good_records_are_published_and_poison_is_quarantined_with_a_readable_re
     assert set(reasons) == {seq(1), seq(3), seq(4), seq(6)}
     assert "not valid JSON" in reasons[seq(1)]
     assert "not UTF-8" in reasons[seq(3)]
-    assert "unrecognized payload shape (2 top-level keys" in reasons[seq(4)] and "hello" not in reasons[seq(4)]
+    assert (
+        "unrecognized payload shape (2 top-level keys" in reasons[seq(4)] and "hello" not in reasons[seq(4)]
+    )
     assert reasons[seq(6)].startswith("generic:") and "occurred_at" in reasons[seq(6)]
     assert [item.record.sequence_number for item in outcome.quarantined] == [seq(1), seq(3), seq(4), seq(6)]
 
