@@ -3,8 +3,9 @@
 Reads the token from ``queryStringParameters.token`` (the dashboard connects to ``wss://...?token=``),
 verifies it (``security.tokens.verify``: HS256, expiry, known role) and answers an IAM policy for the
 ``methodArn``: Allow with ``context`` {user, role, teams, queues, expires} (strings; lists as JSON
-arrays, so commas inside ids are safe; API Gateway passes it to the $connect route as ``requestContext.authorizer``), or Deny (HTTP 403) with the
-reason logged. A request without any token raises ``Unauthorized``, which API Gateway answers with 401.
+arrays, so commas inside ids are safe; API Gateway passes it to the $connect route as
+``requestContext.authorizer``), or Deny (HTTP 403) with the reason logged. A request without any
+token raises ``Unauthorized``, which API Gateway answers with 401.
 
 ``build_handler(key, clock)`` for tests and the local runtime; the module-level ``handler`` loads the
 signing key once per container (Secrets Manager in AWS, a file locally) and fails its first invocation

@@ -120,7 +120,10 @@ def refusal(principal: Principal, action: str, scope: str) -> str:
         return f"the {role.value} role {may}: '{action}' is refused"
     # Never the alert's scope: a refusal must not tell a caller where another team's alert lives.
     covers = f"teams: {_listed(principal.teams)}; queues: {_listed(principal.queues)}"
-    return f"{principal.user} ({role.value}) may not {action} this alert: it is outside what you cover ({covers})"
+    return (
+        f"{principal.user} ({role.value}) may not {action} this alert: "
+        f"it is outside what you cover ({covers})"
+    )
 
 
 def may_subscribe(principal: Principal, scope: str) -> bool:
