@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import gc
 import logging
+import math
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -50,8 +51,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.speed < 0:
-        raise UsageError("--speed must be >= 0 (0: as fast as Kinesis takes it)")
+    if not 0 <= args.speed < math.inf:  # NaN fails too
+        raise UsageError("--speed must be a finite number >= 0 (0: as fast as Kinesis takes it)")
 
     from local.simulator import pusher  # noqa: PLC0415 - `floorwatch dev` needs no simulator
 
