@@ -48,10 +48,12 @@ _SEPARATORS = re.compile(f"{_SEPARATOR}+")
 # A maximal run of digit groups joined by at most three separator characters (disjoint classes: linear).
 _NUMBER_RUN = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d)*")
 _CARD_DIGITS = range(13, 20)
-# An IBAN candidate: country code, check digits, 11-30 more characters (single spaces allowed between).
+# An IBAN candidate: country code, check digits, then 11-30 more characters unspaced, or printed in
+# groups of four (the last one shorter) parted by single spaces.
 _IBAN_CHAR = "[A-Za-z0-9*#\u2022]"
 _IBAN = re.compile(
-    f"(?<![A-Za-z0-9*#\u2022])[A-Za-z]{{2}}\\d{{2}}(?: ?{_IBAN_CHAR}){{11,30}}(?!{_IBAN_CHAR})"
+    f"(?<!{_IBAN_CHAR})[A-Za-z]{{2}}\\d{{2}}"
+    f"(?:{_IBAN_CHAR}{{11,30}}|(?: {_IBAN_CHAR}{{4}}){{2,7}}(?: {_IBAN_CHAR}{{1,4}})?)(?!{_IBAN_CHAR})"
 )
 _IBAN_MASKING = re.compile("[*#\u2022]|[xX]{2}")
 # A phone number: optional +country code, optional (area code), then digit groups joined by one space,
@@ -72,6 +74,7 @@ _DIGIT_RUN = re.compile(f"\\d(?:[\\s{_DASHES},./_\u00b7()]{{0,3}}\\d){{6}}")
 # Ids that are UUIDs are platform-generated, never PII, though their digit groups can look like phones.
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 # An id that is a phone number: formatted (a '+' first, or separators), nothing else in it.
+_INTERNATIONAL_PHONE = re.compile(r"\+\d[\d ().-]*\d")  # "+" and digits, anywhere in an id
 _PHONE_ID = re.compile(r"\+[\d ().-]+|\(?\d[\d()]*[ .-][\d ().-]+")
 
 
@@ -127,8 +130,8 @@ def _id_holds_pii(value: str) -> bool:
         digits = "".join(_SEPARATORS.split(match.group(0)))
         if len(digits) in _CARD_DIGITS and digits[0] in "23456" and luhn_valid(digits):
             return True
-    phone = _PHONE_ID.fullmatch(value)
-    return phone is not None and sum(character.isdigit() for character in value) >= _PHONE_MIN_DIGITS
+    phone = _PHONE_ID.fullmatch(value) or _INTERNATIONAL_PHONE.search(value)
+    return phone is not None and sum(character.isdigit() for character in phone.group(0)) >= _PHONE_MIN_DIGITS
 
 
 def luhn_valid(digits: str) -> bool:
@@ -161,8 +164,7 @@ def _mask_iban(match: re.Match[str]) -> str:
     digits = sum(character.isdigit() for character in compact)
     if _IBAN_MASKING.search(compact[4:]) and digits >= 4:
         return IBAN_MASK  # partly masked already: what is left still identifies the account
-    groups = found.split(" ")
-    printed = len(groups) > 3 and all(len(group) == 4 for group in groups[:-1]) and len(groups[-1]) <= 4
+    printed = " " in found  # the pattern admits spaces only between groups of four
     return IBAN_MASK if printed and digits >= 8 else found
 
 
