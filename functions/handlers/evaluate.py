@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent
+from floorwatch.events.normalize import describe_validation_error
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_BASELINES_TABLE,
@@ -48,7 +49,7 @@ from floorwatch.store.baselines_port import BaselineLookup
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore, MetricStoreRetriesExhausted
 from floorwatch.store.metrics_port import MetricStore
 from floorwatch.store.watches import DynamoWatchList, WatchList
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from handlers import observability
 
@@ -284,6 +285,8 @@ def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
         data = binascii.a2b_base64(kinesis["data"], strict_mode=True)
         shard = str(item.get("eventID") or "").partition(":")[0] or str(item.get("eventSourceARN") or "")
         return shard, sequence, CxEvent.model_validate_json(data)
+    except ValidationError as error:  # the fields and problems, never the input (payload content)
+        return f"not a CxEvent: {describe_validation_error(error)}"
     except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
         return f"{type(error).__name__}: {error}"
 

@@ -226,7 +226,8 @@ def _start(text: str | None) -> datetime:
     instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
     if not EARLIEST_EVENT_TIME <= instant < LATEST_EVENT_TIME:  # events outside would be refused anyway
         raise UsageError(
-            f"--start must lie in {EARLIEST_EVENT_TIME.year}-{LATEST_EVENT_TIME.year - 1}, got {text!r}"
+            f"--start must lie in the years {EARLIEST_EVENT_TIME.year} to {LATEST_EVENT_TIME.year - 1}, "
+            f"got {text!r}"
         )
     return instant
 

@@ -87,9 +87,8 @@ class CxEvent(BaseModel):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
         if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
-            raise ValueError(
-                f"occurred_at must lie in {EARLIEST_EVENT_TIME.year}-{LATEST_EVENT_TIME.year - 1} (UTC)"
-            )
+            first, last = EARLIEST_EVENT_TIME.year, LATEST_EVENT_TIME.year - 1
+            raise ValueError(f"occurred_at must lie in the years {first} to {last}")
         # Adapters hand over UTC already; datetimes are immutable, so the same object is as good as a copy.
         return value if value.tzinfo is UTC else value.astimezone(UTC)
 

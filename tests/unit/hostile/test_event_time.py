@@ -85,7 +85,7 @@ def test_the_model_refuses_any_instant_outside_2000_to_2099(when: datetime) -> N
     if 2000 <= when.year <= 2099:
         assert build().occurred_at == when
     else:
-        with pytest.raises(ValidationError, match="occurred_at must lie in 2000-2099"):
+        with pytest.raises(ValidationError, match="occurred_at must lie in the years 2000 to 2099"):
             build()
 
 

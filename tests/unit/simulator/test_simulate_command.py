@@ -95,7 +95,7 @@ def closed_local_port() -> int:
         (["--speed", "-1"], "--speed must be a finite number >= 0"),
         (["--speed", "nan"], "--speed must be a finite number >= 0"),
         (["--agents", "99999999999999999999"], "--agents must be between 1 and 100000"),
-        (["--start", "0001-01-01T00:00:00Z"], "--start must lie in 2000-2099"),
+        (["--start", "0001-01-01T00:00:00Z"], "--start must lie in the years 2000 to 2099"),
         (["--agents", "3"], "--agents: 3 agents cannot staff 8 queues"),
         (["--utc-offset", "30"], "--utc-offset must be within +-24 hours"),
         (["--endpoint-url", "ftp://example"], "--endpoint-url must be an http(s) URL"),
