@@ -6,7 +6,7 @@ nothing downstream ever stores, pushes or logs raw PII. Patterns are deliberatel
 masking: a false mask costs a few characters of context, a missed card number costs a compliance
 incident.
 
-What is masked (``docs`` / README "Redaction" lists the same with its limits):
+What is masked (docs/security.md lists the same with its limits):
 
 - e-mail addresses -> ``[EMAIL]``;
 - SSNs, ``123-45-6789`` or ``123 45 6789`` -> ``[SSN]``;
