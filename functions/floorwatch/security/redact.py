@@ -25,6 +25,7 @@ scope: ``redact_identifier`` replaces an id that holds PII by a stable pseudonym
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -48,6 +49,7 @@ _SEPARATORS = re.compile(f"{_SEPARATOR}+")
 # A maximal run of digit groups joined by at most three separator characters (disjoint classes: linear).
 _NUMBER_RUN = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d)*")
 _CARD_DIGITS = range(13, 20)
+_CARD_CANDIDATE = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d){{12,}}")  # runs of 13+ digits
 # An IBAN candidate: country code, check digits, then 11-30 more characters unspaced, or printed in
 # groups of four (the last one shorter) parted by single spaces.
 _IBAN_CHAR = "[A-Za-z0-9*#\u2022]"
@@ -103,6 +105,7 @@ def redact_values(values: dict[str, str]) -> dict[str, str]:
     return {redact(key): redact(value) for key, value in values.items()}
 
 
+@functools.lru_cache(maxsize=8192)  # hot path: queue, team, center and agent ids repeat in every batch
 def redact_identifier(value: str) -> str:
     """``value``, or a stable pseudonym (``pii-`` and 20 hex digits) when it holds PII.
 
@@ -124,9 +127,11 @@ def redact_identifier(value: str) -> str:
 def _id_holds_pii(value: str) -> bool:
     if "@" in value and _EMAIL.search(value):
         return True
+    if not _DIGIT_RUN.search(value):  # every pattern below needs 7+ digits close together
+        return False
     if _SSN.search(value) or any(_mask_iban(match) == IBAN_MASK for match in _IBAN.finditer(value)):
         return True
-    for match in _NUMBER_RUN.finditer(value):
+    for match in _CARD_CANDIDATE.finditer(value):
         digits = "".join(_SEPARATORS.split(match.group(0)))
         if len(digits) in _CARD_DIGITS and digits[0] in "23456" and luhn_valid(digits):
             return True
