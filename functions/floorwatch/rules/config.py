@@ -880,9 +880,11 @@ def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
         raise RulesError([RuleProblem(source_name, line, None, None, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as error:
         raise RulesError([RuleProblem(source_name, None, None, None, f"invalid YAML: {error}")]) from None
-    except (ValueError, OverflowError):  # an integer of thousands of digits (Python's conversion limit)
-        problem = "invalid YAML: a number too large to read"
-        raise RulesError([RuleProblem(source_name, None, None, None, problem)]) from None
+    except (ValueError, OverflowError) as error:  # an integer of 4,300+ digits, an impossible date
+        problem = (
+            "a number too large to read" if "digits" in str(error) else f"a value cannot be read: {error}"
+        )
+        raise RulesError([RuleProblem(source_name, None, None, None, f"invalid YAML: {problem}")]) from None
     finally:
         loader.dispose()
     return document, root
