@@ -469,7 +469,8 @@ class Engine:
                     if scope is not None:
                         # A late-data rule reports the arrival: it opens now, not when the event happened.
                         at = now if rule.match.late_by is not None else None
-                        plan.add(rule, (rule.id, scope), _match_step(rule, event, at))
+                        latest = None if now is None else now + MAX_CLOCK_SKEW
+                        plan.add(rule, (rule.id, scope), _match_step(rule, event, at, latest))
 
     def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
         if rule.baseline is None or self._baselines is None:
@@ -703,8 +704,13 @@ class _ThresholdStep:
         return evaluate_threshold(self.rule, state, value, self.at, eligible=self.eligible)
 
 
-def _match_step(rule: MatchRule, event: CxEvent, arrival: datetime | None = None) -> Step:
+def _match_step(
+    rule: MatchRule, event: CxEvent, arrival: datetime | None = None, latest: datetime | None = None
+) -> Step:
     at = event.occurred_at if arrival is None else max(arrival, event.occurred_at)
+    # Clamped like thresholds (at most MAX_CLOCK_SKEW past the clock): an event dated tomorrow must not
+    # open an alert "tomorrow" that no tick ever reaches.
+    at = at if latest is None else min(at, latest)
 
     def step(state: AlertState) -> Result:
         # A re-delivered batch must not count its matches twice against the firing alert.

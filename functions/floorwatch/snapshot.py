@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from floorwatch.alerts.model import Severity, Transition
@@ -52,6 +52,7 @@ from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.baselines_port import ScopeDirectory
 from floorwatch.store.connections_port import Principal
 from floorwatch.store.metrics_port import MetricStore
+from floorwatch.timefmt import iso_utc
 
 # Tile key (what the dashboard shows) -> catalog metric.
 TILE_METRICS: tuple[tuple[str, str], ...] = (
@@ -248,7 +249,7 @@ def _latest_transition(alerts: AlertStore, state: AlertState) -> Transition | No
 
 
 def _time_text(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+    return iso_utc(instant)
 
 
 def _time_or_none(instant: datetime | None) -> str | None:

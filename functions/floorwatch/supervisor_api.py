@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from floorwatch.alerts.actions import DEFAULT_POLICY, ActionOutcome, ActionRequest, perform
 from floorwatch.alerts.escalation import EscalationPolicy
+from floorwatch.security.redact import redact
 from floorwatch.security.roles import ACTIONS, may_subscribe
 from floorwatch.snapshot import SnapshotSources, build_snapshot
 from floorwatch.store.alerts_port import AlertStore
@@ -26,6 +27,9 @@ from floorwatch.store.connections_port import ConnectionStore, Principal
 Reply = dict[str, Any]
 Clock = Callable[[], datetime]
 MAX_SCOPES_PER_MESSAGE = 50
+MAX_SUBSCRIPTIONS = 100  # per connection: each is an item the fan-out queries
+# "queue:" and an id of at most 200 characters; DynamoDB refuses sort keys over 1,024 bytes.
+MAX_SCOPE_LENGTH = 256
 MAX_REQUEST_ID_LENGTH = 100
 
 
@@ -37,7 +41,9 @@ class _Message(BaseModel):
 
 
 class _ScopesMessage(_Message):
-    scopes: list[str] = Field(min_length=1, max_length=MAX_SCOPES_PER_MESSAGE)
+    scopes: list[Annotated[str, Field(max_length=MAX_SCOPE_LENGTH)]] = Field(
+        min_length=1, max_length=MAX_SCOPES_PER_MESSAGE
+    )
 
 
 class _AlertMessage(_Message):
@@ -72,16 +78,23 @@ class SupervisorApi:
 
     # --- messages -------------------------------------------------------------------------------
 
-    def message(self, connection_id: str, body: Mapping[str, Any] | None, route: str) -> Reply | None:
-        """Answer one message; ``route`` is API Gateway's routeKey (the action, or "$default")."""
+    def message(
+        self, connection_id: str, body: Mapping[str, Any] | None, route: str, problem: str | None = None
+    ) -> Reply | None:
+        """Answer one message; ``route`` is API Gateway's routeKey (the action, or "$default");
+        ``problem``: why the transport could not decode the body (answered as ``invalid``)."""
         if body is None:
-            return error_reply(None, None, "invalid", "messages are JSON objects with an action")
-        action = str(body.get("action") or route)
+            return error_reply(None, None, "invalid", problem or "messages are JSON objects with an action")
+        action = str(body.get("action") or route)[:40]
         request_id = _request_id(body)
         connection = self._ports.connections.get(connection_id)
         if connection is None:
             return error_reply(request_id, action, "forbidden", "this connection is not known (reconnect)")
         principal = connection.principal
+        if principal.expires_at is not None and self._clock().timestamp() >= principal.expires_at:
+            return error_reply(
+                request_id, action, "expired", "your token has expired: reconnect with a new token"
+            )
         try:
             if action in ("subscribe", "unsubscribe"):
                 return self._scopes(connection_id, principal, action, _ScopesMessage.model_validate(body))
@@ -108,6 +121,16 @@ class SupervisorApi:
                 action,
                 "forbidden",
                 f"{principal.user} ({principal.role}) may not subscribe to {', '.join(refused)}",
+            )
+        existing = self._ports.connections.get(connection_id)
+        held = existing.subscriptions if existing is not None else frozenset()
+        if len(held | set(scopes)) > MAX_SUBSCRIPTIONS:
+            return error_reply(
+                message.request_id,
+                action,
+                "limit",
+                f"a connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions ({len(held)} held): "
+                "unsubscribe first, or subscribe to '*'",
             )
         self._ports.connections.subscribe(connection_id, scopes)
         return self._snapshot(principal, message.request_id)
@@ -166,12 +189,13 @@ def error_reply(
 
 def _request_id(body: Mapping[str, Any]) -> str | None:
     value = body.get("request_id")
-    return value[:MAX_REQUEST_ID_LENGTH] if isinstance(value, str) else None
+    return redact(value[:MAX_REQUEST_ID_LENGTH]) if isinstance(value, str) else None
 
 
 def _explain(error: ValidationError) -> str:
+    """Pydantic's problems by field, never the offending input (it is the client's content)."""
     problems = []
-    for item in error.errors():
+    for item in error.errors(include_input=False, include_url=False)[:5]:
         where = ".".join(str(part) for part in item["loc"]) or "message"
         problems.append(f"{where}: {item['msg']}")
     return "; ".join(problems)

@@ -2,9 +2,10 @@
 
 Reads the token from ``queryStringParameters.token`` (the dashboard connects to ``wss://...?token=``),
 verifies it (``security.tokens.verify``: HS256, expiry, known role) and answers an IAM policy for the
-``methodArn``: Allow with ``context`` {user, role, teams, queues} (strings; lists comma-joined; API
-Gateway passes it to the $connect route as ``requestContext.authorizer``), or Deny (HTTP 403) with the
-reason logged. A request without any token raises ``Unauthorized``, which API Gateway answers with 401.
+``methodArn``: Allow with ``context`` {user, role, teams, queues, expires} (strings; lists as JSON
+arrays, so commas inside ids are safe; API Gateway passes it to the $connect route as
+``requestContext.authorizer``), or Deny (HTTP 403) with the reason logged. A request without any
+token raises ``Unauthorized``, which API Gateway answers with 401.
 
 ``build_handler(key, clock)`` for tests and the local runtime; the module-level ``handler`` loads the
 signing key once per container (Secrets Manager in AWS, a file locally) and fails its first invocation
@@ -14,6 +15,7 @@ with a message naming the missing variable when neither is configured.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -100,13 +102,20 @@ def policy(
 
 
 def authorizer_context(principal: Principal) -> dict[str, str]:
-    """What $connect finds in ``requestContext.authorizer`` (API Gateway allows only flat scalars)."""
-    return {
+    """What $connect finds in ``requestContext.authorizer`` (API Gateway allows only flat scalars).
+
+    Lists travel as JSON arrays, so an id holding a comma stays one id; ``expires`` is the token's
+    expiry in epoch seconds, after which the connection may still receive but no longer act.
+    """
+    context = {
         "user": principal.user,
         "role": principal.role,
-        "teams": ",".join(principal.teams),
-        "queues": ",".join(principal.queues),
+        "teams": json.dumps(list(principal.teams), separators=(",", ":")),
+        "queues": json.dumps(list(principal.queues), separators=(",", ":")),
     }
+    if principal.expires_at is not None:
+        context["expires"] = str(principal.expires_at)
+    return context
 
 
 def principal_from_context(context: Mapping[str, Any]) -> Principal | None:
@@ -114,8 +123,29 @@ def principal_from_context(context: Mapping[str, Any]) -> Principal | None:
     user, role = context.get("user"), context.get("role")
     if not isinstance(user, str) or not isinstance(role, str) or not user or not role:
         return None
+    teams, queues = _ids(context.get("teams")), _ids(context.get("queues"))
+    if teams is None or queues is None:
+        return None
+    expires = context.get("expires")
+    try:
+        expires_at = (
+            int(expires) if isinstance(expires, str | int) and not isinstance(expires, bool) else None
+        )
+    except ValueError:
+        return None
+    return Principal(user=user, role=role, teams=teams, queues=queues, expires_at=expires_at)
 
-    def ids(name: str) -> tuple[str, ...]:
-        return tuple(part for part in str(context.get(name) or "").split(",") if part)
 
-    return Principal(user=user, role=role, teams=ids("teams"), queues=ids("queues"))
+def _ids(value: Any) -> tuple[str, ...] | None:
+    """A JSON array of strings (or nothing); None when it is not one."""
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, str):
+        return None
+    try:
+        ids = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(ids, list) or not all(isinstance(item, str) and item for item in ids):
+        return None
+    return tuple(ids)

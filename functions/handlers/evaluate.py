@@ -4,9 +4,11 @@ Thin. Two triggers:
 
 - a Kinesis batch of CxEvent JSON records: decode them, ``engine.process(shard, events)`` (fold, one
   metric write per touched item, rules, alert transitions). A record that is not a CxEvent is logged and
-  counted, never retried (retrying cannot fix it, and it must not block the shard). When processing
-  raises, the batch's records are reported in ``batchItemFailures`` and Lambda delivers them again:
-  the engine is idempotent (event-id dedup, conditional alert writes), so the retry converges;
+  counted, never retried (retrying cannot fix it, and it must not block the shard). When the stores
+  fail, the batch's records are reported in ``batchItemFailures`` and Lambda delivers them again:
+  the engine is idempotent (event-id dedup, conditional alert writes), so the retry converges. Any
+  other failure is bisected down to the one record that fails alone, and only it is reported: one
+  poison record never takes its neighbours with it;
 - an EventBridge scheduled event (``"source": "aws.events"``, ``"detail-type": "Scheduled Event"``):
   ``engine.tick(now)`` evaluates pending/open alerts, quiet feeds and agents in a watched state.
 
@@ -27,9 +29,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent
+from floorwatch.events.normalize import describe_validation_error
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_BASELINES_TABLE,
@@ -39,13 +43,13 @@ from floorwatch.names import (
 from floorwatch.rules.config import RuleSet
 from floorwatch.security.redact import redact
 from floorwatch.settings import RulesFileSettings
-from floorwatch.store.alerts_dynamodb import DynamoAlertStore
+from floorwatch.store.alerts_dynamodb import AlertStoreRetriesExhausted, DynamoAlertStore
 from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.baselines_port import BaselineLookup
-from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore, MetricStoreRetriesExhausted
 from floorwatch.store.metrics_port import MetricStore
 from floorwatch.store.watches import DynamoWatchList, WatchList
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from handlers import observability
 
@@ -57,6 +61,15 @@ MAX_LOGGED_UNDECODABLE = 10  # per batch: a poison storm must not flood the logs
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+# Failures of the stores themselves: retrying helps, bisecting would only multiply the failing calls.
+_TRANSIENT = (
+    MetricStoreRetriesExhausted,
+    AlertStoreRetriesExhausted,
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class EvaluateSettings(RulesFileSettings):
@@ -181,14 +194,9 @@ def _process(
     failed: list[str] = []
     transitions = evaluated = 0
     for shard, records in by_shard.items():
-        try:
-            made = engine.process(shard, [cx_event for _, cx_event in records], now)
-            transitions += len(made)
-            _record_transitions(made, now)
-            evaluated += len(records)
-        except Exception:  # reported for retry: the engine is idempotent
-            logger.exception("batch not evaluated, reported for retry", extra={"shard": shard})
-            failed += [sequence for sequence, _ in records]
+        shard_transitions, shard_evaluated = _evaluate(engine, shard, records, now, failed)
+        transitions += shard_transitions
+        evaluated += shard_evaluated
     logger.info(
         "batch evaluated",
         extra={
@@ -230,6 +238,45 @@ def _record_transitions(made: Sequence[Transition], now: datetime) -> None:
         )
 
 
+def _evaluate(
+    engine: Engine, shard: str, records: list[tuple[str, CxEvent]], now: datetime, failed: list[str]
+) -> tuple[int, int]:
+    """(transitions, events evaluated) for one shard's records; the sequence numbers to retry go to
+    ``failed``.
+
+    A store that keeps failing (throttling exhausted, an outage) fails all the records: they are retried.
+    Any other error is taken for a poison record and bisected: each half is evaluated on its own until
+    the record that fails alone is found, and only it is reported. Its neighbours are evaluated now; those
+    after it come again with the retry (Kinesis re-delivers from the lowest failed sequence number) and
+    the engine's idempotence makes that harmless.
+    """
+    try:
+        made = engine.process(shard, [cx_event for _, cx_event in records], now)
+    except _TRANSIENT:
+        logger.exception("stores unavailable, records reported for retry", extra={"shard": shard})
+        failed += [sequence for sequence, _ in records]
+        return 0, 0
+    except Exception as error:  # noqa: BLE001 - isolate the poison record below
+        if len(records) == 1:
+            logger.error(
+                "record not evaluated, reported for retry",
+                extra={
+                    "shard": shard,
+                    "sequence_number": records[0][0],
+                    "error": redact(f"{type(error).__name__}: {error}"[:300]),
+                },
+            )
+            failed.append(records[0][0])
+            return 0, 0
+    else:
+        _record_transitions(made, now)
+        return len(made), len(records)
+    middle = len(records) // 2
+    first = _evaluate(engine, shard, records[:middle], now, failed)
+    second = _evaluate(engine, shard, records[middle:], now, failed)
+    return first[0] + second[0], first[1] + second[1]
+
+
 def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
     """(shard id, sequence number, event), or why the record is unusable."""
     try:
@@ -238,6 +285,8 @@ def _decode(item: Any) -> tuple[str, str, CxEvent] | str:
         data = binascii.a2b_base64(kinesis["data"], strict_mode=True)
         shard = str(item.get("eventID") or "").partition(":")[0] or str(item.get("eventSourceARN") or "")
         return shard, sequence, CxEvent.model_validate_json(data)
+    except ValidationError as error:  # the fields and problems, never the input (payload content)
+        return f"not a CxEvent: {describe_validation_error(error)}"
     except Exception as error:  # noqa: BLE001 - one bad record must not fail the batch
         return f"{type(error).__name__}: {error}"
 

@@ -30,6 +30,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from floorwatch.events.pipeline import BatchOutcome, EventSink, Quarantine, RawRecord, process_batch
+from floorwatch.events.time_window import DEFAULT_WINDOW, EventTimeWindow
 from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.security.redact import redact
 from floorwatch.settings import NormalizeSettings
@@ -45,6 +46,24 @@ MAX_QUARANTINE_LOG_LINES = 20  # per batch: a poison storm must not flood the lo
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME (set by the stack)
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+# The event-time window (events.time_window) and what it is centred on: each record's arrival time
+# (None) unless `floorwatch demo` points it at its simulated clock with `use_event_time`.
+_window: EventTimeWindow | None = DEFAULT_WINDOW
+_reference: Callable[[], datetime] | None = None
+
+
+def use_event_time(
+    reference: Callable[[], datetime] | None, window: EventTimeWindow | None = DEFAULT_WINDOW
+) -> None:
+    """Centre the event-time window on ``reference()`` instead of each record's arrival time (None: back
+    to arrival time); ``window=None`` accepts any event time.
+
+    Lambda never calls this. `floorwatch demo` does: its simulated event time runs faster than the
+    wall clock that stamps arrival times, so arrival says nothing about whether an event is plausible.
+    """
+    global _window, _reference
+    _window, _reference = window, reference
 
 
 @logger.inject_lambda_context(correlation_id_path=observability.KINESIS_BATCH, clear_state=True)
@@ -76,7 +95,7 @@ def _default_handler() -> Handler:
 def build_handler(settings: NormalizeSettings, sink: EventSink, quarantine: Quarantine) -> Handler:
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         records = raw_records(event)
-        outcome = process_batch(records, sink, quarantine)
+        outcome = process_batch(records, sink, quarantine, window=_window, reference=_reference)
         _report(settings, outcome, len(records))
         return batch_response(outcome)
 

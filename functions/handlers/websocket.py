@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from botocore.config import Config
 from floorwatch.alerts.escalation import EscalationPolicy
 from floorwatch.delivery.websocket import ApiGatewayPoster, ConnectionGone, Poster
 from floorwatch.names import METRICS_NAMESPACE
+from floorwatch.security.redact import redact
 from floorwatch.settings import WebsocketSettings
 from floorwatch.snapshot import CachedScopeDirectory, SnapshotSources
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
@@ -38,7 +40,7 @@ from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
-from floorwatch.supervisor_api import ApiPorts, Reply, SupervisorApi
+from floorwatch.supervisor_api import ApiPorts, Reply, SupervisorApi, error_reply
 
 from handlers import observability
 from handlers.authorizer import principal_from_context
@@ -51,6 +53,9 @@ OK = {"statusCode": 200}
 # container per DIRECTORY_CACHE (see floorwatch.snapshot.CachedScopeDirectory).
 DIRECTORY_CACHE = timedelta(minutes=5)
 FORBIDDEN = {"statusCode": 403}
+# API Gateway accepts messages up to 128 KB; the largest legitimate one is a 10,000-character note.
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_MESSAGE_DEPTH = 8  # the protocol's messages nest two levels (an object holding a list of scopes)
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
@@ -107,7 +112,12 @@ def build_handler(api: SupervisorApi, poster_for: PosterFor, endpoint: str | Non
             api.disconnect(connection_id)
             logger.info("disconnected", extra={"connection_id": connection_id})
             return OK
-        reply = api.message(connection_id, _body(event), route)
+        body, problem = decode_body(event.get("body"))
+        try:
+            reply = api.message(connection_id, body, route, problem)
+        except Exception:
+            logger.exception("message not handled", extra={"connection_id": connection_id, "route": route})
+            reply = error_reply(None, None, "unavailable", "the request could not be completed; try again")
         if reply is not None:
             _post(poster_for(endpoint or endpoint_of(request)), api, connection_id, reply)
         return OK
@@ -131,15 +141,39 @@ def endpoint_of(request: Mapping[str, Any]) -> str:
     return f"https://{request.get('domainName')}/{request.get('stage')}"
 
 
-def _body(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    raw = event.get("body")
+def decode_body(raw: Any) -> tuple[Mapping[str, Any] | None, str | None]:
+    """(the message, None) or (None, why not): size and nesting are bounded before parsing, so a small
+    deeply nested message cannot exhaust the parser's recursion and a large one costs nothing."""
     if not isinstance(raw, str):
-        return None
+        return None, "messages are JSON objects with an action"
+    size = len(raw.encode("utf-8", "replace"))
+    if size > MAX_MESSAGE_BYTES:
+        return None, f"message too large ({size} bytes; at most {MAX_MESSAGE_BYTES})"
+    if _nesting(raw) > MAX_MESSAGE_DEPTH:
+        return None, f"message nested too deeply (at most {MAX_MESSAGE_DEPTH} levels)"
     try:
         body = json.loads(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, Mapping) else None
+    except (ValueError, RecursionError):
+        return None, "not valid JSON: messages are JSON objects with an action"
+    if not isinstance(body, Mapping):
+        return None, "messages are JSON objects with an action"
+    return body, None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(raw: str) -> int:
+    """The deepest bracket nesting of a JSON text, strings skipped (a cheap pre-parse bound)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", raw)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _post(poster: Poster, api: SupervisorApi, connection_id: str, reply: Reply) -> None:
@@ -154,5 +188,6 @@ def _post(poster: Poster, api: SupervisorApi, connection_id: str, reply: Reply) 
             extra={"connection_id": connection_id, "error": f"{type(error).__name__}: {error}"},
         )
     if reply.get("type") == "error":
-        refused = {"action": reply.get("action"), "code": reply.get("code"), "reason": reply.get("message")}
+        reason = redact(str(reply.get("message") or ""))
+        refused = {"action": reply.get("action"), "code": reply.get("code"), "reason": reason}
         logger.info("request refused", extra={"connection_id": connection_id, **refused})

@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import gc
 import logging
+import math
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -50,8 +51,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.speed < 0:
-        raise UsageError("--speed must be >= 0 (0: as fast as Kinesis takes it)")
+    if not 0 <= args.speed < math.inf:  # NaN fails too
+        raise UsageError("--speed must be a finite number >= 0 (0: as fast as Kinesis takes it)")
 
     from local.simulator import pusher  # noqa: PLC0415 - `floorwatch dev` needs no simulator
 
@@ -59,8 +60,14 @@ def run(args: argparse.Namespace) -> int:
     clock = pusher.SimulatedClock(start, args.speed) if args.speed else None
 
     def simulate(runtime: LocalRuntime, stop: threading.Event) -> None:
-        if clock is None:  # unpaced: event time has no relation to any clock
-            push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
+        if clock is None:  # unpaced: event time has no relation to any clock, so no event-time window
+            from handlers import normalize  # noqa: PLC0415 - the in-process Lambda module
+
+            normalize.use_event_time(None, window=None)
+            try:
+                push_simulation(runtime, stop, speed=args.speed, seed=args.seed, start=start)
+            finally:
+                normalize.use_event_time(None)
             return
         clock.begin()
         # Entered only now that the runtime has set the functions' environment: importing the handler
@@ -83,13 +90,17 @@ def simulated_evaluator_clock(clock: Any) -> Iterator[None]:
     Only the evaluator: the dashboard's ages and acknowledgement timers and the escalation delays stay
     in wall-clock seconds, as a supervisor lives them.
     """
-    from handlers import evaluate  # noqa: PLC0415 - the in-process Lambda module
+    from handlers import evaluate, normalize  # noqa: PLC0415 - the in-process Lambda modules
 
     evaluate.use_clock(clock.now)
+    # The normalizer's event-time window is centred on the simulated "now" too: arrival times are wall
+    # clock, and the simulated center's events run ahead of them by design.
+    normalize.use_event_time(clock.now)
     try:
         yield
     finally:
         evaluate.use_clock(None)
+        normalize.use_event_time(None)
 
 
 def push_simulation(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -33,6 +34,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from floorwatch.events.model import EARLIEST_EVENT_TIME, LATEST_EVENT_TIME
 from floorwatch.names import ResourceNames
 from floorwatch.rules.durations import parse_duration
 from floorwatch.store.kinesis import KinesisWriter
@@ -56,6 +58,7 @@ from local.simulator.labels import meta_labels, write_labels
 
 LOCAL_RAW_STREAM = ResourceNames(stage="local").raw_events_stream
 DEFAULT_OUT_DURATION = timedelta(hours=1)
+MAX_AGENTS = 100_000
 PROGRESS_EVERY_SECONDS = 1.0  # on a terminal; otherwise one line every 10 s
 EXIT_SOME_NOT_STORED = 1
 
@@ -157,8 +160,8 @@ def run(args: argparse.Namespace) -> int:
     if args.incidents.strip().lower() == "list":
         print("\n".join(timeline(DEFAULT_INCIDENTS, speed=args.speed or None)))
         return 0
-    if args.speed < 0:
-        raise UsageError(f"--speed must be >= 0 (0: unpaced), got {args.speed:g}")
+    if not 0 <= args.speed < math.inf:  # NaN fails too
+        raise UsageError(f"--speed must be a finite number >= 0 (0: unpaced), got {args.speed:g}")
     if args.labels is not None and args.out is None:
         raise UsageError("--labels needs --out (labels are written once the whole run is generated)")
     start = _start(args.start)
@@ -220,7 +223,13 @@ def _start(text: str | None) -> datetime:
         instant = datetime.fromisoformat(text.strip())  # Python 3.11+ reads "Z" and offsets
     except ValueError:
         raise UsageError(f"--start: not an ISO 8601 instant: {text!r} (e.g. 2026-11-23T09:00:00Z)") from None
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+    instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+    if not EARLIEST_EVENT_TIME <= instant < LATEST_EVENT_TIME:  # events outside would be refused anyway
+        raise UsageError(
+            f"--start must lie in the years {EARLIEST_EVENT_TIME.year} to {LATEST_EVENT_TIME.year - 1}, "
+            f"got {text!r}"
+        )
+    return instant
 
 
 def _duration(text: str, option: str, *, allow_zero: bool = False) -> timedelta:
@@ -240,6 +249,8 @@ def _center(args: argparse.Namespace, start: datetime) -> CenterConfig:
         offset = 0.0 if args.start is not None else busy_offset_hours(start)
     if not -24 < offset < 24:
         raise UsageError(f"--utc-offset must be within +-24 hours, got {offset:g}")
+    if not 1 <= args.agents <= MAX_AGENTS:  # a typo of many digits would simulate for hours
+        raise UsageError(f"--agents must be between 1 and {MAX_AGENTS}, got {args.agents}")
     queues = DEFAULT_QUEUES + SMALL_QUEUES if args.small_queues else DEFAULT_QUEUES
     try:
         return CenterConfig(queues=queues, agents=args.agents, utc_offset_hours=offset)

@@ -40,7 +40,8 @@ BATCHES = 40  # 20,000 records
 REPEATS = 3
 IMPORT_RUNS = 5
 STREAM_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/floorwatch-bench-raw-events"
-ARRIVAL = 1795424405.123  # 2026-11-23T09:00:05.123Z
+# After the newest example (17:30): the normalizer refuses events over 15 minutes past their arrival.
+ARRIVAL = 1795456800.123  # 2026-11-23T18:00:00.123Z
 SETTINGS = NormalizeSettings(
     cx_events_stream="floorwatch-bench-cx-events", quarantine_bucket="floorwatch-bench-q"
 )

@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from floorwatch.events.pipeline import QuarantinedRecord, RawRecord
 from floorwatch.names import ENV_CX_EVENTS_STREAM, ENV_QUARANTINE_BUCKET, ENV_STAGE, ResourceNames
 from floorwatch.store.kinesis import KinesisEntry, KinesisWriter
 from floorwatch.store.quarantine import S3Quarantine, quarantine_keys, read_quarantined, redrive
+from floorwatch.timefmt import iso_micros
 from handlers import normalize
 from moto import mock_aws
 
@@ -64,8 +65,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         normalize._default_handler.cache_clear()
 
 
+# moto stamps records with the real arrival time, and the normalizer refuses events more than 7 days
+# older than their arrival (events.time_window): payloads sent through the stream are dated recently.
+RECENT = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def generic(contact: str, queue: str | None = "billing", **extra: Any) -> dict[str, Any]:
-    payload = {"source": "generic", "type": "contact_queued", "occurred_at": "2026-11-23T09:00:00Z"}
+    payload = {"source": "generic", "type": "contact_queued", "occurred_at": RECENT}
     payload |= {"contact_id": contact, **({"queue_id": queue} if queue else {}), **extra}
     return payload
 
@@ -284,7 +290,7 @@ def test_a_redriven_voice_record_keeps_the_time_it_first_arrived_at(aws: Aws) ->
     # Quarantined as a record without its arrival time in the payload (e.g. by a release that did not
     # inject it): re-driving must not move its events to the re-drive's arrival time.
     voice = (Path(__file__).resolve().parents[2] / "events/contact_lens/voice_segments.json").read_bytes()
-    first_arrival = datetime(2026, 11, 23, 9, 15, 55, 500000, tzinfo=UTC)
+    first_arrival = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=500000)
     record = RawRecord("4965", voice, "pk-voice", RAW, "shardId-000000000000", first_arrival)
     S3Quarantine(aws.s3, BUCKET).put(QuarantinedRecord(record, "as quarantined earlier", "contact_lens"))
     (key,) = quarantine_keys(aws.s3, BUCKET)
@@ -294,4 +300,4 @@ def test_a_redriven_voice_record_keeps_the_time_it_first_arrived_at(aws: Aws) ->
 
     events = [event for _, event in cx_events(aws)]
     assert events and all(event["source"] == "contact_lens" for event in events)
-    assert max(event["occurred_at"] for event in events) == "2026-11-23T09:15:55.500000Z"
+    assert max(event["occurred_at"] for event in events) == iso_micros(first_arrival)

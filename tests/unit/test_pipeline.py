@@ -77,7 +77,9 @@ def test_good_records_are_published_and_poison_is_quarantined_with_a_readable_re
     assert set(reasons) == {seq(1), seq(3), seq(4), seq(6)}
     assert "not valid JSON" in reasons[seq(1)]
     assert "not UTF-8" in reasons[seq(3)]
-    assert "unrecognized payload shape" in reasons[seq(4)] and "hello" in reasons[seq(4)]
+    assert (
+        "unrecognized payload shape (2 top-level keys" in reasons[seq(4)] and "hello" not in reasons[seq(4)]
+    )
     assert reasons[seq(6)].startswith("generic:") and "occurred_at" in reasons[seq(6)]
     assert [item.record.sequence_number for item in outcome.quarantined] == [seq(1), seq(3), seq(4), seq(6)]
 
@@ -323,7 +325,7 @@ def test_the_arrival_time_reaches_payloads_without_a_time_but_never_overrides_th
     voice = json.loads(
         (Path(__file__).resolve().parents[2] / "events/contact_lens/voice_segments.json").read_text()
     )
-    own_time = {**voice, "ApproximateArrivalTimestamp": "2026-11-23T10:00:00Z"}
+    own_time = {**voice, "ApproximateArrivalTimestamp": "2026-11-23T09:10:00Z"}
 
     def newest(payload: dict[str, Any]) -> datetime:
         sink = InMemoryEventSink()
@@ -332,4 +334,4 @@ def test_the_arrival_time_reaches_payloads_without_a_time_but_never_overrides_th
         return max(event.occurred_at for event in sink.events)
 
     assert newest(voice) == ARRIVAL
-    assert newest(own_time) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert newest(own_time) == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)

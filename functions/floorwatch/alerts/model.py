@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from floorwatch.timefmt import iso_utc
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -140,7 +142,7 @@ class Transition:
 
 
 def _time_text(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+    return iso_utc(instant)  # fixed width: strftime writes year 1 as "1"
 
 
 def _time_parse(text: object) -> datetime:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from floorwatch.security.redact import redact, redact_values
+from floorwatch.security.redact import redact, redact_identifier, redact_values
 
 
 class EventType(StrEnum):
@@ -48,14 +48,21 @@ DEFAULT_CENTER = "default"
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 OptionalIdentifier = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]  # checked in pydantic-core, not in Python
+# Absolute event-time bounds, whatever the path (stream, replay, CLI): instants outside them are typos or
+# forgeries (year 1, year 9999), and keeping every event inside means no window, retention or TTL
+# arithmetic on an event time can overflow. The normalizer adds a tighter window around arrival time
+# (``floorwatch.events.time_window``).
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class CxEvent(BaseModel):
     """One fact about the contact center, in event time.
 
     Strict and frozen: adapters build it from typed values, the generic adapter validates JSON.
-    Free text (``text`` and label values) is PII-redacted by the model itself, so no path can
-    produce an event that carries a card number, phone number, e-mail address or SSN.
+    Free text (``text``, label keys and values) is PII-redacted by the model itself and ids holding PII
+    are replaced by stable pseudonyms, so no path can produce an event that carries a card number,
+    IBAN, phone number, e-mail address or SSN.
     """
 
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
@@ -79,8 +86,18 @@ class CxEvent(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must carry a time zone (use UTC, e.g. 2026-11-23T09:00:00Z)")
+        if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
+            first, last = EARLIEST_EVENT_TIME.year, LATEST_EVENT_TIME.year - 1
+            raise ValueError(f"occurred_at must lie in the years {first} to {last}")
         # Adapters hand over UTC already; datetimes are immutable, so the same object is as good as a copy.
         return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+    @field_validator("event_id", "center_id", "queue_id", "team_id", "agent_id", "contact_id")
+    @classmethod
+    def _pseudonymize_ids(cls, value: str | None) -> str | None:
+        # An id that is an e-mail address or a card number becomes a stable pseudonym: the same scope,
+        # never the raw value, in every table, message and log line downstream.
+        return None if value is None else redact_identifier(value)
 
     @field_validator("text")
     @classmethod

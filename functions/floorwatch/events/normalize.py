@@ -193,7 +193,7 @@ def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mappin
             return (
                 None,
                 document,
-                f"envelope field 'source': unknown source {str(name)[:60]!r} (known: {known})",
+                f"envelope field 'source': not a known source (known: {known})",
             )
         payload = document["payload"]
         if not isinstance(payload, dict):
@@ -206,11 +206,12 @@ def _select_adapter(document: Mapping[str, Any]) -> tuple[Adapter | None, Mappin
     for adapter in ADAPTERS:
         if adapter.matches(document):
             return adapter, document, ""
-    keys = ", ".join(sorted(str(key) for key in document)[:8])
+    # The keys themselves are payload content (a key can be a card number or an address): count them only.
     return (
         None,
         document,
-        f"unrecognized payload shape (top-level keys: {keys or 'none'}); "
+        f"unrecognized payload shape ({len(document)} top-level key{'' if len(document) == 1 else 's'}, "
+        "none an adapter recognises); "
         'wrap it as {"source": ..., "payload": ...} to name its platform',
     )
 

@@ -15,14 +15,16 @@ Kinesis/S3 implementations, tests and the local runtime pass in-memory ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from floorwatch.events.model import CxEvent
 from floorwatch.events.normalize import Normalized, normalize_bytes
+from floorwatch.events.time_window import DEFAULT_WINDOW, EventTimeWindow
 from floorwatch.names import QUARANTINE_PREFIX
+from floorwatch.security.redact import redact
 
 MAX_REASON_LENGTH = 1000
 MAX_PROBLEMS_KEPT = 20  # infrastructure errors kept for the log line; the first few say it all
@@ -116,14 +118,31 @@ class BatchOutcome:
         return len(self.failed_sequence_numbers)
 
 
-def process_batch(records: Sequence[RawRecord], sink: EventSink, quarantine: Quarantine) -> BatchOutcome:
-    """Normalize a batch, publish all its events in one sink call, quarantine the rejects."""
+def process_batch(
+    records: Sequence[RawRecord],
+    sink: EventSink,
+    quarantine: Quarantine,
+    *,
+    window: EventTimeWindow | None = DEFAULT_WINDOW,
+    reference: Callable[[], datetime] | None = None,
+) -> BatchOutcome:
+    """Normalize a batch, publish all its events in one sink call, quarantine the rejects.
+
+    A record with an event outside ``window`` around its arrival time is quarantined whole (see
+    ``events.time_window``); ``reference`` replaces each record's arrival time as the window's centre
+    (``floorwatch demo``, whose event time runs faster than the wall clock); ``window=None``: no window.
+    """
     outbound: list[tuple[int, CxEvent]] = []
     event_counts: dict[int, int] = {}
     rejects: dict[int, QuarantinedRecord] = {}
     skipped: list[SkippedRecord] = []
     for index, record in enumerate(records):
         verdict = _normalize(record)
+        if verdict.events and window is not None:
+            centre = record.arrival_time if reference is None else reference()
+            problem = window.problem(verdict.events, centre)
+            if problem is not None:
+                verdict = Normalized(reason=problem, source=verdict.source)
         if verdict.skipped is not None and verdict.reason is None and not verdict.events:
             skipped.append(SkippedRecord(record.sequence_number, _clip(verdict.skipped), verdict.source))
             continue
@@ -204,4 +223,7 @@ def _quarantine_all(
 
 
 def _clip(reason: str) -> str:
+    """The reason as stored and logged: redacted (adapters quote short field values to say what is wrong,
+    and those are payload content), then clipped."""
+    reason = redact(reason)
     return reason if len(reason) <= MAX_REASON_LENGTH else reason[: MAX_REASON_LENGTH - 1] + "…"

@@ -66,6 +66,7 @@ from floorwatch.alerts.model import Severity
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.model import DEFAULT_BUCKET, DEFAULT_WINDOW, ScopeKind, scope_key, scope_kind
 from floorwatch.rules.durations import format_duration, parse_duration
+from floorwatch.rules.yaml_limits import MAX_RULES_TEXT, expansion_problem
 
 Catalog = Mapping[str, AbstractSet[ScopeKind]]
 """Metric name -> the scopes it exists for (floorwatch.metrics.catalog.known_metrics())."""
@@ -107,7 +108,7 @@ class FieldProblem(ValueError):
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Count = Annotated[int, Field(strict=True, ge=0)]
+Count = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]  # bounded: a huge int is a typo
 
 
 class _Strict(BaseModel):
@@ -860,10 +861,21 @@ def _incident_policy(document: Any, root: yaml.Node | None, source_name: str) ->
 
 
 def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
+    if len(text) > MAX_RULES_TEXT:
+        raise RulesError(
+            [RuleProblem(source_name, None, None, None, f"larger than {MAX_RULES_TEXT} characters")]
+        )
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        too_large = expansion_problem(root)  # before constructing: aliases can expand exponentially
+        if too_large is not None:
+            raise RulesError([RuleProblem(source_name, None, None, None, too_large)])
         document = loader.construct_document(root) if root is not None else None
+    except RecursionError:
+        raise RulesError(
+            [RuleProblem(source_name, None, None, None, "invalid YAML: nested too deeply")]
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = None if mark is None else mark.line + 1
@@ -871,6 +883,11 @@ def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
         raise RulesError([RuleProblem(source_name, line, None, None, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as error:
         raise RulesError([RuleProblem(source_name, None, None, None, f"invalid YAML: {error}")]) from None
+    except (ValueError, OverflowError) as error:  # an integer of 4,300+ digits, an impossible date
+        problem = (
+            "a number too large to read" if "digits" in str(error) else f"a value cannot be read: {error}"
+        )
+        raise RulesError([RuleProblem(source_name, None, None, None, f"invalid YAML: {problem}")]) from None
     finally:
         loader.dispose()
     return document, root

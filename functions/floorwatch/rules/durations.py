@@ -10,6 +10,9 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+# Longer is a typo, and unbounded numbers overflow timedelta (an OverflowError, not a clear problem).
+MAX_DAYS = 3660
+MAX_DURATION_SECONDS = MAX_DAYS * 86400
 
 
 def parse_duration(value: object) -> timedelta:
@@ -33,6 +36,8 @@ def parse_duration(value: object) -> timedelta:
             f"'{value}' is not a duration: use a number and a unit (s, m, h, d), e.g. '90s', '1h30m'"
         )
     seconds = sum(int(match.group(unit) or 0) * factor for unit, factor in _UNITS)
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"'{value}' is longer than the longest duration a rule may use ({MAX_DAYS}d)")
     return timedelta(seconds=seconds)
 
 

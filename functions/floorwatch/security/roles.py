@@ -118,8 +118,12 @@ def refusal(principal: Principal, action: str, scope: str) -> str:
         allowed = sorted(a.value for a in ALLOWED_ACTIONS[role])
         may = f"may only {', '.join(allowed)}" if allowed else "is read-only"
         return f"the {role.value} role {may}: '{action}' is refused"
+    # Never the alert's scope: a refusal must not tell a caller where another team's alert lives.
     covers = f"teams: {_listed(principal.teams)}; queues: {_listed(principal.queues)}"
-    return f"{principal.user} ({role.value}) does not cover {scope} ({covers})"
+    return (
+        f"{principal.user} ({role.value}) may not {action} this alert: "
+        f"it is outside what you cover ({covers})"
+    )
 
 
 def may_subscribe(principal: Principal, scope: str) -> bool:

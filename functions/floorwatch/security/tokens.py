@@ -13,6 +13,7 @@ holding the key. Keys shorter than 32 bytes are refused (HS256 is only as strong
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ ALGORITHM = "HS256"
 MIN_KEY_BYTES = 32
 DEFAULT_TTL = timedelta(hours=8)
 CLOCK_SKEW = timedelta(seconds=30)  # tolerated when a token's iat is a little in our future
+MAX_CLAIM_LENGTH = 200  # a user, team or queue id
+MAX_CLAIM_ITEMS = 200  # teams or queues in one token
 
 
 class TokenError(ValueError):
@@ -105,9 +108,7 @@ def verify(key: str, token: str, now: datetime) -> Principal:
 
 
 def _principal(claims: Mapping[str, Any], now: datetime) -> Principal:
-    exp, iat = claims["exp"], claims["iat"]
-    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-        raise TokenMalformed("the token's iat and exp must be numbers")
+    exp, iat = _instant(claims, "exp"), _instant(claims, "iat")
     instant = now.timestamp()
     if instant >= exp:
         expired_at = datetime.fromtimestamp(exp, now.tzinfo).isoformat()
@@ -115,18 +116,40 @@ def _principal(claims: Mapping[str, Any], now: datetime) -> Principal:
     if iat > instant + CLOCK_SKEW.total_seconds():
         raise TokenMalformed("the token was issued in the future")
     role = claims["role"]
+    if not isinstance(role, str):  # a list is unhashable: checked before the membership test
+        raise TokenMalformed("the token's role must be a string")
     if role not in ROLES:
-        raise TokenUnknownRole(f"role '{role}' is not one of {', '.join(sorted(ROLES))}")
+        raise TokenUnknownRole(f"role '{role[:40]}' is not one of {', '.join(sorted(ROLES))}")
     user = claims["sub"]
-    if not isinstance(user, str) or not user:
-        raise TokenMalformed("the token's sub (user) must be a non-empty string")
-    return Principal(user=user, role=str(role), teams=_ids(claims, "teams"), queues=_ids(claims, "queues"))
+    if not isinstance(user, str) or not user or len(user) > MAX_CLAIM_LENGTH:
+        raise TokenMalformed(f"the token's sub (user) must be a string of 1 to {MAX_CLAIM_LENGTH} characters")
+    return Principal(
+        user=user,
+        role=role,
+        teams=_ids(claims, "teams"),
+        queues=_ids(claims, "queues"),
+        expires_at=int(exp),
+    )
+
+
+def _instant(claims: Mapping[str, Any], name: str) -> float:
+    """A NumericDate claim: a finite number of seconds (bool, NaN and Infinity are not, and never expire)."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TokenMalformed(f"the token's {name} must be a finite number of seconds since the epoch")
+    return float(value)
 
 
 def _ids(claims: Mapping[str, Any], name: str) -> tuple[str, ...]:
     values = claims.get(name, [])
-    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
-        raise TokenMalformed(f"the token's {name} must be a list of strings")
+    if not isinstance(values, list) or not all(
+        isinstance(value, str) and 0 < len(value) <= MAX_CLAIM_LENGTH for value in values
+    ):
+        raise TokenMalformed(
+            f"the token's {name} must be a list of strings of 1 to {MAX_CLAIM_LENGTH} characters"
+        )
+    if len(values) > MAX_CLAIM_ITEMS:
+        raise TokenMalformed(f"the token's {name} may list at most {MAX_CLAIM_ITEMS} ids")
     return tuple(values)
 
 

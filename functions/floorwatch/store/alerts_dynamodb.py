@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ from floorwatch.alerts.state_machine import AlertState
 from floorwatch.names import ALERTS_ACTIVE_INDEX, ALERTS_ALERT_ID_INDEX, ALERTS_TABLE
 from floorwatch.store.alerts_common import check_save, is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey
+from floorwatch.timefmt import ttl_epoch
 
 DEFAULT_RETENTION = timedelta(days=30)
 STATE_SK = "state"
@@ -203,7 +204,7 @@ class DynamoAlertStore:
         else:
             newest = _newest_time(state)
             if newest is not None:
-                data[_TTL] = _epoch(newest + self._retention + timedelta(days=1))
+                data[_TTL] = ttl_epoch(newest, self._retention + timedelta(days=1))
         return _typed(data)
 
     def _transition_item(self, transition: Transition) -> dict[str, Any]:
@@ -213,7 +214,7 @@ class DynamoAlertStore:
                 _PK: partition_key((transition.rule, transition.scope)),
                 _SK: transition_sort_key(transition.version),
                 "item_type": "transition",
-                _TTL: _epoch(transition.at + self._retention),
+                _TTL: ttl_epoch(transition.at, self._retention),
             }
         )
         return _typed(data)
@@ -287,10 +288,6 @@ def _newest_time(state: AlertState) -> datetime | None:
         if instant is not None
     ]
     return max(times) if times else None
-
-
-def _epoch(instant: datetime) -> int:
-    return int(instant.astimezone(UTC).timestamp())
 
 
 def _state_condition_failed(error: ClientError) -> bool:

@@ -15,8 +15,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
+
+from floorwatch.security.redact import redact, redact_identifier
+from floorwatch.timefmt import iso_micros
 
 DetailValue = str | int | float | bool | None
 
@@ -36,6 +39,17 @@ class AuditEntry:
     details: Mapping[str, DetailValue] = field(default_factory=dict)
     entry_id: str = field(default_factory=new_entry_id)
 
+    def __post_init__(self) -> None:
+        # The audit boundary redacts, whoever writes: an alert id typed by a client can be a card number,
+        # and notes, reasons and refusal messages are free text. The actor stays: it is the token's user,
+        # which the operator chose, and the point of an audit log.
+        if self.alert_id is not None:
+            object.__setattr__(self, "alert_id", redact_identifier(self.alert_id))
+        details = {
+            name: redact(value) if isinstance(value, str) else value for name, value in self.details.items()
+        }
+        object.__setattr__(self, "details", details)
+
     @property
     def partition(self) -> str:
         """Entries about an alert live together; actions on no alert under their author."""
@@ -44,7 +58,7 @@ class AuditEntry:
     @property
     def sort_key(self) -> str:
         """Time first, so an alert's entries read back in order."""
-        return f"{self.at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{self.entry_id}"
+        return f"{iso_micros(self.at)}#{self.entry_id}"
 
 
 class AuditLog(Protocol):

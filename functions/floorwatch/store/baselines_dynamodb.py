@@ -42,6 +42,7 @@ from floorwatch.rules.baselines import (
     slot_of,
 )
 from floorwatch.store.baselines_port import MAX_AGE, PairState, fresh_enough
+from floorwatch.timefmt import iso_seconds
 
 _PK = BASELINES_TABLE.partition_key.name
 _SK = BASELINES_TABLE.sort_key.name if BASELINES_TABLE.sort_key else "sk"
@@ -252,7 +253,7 @@ def _iso(at: datetime) -> str:
 
 def _bucket_iso(at: datetime) -> str:
     """The metrics table's sort key format (bucket start, whole seconds)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_seconds(at)
 
 
 def _number(value: float) -> str:

@@ -146,6 +146,9 @@ class DynamoConnectionStore:
             "queues": {"L": [{"S": queue} for queue in principal.queues]},
             "connected_at": {"S": at.astimezone(UTC).isoformat()},
             _TTL: {"N": str(expires_at)},
+            **(
+                {} if principal.expires_at is None else {"token_expires_at": {"N": str(principal.expires_at)}}
+            ),
         }
 
     def _alive(self, item: Mapping[str, Any]) -> bool:
@@ -192,6 +195,7 @@ def _connection(connection_id: str, item: Mapping[str, Any], scopes: frozenset[s
         role=item["role"]["S"],
         teams=tuple(value["S"] for value in item.get("teams", {}).get("L", [])),
         queues=tuple(value["S"] for value in item.get("queues", {}).get("L", [])),
+        expires_at=int(item["token_expires_at"]["N"]) if "token_expires_at" in item else None,
     )
     connected_at = datetime.fromisoformat(item["connected_at"]["S"])
     return Connection(connection_id, principal, connected_at, scopes)

@@ -24,6 +24,9 @@ class Principal:
     role: str  # agent | supervisor | manager | ops
     teams: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
+    # When the token expires (epoch seconds): a live connection refuses actions after it. None: unknown
+    # (a connection stored before expiries were kept), judged by the connection's 2-hour limit alone.
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
+from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_GET_KEYS = 100
@@ -186,7 +187,7 @@ class DynamoMetricStore:
             ExpressionAttributeNames={"#pk": _PK, "#sk": _SK},
             ExpressionAttributeValues={
                 ":pk": {"S": scope},
-                ":at": {"S": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+                ":at": {"S": iso_seconds(at)},
             },
             ScanIndexForward=False,
             Limit=limit,
@@ -523,7 +524,7 @@ class DynamoMetricStore:
         if text is None:
             if len(self._iso) > 4096:
                 self._iso.clear()
-            text = self._iso[epoch] = (_EPOCH + timedelta(seconds=epoch)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            text = self._iso[epoch] = iso_seconds(_EPOCH + timedelta(seconds=epoch))
         return text
 
     def _ledger_key(self, partition: str, bucket: int, chunk: int) -> dict[str, Any]:
@@ -556,7 +557,7 @@ def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:
 
 def _stamp(at: datetime) -> str:
     """Fixed-width UTC ISO with microseconds: string order is time order (the conditions compare strings)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_micros(at)
 
 
 def _number(value: float) -> str:

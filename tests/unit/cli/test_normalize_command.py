@@ -97,7 +97,9 @@ def test_rejected_single_document_is_named_as_the_document(
 
     assert status == 0
     assert events == []
-    assert err[0].startswith("document: unrecognized payload shape (top-level keys: unknown)")
+    assert err[0].startswith(
+        "document: unrecognized payload shape (1 top-level key, none an adapter recognises)"
+    )
 
 
 def test_reads_stdin_for_dash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,9 @@ def test_token_command_mints_a_verifiable_token(tmp_path: Path, capsys: pytest.C
     token = out.out.strip()
     now = datetime.now(UTC)
     principal = verify(read_key_file(key_file), token, now)
-    assert principal == Principal("ana", "supervisor", ("billing", "tech"), ("vip",))
+    assert principal.expires_at is not None
+    assert abs(principal.expires_at - (now + timedelta(hours=2)).timestamp()) < 60
+    assert principal == Principal("ana", "supervisor", ("billing", "tech"), ("vip",), principal.expires_at)
     assert "valid until" in out.err
     with pytest.raises(ValueError, match="expired"):
         verify(read_key_file(key_file), token, now + timedelta(hours=2, minutes=1))

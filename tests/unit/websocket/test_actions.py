@@ -180,7 +180,10 @@ def test_supervisor_outside_their_team_is_refused(store: InMemoryAlertStore, aud
     assert alert_id is not None
     outcome = perform(request("ack", alert_id, principal=OTHER_SUPERVISOR), store, audit)
     assert outcome.code == "forbidden"
-    assert outcome.message == "tom (supervisor) does not cover queue:billing (teams: tech; queues: tech)"
+    assert outcome.message == (
+        "tom (supervisor) may not ack this alert: it is outside what you cover (teams: tech; queues: tech)"
+    )
+    assert "billing" not in outcome.message  # the alert's scope is not revealed
 
 
 def test_supervisor_acts_on_an_agent_alert_of_their_team(

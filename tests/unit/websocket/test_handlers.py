@@ -138,7 +138,13 @@ def test_authorizer_allows_a_valid_token_with_the_principal_as_context() -> None
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": METHOD_ARN}],
         },
-        "context": {"user": "ana", "role": "supervisor", "teams": "billing,tech", "queues": "vip"},
+        "context": {
+            "user": "ana",
+            "role": "supervisor",
+            "teams": '["billing","tech"]',
+            "queues": '["vip"]',
+            "expires": str(int(clock().timestamp()) + 8 * 3600),
+        },
     }
 
 

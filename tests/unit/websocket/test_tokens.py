@@ -32,7 +32,11 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 def test_round_trip_gives_the_principal() -> None:
     token = mint(KEY, user="ana", role="supervisor", teams=["tech", "billing"], queues=["vip"], now=T0)
     assert verify(KEY, token, T0 + timedelta(hours=1)) == Principal(
-        user="ana", role="supervisor", teams=("billing", "tech"), queues=("vip",)
+        user="ana",
+        role="supervisor",
+        teams=("billing", "tech"),
+        queues=("vip",),
+        expires_at=int((T0 + timedelta(hours=8)).timestamp()),
     )
 
 
