@@ -35,7 +35,7 @@ class IngestConstruct(Construct):
         super().__init__(scope, construct_id)
         names = ResourceNames(settings.stage)
 
-        self.streams = EventStreams(self, "Streams", names=names)
+        self.streams = EventStreams(self, "Streams", names=names, shards=settings.kinesis_shards)
         self.raw_events = self.streams.raw_events
         self.cx_events = self.streams.cx_events  # the evaluator (alerting) consumes this
         self.quarantine = Quarantine(self, "Quarantine", expiry_days=settings.quarantine_expiry_days)

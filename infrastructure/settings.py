@@ -29,6 +29,7 @@ CONTEXT_ESCALATION_CHAIN = "escalation_chain"
 CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
+CONTEXT_KINESIS_SHARDS = "kinesis_shards"
 
 # Relative rules_file paths are read from the project directory (where cdk.json lives).
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +42,9 @@ DEFAULT_POWERTOOLS_LAYER_VERSION = 38
 DEFAULT_LOG_RETENTION_DAYS = 30
 DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_QUARANTINE_EXPIRY_DAYS = 90
+# Shards per stream; 0 = on-demand. One shard carries 1,000 records/s: several reference centers.
+DEFAULT_KINESIS_SHARDS = 1
+MAX_KINESIS_SHARDS = 100
 
 # Stage names end up in stream, queue, table and function names: keep them short and DNS-like.
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
@@ -101,6 +105,7 @@ class Settings:
     dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
     apigateway_logging_role: bool = True
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
+    kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
 
     @classmethod
     def from_node(cls, node: Node) -> Settings:
@@ -133,6 +138,7 @@ class Settings:
                 CONTEXT_APIGATEWAY_LOGGING_ROLE, context(CONTEXT_APIGATEWAY_LOGGING_ROLE, True)
             ),
             dashboard_site=_flag(CONTEXT_DASHBOARD_SITE, context(CONTEXT_DASHBOARD_SITE, True)),
+            kinesis_shards=_shards(context(CONTEXT_KINESIS_SHARDS, DEFAULT_KINESIS_SHARDS)),
         )
 
     @property
@@ -162,6 +168,19 @@ def _positive_int(key: str, value: Any) -> int:
     if number <= 0:
         raise SettingsError(f"{key}={value!r} must be positive")
     return number
+
+
+def _shards(value: Any) -> int:
+    try:
+        shards = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{CONTEXT_KINESIS_SHARDS}={value!r} is not a whole number") from None
+    if not 0 <= shards <= MAX_KINESIS_SHARDS:
+        raise SettingsError(
+            f"{CONTEXT_KINESIS_SHARDS}={value!r}: use 1-{MAX_KINESIS_SHARDS} shards per stream, "
+            "or 0 for on-demand"
+        )
+    return shards
 
 
 def _retention_days(value: Any) -> int:

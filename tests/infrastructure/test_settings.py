@@ -52,6 +52,8 @@ def test_command_line_strings_are_accepted_as_numbers() -> None:
         ("dashboard_url", "http://insecure.example.com"),
         ("apigateway_logging_role", "maybe"),
         ("dashboard_site", "sometimes"),
+        ("kinesis_shards", -1),
+        ("kinesis_shards", "many"),
     ],
 )
 def test_undeployable_context_is_refused_naming_the_key(key: str, value: object) -> None:
