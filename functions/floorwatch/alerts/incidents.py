@@ -18,6 +18,9 @@ PagerDuty's incidents:
   and critical pages once). An unacknowledged incident still firing after ``repeat_interval`` pages
   again. Resolved notices go to the dashboard and to e-mail when the incident was e-mailed; SMS only
   when the rule asks (``page_resolved``).
+- A queue incident resting on a single threshold alert (one noisy ratio) pages only once it has been open
+  ``corroborate_after``; a second member alert corroborates it at once. Match rules and other scopes
+  page at once.
 - The incident resolves ``close_after`` after its last member resolved; a member that opens again within
   that time rejoins without a page.
 
@@ -33,7 +36,7 @@ from datetime import datetime
 
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState, AlertStatus, Result, alert_id_for
-from floorwatch.rules.config import INCIDENT_RULE_ID, IncidentPolicy, NotifyChannel, Rule
+from floorwatch.rules.config import INCIDENT_RULE_ID, IncidentPolicy, NotifyChannel, Rule, ThresholdRule
 
 MEMBER_CHANGES = frozenset(
     {TransitionKind.OPENED, TransitionKind.UPGRADED, TransitionKind.DOWNGRADED, TransitionKind.RESOLVED}
@@ -262,7 +265,7 @@ def _maybe_page(
     if rule is None:
         return state, []
     channels = _off_dashboard(rule, severity)
-    if not channels:
+    if not channels or not _corroborated(policy, state, rule, when):
         return state, []
     if state.paged_at is not None and state.paged_severity is not None:
         recent = when - state.paged_at < policy.repeat_interval
@@ -273,6 +276,16 @@ def _maybe_page(
             return state, []  # someone owns it: no reminder
     state = replace(state, paged_at=when, paged_severity=severity)
     return _record(state, TransitionKind.PAGED, member, channels, at=when)
+
+
+def _corroborated(policy: IncidentPolicy, state: AlertState, rule: Rule, at: datetime) -> bool:
+    """A queue incident resting on one threshold alert pages once it held ``corroborate_after``; two
+    member alerts (any severity) corroborate each other at once."""
+    if not state.scope.startswith("queue:") or not isinstance(rule, ThresholdRule):
+        return True
+    if len({Member.parse(entry).rule for entry in state.members}) >= 2:
+        return True
+    return state.opened_at is not None and at - state.opened_at >= policy.corroborate_after
 
 
 def _off_dashboard(rule: Rule, severity: Severity) -> tuple[str, ...]:

@@ -24,8 +24,9 @@ Keys (durations are written "30s", "5m", "1h", "7d"):
   ``severity``, ``resolve_after`` (10m without a matching event).
 
 Incidents (``floorwatch.alerts.incidents``): a mapping file may also hold ``incidents:`` ({group_by:
-queue | center | scope, group_wait: 30s, close_after: 5m, repeat_interval: 4h}); a rule may ask for SMS on
-its resolved notices with ``page_resolved: true`` (by default they go to the dashboard and e-mail only).
+queue | center | scope, group_wait: 30s, close_after: 5m, corroborate_after: 15m, repeat_interval: 4h});
+a rule may ask for SMS on its resolved notices with ``page_resolved: true`` (by default they go to the
+dashboard and e-mail only).
 
 A file is a YAML list of rules, or a mapping ``{rules: [...], incidents: {...}}``. `parse_rules`
 validates every rule and reports every problem it finds at once (a `RulesError` listing them), each
@@ -167,6 +168,9 @@ class IncidentPolicy(_Strict):
       go out as one page and an alert that resolves within it pages nobody.
     - ``close_after``: how long an incident whose members all resolved stays open; a member that opens
       again within it rejoins without a page (a queue going in and out of trouble is one incident).
+    - ``corroborate_after``: a queue incident resting on a single threshold alert pages only once it
+      has been open this long; a second member alert pages it at once (one noisy ratio is not a
+      problem, two KPIs breaching together are).
     - ``repeat_interval``: an incident pages again for the same severity only after this long (a tier
       bouncing between warning and critical pages once); an unacknowledged incident still firing after
       it is paged again.
@@ -174,10 +178,14 @@ class IncidentPolicy(_Strict):
 
     group_by: Literal["queue", "center", "scope"] = "queue"
     group_wait: Duration = timedelta(seconds=30)
+    # A queue's KPIs are noisy one at a time (a 15-minute ratio of a few contacts): a queue incident
+    # whose only member is a threshold alert pages once it held this long; a second member corroborates
+    # it at once. Match rules and other scopes (a compliance breach, a silent center) page at once.
+    corroborate_after: Duration = timedelta(minutes=15)
     close_after: Duration = timedelta(minutes=5)
     repeat_interval: Duration = timedelta(hours=4)
 
-    @field_validator("group_wait", "close_after")
+    @field_validator("group_wait", "close_after", "corroborate_after")
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

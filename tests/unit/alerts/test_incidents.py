@@ -35,7 +35,9 @@ RULES: RuleSet = parse_rules(
   notify: {critical: [dashboard, sms]}
 """
 )
-POLICY = IncidentPolicy()  # group_wait 30s, close_after 5m, repeat_interval 4h
+# group_wait 30s, close_after 5m, repeat_interval 4h; lone alerts page without waiting for corroboration
+# (test_a_lone_queue_kpi_waits_for_corroboration covers that).
+POLICY = IncidentPolicy(corroborate_after=timedelta(0))
 
 
 def t(seconds: float) -> datetime:
@@ -134,7 +136,7 @@ def test_becoming_critical_pages_once_and_a_tier_bounce_does_not_page_again() ->
 
 
 def test_an_unacknowledged_incident_is_paged_again_after_repeat_interval_an_acknowledged_one_not() -> None:
-    policy = IncidentPolicy(repeat_interval=timedelta(hours=1))
+    policy = IncidentPolicy(repeat_interval=timedelta(hours=1), corroborate_after=timedelta(0))
     loud, owned = Incident(policy), Incident(policy)
     for incident in (loud, owned):
         incident.on(member(TransitionKind.OPENED, 0, severity="critical"))
@@ -146,6 +148,19 @@ def test_an_unacknowledged_incident_is_paged_again_after_repeat_interval_an_ackn
     owned.tick(3600 + 40)
     assert [page[1] for page in loud.pages()] == ["critical", "critical"]
     assert [page[1] for page in owned.pages()] == ["critical"]
+
+
+def test_a_lone_queue_kpi_waits_for_corroboration_a_second_member_pages_at_once() -> None:
+    lone = Incident(IncidentPolicy())  # corroborate_after 15m
+    lone.on(member(TransitionKind.OPENED, 0, severity="critical"))
+    assert lone.tick(30) == [] and lone.tick(14 * 60) == []
+    [paged] = lone.tick(15 * 60)
+    assert paged.transition is TransitionKind.PAGED
+    pair = Incident(IncidentPolicy())
+    pair.on(member(TransitionKind.OPENED, 0, severity="critical"))
+    pair.on(member(TransitionKind.OPENED, 10, "queue-longest-wait", "warning"))
+    [paged] = pair.tick(30)
+    assert (paged.transition, paged.channels) == (TransitionKind.PAGED, ("sms",))
 
 
 def test_resolved_notices_go_to_email_not_sms_unless_the_rule_asks() -> None:
