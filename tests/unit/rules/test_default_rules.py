@@ -73,8 +73,8 @@ def test_usual_targets(rules: RuleSet) -> None:
     hold = threshold(rules, "agent_on_hold_seconds")
     assert (hold.scope, hold.threshold(Severity.WARNING), hold.threshold(Severity.CRITICAL)) == (
         ScopeKind.AGENT,
-        240,
-        360,
+        300,
+        420,
     )
     aht = threshold(rules, "average_handle_time")
     assert aht.severities() == (Severity.WARNING,)
