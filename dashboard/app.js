@@ -340,6 +340,7 @@
       incident_id: data.incident_id ? String(data.incident_id) : null,
       members: Array.isArray(data.members) ? data.members.map(String) : [],
       trigger_rule: data.trigger_rule || null,
+      no_data_since: parseTime(data.no_data_since),
       notes: [],
       last_transition: null,
       resolved_at: null,
@@ -431,7 +432,10 @@
     mergeContext(alert, t);
     alert.updated_at = now;
     alert.last_transition = kind;
-    if (t.value !== undefined && t.value !== null) alert.value = t.value;
+    if (t.value !== undefined && t.value !== null) {
+      alert.value = t.value;
+      alert.no_data_since = null; // a measured value: the data is back
+    }
     if (t.threshold !== undefined && t.threshold !== null) alert.threshold = t.threshold;
 
     switch (kind) {
@@ -850,6 +854,10 @@
         new Date(alert.snoozed_until + state.clockOffsetMs).toLocaleTimeString() : ''));
     }
     if (alert.flapping) lines.push('Flapping — notifications paused until it is stable');
+    if (alert.no_data_since) {
+      lines.push('No data since ' + new Date(alert.no_data_since + state.clockOffsetMs).toLocaleTimeString() +
+        ' — last state kept');
+    }
     for (const note of alert.notes.slice(-3)) lines.push((note.actor ? note.actor + ': ' : '') + note.text);
     if (alert.resolved_at) lines.push('Resolved' + (alert.resolved_by ? ' by ' + alert.resolved_by : ''));
     const key = lines.join('\n');

@@ -173,6 +173,8 @@ def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> 
         "incident_id": state.incident_id,
         "members": list(state.members),
         "trigger_rule": state.trigger_rule,
+        # Missing data keeps the alert's state: since when its window has been empty (None: data).
+        "no_data_since": _time_or_none(state.no_data_since),
     }
 
 

@@ -512,3 +512,21 @@ def test_a_link_to_a_member_alert_focuses_its_incident_card(floor: FakeFloor, pa
     expect(card(page, "inc-4")).to_be_focused()
     expect(card(page, "a-40")).to_have_count(0)
     expect(card(page, "inc-4").locator(".incident-member")).to_contain_text("Customer sentiment collapsing")
+
+
+def test_an_alert_whose_queue_stopped_reporting_says_since_when_and_keeps_its_state(
+    floor: FakeFloor, page: Page
+) -> None:
+    floor.alerts = [
+        {
+            **transition("a-40", "opened", "t-40", severity="critical"),
+            "status": "open",
+            "opened_at": None,
+            "no_data_since": "2026-11-23T10:05:00Z",
+        }
+    ]
+    floor.open(unsigned_token("supervisor", "ana"))
+    notes = card(page, "a-40").locator(".alert-notes")
+    expect(notes).to_contain_text("No data since")
+    expect(notes).to_contain_text("last state kept")
+    expect(card(page, "a-40")).to_have_attribute("data-severity", "critical")  # not an "all clear"

@@ -74,8 +74,6 @@ class Transition:
     # The off-dashboard channels (sms, email) this transition is sent to, decided by the paging policy;
     # None on transitions recorded before incidents existed (the fan-out then asks the rule).
     channels: tuple[str, ...] | None = None
-    # A threshold alert whose window went empty keeps its state: since when nothing was observed.
-    no_data_since: datetime | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -100,7 +98,6 @@ class Transition:
             "members": list(self.members),
             "trigger_rule": self.trigger_rule,
             "channels": None if self.channels is None else list(self.channels),
-            "no_data_since": None if self.no_data_since is None else _time_text(self.no_data_since),
         }
 
     @classmethod
@@ -137,7 +134,6 @@ class Transition:
             members=tuple(str(member) for member in data.get("members") or ()),
             trigger_rule=text("trigger_rule"),
             channels=None if data.get("channels") is None else tuple(str(c) for c in data["channels"]),
-            no_data_since=None if data.get("no_data_since") is None else _time_parse(data["no_data_since"]),
         )
 
 

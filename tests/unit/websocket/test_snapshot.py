@@ -106,6 +106,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
         "incident_id": None,  # this store holds the alert alone (the engine would file it in an incident)
         "members": [],
         "trigger_rule": None,
+        "no_data_since": None,
     }
     [tile] = snapshot["tiles"]
     assert (tile["scope"], tile["queue_id"]) == ("queue:billing", "billing")
