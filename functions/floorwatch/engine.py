@@ -224,6 +224,8 @@ class Engine:
         self._max_lag = max_lag
         self._facts_capacity = facts_capacity
         self._facts: dict[str, ScopeFacts] = {}
+        # Queue id -> display name (labels.queue_name): rules may name a queue either way.
+        self._queue_names: dict[str, str] = {}
         self._unsaved: dict[AlertKey, tuple[AlertState, AlertState]] = {}  # (stored, progressed) pending
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
         self._watched: dict[str, Watched] | None = None  # per partition, loaded on first use
@@ -481,6 +483,7 @@ class Engine:
         facts = self.facts(scope)
         return rule.admits(
             scope,
+            queue_name=self._queue_names.get(facts.queue_id) if facts.queue_id else None,
             center_id=facts.center_id,
             queue_id=facts.queue_id,
             team_id=facts.team_id,
@@ -612,8 +615,14 @@ class Engine:
                     agent_id=agent_id,
                     contact_id=contact_id,
                 )
-            if queue_id is not None and "queue:" + queue_id not in facts:
-                remember("queue:" + queue_id, center_id, queue_id)
+            if queue_id is not None:
+                if "queue:" + queue_id not in facts:
+                    remember("queue:" + queue_id, center_id, queue_id)
+                queue_name = event.labels.get("queue_name")
+                if queue_name is not None and self._queue_names.get(queue_id) != queue_name:
+                    if len(self._queue_names) >= self._facts_capacity:
+                        del self._queue_names[next(iter(self._queue_names))]
+                    self._queue_names[queue_id] = queue_name
 
     def _remember(
         self,

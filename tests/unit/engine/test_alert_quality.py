@@ -220,3 +220,15 @@ def test_contacts_arriving_half_an_hour_late_raise_a_late_data_alert_at_their_ar
         at(700 + 30 * 60),  # when it arrived, not when it happened
     )
     assert opened.value == 30 * 60 and opened.threshold == 300
+
+
+def test_a_threshold_rule_may_name_its_queue_by_name_when_events_key_it_by_id() -> None:
+    rules_text = LONGEST_WAIT_CROWD.replace("  only_if:", "  queues: [Tech Support]\n  only_if:")
+    harness = Harness(rules_text)
+    queue_id = "08f63b0f-229f-4bf4-b9f3-b0f9f9bc7feb"  # Connect keys queues by the ARN's id
+    harness.each(
+        event(EventType.CONTACT_QUEUED, 0, queue_id=queue_id, labels={"queue_name": "tech-support"}),
+        snapshot(5, queue_id, longest_wait_seconds=400, contacts_in_queue=3),
+        snapshot(6, "billing", longest_wait_seconds=400, contacts_in_queue=3),  # not named: not watched
+    )
+    assert kinds(harness.recorded) == [("opened", "critical", f"queue:{queue_id}")]
