@@ -168,50 +168,57 @@ def _acknowledge_the_problem(
     member's covers its incident (whose escalation would otherwise go on) and so its siblings."""
     if state.rule_id == INCIDENT_RULE_ID:
         return _acknowledge_members(state, request, alerts)
-    if state.incident_id is None:
+    incident_id = state.incident_id
+    if incident_id is None:
         return []
-    for _attempt in range(MAX_SAVE_ATTEMPTS):
-        incident = alerts.find(state.incident_id)
-        if incident is None or incident.rule_id != INCIDENT_RULE_ID:
-            return []
-        after, transitions = acknowledge(incident, request.at, request.principal.user)
-        if not transitions:
-            return []
-        transitions = [_context(alerts, incident).attach(item) for item in transitions]
-        transitions = [replace(item, incident_id=incident.alert_id) for item in transitions]
-        try:
-            alerts.save(incident.version, after, transitions)
-        except AlertConflict:
-            continue
-        return transitions + _acknowledge_members(after, request, alerts)
-    return []
+
+    def incident() -> AlertState | None:
+        found = alerts.find(incident_id)
+        return found if found is not None and found.rule_id == INCIDENT_RULE_ID else None
+
+    acknowledged, transitions = _acknowledge_saved(incident, incident_id, request, alerts)
+    if acknowledged is None:
+        return []
+    return transitions + _acknowledge_members(acknowledged, request, alerts)
 
 
 def _acknowledge_members(
     incident: AlertState, request: ActionRequest, alerts: AlertStore
 ) -> list[Transition]:
-    """One acknowledgement for the incident: its firing members are acknowledged with it (each saved
-    with its own version check; a member that changed meanwhile is reloaded, one that no longer fires
-    or already was acknowledged is left as it is)."""
+    """Its firing members are acknowledged with the incident (one that no longer belongs to it, no
+    longer fires or already was acknowledged is left as it is)."""
+    incident_id = incident.alert_id or ""
     recorded: list[Transition] = []
-    for member in (Member.parse(entry) for entry in incident.members):
-        key = member.key
-        for _attempt in range(MAX_SAVE_ATTEMPTS):
-            state = alerts.load([key]).get(key)
-            if state is None or state.incident_id != incident.alert_id:
-                break
-            after, transitions = acknowledge(state, request.at, request.principal.user)
-            if not transitions:
-                break
-            transitions = [_context(alerts, state).attach(item) for item in transitions]
-            transitions = [replace(item, incident_id=incident.alert_id) for item in transitions]
-            try:
-                alerts.save(state.version, after, transitions)
-            except AlertConflict:
-                continue
-            recorded += transitions
-            break
+    for key in (Member.parse(entry).key for entry in incident.members):
+
+        def member(key: tuple[str, str] = key) -> AlertState | None:
+            found = alerts.load([key]).get(key)
+            return found if found is not None and found.incident_id == incident_id else None
+
+        recorded += _acknowledge_saved(member, incident_id, request, alerts)[1]
     return recorded
+
+
+def _acknowledge_saved(
+    load: Callable[[], AlertState | None], incident_id: str, request: ActionRequest, alerts: AlertStore
+) -> tuple[AlertState | None, list[Transition]]:
+    """Acknowledge the state ``load`` finds and save it with its own version check (reloaded on a
+    conflict); (None, []) when there is nothing to acknowledge."""
+    for _attempt in range(MAX_SAVE_ATTEMPTS):
+        state = load()
+        if state is None:
+            return None, []
+        after, transitions = acknowledge(state, request.at, request.principal.user)
+        if not transitions:
+            return None, []
+        context = _context(alerts, state)
+        transitions = [replace(context.attach(item), incident_id=incident_id) for item in transitions]
+        try:
+            alerts.save(state.version, after, transitions)
+        except AlertConflict:
+            continue
+        return after, transitions
+    return None, []
 
 
 def _escalate_one_level(state: AlertState, at: datetime, user: str, policy: EscalationPolicy) -> Result:
