@@ -174,7 +174,10 @@ class _Prepared:
             if rule.only_if
             else None
         )
-        self.inputs = frozenset(self.definition.derived_from)  # the stored fields its value moves with
+        # The stored fields its value moves with. A silence is never judged on a batch (an event just
+        # ended it): ticks judge it, and resolve it at the next tick once the scope speaks again.
+        silence = self.definition.kind is MetricKind.SILENCE
+        self.inputs = frozenset(() if silence else self.definition.derived_from)
         self.levels = rule.tiers.levels()
         self.filtered = bool(rule.filters())
         self.row_limit = row_limit  # rows read for the scope: enough for every rule of its kind

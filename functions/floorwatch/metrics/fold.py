@@ -112,6 +112,8 @@ class _Folder:
         self._last_seen: dict[_Key, float] = {}
         self._events: dict[_Key, int] = {}
         self._feeds: dict[str, str] = {}
+        self._queues: dict[str, str] = {}  # id -> scope, built once per batch and id
+        self._centers: dict[str, str] = {}
         # What each event type feeds besides its source's staleness (a type not listed: nothing else).
         self._handlers: dict[EventType, Callable[[CxEvent, int], None]] = {
             EventType.CONTACT_QUEUED: self._queued,
@@ -131,27 +133,30 @@ class _Folder:
         handler = self._handlers.get(event.type)
         if handler is not None:
             handler(event, bucket)
-        # Staleness only needs the newest event time per feed and bucket: kept as plain floats here,
-        # turned into one Stamped per item at the end.
+        # Staleness and silence need the newest event time and the event count per feed, queue and
+        # center and bucket: kept as plain numbers here, turned into one Stamped per item at the end.
         source = event.source
         feed = self._feeds.get(source)
         if feed is None:
             feed = self._feeds[source] = f"feed:{source.value}"
-        self._seen((feed, bucket), timestamp)
+        keys = [(feed, bucket)]
         queue_id = event.queue_id
         if queue_id is not None:
-            self._seen(("queue:" + queue_id, bucket), timestamp)
+            scope = self._queues.get(queue_id)
+            if scope is None:
+                scope = self._queues[queue_id] = "queue:" + queue_id
+            keys.append((scope, bucket))
         center_id = event.center_id
         if center_id is not None:
-            self._seen(("center:" + center_id, bucket), timestamp)
-
-    def _seen(self, key: _Key, timestamp: float) -> None:
-        """A feed's or a queue's newest event time and event count per bucket (silence and staleness)."""
-        last_seen = self._last_seen
-        if timestamp > last_seen.get(key, -1e18):
-            last_seen[key] = timestamp
-        seen = self._events
-        seen[key] = seen.get(key, 0) + 1
+            scope = self._centers.get(center_id)
+            if scope is None:
+                scope = self._centers[center_id] = "center:" + center_id
+            keys.append((scope, bucket))
+        last_seen, seen = self._last_seen, self._events
+        for key in keys:
+            if timestamp > last_seen.get(key, -1e18):
+                last_seen[key] = timestamp
+            seen[key] = seen.get(key, 0) + 1
 
     def result(self) -> dict[BucketKey, BucketDelta]:
         for key, timestamp in self._last_seen.items():
