@@ -50,6 +50,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
 
@@ -264,9 +265,15 @@ def judged_value(rule: ThresholdRule, observed: float, samples: int) -> float:
     return wilson_bound(observed, samples, rule.confidence, upper=rule.direction is Direction.BELOW)
 
 
+@lru_cache(maxsize=32)
+def _z_score(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence (a handful of values per rule set: cached)."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
 def wilson_bound(ratio: float, samples: int, confidence: float, *, upper: bool) -> float:
     """The Wilson score interval's bound for a proportion ``ratio`` of ``samples`` trials (two-sided)."""
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z = _z_score(confidence)
     p = min(1.0, max(0.0, ratio))
     n = float(samples)
     centre = p + z * z / (2 * n)
