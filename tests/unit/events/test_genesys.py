@@ -426,3 +426,81 @@ def test_a_copy_of_an_example_is_not_changed_by_normalizing_it() -> None:
     before = copy.deepcopy(document)
     events_of(document)
     assert document == before
+
+
+# --- v2.routing.queues.{id}.conversations ------------------------------------------------------
+
+
+def test_queue_conversation_shows_queued_answered_and_ended_for_the_topic_queue() -> None:
+    queued, answered, ended = events_of(load("queue_conversation_answered.json"))
+    assert [queued["type"], answered["type"], ended["type"]] == [
+        "contact_queued",
+        "contact_answered",
+        "contact_ended",
+    ]
+    for event in (queued, answered, ended):
+        assert event["queue_id"] == BILLING
+        assert event["contact_id"] == CALL
+        assert event["channel"] == "voice"
+    assert queued["occurred_at"].startswith("2026-11-23T09:12:41.318")
+    assert answered["occurred_at"].startswith("2026-11-23T09:13:25")
+    assert answered["agent_id"] == AGENT
+    assert answered["values"] == {"wait_seconds": 42.0}
+    assert ended["agent_id"] == AGENT
+    assert ended["occurred_at"].startswith("2026-11-23T09:18:05")
+    assert ended["values"] == {"handle_seconds": 280.0}
+    assert len({queued["event_id"], answered["event_id"], ended["event_id"]}) == 3
+
+
+def test_a_resent_queue_conversation_snapshot_keeps_its_event_ids() -> None:
+    first = load("queue_conversation_answered.json")
+    resent = copy.deepcopy(first)
+    resent["eventBody"]["participants"][2]["calls"][0]["state"] = "connected"
+    del resent["eventBody"]["participants"][2]["endTime"]
+    ids = [event["event_id"] for event in events_of(first)]
+    assert [event["event_id"] for event in events_of(resent)] == ids[:2]
+
+
+def test_queue_conversation_still_waiting_is_only_queued() -> None:
+    document = load("queue_conversation_answered.json")
+    participants = document["eventBody"]["participants"]
+    del participants[1]["endTime"]
+    del participants[2]
+    assert the_event(document)["type"] == "contact_queued"
+
+
+def test_queue_conversation_where_the_customer_left_before_an_agent_is_abandoned() -> None:
+    document = load("queue_conversation_answered.json")
+    participants = document["eventBody"]["participants"]
+    participants[0]["endTime"] = "2026-11-23T09:13:23.318Z"
+    del participants[2]
+    queued, abandoned = events_of(document)
+    assert queued["type"] == "contact_queued"
+    assert abandoned["type"] == "contact_abandoned"
+    assert abandoned["values"] == {"wait_seconds": 42.0}
+    assert abandoned["occurred_at"].startswith("2026-11-23T09:13:23.318")
+    assert "agent_id" not in abandoned or abandoned["agent_id"] is None
+
+
+def test_queue_conversation_without_an_acd_leg_for_the_queue_is_skipped() -> None:
+    document = load("queue_conversation_answered.json")
+    document["eventBody"]["participants"][1]["queueId"] = TECH_SUPPORT
+    assert "acd participant" in skip_of(document)
+
+
+def test_queue_conversation_with_a_bad_time_names_the_field() -> None:
+    document = load("queue_conversation_answered.json")
+    document["eventBody"]["participants"][1]["connectedTime"] = "soon"
+    assert "participants[1].connectedTime" in reason_of(document)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        f"v2.conversations.{CALL}.transcription",
+        f"v2.speechandtextanalytics.conversation.{CALL}.topics",
+    ],
+)
+def test_transcription_and_analytics_topics_are_skipped_with_their_reason(topic: str) -> None:
+    document = {"topicName": topic, "eventBody": {"conversationId": CALL, "transcripts": []}}
+    assert "not sentiment scores or topic matches" in skip_of(document)

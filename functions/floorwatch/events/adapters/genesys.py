@@ -60,6 +60,19 @@ Supported topics (anything else is acknowledged as skipped, with a reason naming
   cannot name the state alone: they are skipped with that reason; the activity topic carries both.
   ``queue_id`` stays empty: an agent's events stay on the partition ``agent:<id>``, in order.
 
+- ``v2.routing.queues.{id}.conversations`` (the conversation snapshot, resent on every change) ->
+  each transition the snapshot shows, for the topic's queue: ``contact_queued`` at the ``acd``
+  participant's connectedTime; when that leg has ended, ``contact_answered`` at the first connected
+  ``agent`` participant's connectedTime (``agent_id`` = userId) or, with no agent and the customer gone,
+  ``contact_abandoned`` at the acd endTime, both with ``wait_seconds`` = acd endTime - connectedTime;
+  ``contact_ended`` per agent leg with an endTime (``handle_seconds`` = endTime - connectedTime). Event
+  ids hash (conversation, transition, participant), so a resent snapshot repeats ids and the ledger
+  drops them. Subscribe to this topic or to the detail events above, not both (their ids differ).
+  No connected acd participant for the queue: skipped.
+- ``v2.conversations.{id}.transcription`` and ``v2.speechandtextanalytics.conversation(s).{id}...``:
+  skipped with that reason; the documented transcription payload (TranscriptionTopicTranscriptionMessage)
+  carries transcripts only, no sentiment score or topic match to count.
+
 Deliberately not mapped: ``customer.end`` (carries no queue, and would count each conversation a
 second time next to user.end), ``v2.conversations.{id}`` (a full conversation snapshot resent on every
 change, not a transition; the detail events above say the same thing without guessing).
@@ -99,11 +112,15 @@ EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/genesys.com"
 _OBSERVATIONS = re.compile(r"^v2\.analytics\.queues\.(?P<queue>[^.]+)\.observations$")
 _USER = re.compile(r"^v2\.users\.(?P<user>[^.]+)\.(?P<kind>activity|presence|routingStatus)$")
 _DETAIL = re.compile(r"^v2\.detail\.events\.conversation\.(?P<conversation>[^.]+)\.(?P<kind>.+)$")
+_QUEUE_CONVERSATIONS = re.compile(r"^v2\.routing\.queues\.(?P<queue>[^.]+)\.conversations$")
+_TRANSCRIPTION = re.compile(r"^v2\.conversations\.[^.]+\.transcription$")
+_SPEECH_ANALYTICS = re.compile(r"^v2\.speechandtextanalytics\.conversations?\.")
 SUPPORTED_TOPICS = (
     "v2.analytics.queues.{id}.observations",
     "v2.detail.events.conversation.{id}.acd.start",
     "v2.detail.events.conversation.{id}.acd.end",
     "v2.detail.events.conversation.{id}.user.end",
+    "v2.routing.queues.{id}.conversations",
     "v2.users.{id}.activity",
     "v2.users.{id}.presence",
     "v2.users.{id}.routingStatus",
@@ -184,6 +201,13 @@ class GenesysAdapter:
             return _DETAIL_MAPPERS[detail["kind"]](notification)
         if (user := _USER.match(topic)) is not None:
             return [_agent_state(notification, user["user"], user["kind"])]
+        if (queued := _QUEUE_CONVERSATIONS.match(topic)) is not None:
+            return _queue_conversation(notification, queued["queue"])
+        if _TRANSCRIPTION.match(topic) is not None or _SPEECH_ANALYTICS.match(topic) is not None:
+            raise Skip(
+                f"topic {topic[:120]!r}: its documented payload carries transcripts, "
+                "not sentiment scores or topic matches floorwatch could count"
+            )
         raise Skip(f"topic {topic[:120]!r} is not monitored (mapped: {', '.join(SUPPORTED_TOPICS)})")
 
 
@@ -581,3 +605,155 @@ def _genesys_state(
     if presence == "OFFLINE":
         return "offline", presence_since
     return "not_ready", presence_since
+
+
+# --- queue conversations ------------------------------------------------------------------------
+# Follows the Genesys Cloud notification model QueueConversationEventTopicConversation /
+# QueueConversationEventTopicParticipant (developer.genesys.cloud notification topics; the public
+# platform-client SDK docs list the same fields): ``{id, participants: [{id, purpose, queueId, userId,
+# connectedTime, endTime, calls|chats|emails|messages|callbacks: [...]}]}``.
+
+_MEDIA_LISTS = (("calls", "voice"), ("chats", "chat"), ("emails", "email"), ("callbacks", "callback"))
+
+
+@dataclass(frozen=True)
+class _Participant:
+    participant_id: str
+    purpose: str
+    queue_id: str | None
+    user_id: str | None
+    connected: datetime | None
+    ended: datetime | None
+
+
+def _queue_conversation(notification: _Notification, topic_queue: str) -> list[CxEvent]:
+    """The transitions a queue's conversation snapshot shows: queued, answered / abandoned, ended.
+
+    Genesys resends the whole conversation on every change, so each transition's event id is a hash
+    of (conversation, transition, participant): a resent snapshot yields the same ids and the
+    pipeline's event-id ledger drops the repeats.
+    """
+    payload = notification.payload
+    body_path = notification.body_path
+    conversation_id = text_field(payload, f"{body_path}.id")
+    participants = _participants(payload, f"{body_path}.participants")
+    acd = [p for p in participants if p.purpose == "acd" and (p.queue_id or topic_queue) == topic_queue]
+    queue_leg = acd[-1] if acd else None
+    if queue_leg is None or queue_leg.connected is None:
+        raise Skip("queue conversation without a connected acd participant for the queue: not queued yet")
+    queued_at = queue_leg.connected
+    agents = [
+        p
+        for p in participants
+        if p.purpose == "agent" and p.connected is not None and (p.queue_id or topic_queue) == topic_queue
+    ]
+    customer_gone = any(p.purpose in ("customer", "external") and p.ended is not None for p in participants)
+    channel = _conversation_channel(lookup(payload, f"{body_path}.participants"))
+
+    def event(kind: str, event_type: EventType, at: datetime, part: str, **fields: Any) -> CxEvent:
+        labels = {"event": f"queue.conversations.{kind}", **fields.pop("labels", {})}
+        return CxEvent(
+            event_id=f"genesys-{stable_id('queue.conversations', conversation_id, kind, part)}",
+            source=Source.GENESYS,
+            type=event_type,
+            occurred_at=at,
+            queue_id=topic_queue,
+            contact_id=conversation_id,
+            channel=channel,
+            labels=labels,
+            **fields,
+        )
+
+    events = [event("queued", EventType.CONTACT_QUEUED, queued_at, queue_leg.participant_id)]
+    if queue_leg.ended is not None:
+        wait = {"wait_seconds": max(0.0, (queue_leg.ended - queued_at).total_seconds())}
+        if agents:
+            agent = agents[0]
+            at = agent.connected or queue_leg.ended
+            events.append(
+                event(
+                    "answered",
+                    EventType.CONTACT_ANSWERED,
+                    at,
+                    agent.participant_id,
+                    agent_id=agent.user_id,
+                    values=wait,
+                )
+            )
+        elif customer_gone:
+            events.append(
+                event(
+                    "abandoned",
+                    EventType.CONTACT_ABANDONED,
+                    queue_leg.ended,
+                    queue_leg.participant_id,
+                    values=wait,
+                )
+            )
+    for agent in agents:
+        if agent.ended is not None and agent.connected is not None:
+            handle = max(0.0, (agent.ended - agent.connected).total_seconds())
+            events.append(
+                event(
+                    "ended",
+                    EventType.CONTACT_ENDED,
+                    agent.ended,
+                    agent.participant_id,
+                    agent_id=agent.user_id,
+                    values={"handle_seconds": handle},
+                )
+            )
+    return events
+
+
+def _participants(payload: Payload, path: str) -> list[_Participant]:
+    found = []
+    for index, item in enumerate(_array(payload, path)):
+        at = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            raise AdapterError(at, f"expected an object, got {type(item).__name__}")
+        purpose = text_field(item, "purpose", None)
+        found.append(
+            _Participant(
+                participant_id=str(text_field(item, "id", None) or index),
+                purpose=str(purpose).lower() if purpose else "",
+                queue_id=_text_at(item, "queueId", at),
+                user_id=_text_at(item, "userId", at),
+                connected=_time_at(item, "connectedTime", at),
+                ended=_time_at(item, "endTime", at),
+            )
+        )
+    return found
+
+
+def _text_at(item: Payload, name: str, at: str) -> str | None:
+    try:
+        value = text_field(item, name, None)
+    except AdapterError as error:
+        raise AdapterError(f"{at}.{name}", error.problem) from None
+    return None if value is None else str(value)
+
+
+def _time_at(item: Payload, name: str, at: str) -> datetime | None:
+    try:
+        value: datetime | None = time_field(item, name, None)
+    except AdapterError as error:
+        raise AdapterError(f"{at}.{name}", error.problem) from None
+    return value
+
+
+def _conversation_channel(participants: Any) -> Channel | None:
+    """The media the customer's leg uses: the first participant with a media list names it."""
+    for participant in participants if isinstance(participants, list) else ():
+        if not isinstance(participant, dict):
+            continue
+        for key, media in _MEDIA_LISTS:
+            if participant.get(key):
+                return channel_of(media)
+        messages = participant.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            kind = messages[0].get("type")
+            if isinstance(kind, str) and kind.upper() in _MESSAGE_CHANNELS:
+                return _MESSAGE_CHANNELS[kind.upper()]
+            return Channel.CHAT
+    return None
