@@ -15,7 +15,7 @@ from datetime import datetime
 
 from floorwatch.alerts import incidents
 from floorwatch.alerts.model import Transition, TransitionKind
-from floorwatch.alerts.state_machine import AlertState, Result
+from floorwatch.alerts.state_machine import AlertState, AlertStatus, Result
 from floorwatch.rules.config import INCIDENT_RULE_ID, Rule, RuleSet
 from floorwatch.store.alerts_port import AlertConflict, AlertStore
 
@@ -72,9 +72,27 @@ class IncidentGrouper:
 
     def tick(self, incident: AlertState, at: datetime) -> list[Transition]:
         def step(state: AlertState) -> Result:
-            return incidents.tick(self._policy, state, at, self._rule)
+            return incidents.tick(self._policy, self._without_gone_members(state, at), at, self._rule)
 
         return self._save(incident.scope, step, preloaded=incident)
+
+    def _without_gone_members(self, incident: AlertState, at: datetime) -> AlertState:
+        """Members that no longer fire in this incident (a person resolved one: that change never passes
+        through the engine) are dropped, so the incident can close instead of staying open forever."""
+        if not incident.members or not incidents.is_open(incident):
+            return incident
+        listed = [incidents.Member.parse(entry) for entry in incident.members]
+        states = self._store.load([member.key for member in listed])
+        kept = tuple(
+            member.entry()
+            for member in listed
+            if (found := states.get(member.key)) is not None
+            and found.status is AlertStatus.FIRING
+            and found.incident_id == incident.alert_id
+        )
+        if len(kept) == len(incident.members):
+            return incident
+        return replace(incident, members=kept, quiet_since=None if kept else (incident.quiet_since or at))
 
     # --- helpers -------------------------------------------------------------------------------
     def _member_step(self, member: Transition) -> IncidentStep:

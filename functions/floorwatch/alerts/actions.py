@@ -130,6 +130,8 @@ def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy)
             continue  # someone else saved first: reload, re-check, recompute
         if request.action == Action.ACK:
             transitions += _acknowledge_the_problem(after, request, alerts)
+        elif request.action == Action.RESOLVE and state.rule_id == INCIDENT_RULE_ID:
+            transitions += _for_members(state, request, alerts, resolve_by)
         return ActionOutcome(request.action, request.alert_id, changed=True, transitions=tuple(transitions))
     raise _Refused("conflict", "the alert kept changing while saving; try again")
 
@@ -187,6 +189,17 @@ def _acknowledge_members(
 ) -> list[Transition]:
     """Its firing members are acknowledged with the incident (one that no longer belongs to it, no
     longer fires or already was acknowledged is left as it is)."""
+    return _for_members(incident, request, alerts, acknowledge)
+
+
+PersonStep = Callable[[AlertState, datetime, str], Result]
+
+
+def _for_members(
+    incident: AlertState, request: ActionRequest, alerts: AlertStore, step: PersonStep
+) -> list[Transition]:
+    """A person's acknowledgement or resolve of the incident applied to each of its members (a
+    resolved incident resolves them: if their condition persists, they open again in a new one)."""
     incident_id = incident.alert_id or ""
     recorded: list[Transition] = []
     for key in (Member.parse(entry).key for entry in incident.members):
@@ -195,20 +208,24 @@ def _acknowledge_members(
             found = alerts.load([key]).get(key)
             return found if found is not None and found.incident_id == incident_id else None
 
-        recorded += _acknowledge_saved(member, incident_id, request, alerts)[1]
+        recorded += _acknowledge_saved(member, incident_id, request, alerts, step)[1]
     return recorded
 
 
 def _acknowledge_saved(
-    load: Callable[[], AlertState | None], incident_id: str, request: ActionRequest, alerts: AlertStore
+    load: Callable[[], AlertState | None],
+    incident_id: str,
+    request: ActionRequest,
+    alerts: AlertStore,
+    step: PersonStep = acknowledge,
 ) -> tuple[AlertState | None, list[Transition]]:
-    """Acknowledge the state ``load`` finds and save it with its own version check (reloaded on a
-    conflict); (None, []) when there is nothing to acknowledge."""
+    """Acknowledge (or ``step``) the state ``load`` finds and save it with its own version check
+    (reloaded on a conflict); (None, []) when there is nothing to do."""
     for _attempt in range(MAX_SAVE_ATTEMPTS):
         state = load()
         if state is None:
             return None, []
-        after, transitions = acknowledge(state, request.at, request.principal.user)
+        after, transitions = step(state, request.at, request.principal.user)
         if not transitions:
             return None, []
         context = _context(alerts, state)

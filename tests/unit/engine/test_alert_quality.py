@@ -233,3 +233,31 @@ def test_a_threshold_rule_may_name_its_queue_by_name_when_events_key_it_by_id() 
         snapshot(6, "billing", longest_wait_seconds=400, contacts_in_queue=3),  # not named: not watched
     )
     assert kinds(harness.recorded) == [("opened", "critical", f"queue:{queue_id}")]
+
+
+def test_resolving_an_incident_resolves_its_members_and_a_member_resolved_by_hand_lets_it_close() -> None:
+    harness = Harness(TWO_QUEUE_RULES)
+    harness.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=45))
+    harness.live(40)
+    incident_id = harness.recorded[0].incident_id or ""
+    ana = Principal(user="ana", role="manager")
+    outcome = perform(ActionRequest("resolve", incident_id, ana, at(50)), harness.alerts, InMemoryAuditLog())
+    assert outcome.ok
+    assert sorted(
+        item.rule for item in outcome.transitions if item.transition is TransitionKind.RESOLVED
+    ) == [
+        "incident",
+        "queue-contacts-waiting",
+        "queue-longest-wait",
+    ]
+
+    # A person resolves the only member of another incident: the incident notices at its next tick
+    # and closes after close_after, instead of staying open (and re-paging) forever.
+    other = Harness(LONGEST_WAIT_CROWD)
+    other.each(snapshot(0, longest_wait_seconds=400, contacts_in_queue=3))
+    [member] = other.recorded
+    perform(ActionRequest("resolve", member.alert_id, ana, at(20)), other.alerts, InMemoryAuditLog())
+    other.live(60)
+    other.live(60 + 300)
+    assert [state for state in other.alerts.active() if state.rule_id == INCIDENT_RULE_ID] == []
+    assert [item.transition for item in other.incidents][-1] is TransitionKind.RESOLVED
