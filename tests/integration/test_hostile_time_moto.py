@@ -22,7 +22,7 @@ from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from handlers import evaluate
 from moto import mock_aws
 
-from tests.integration.ddb_tables import create_table
+from tests.integration.ddb_tables import create_table, use_fake_credentials
 from tests.unit.engine.helpers import LONGEST_WAIT, at, rules, snapshot
 from tests.unit.engine.test_evaluate_handler import SETTINGS, batch
 
@@ -37,11 +37,7 @@ OPS = Principal(user="oz", role="ops")
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        monkeypatch.delenv(name, raising=False)
+    use_fake_credentials(monkeypatch, REGION)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, METRICS_TABLE, "metrics")
