@@ -473,8 +473,7 @@ class _Change:
 
 def _open(policy: FlappingPolicy, state: AlertState, opening: _Change) -> Result:
     at = opening.at
-    opens = (*(opened for opened in state.recent_opens if at - opened <= policy.within), at)[-policy.opens :]
-    starts_flapping = not state.flapping and len(opens) >= policy.opens
+    opens, starts_flapping = _recent_changes(policy, state, at)
     state = replace(
         state,
         status=AlertStatus.FIRING,
@@ -490,28 +489,36 @@ def _open(policy: FlappingPolicy, state: AlertState, opening: _Change) -> Result
         last_change_at=at,
         flapping=state.flapping or starts_flapping,
     )
-    state, transitions = _record(state, opening)
-    if starts_flapping:
-        # The one notice that replaces the muted ones: "this alert is flapping".
-        flapping = replace(opening, kind=TransitionKind.FLAPPING_STARTED, notify=not state.is_snoozed(at))
-        state, more = _record(state, flapping)
-        transitions += more
-    return state, transitions
+    return _record_counted(state, opening, starts_flapping)
 
 
 def _tier_change(policy: FlappingPolicy, state: AlertState, change: _Change) -> Result:
     """An upgrade or a downgrade counts toward flapping like an opening: an alert bouncing between
     warning and critical is as unstable as one opening and resolving."""
     at = change.at
-    changes = (*(seen for seen in state.recent_opens if at - seen <= policy.within), at)[-policy.opens :]
-    starts_flapping = not state.flapping and len(changes) >= policy.opens
+    changes, starts_flapping = _recent_changes(policy, state, at)
     state = replace(
         state, recent_opens=changes, last_change_at=at, flapping=state.flapping or starts_flapping
     )
+    return _record_counted(state, change, starts_flapping)
+
+
+def _recent_changes(
+    policy: FlappingPolicy, state: AlertState, at: datetime
+) -> tuple[tuple[datetime, ...], bool]:
+    """The openings and tier changes within ``policy.within`` including one at ``at`` (at most
+    ``policy.opens`` of them), and whether that one starts flapping."""
+    changes = (*(seen for seen in state.recent_opens if at - seen <= policy.within), at)[-policy.opens :]
+    return changes, not state.flapping and len(changes) >= policy.opens
+
+
+def _record_counted(state: AlertState, change: _Change, starts_flapping: bool) -> Result:
+    """Record a counted change, followed by the one notice that replaces the muted ones when it starts
+    flapping: "this alert is flapping"."""
     state, transitions = _record(state, change)
     if starts_flapping:
-        flapping = replace(change, kind=TransitionKind.FLAPPING_STARTED, notify=not state.is_snoozed(at))
-        state, more = _record(state, flapping)
+        notice = replace(change, kind=TransitionKind.FLAPPING_STARTED, notify=not state.is_snoozed(change.at))
+        state, more = _record(state, notice)
         transitions += more
     return state, transitions
 
