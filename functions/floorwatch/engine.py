@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
-from floorwatch.alerts.model import Severity, Transition
+from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.alerts.state_machine import (
     AlertState,
     AlertStatus,
@@ -62,7 +62,7 @@ from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricDef, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import DEFAULT_WINDOW, BucketRow, MetricValue, ScopeKind, Stamped
 from floorwatch.metrics.window import NO_VALUE, stored_agent_state_at, window_value
-from floorwatch.rules.baselines import adapted_rule
+from floorwatch.rules.baselines import Thresholds, thresholds, with_tiers
 from floorwatch.rules.config import (
     INCIDENT_RULE_ID,
     Comparison,
@@ -432,10 +432,11 @@ class Engine:
             # A quiet queue: judge it over the longer window rather than not at all.
             value = window_value(entry.definition, rows, at, rule.sparse_window)
         eligible = entry.guards is None or self._guards_hold(entry.guards, rows, at)
-        effective = rule if entry.static else self._effective(rule, scope, at)
+        applied = None if entry.static else self._thresholds(rule, scope, at)
+        effective = rule if applied is None else with_tiers(rule, applied.tiers)
         levels = entry.levels if effective is rule else effective.tiers.levels()
         verdict = _breached(effective, value, levels) if eligible else None
-        plan.add(rule, key, _ThresholdStep(effective, value, at, eligible), verdict)
+        plan.add(rule, key, _ThresholdStep(effective, value, at, eligible, applied), verdict)
 
     @staticmethod
     def _guards_hold(
@@ -477,10 +478,11 @@ class Engine:
                         latest = None if now is None else now + MAX_CLOCK_SKEW
                         plan.add(rule, (rule.id, scope), _match_step(rule, event, at, latest))
 
-    def _effective(self, rule: ThresholdRule, scope: str, at: datetime) -> ThresholdRule:
+    def _thresholds(self, rule: ThresholdRule, scope: str, at: datetime) -> Thresholds | None:
+        """The tiers a baseline rule applies at ``at`` (None: a static rule, or no baselines at all)."""
         if rule.baseline is None or self._baselines is None:
-            return rule
-        return adapted_rule(rule, self._baselines.lookup(scope, rule.metric, at))
+            return None
+        return thresholds(rule, self._baselines.lookup(scope, rule.metric, at))
 
     def _admits(self, rule: ThresholdRule, scope: str) -> bool:
         facts = self.facts(scope)
@@ -697,13 +699,21 @@ class _ThresholdStep:
     """One threshold evaluation, as a step (a slotted object rather than a closure: one allocation, and
     there is one per rule and touched scope)."""
 
-    __slots__ = ("at", "eligible", "rule", "value")
+    __slots__ = ("applied", "at", "eligible", "rule", "value")
 
-    def __init__(self, rule: ThresholdRule, value: MetricValue, at: datetime, eligible: bool = True) -> None:
+    def __init__(
+        self,
+        rule: ThresholdRule,
+        value: MetricValue,
+        at: datetime,
+        eligible: bool = True,
+        applied: Thresholds | None = None,
+    ) -> None:
         self.rule = rule
         self.value = value
         self.at = at
         self.eligible = eligible
+        self.applied = applied  # a baseline rule's tiers and why: explained on its transitions
 
     def __call__(self, state: AlertState) -> Result:
         value = self.value
@@ -713,7 +723,22 @@ class _ThresholdStep:
                 return resolve_without_data(self.rule, state, self.at)
             # A queue or a feed that stopped reporting is not a recovery: keep the alert as it is.
             return no_data(self.rule, state, self.at)
-        return evaluate_threshold(self.rule, state, value, self.at, eligible=self.eligible)
+        result = evaluate_threshold(self.rule, state, value, self.at, eligible=self.eligible)
+        if self.applied is None or not result[1]:
+            return result
+        return result[0], [_explained(transition, self.applied) for transition in result[1]]
+
+
+_EXPLAINED = frozenset(
+    {TransitionKind.OPENED, TransitionKind.UPGRADED, TransitionKind.DOWNGRADED, TransitionKind.RESOLVED}
+)
+
+
+def _explained(transition: Transition, applied: Thresholds) -> Transition:
+    """A baseline rule's change says which threshold applied and why."""
+    if transition.transition not in _EXPLAINED:
+        return transition
+    return replace(transition, basis=applied.explain(transition.severity))
 
 
 def _match_step(

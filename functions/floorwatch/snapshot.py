@@ -145,7 +145,8 @@ def visible_alerts(
 
 def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> dict[str, Any]:
     rule = rules.get(state.rule_id)
-    if isinstance(rule, ThresholdRule) and state.severity is not None:
+    adaptive = isinstance(rule, ThresholdRule) and rule.baseline is not None
+    if isinstance(rule, ThresholdRule) and state.severity is not None and not adaptive:
         threshold = rule.threshold(state.severity)
     else:
         threshold = latest.threshold if latest else None
@@ -169,6 +170,8 @@ def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> 
         "metric": (latest.metric if latest else None)
         or (rule.metric if isinstance(rule, ThresholdRule) else None),
         "link": latest.link if latest else None,
+        # A baseline rule's threshold moves with the hour: the one its last change applied, and why.
+        "basis": latest.basis if latest else None,
         # Incidents: a member names its incident; an incident lists its members and the rule it reports.
         "incident_id": state.incident_id,
         "members": list(state.members),

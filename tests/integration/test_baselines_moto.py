@@ -51,7 +51,7 @@ RULES = textwrap.dedent(
       direction: above
       window: 5m
       tiers: {warning: 120, critical: 300}
-      baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 1h}
+      baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 1h, min_periods: 1}
     - id: queue-abandon
       metric: abandon_rate
       scope: queue

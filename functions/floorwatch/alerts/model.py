@@ -74,6 +74,9 @@ class Transition:
     # The off-dashboard channels (sms, email) this transition is sent to, decided by the paging policy;
     # None on transitions recorded before incidents existed (the fan-out then asks the rule).
     channels: tuple[str, ...] | None = None
+    # Adaptive (baseline) rules: which threshold applied and why ("usual for Mon 09:00 is 70s ± 20s;
+    # warning at 130s"), or why the static tier applied; None for rules without a baseline.
+    basis: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -98,6 +101,7 @@ class Transition:
             "members": list(self.members),
             "trigger_rule": self.trigger_rule,
             "channels": None if self.channels is None else list(self.channels),
+            "basis": self.basis,
         }
 
     @classmethod
@@ -134,6 +138,7 @@ class Transition:
             members=tuple(str(member) for member in data.get("members") or ()),
             trigger_rule=text("trigger_rule"),
             channels=None if data.get("channels") is None else tuple(str(c) for c in data["channels"]),
+            basis=text("basis"),
         )
 
 

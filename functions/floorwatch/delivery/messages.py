@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from floorwatch.alerts.model import Transition, TransitionKind
-from floorwatch.metrics.catalog import CATALOG
+from floorwatch.metrics.catalog import format_metric_value
 
 SMS_SEGMENT_BYTES = 140
 GSM7_SEGMENT_CHARS = 160  # septets
@@ -127,14 +127,7 @@ def alert_link(dashboard_url: str | None, alert_id: str) -> str | None:
 
 def format_value(value: float | None, metric: str | None) -> str:
     """A number as people read it: ratios in percent, seconds with an "s", others to 4 digits."""
-    if value is None:
-        return "n/a"
-    unit = CATALOG[metric].unit if metric in CATALOG else ""
-    if unit == "ratio":
-        return f"{value * 100:.3g}%"
-    if unit == "seconds":
-        return f"{value:.0f}s"
-    return f"{value:.4g}"
+    return format_metric_value(value, metric)
 
 
 def measurement(transition: Transition, threshold: float | None = None) -> str:
@@ -172,11 +165,15 @@ class _SmsParts:
     measure: str
     link: str | None
 
-    def render(self, *, with_metric: bool, scope: str | None = None) -> str:
+    why: str | None = None  # a baseline rule's "(usual Mon 09:00 70s+-20s)", dropped first when too long
+
+    def render(self, *, with_metric: bool, scope: str | None = None, with_why: bool = True) -> str:
         words = [self.head, scope if scope is not None else self.scope]
         if with_metric and self.metric:
             words.append(self.metric)
         words.append(self.measure)
+        if with_why and self.why:
+            words.append(self.why)
         if self.link:
             words.append(self.link)
         return " ".join(word for word in words if word)
@@ -191,8 +188,18 @@ def sms_text(transition: Transition, dashboard_url: str | None = None) -> str:
             metric=transition.metric,
             measure=measurement(transition) + _more_members(transition),
             link=alert_link(dashboard_url, transition.alert_id),
+            why=sms_basis(transition.basis),
         )
     )
+
+
+def sms_basis(basis: str | None) -> str | None:
+    """ "(usual Mon 09:00 70s+-20s)": what is normal for the hour, when an adaptive threshold applied (the
+    measurement already shows the threshold; a static fallback's reason is for the dashboard)."""
+    if not basis or not basis.startswith("usual for "):
+        return None
+    usual = basis.split(";", 1)[0].removeprefix("usual for ").replace(" is ", " ", 1).replace(" ± ", "+-")
+    return f"(usual {usual})"
 
 
 def _more_members(transition: Transition) -> str:
@@ -225,10 +232,16 @@ def escalation_sms_text(
 
 
 def _fit_sms(parts: _SmsParts) -> str:
-    """The richest rendering that fits one segment: with the metric, then without, then a cut scope."""
+    """The richest rendering that fits one segment: with the metric and the usual value, without the
+    usual value, without the metric, then a cut scope."""
     full = _gsm7_if_possible(parts.render(with_metric=True))
     if fits_one_segment(full):
         return full
+    if parts.why:
+        plain = _gsm7_if_possible(parts.render(with_metric=True, with_why=False))
+        if fits_one_segment(plain):
+            return plain
+        parts = replace(parts, why=None)
     lean = _gsm7_if_possible(parts.render(with_metric=False))
     if fits_one_segment(lean):
         return lean
@@ -282,6 +295,7 @@ def email_for(
         + (f" by {transition.actor}" if transition.actor else ""),
         f"Metric:      {transition.metric}" if transition.metric else None,
         f"Value:       {measurement(transition)}",
+        f"Threshold:   {transition.basis}" if transition.basis else None,
         f"Queue:       {transition.queue_id}" if transition.queue_id else None,
         f"Team:        {transition.team_id}" if transition.team_id else None,
         f"At:          {transition.to_dict()['at']}",

@@ -323,3 +323,15 @@ def metric(name: str) -> MetricDef:
         return CATALOG[name]
     except KeyError:
         raise KeyError(f"unknown metric {name!r}") from None
+
+
+def format_metric_value(value: float | None, metric: str | None) -> str:
+    """A number as people read it: ratios in percent, seconds with an "s", others to 4 digits."""
+    if value is None:
+        return "n/a"
+    unit = CATALOG[metric].unit if metric in CATALOG else ""
+    if unit == "ratio":
+        return f"{value * 100:.3g}%"
+    if unit == "seconds":
+        return f"{value:.0f}s"
+    return f"{value:.4g}"

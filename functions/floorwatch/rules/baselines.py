@@ -15,32 +15,46 @@ The baseline is their robust centre and spread:
 Samples with no value (no contacts in the window, a stale gauge) are not samples: a slot is only as
 good as the activity it saw.
 
-**When a baseline is used** (`usable`): it has at least ``MIN_SAMPLES`` (12: one full hour) samples,
-the learner had watched the pair for at least the rule's ``baseline.min_history`` (default 7 days:
-one sample of every hour of the week; from the first hour with samples to the end of the run that last
-updated the slot), it was learned over the rule's own window, and with the rule's
-seasonality. Otherwise the rule's static tiers apply unchanged.
+**When a baseline is used** (`usable`): it has at least ``MIN_SAMPLES`` (12: one full hour) samples
+from at least the rule's ``baseline.min_periods`` past hours of the slot (3: "Monday 09:00" seen in
+three earlier weeks — a weekly pattern needs about three weeks), the learner had watched the pair for at
+least ``baseline.min_history`` (7 days), and it was learned over the rule's own window and seasonality.
+Otherwise the rule's static tiers apply unchanged (a young scope, a sparse slot, a new rule), and the
+alert says why ("static warning 120s: 2 of 3 weeks seen").
 
-**Adaptive thresholds** (`adaptive_thresholds`), for a severity whose ``<severity>_sigma`` is set
-(``info_sigma`` is optional; warning 3 and critical 5 by default) and that has a static tier ``T``::
+**Adaptive thresholds** (`thresholds`): normal in both directions, inside guard rails. For a severity
+whose ``<severity>_sigma`` ``k`` is set (warning 3 and critical 5 by default; ``info_sigma`` optional)
+and that has a static tier ``T``::
 
-    direction above:  adaptive = center + k * sigma      effective = min(T, max(adaptive, floor))
-    direction below:  adaptive = center - k * sigma      effective = max(T, min(adaptive, floor))
+    spread = max(sigma, min_spread)                      min_spread: the rule's, else T_warning / 10
+    band   = center + k * spread   (above)               center - k * spread   (below)
+    tier   = band, clamped between tightest and loosest
 
-- The band only ever *tightens* a tier: a value past the static tier always breaches it (the static
-  tiers stay the guard rails against a baseline learned from a bad month).
-- ``floor`` bounds the tightening: a tier never moves more than ``MAX_TIGHTENING`` (half) of its own
-  magnitude (``T - |T|/2`` above, ``T + |T|/2`` below; a tier of 0 cannot move), and never past the
-  effective threshold of the less severe tier (tiers stay ordered; a tier may meet the one below it,
-  and a value past both is then the more severe).
-- A severity without a sigma, or without a static tier, keeps its static value (or stays absent):
-  the band never invents a tier the rule does not have.
+- *tightest*: a tier tightens at most ``MAX_TIGHTENING`` (half) of its own magnitude (``T - |T|/2``
+  above, ``T + |T|/2`` below), and never past the less severe tier's effective threshold (tiers stay
+  ordered; a tier may meet the one below it, and a value past both is then the more severe).
+- *loosest*: the rule's ``baseline.loosest`` for that severity ("never warn later than 240 s", "page
+  under 50 % whatever the baseline says"); by default a warning (or info) may loosen up to the next more
+  severe *static* tier, and the most severe tier never loosens: an absolute critical stays absolute
+  unless the rule states how far it may move.
+- ``min_spread`` is why a slot that never varies (a quiet hour whose service level is always 88 %)
+  does not get hair-trigger tiers: a sigma stands for at least a tenth of the warning tier.
+- A severity without a sigma, or without a static tier, keeps its static value (or stays absent).
 
-Example: ``longest_wait_seconds`` above, tiers warning 120 / critical 300, sigmas 3 / 5; Monday 09:00
-history has center 20 s, sigma 10 s: warning = min(120, max(50, 60)) = 60, critical = min(300,
-max(70, 150)) = 150. On Saturday night (center 5, sigma 2) warning = max(11, 60) = 60 (floor),
-critical = 150 (floor). During an unusual Monday rush (center 200, sigma 40) warning = 120 and
-critical = 300: the static tiers.
+Example: ``longest_wait_seconds`` above, tiers warning 120 / critical 300. Monday 09:00 is a normal
+peak: center 170 s, sigma 20 s -> warning = 170 + 3 * 20 = 230 (looser than 120, inside the default
+loosest 300), critical = 170 + 5 * 20 = 270. Saturday 03:00: center 5 s, sigma 2 s -> spread 12 s
+(min_spread), band 41 / 65 -> warning 60 (tightest), critical 150 (tightest). A slot seen in only two
+weeks: the static 120 / 300.
+
+**Explanations** (`Thresholds.explain`): every transition of a baseline rule carries ``basis``, e.g.
+"usual for Mon 09:00 is 170s ± 20s; warning at 230s" (with "(rule limit)" when a guard rail set it),
+or "static warning 120s: nothing learned for this hour yet".
+
+Why median/MAD per slot rather than a seasonal EWMA or Holt-Winters: one incident hour barely moves a
+median of four weeks of samples, while an EWMA absorbs it into next week's normal; the slot model needs
+no training state beyond the samples, so a learner that missed a run simply catches up. The numbers
+behind this choice are the weeks benchmark in docs/alert-quality.md.
 """
 
 from __future__ import annotations
@@ -52,6 +66,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from floorwatch.alerts.model import Severity
+from floorwatch.metrics.catalog import format_metric_value
 from floorwatch.rules.config import BaselineConfig, Direction, ThresholdRule, Tiers
 
 Seasonality = Literal["hour_of_week", "hour_of_day"]
@@ -64,7 +79,9 @@ HISTORY = timedelta(weeks=4)
 MIN_SAMPLES = 12
 """A baseline with fewer samples (less than one full active hour) is not used."""
 MAX_TIGHTENING = 0.5
-"""A tier never moves by more than this fraction of its own magnitude."""
+"""A tier never tightens by more than this fraction of its own magnitude."""
+MIN_SPREAD_SHARE = 0.1
+"""Default ``min_spread``: this share of the rule's static warning tier."""
 MAD_TO_SIGMA = 1.4826
 """MAD * this estimates the standard deviation of normally distributed data."""
 
@@ -85,6 +102,7 @@ class Baseline:
     window: timedelta  # the window the samples were evaluated over (the rule's)
     since: datetime  # start of the first hour the learner sampled for this (scope, metric)
     until: datetime  # how far the pair was learned when this slot was last updated
+    periods: int = 1  # past hours with samples in the slot (for hour_of_week: how many weeks it saw)
 
     @property
     def watched(self) -> timedelta:
@@ -198,44 +216,112 @@ def summarize(
         window,
         since,
         until,
+        periods=sum(1 for values in history.hours.values() if values),
     )
 
 
 # --- adaptive thresholds ---------------------------------------------------------------------------
 def usable(rule: ThresholdRule, baseline: Baseline | None) -> bool:
     """Whether ``baseline`` may adapt ``rule``'s tiers (see the module docstring)."""
+    return _unusable_because(rule, baseline) is None
+
+
+def _unusable_because(rule: ThresholdRule, baseline: Baseline | None) -> str | None:
+    """Why the static tiers apply (None: the baseline is usable)."""
     config = rule.baseline
-    if config is None or baseline is None:
-        return False
-    return (
-        baseline.samples >= MIN_SAMPLES
-        and baseline.watched >= config.min_history
-        and baseline.window == rule.window
-        and baseline.seasonality == config.seasonality
-    )
+    if config is None:
+        return "no baseline configured"
+    if baseline is None:
+        return "nothing learned for this hour yet"
+    if baseline.window != rule.window or baseline.seasonality != config.seasonality:
+        return "learned over another window or seasonality"
+    if baseline.samples < MIN_SAMPLES:
+        return f"{baseline.samples} samples (needs {MIN_SAMPLES})"
+    if baseline.periods < config.min_periods:
+        unit = "weeks" if baseline.seasonality == "hour_of_week" else "days"
+        return f"{baseline.periods} of {config.min_periods} {unit} seen"
+    if baseline.watched < config.min_history:
+        return f"learned for {_days(baseline.watched)} of {_days(config.min_history)}"
+    return None
+
+
+@dataclass(frozen=True)
+class AppliedTier:
+    """One tier as the evaluator applies it, and why."""
+
+    severity: Severity
+    threshold: float
+    static: float
+    limited: bool  # a guard rail (loosest limit, tightening floor or tier order) set it, not the band
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The tiers that apply to one evaluation of a baseline rule, with the baseline behind them."""
+
+    rule: ThresholdRule
+    tiers: Tiers
+    baseline: Baseline | None
+    applied: tuple[AppliedTier, ...]  # empty: the static tiers apply (see ``fallback``)
+    fallback: str | None  # why the static tiers apply
+
+    def explain(self, severity: Severity) -> str | None:
+        """ "usual for Mon 09:00 is 70s ± 20s; warning at 130s" (None for a rule without baseline)."""
+        if self.rule.baseline is None:
+            return None
+        metric = self.rule.metric
+        if self.baseline is None or self.fallback is not None:
+            static = self.rule.tiers.threshold(severity)
+            at = "" if static is None else f" {format_metric_value(static, metric)}"
+            return f"static {severity.value}{at}: {self.fallback}"
+        tier = next((tier for tier in self.applied if tier.severity is severity), None)
+        usual = (
+            f"usual for {slot_label(self.baseline.slot, self.baseline.seasonality)} is "
+            f"{format_metric_value(self.baseline.center, metric)} ± "
+            f"{format_metric_value(self.baseline.sigma, metric)}"
+        )
+        if tier is None:
+            return usual
+        where = f"{severity.value} at {format_metric_value(tier.threshold, metric)}"
+        return f"{usual}; {where}{' (rule limit)' if tier.limited else ''}"
+
+
+def thresholds(rule: ThresholdRule, baseline: Baseline | None) -> Thresholds:
+    """The tiers ``rule`` applies with ``baseline`` (its static tiers when the baseline is not usable)."""
+    config = rule.baseline
+    reason = _unusable_because(rule, baseline)
+    if config is None or baseline is None or reason is not None:
+        return Thresholds(rule, rule.tiers, baseline, (), reason)
+    above = rule.direction is Direction.ABOVE
+    sigmas = _sigmas(config)
+    spread = max(baseline.sigma, _min_spread(rule))
+    applied: list[AppliedTier] = []
+    previous: float | None = None  # effective threshold of the less severe tier
+    for severity, static in rule.tiers.levels():
+        k = sigmas.get(severity)
+        if k is None:
+            tier = AppliedTier(severity, static, static, limited=False)
+        else:
+            band = baseline.center + k * spread if above else baseline.center - k * spread
+            tier = _guarded(rule, severity, static, band, previous, above=above)
+        applied.append(tier)
+        previous = tier.threshold
+    tiers = Tiers.model_validate({tier.severity.value: tier.threshold for tier in applied})
+    return Thresholds(rule, tiers, baseline, tuple(applied), None)
 
 
 def adaptive_thresholds(rule: ThresholdRule, baseline: Baseline | None) -> Tiers:
     """The rule's per-severity thresholds for this baseline: the static tiers when it is not usable."""
-    config = rule.baseline
-    if config is None or baseline is None or not usable(rule, baseline):
-        return rule.tiers
-    above = rule.direction is Direction.ABOVE
-    sigmas = _sigmas(config)
-    adapted: dict[str, float] = {}
-    previous: float | None = None  # effective threshold of the less severe tier
-    for severity, static in rule.tiers.levels():
-        k = sigmas.get(severity)
-        effective = static if k is None else _tightened(static, baseline, k, previous, above=above)
-        adapted[severity.value] = effective
-        previous = effective
-    return Tiers.model_validate(adapted)
+    return thresholds(rule, baseline).tiers
 
 
 def adapted_rule(rule: ThresholdRule, baseline: Baseline | None) -> ThresholdRule:
     """``rule`` with its tiers replaced by `adaptive_thresholds` (for the alert state machine)."""
-    tiers = adaptive_thresholds(rule, baseline)
-    return rule if tiers is rule.tiers else rule.model_copy(update={"tiers": tiers})
+    return with_tiers(rule, adaptive_thresholds(rule, baseline))
+
+
+def with_tiers(rule: ThresholdRule, tiers: Tiers) -> ThresholdRule:
+    return rule if tiers == rule.tiers else rule.model_copy(update={"tiers": tiers})
 
 
 def _sigmas(config: BaselineConfig) -> dict[Severity, float]:
@@ -245,15 +331,64 @@ def _sigmas(config: BaselineConfig) -> dict[Severity, float]:
     return sigmas
 
 
-def _tightened(static: float, baseline: Baseline, k: float, previous: float | None, *, above: bool) -> float:
+def _min_spread(rule: ThresholdRule) -> float:
+    """The smallest spread a sigma stands for: the rule's ``min_spread``, else a tenth of its static
+    warning tier (its first tier when it has no warning)."""
+    config = rule.baseline
+    if config is not None and config.min_spread is not None:
+        return float(config.min_spread)
+    reference = rule.tiers.warning if rule.tiers.warning is not None else rule.tiers.levels()[0][1]
+    return abs(reference) * MIN_SPREAD_SHARE
+
+
+def _loosest(rule: ThresholdRule, severity: Severity, static: float) -> float:
+    """How far a tier may loosen: the rule's ``loosest`` limit, else the next more severe static tier
+    (a warning may become as loose as the critical tier), else not at all (the critical tier is absolute)."""
+    config = rule.baseline
+    stated = config.loosest.threshold(severity) if config is not None and config.loosest else None
+    if stated is not None:
+        return stated
+    more_severe = [threshold for level, threshold in rule.tiers.levels() if level.rank > severity.rank]
+    return more_severe[0] if more_severe else static
+
+
+def _guarded(
+    rule: ThresholdRule,
+    severity: Severity,
+    static: float,
+    band: float,
+    previous: float | None,
+    *,
+    above: bool,
+) -> AppliedTier:
+    """The band clamped between the tightest (``MAX_TIGHTENING`` of the tier's magnitude, and never past
+    the less severe tier) and the loosest value the tier may take."""
+    loosest = _loosest(rule, severity, static)
     if above:
-        adaptive = baseline.center + k * baseline.sigma
-        floor = static - abs(static) * MAX_TIGHTENING
+        tightest = static - abs(static) * MAX_TIGHTENING
         if previous is not None:
-            floor = max(floor, previous)
-        return min(static, max(adaptive, floor))
-    adaptive = baseline.center - k * baseline.sigma
-    floor = static + abs(static) * MAX_TIGHTENING
-    if previous is not None:
-        floor = min(floor, previous)
-    return max(static, min(adaptive, floor))
+            tightest = max(tightest, previous)
+        threshold = min(max(band, tightest), max(loosest, tightest))
+    else:
+        tightest = static + abs(static) * MAX_TIGHTENING
+        if previous is not None:
+            tightest = min(tightest, previous)
+        threshold = max(min(band, tightest), min(loosest, tightest))
+    return AppliedTier(severity, threshold, static, limited=threshold != band)
+
+
+# --- explanations ----------------------------------------------------------------------------------
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def slot_label(slot: int, seasonality: Seasonality) -> str:
+    """ "Mon 09:00" (hour of the week) or "09:00" (hour of the day), in the slot's own clock."""
+    if seasonality == "hour_of_week":
+        return f"{_DAYS[slot // 24 % 7]} {slot % 24:02d}:00"
+    return f"{slot % 24:02d}:00"
+
+
+def _days(span: timedelta) -> str:
+    if span >= timedelta(days=1):
+        return f"{span / timedelta(days=1):.3g}d"
+    return f"{span / timedelta(hours=1):.3g}h"

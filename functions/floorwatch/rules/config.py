@@ -403,9 +403,17 @@ class Tiers(_Strict):
 
 
 class BaselineConfig(_Strict):
-    """Adaptive thresholds (hour-of-week bands of k sigma); the static tiers stay as guard rails.
+    """Adaptive thresholds: each tier moves to what is unusual for the scope at that hour of the week,
+    inside guard rails (``floorwatch.rules.baselines`` documents the model).
 
-    Validated and kept here; the baselines learner and the evaluator use it (issue E).
+    ``<severity>_sigma``: how many (robust) standard deviations from the slot's usual value a tier sits;
+    ``loosest``: the loosest each tier may become ({warning: 240, critical: 600}: never warn later than
+    240, page past 600 whatever the baseline says; by default a warning may loosen up to the static
+    critical tier and the critical tier never loosens); ``min_spread``: the smallest deviation a
+    sigma stands for, in the metric's unit (default a tenth of the static warning tier: a slot that
+    never varies must not give hair-trigger tiers); ``min_periods``: how many past hours of a slot (3:
+    three earlier weeks of "Monday 09:00") it needs before it is used; ``min_history``: how long the
+    scope must have been learned.
     """
 
     info_sigma: Number | None = Field(default=None, gt=0)
@@ -413,6 +421,9 @@ class BaselineConfig(_Strict):
     critical_sigma: Number = Field(default=5.0, gt=0)
     min_history: Duration = timedelta(days=7)
     seasonality: Literal["hour_of_week", "hour_of_day"] = "hour_of_week"
+    loosest: Tiers | None = None
+    min_spread: Number | None = Field(default=None, gt=0)
+    min_periods: Count = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _sigmas_rise(self) -> BaselineConfig:
@@ -517,7 +528,27 @@ class ThresholdRule(_RuleCommon):
         _check_link("runbook", self.runbook)
         self._check_reachable_clear()
         self._check_sparse_options()
+        self._check_baseline_limits()
         return self
+
+    def _check_baseline_limits(self) -> None:
+        """A ``loosest`` limit must be a tier of the rule, and at least as loose as its static value."""
+        if self.baseline is None or self.baseline.loosest is None:
+            return
+        for severity, limit in self.baseline.loosest.levels():
+            static = self.tiers.threshold(severity)
+            if static is None:
+                raise FieldProblem(
+                    "baseline.loosest", f"{severity.value}: the rule has no {severity.value} tier"
+                )
+            if self.breaches(limit, static) or limit == static:
+                continue
+            side = "above" if self.direction is Direction.ABOVE else "below"
+            raise FieldProblem(
+                "baseline.loosest",
+                f"{severity.value} {limit:g} must be at or {side} the static tier ({static:g}): "
+                "it is how far the tier may loosen",
+            )
 
     def _check_sparse_options(self) -> None:
         if self.confidence is not None and not _is_ratio(self.metric):

@@ -6,7 +6,8 @@ Items, all under ``pk = "<scope>#<metric>"`` ("queue:billing#longest_wait_second
                        window_seconds (N), seasonality (S)
     sk = "how#<NNN>"   one hour-of-week slot (000..167, Monday 00 UTC = 000)
     sk = "hod#<NN>"    one hour-of-day slot (00..23), for rules with seasonality hour_of_day
-        center (N), sigma (N), n (N), window_seconds (N), since (S), until (S)   the summary the engine reads
+        center (N), sigma (N), n (N), periods (N), window_seconds (N), since (S), until (S)
+                       the summary the engine reads (periods: past hours with samples; absent = 1)
         samples (S)    JSON {"<hour start ISO>": [values...]}: the slot's raw samples, only the learner reads
         expires_at (N) TTL: until + MAX_AGE (a pair nobody learns any more goes away)
 
@@ -50,7 +51,7 @@ _TTL = BASELINES_TABLE.ttl_attribute or "expires_at"
 _PAIR_SK = "pair"
 _SLOT_PREFIX: dict[Seasonality, str] = {"hour_of_week": "how#", "hour_of_day": "hod#"}
 _SLOT_DIGITS: dict[Seasonality, int] = {"hour_of_week": 3, "hour_of_day": 2}
-_SUMMARY = "#pk, #sk, center, sigma, n, window_seconds, since, #until"
+_SUMMARY = "#pk, #sk, center, sigma, n, periods, window_seconds, since, #until"
 DEFAULT_CACHE_SECONDS = 300.0
 
 
@@ -185,6 +186,7 @@ class DynamoBaselineStore:
                 "center": {"N": _number(baseline.center)},
                 "sigma": {"N": _number(baseline.sigma)},
                 "n": {"N": str(baseline.samples)},
+                "periods": {"N": str(baseline.periods)},
                 "window_seconds": {"N": _number(baseline.window.total_seconds())},
                 "since": {"S": _iso(baseline.since)},
                 "until": {"S": _iso(baseline.until)},
@@ -208,6 +210,7 @@ def _baseline(scope: str, metric: str, item: Mapping[str, Any]) -> Baseline:
         center=float(item["center"]["N"]),
         sigma=float(item["sigma"]["N"]),
         samples=int(item["n"]["N"]),
+        periods=int(item.get("periods", {"N": "1"})["N"]),
         window=timedelta(seconds=float(item["window_seconds"]["N"])),
         since=datetime.fromisoformat(item["since"]["S"]),
         until=datetime.fromisoformat(item["until"]["S"]),

@@ -31,7 +31,7 @@ def rules(extra: str = "", *, window: str = "5m", queues: str = "") -> RuleSet:
           direction: above
           window: {window}
           tiers: {{warning: 120, critical: 300}}
-          baseline: {{warning_sigma: 3, critical_sigma: 5}}
+          baseline: {{warning_sigma: 3, critical_sigma: 5, min_periods: 1}}
         {queues}
         - id: queue-abandon
           metric: abandon_rate
@@ -113,8 +113,9 @@ def test_a_first_run_learns_the_past_week_hour_by_hour(week: InMemoryMetricStore
     adapted = dict(adaptive_thresholds(watched_rule(rules()), calm).levels())
     assert adapted[Severity.WARNING] == 60  # floor: 20 + 3 * sigma is lower
     busy_tiers = dict(adaptive_thresholds(watched_rule(rules()), busy).levels())
-    # the busy Monday morning keeps the warning well above the calm afternoon's, up to the static 120
-    assert 90 < busy_tiers[Severity.WARNING] <= 120
+    # the busy Monday morning is normal for its hour: its warning loosens past the static 120 (at most
+    # to the static critical, 300)
+    assert 120 < busy_tiers[Severity.WARNING] <= 300
 
 
 def test_runs_are_idempotent_and_only_learn_new_hours(week: InMemoryMetricStore) -> None:

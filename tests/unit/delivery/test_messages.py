@@ -74,6 +74,25 @@ def test_sms_carries_scope_value_against_threshold_and_link() -> None:
     assert fits_one_segment(text)
 
 
+def test_an_adaptive_threshold_sms_says_what_is_usual_for_the_hour() -> None:
+    adaptive = transition(
+        value=240.0, threshold=130.0, basis="usual for Mon 09:00 is 70s ± 20s; warning at 130s"
+    )
+    text = sms_text(adaptive, DASHBOARD)
+    assert (
+        text == f"CRITICAL queue:billing longest_wait_seconds 240s > 130s (usual Mon 09:00 70s+-20s) {LINK}"
+    )
+    assert fits_one_segment(text)
+    # A static fallback's reason is for the dashboard and the e-mail, not the page.
+    fallback = transition(basis="static critical 300s: 2 of 3 weeks seen")
+    assert "static" not in sms_text(fallback, DASHBOARD)
+    assert "Threshold:   static critical 300s: 2 of 3 weeks seen" in email_for(fallback).body
+    # Too long for one segment: the usual value goes first, the link and the measurement stay.
+    long_scope = transition(scope="queue:" + "q" * 60, basis=adaptive.basis)
+    squeezed = sms_text(long_scope, DASHBOARD)
+    assert fits_one_segment(squeezed) and "usual" not in squeezed and LINK in squeezed
+
+
 def test_ratios_read_as_percentages_and_the_sign_follows_the_numbers() -> None:
     opened = transition(metric="service_level", value=0.65, threshold=0.7, rule="queue-service-level")
     assert "65% < 70%" in sms_text(opened, DASHBOARD)

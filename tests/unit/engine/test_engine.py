@@ -325,11 +325,11 @@ BASELINED = """
   scope: queue
   direction: above
   tiers: {warning: 120, critical: 300}
-  baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 1h}
+  baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 1h, min_periods: 1}
 """
 
 
-def test_a_usable_baseline_tightens_the_tiers() -> None:
+def _lookup(center: float, sigma: float) -> object:
     from floorwatch.rules.baselines import Baseline
 
     class Lookup:
@@ -339,21 +339,40 @@ def test_a_usable_baseline_tightens_the_tiers() -> None:
                 metric="longest_wait_seconds",
                 seasonality="hour_of_week",
                 slot=0,
-                center=20.0,
-                sigma=10.0,
+                center=center,
+                sigma=sigma,
                 samples=48,
                 window=timedelta(minutes=15),
                 since=at(-7 * 86400),
                 until=at(0),
             )
 
+    return Lookup()
+
+
+def test_a_usable_baseline_tightens_the_tiers_and_the_alert_says_why() -> None:
     static = Harness(BASELINED)
-    adaptive = Harness(BASELINED, baselines=Lookup())
+    adaptive = Harness(BASELINED, baselines=_lookup(20.0, 10.0))
     for harness in (static, adaptive):
         harness.feed(snapshot(0, longest_wait_seconds=70))
     assert static.recorded == []
     assert kinds(adaptive.recorded) == [("opened", "warning", "queue:billing")]
-    assert adaptive.recorded[0].threshold == 60.0  # center 20 + 3 sigma, floored at half of 120
+    opened = adaptive.recorded[0]
+    assert opened.threshold == 60.0  # center 20 + 3 sigma, floored at half of 120
+    assert opened.basis == "usual for Mon 00:00 is 20s ± 10s; warning at 60s (rule limit)"
+
+
+def test_a_normal_peak_for_the_hour_does_not_alert_where_the_static_tier_would() -> None:
+    static = Harness(BASELINED)
+    adaptive = Harness(BASELINED, baselines=_lookup(170.0, 20.0))
+    for harness in (static, adaptive):
+        harness.feed(snapshot(0, longest_wait_seconds=180))
+    assert kinds(static.recorded) == [("opened", "warning", "queue:billing")]
+    assert static.recorded[0].basis is None  # no baselines in this engine: nothing adaptive to explain
+    assert adaptive.recorded == []  # warning at 230 s for this hour
+    adaptive.feed(snapshot(60, longest_wait_seconds=400))  # past the absolute critical: pages anyway
+    assert kinds(adaptive.recorded) == [("opened", "critical", "queue:billing")]
+    assert adaptive.recorded[0].basis == "usual for Mon 00:00 is 170s ± 20s; critical at 270s"
 
 
 @pytest.mark.parametrize("empty", [[], ()])

@@ -103,6 +103,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
         "team_id": None,
         "metric": "longest_wait_seconds",
         "link": None,
+        "basis": None,
         "incident_id": None,  # this store holds the alert alone (the engine would file it in an incident)
         "members": [],
         "trigger_rule": None,
