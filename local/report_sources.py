@@ -197,8 +197,18 @@ def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
         raise UsageError(f"cannot build a DynamoDB client: {error}") from None
 
 
-def read_tables(tables: Tables, since: datetime, until: datetime, client: Any, progress: Progress) -> History:
-    """The audit entries and alert transitions of [since, until), read with filtered scans."""
+def read_tables(
+    tables: Tables,
+    since: datetime,
+    until: datetime,
+    client: Any,
+    *,
+    progress: Progress,
+    page_size: int | None = None,
+) -> History:
+    """The audit entries and alert transitions of [since, until), read with filtered scans
+    (``page_size``: items scanned per request; None lets DynamoDB fill 1 MB pages)."""
+    limit = {"Limit": page_size} if page_size else {}
     # Stored times have a fraction only when it is not zero ("...:00Z" sorts after "...:00.5Z"), so the
     # server-side bounds are one second wider and the exact window is applied here.
     low, high = iso_seconds(since - timedelta(seconds=1)), iso_seconds(until + timedelta(seconds=1))
@@ -207,6 +217,7 @@ def read_tables(tables: Tables, since: datetime, until: datetime, client: Any, p
             client,
             tables.audit,
             progress,
+            **limit,
             FilterExpression="begins_with(#pk, :alert) AND #sk BETWEEN :low AND :high",
             ExpressionAttributeNames={"#pk": AUDIT_TABLE.partition_key.name, "#sk": _sort_key(AUDIT_TABLE)},
             ExpressionAttributeValues={":alert": {"S": "alert#"}, ":low": {"S": low}, ":high": {"S": high}},
@@ -215,6 +226,7 @@ def read_tables(tables: Tables, since: datetime, until: datetime, client: Any, p
             client,
             tables.alerts,
             progress,
+            **limit,
             FilterExpression="item_type = :transition AND #at BETWEEN :low AND :high",
             ExpressionAttributeNames={"#at": "at"},
             ExpressionAttributeValues={

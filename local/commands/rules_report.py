@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floorwatch.alerts.feedback_report import (
+    NO_REASON,
     ReplayEffect,
     ReplayPlan,
     Report,
@@ -169,7 +170,7 @@ def _read(args: argparse.Namespace) -> tuple[History, Window]:
     until = _time("--until", args.until) if args.until else _now()
     window = _window(args.since, until)
     client = dynamodb_client(args.endpoint_url, args.region or _default_region())
-    return read_tables(tables, window.since, window.until, client, to_stderr()), window
+    return read_tables(tables, window.since, window.until, client, progress=to_stderr()), window
 
 
 def _default_region() -> str | None:
@@ -311,7 +312,7 @@ def _cells(row: Row) -> list[str]:
 def _notes(row: Row) -> list[str]:
     notes: list[str] = []
     if row.reasons:
-        notes.append("reasons: " + ", ".join(f'"{item.reason}" x{item.count}' for item in row.reasons))
+        notes.append("reasons: " + ", ".join(f"{_quoted(item.reason)} x{item.count}" for item in row.reasons))
     if row.verdict is not None and (row.verdict.suggestion is not None or row.not_useful):
         label = "suggestion" if row.verdict.suggestion else "no change"
         notes.append(f"{label}: {row.verdict.reason}")
@@ -320,6 +321,10 @@ def _notes(row: Row) -> list[str]:
     elif row.replay_note:
         notes.append(row.replay_note)
     return notes
+
+
+def _quoted(reason: str) -> str:
+    return reason if reason == NO_REASON else f'"{reason}"'
 
 
 def _replay_text(effect: ReplayEffect) -> str:
