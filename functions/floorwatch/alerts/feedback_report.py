@@ -486,8 +486,10 @@ def roundest_between(low: float, high: float) -> float | None:
     for _ in range(40):
         for factor in (1.0, 0.5, 0.2):
             unit = step * factor
-            candidate = math.ceil(round(low / unit, 9)) * unit
-            if low <= candidate < high:
+            candidate = math.ceil(round(low / unit, 9)) * unit  # round: 1.7000000001 steps is 1.7
+            if candidate < low:
+                candidate += unit
+            if candidate < high:
                 return round(candidate, 10)
         step /= 10
     return None

@@ -51,7 +51,13 @@ BOB = Principal("bob", "agent", teams=("tech-1",), queues=("tech-support",))
 
 # Morning peaks of billing: the highest longest wait of each weekday (a normal, busy morning).
 MORNING_PEAKS = (172.0, 158.0, 165.0, 150.0, 168.0)
-NOT_USEFUL_REASONS = ("normal Monday peak", "usual morning peak", "Usual  morning peak ", "", "usual morning peak")
+NOT_USEFUL_REASONS = (
+    "normal Monday peak",
+    "usual morning peak",
+    "Usual  morning peak ",
+    "",
+    "usual morning peak",
+)
 
 
 def _shape(minutes: float, peak: float, length: float) -> float:
@@ -68,7 +74,11 @@ def _snapshot(at: datetime, queue: str, waiting: int, longest: float) -> dict[st
         "center_id": "lisbon",
         "queue_id": queue,
         "channel": "voice",
-        "values": {"contacts_in_queue": waiting, "longest_wait_seconds": round(longest, 1), "agents_available": 3},
+        "values": {
+            "contacts_in_queue": waiting,
+            "longest_wait_seconds": round(longest, 1),
+            "agents_available": 3,
+        },
     }
 
 
@@ -99,7 +109,9 @@ def events() -> list[dict[str, Any]]:
         at = MONDAY
         while at < MONDAY + timedelta(days=5):
             period = next((p for p in busy if p.queue == queue and p.start <= at < p.start + _span(p)), None)
-            near = any(p.queue == queue and p.start - timedelta(hours=1) <= at < p.start + _span(p) for p in busy)
+            near = any(
+                p.queue == queue and p.start - timedelta(hours=1) <= at < p.start + _span(p) for p in busy
+            )
             if period is None:
                 found.append(_snapshot(at, queue, 1, 20.0))
             else:
@@ -140,7 +152,9 @@ class _People:
         elif transition.scope == "queue:billing":
             self._plan(at + timedelta(seconds=25), "ack", alert_id, ANA)
             self._plan(at + timedelta(minutes=3), "note", alert_id, ANA, text="two agents called in")
-            self._plan(at + timedelta(minutes=30), "feedback", alert_id, ANA, useful=True, reason="real backlog")
+            self._plan(
+                at + timedelta(minutes=30), "feedback", alert_id, ANA, useful=True, reason="real backlog"
+            )
         elif transition.scope == "queue:tech-support":
             self._plan(at + timedelta(seconds=20), "ack", alert_id, BOB)  # refused: agents are read-only
             self._plan(at + timedelta(seconds=95), "ack", alert_id, RAJ)
@@ -154,7 +168,9 @@ class _People:
         self.due.append((at, act))
         self.due.sort(key=lambda item: item[0])
 
-    def until(self, instant: datetime, alerts: InMemoryAlertStore, audit: InMemoryAuditLog) -> list[Transition]:
+    def until(
+        self, instant: datetime, alerts: InMemoryAlertStore, audit: InMemoryAuditLog
+    ) -> list[Transition]:
         done: list[Transition] = []
         while self.due and self.due[0][0] <= instant:
             _, act = self.due.pop(0)
