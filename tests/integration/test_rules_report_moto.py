@@ -4,23 +4,18 @@ functions store it, read back with paginated, window-filtered scans, gives the r
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
 import pytest
-from floorwatch.alerts.model import Transition
-from floorwatch.alerts.state_machine import AlertState
 from floorwatch.names import ALERTS_TABLE, AUDIT_TABLE, ResourceNames
-from floorwatch.store.alerts_dynamodb import DynamoAlertStore
-from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from moto import mock_aws
 
 from local.cli import main
 from local.report_sources import Tables, read_files, read_tables
 from tests.integration.ddb_tables import create_table, use_fake_credentials
-from tests.unit.rules_report.record import ALERTS, AUDIT, RULES
+from tests.unit.rules_report.record import ALERTS, AUDIT, RULES, store_recorded_week
 
 pytestmark = pytest.mark.integration
 
@@ -28,23 +23,6 @@ REGION = "eu-west-1"
 STAGE = "reporttest"
 NAMES = ResourceNames(stage=STAGE)
 WEEK = ["--since", "2026-11-23T00:00:00Z", "--until", "2026-11-30T00:00:00Z"]
-
-
-def _store_history(client: object) -> None:
-    """Every transition saved through the alert store (one save per version, as the engine writes
-    them), every audit entry appended through the audit log."""
-    history = read_files(str(AUDIT), str(ALERTS))
-    alerts = DynamoAlertStore(client, NAMES.table(ALERTS_TABLE))  # type: ignore[arg-type]
-    by_key: dict[tuple[str, str], list[Transition]] = defaultdict(list)
-    for transition in history.transitions:
-        by_key[(transition.rule, transition.scope)].append(transition)
-    for (rule, scope), transitions in by_key.items():
-        for transition in sorted(transitions, key=lambda item: item.version):
-            state = AlertState(rule_id=rule, scope=scope, version=transition.version)
-            alerts.save(transition.version - 1, state, [transition])
-    audit = DynamoAuditLog(client, NAMES.table(AUDIT_TABLE))  # type: ignore[arg-type]
-    for entry in history.audit:
-        assert audit.append(entry)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +33,7 @@ def tables() -> Iterator[object]:
         client = boto3.client("dynamodb", region_name=REGION)
         create_table(client, ALERTS_TABLE, NAMES.table(ALERTS_TABLE))
         create_table(client, AUDIT_TABLE, NAMES.table(AUDIT_TABLE))
-        _store_history(client)
+        store_recorded_week(client, NAMES.table(AUDIT_TABLE), NAMES.table(ALERTS_TABLE))
         yield client
 
 

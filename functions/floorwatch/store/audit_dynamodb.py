@@ -88,6 +88,7 @@ class DynamoAuditLog:
 
 def entry_from_item(item: Mapping[str, Any]) -> AuditEntry:
     """An AuditEntry from a stored item (typed, as the client returns it)."""
+
     def optional(name: str) -> str | None:
         value = item.get(name)
         return None if value is None else str(value["S"])

@@ -21,6 +21,7 @@ Regenerate deliberately: ``.venv/bin/python -m tests.unit.rules_report.record``.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,14 +30,19 @@ from typing import Any
 
 from floorwatch.alerts.actions import ActionRequest, perform
 from floorwatch.alerts.model import Transition, TransitionKind
+from floorwatch.alerts.state_machine import AlertState
 from floorwatch.engine import Engine, transitions_in_time_order
 from floorwatch.events.normalize import normalize_document
 from floorwatch.rules.config import INCIDENT_RULE_ID, RuleSet, load_rules
+from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.alerts_memory import InMemoryAlertStore
+from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.audit_memory import InMemoryAuditLog
 from floorwatch.store.audit_port import AuditEntry
 from floorwatch.store.connections_port import Principal
 from floorwatch.store.metrics_memory import InMemoryMetricStore
+
+from local.report_sources import read_files
 
 HERE = Path(__file__).parent / "recorded"
 RULES = HERE / "rules.yaml"
@@ -221,6 +227,24 @@ def audit_line(entry: AuditEntry) -> dict[str, Any]:
         "details": dict(entry.details),
         "entry_id": entry.entry_id,
     }
+
+
+def store_recorded_week(client: Any, audit_table: str, alerts_table: str) -> None:
+    """Put the recorded week into DynamoDB tables as the deployed functions store it: each transition
+    saved through the alert store (one save per version, as the engine writes them), each audit entry
+    appended through the audit log."""
+    history = read_files(str(AUDIT), str(ALERTS))
+    alerts = DynamoAlertStore(client, alerts_table)
+    by_key: dict[tuple[str, str], list[Transition]] = defaultdict(list)
+    for transition in history.transitions:
+        by_key[(transition.rule, transition.scope)].append(transition)
+    for (rule, scope), transitions in by_key.items():
+        for transition in sorted(transitions, key=lambda item: item.version):
+            state = AlertState(rule_id=rule, scope=scope, version=transition.version)
+            alerts.save(transition.version - 1, state, [transition])
+    audit = DynamoAuditLog(client, audit_table)
+    for entry in history.audit:
+        audit.append(entry)
 
 
 def main() -> None:
