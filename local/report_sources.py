@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,10 +32,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from floorwatch.alerts.model import Transition
-from floorwatch.names import ALERTS_TABLE, AUDIT_TABLE, ResourceNames
+from floorwatch.events.normalize import normalize_document
+from floorwatch.metrics.fold import fold
+from floorwatch.names import ALERTS_TABLE, AUDIT_TABLE, METRICS_TABLE, ResourceNames
 from floorwatch.store.alerts_dynamodb import transition_from_item
 from floorwatch.store.audit_dynamodb import entry_from_item
 from floorwatch.store.audit_port import AuditEntry, new_entry_id
+from floorwatch.store.metrics_memory import InMemoryMetricStore
 from floorwatch.timefmt import iso_seconds
 from pydantic import ValidationError
 
@@ -43,6 +46,9 @@ from local.errors import UsageError
 from local.payload_files import RawPayload, display_name, read_payloads
 
 DEFAULT_REGION = "us-east-1"
+EVENTS_RETENTION = timedelta(days=3660)
+EVENTS_PARTITION = "report"
+FOLD_BATCH = 500
 _TYPE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
 
 Progress = Callable[[str], None]
@@ -173,6 +179,7 @@ class Tables:
     alerts: str
     endpoint_url: str | None = None
     region: str | None = None
+    metrics: str | None = None  # the metrics table (peaks), when known
 
     @property
     def where(self) -> str:
@@ -212,7 +219,7 @@ def read_tables(
     # Stored times have a fraction only when it is not zero ("...:00Z" sorts after "...:00.5Z"), so the
     # server-side bounds are one second wider and the exact window is applied here.
     low, high = iso_seconds(since - timedelta(seconds=1)), iso_seconds(until + timedelta(seconds=1))
-    with _aws_errors(tables):
+    with aws_errors(tables):
         audit_items = _scan(
             client,
             tables.audit,
@@ -264,7 +271,7 @@ def _scan(client: Any, table: str, progress: Progress, **kwargs: Any) -> list[di
 
 
 @contextmanager
-def _aws_errors(tables: Tables) -> Iterator[None]:
+def aws_errors(tables: Tables) -> Iterator[None]:
     """The errors that mean "wrong arguments or environment" become UsageError (exit 2)."""
     where = tables.endpoint_url or "AWS"
     try:
@@ -288,11 +295,32 @@ def _aws_errors(tables: Tables) -> Iterator[None]:
         ) from None
 
 
-def table_names(stage: str | None, audit_table: str | None, alerts_table: str | None) -> tuple[str, str]:
-    """The two tables of a stage (``floorwatch-<stage>-audit`` / ``-alerts``), or the names given."""
+def table_names(
+    stage: str | None, audit_table: str | None, alerts_table: str | None, metrics_table: str | None = None
+) -> tuple[str, str, str | None]:
+    """The tables of a stage (``floorwatch-<stage>-audit`` / ``-alerts`` / ``-metrics``), or the names
+    given; the metrics table (for peaks) is optional."""
     names = ResourceNames(stage=stage) if stage else None
     audit = audit_table or (names.table(AUDIT_TABLE) if names else None)
     alerts = alerts_table or (names.table(ALERTS_TABLE) if names else None)
     if audit is None or alerts is None:
         raise UsageError("name the tables: --stage STAGE, or both --audit-table and --alerts-table")
-    return audit, alerts
+    return audit, alerts, metrics_table or (names.table(METRICS_TABLE) if names else None)
+
+
+def events_history(payloads: Iterable[RawPayload]) -> InMemoryMetricStore:
+    """The metric history of recorded raw events, folded as the evaluator folds them (rejected
+    records are left out: the replay reports them)."""
+    # Kept for as long as the recording lasts: the default retention would drop the week's first days.
+    store = InMemoryMetricStore(retention=EVENTS_RETENTION)
+    events = [
+        event
+        for payload in payloads
+        if payload.parsed
+        for event in normalize_document(payload.document).events
+    ]
+    for start in range(0, len(events), FOLD_BATCH):
+        fresh = store.filter_new(EVENTS_PARTITION, events[start : start + FOLD_BATCH])
+        if fresh:
+            store.apply(EVENTS_PARTITION, fresh, fold(fresh))
+    return store

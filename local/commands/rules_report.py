@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from floorwatch.alerts.feedback_report import (
     NO_REASON,
     ReplayEffect,
@@ -32,7 +33,6 @@ from floorwatch.alerts.feedback_report import (
     Report,
     Row,
     Window,
-    alert_records,
     build_report,
     replay_effect,
     with_tier,
@@ -47,15 +47,19 @@ from floorwatch.rules.config import (
     load_rules,
 )
 from floorwatch.rules.durations import format_duration, parse_duration
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_port import MetricStore
 from floorwatch.timefmt import iso_seconds
 
 from local.commands.replay import replay
 from local.errors import UsageError
-from local.payload_files import display_name, read_payloads
+from local.payload_files import RawPayload, display_name, read_payloads
 from local.report_sources import (
     History,
     Tables,
+    aws_errors,
     dynamodb_client,
+    events_history,
     read_files,
     read_tables,
     table_names,
@@ -91,6 +95,9 @@ def register(actions: Any) -> None:
     )
     tables.add_argument("--audit-table", metavar="NAME", help="audit table name (overrides --stage)")
     tables.add_argument("--alerts-table", metavar="NAME", help="alerts table name (overrides --stage)")
+    tables.add_argument(
+        "--metrics-table", metavar="NAME", help="metrics table, for the alerts' peaks (overrides --stage)"
+    )
     tables.add_argument("--endpoint-url", metavar="URL", help="DynamoDB endpoint (e.g. the local runtime's)")
     tables.add_argument(
         "--region", metavar="REGION", help="AWS region (default: $AWS_DEFAULT_REGION, else us-east-1)"
@@ -125,10 +132,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(error.problems)} problem(s) in {args.rules}: no report", file=sys.stderr)
         return EXIT_INVALID
     tick = _duration("--tick", args.tick)
-    history, window = _read(args)
-    report = build_report(history.transitions, history.audit, window, rules)
-    if args.events is not None:
-        report = _with_replays(report, history, rules, args.events, tick)
+    history, window, tables = _read(args)
+    payloads = list(read_payloads(args.events)) if args.events is not None else None
+    if payloads is not None:
+        metrics: tuple[MetricStore, str] | None = (events_history(payloads), display_name(args.events))
+        report = build_report(history.transitions, history.audit, window, rules, metrics)
+    elif tables is not None and tables.metrics is not None:
+        report = _with_metric_table(history, window, rules, tables, tables.metrics)
+    else:
+        report = build_report(history.transitions, history.audit, window, rules)
+    if payloads is not None:
+        report = _with_replays(report, rules, args.events, payloads, tick)
     else:
         note = "the replay needs recorded events: add --events EVENTS.jsonl"
         rows = tuple(
@@ -146,10 +160,11 @@ def run(args: argparse.Namespace) -> int:
 # --- input -------------------------------------------------------------------------------------------
 
 
-def _read(args: argparse.Namespace) -> tuple[History, Window]:
+def _read(args: argparse.Namespace) -> tuple[History, Window, Tables | None]:
     from_files = args.audit is not None or args.alerts is not None
     from_tables = any(
-        value is not None for value in (args.stage, args.audit_table, args.alerts_table, args.endpoint_url)
+        value is not None
+        for value in (args.stage, args.audit_table, args.alerts_table, args.metrics_table, args.endpoint_url)
     )
     if from_files and from_tables:
         raise UsageError("read either files (--audit, --alerts) or tables (--stage ...), not both")
@@ -159,18 +174,18 @@ def _read(args: argparse.Namespace) -> tuple[History, Window]:
         history = read_files(args.audit, args.alerts)
         newest = history.newest()
         until = _time("--until", args.until) if args.until else (newest or _now()) + timedelta(microseconds=1)
-        return history, _window(args.since, until)
+        return history, _window(args.since, until), None
     if not from_tables:
         raise UsageError(
             "say what to read: --audit FILE --alerts FILE, or --stage STAGE (with --endpoint-url for the "
             "local runtime)"
         )
-    audit, alerts = table_names(args.stage, args.audit_table, args.alerts_table)
-    tables = Tables(audit, alerts, args.endpoint_url, args.region)
+    audit, alerts, metrics = table_names(args.stage, args.audit_table, args.alerts_table, args.metrics_table)
+    tables = Tables(audit, alerts, args.endpoint_url, args.region or _default_region(), metrics)
     until = _time("--until", args.until) if args.until else _now()
     window = _window(args.since, until)
-    client = dynamodb_client(args.endpoint_url, args.region or _default_region())
-    return read_tables(tables, window.since, window.until, client, progress=to_stderr()), window
+    client = dynamodb_client(tables.endpoint_url, tables.region)
+    return read_tables(tables, window.since, window.until, client, progress=to_stderr()), window, tables
 
 
 def _default_region() -> str | None:
@@ -216,19 +231,37 @@ def _duration(option: str, text: str) -> timedelta:
     return value
 
 
+def _with_metric_table(
+    history: History, window: Window, rules: RuleSet, tables: Tables, table: str
+) -> Report:
+    """The report with peaks re-judged from the metrics table (which keeps 8 days); without it when the
+    table does not exist (a warning: the transitions' values still give estimates)."""
+    progress = to_stderr()
+    progress(f"re-judging the alerts' peaks from {table}")
+    store = DynamoMetricStore(dynamodb_client(tables.endpoint_url, tables.region), table)
+    with aws_errors(tables):
+        try:
+            return build_report(history.transitions, history.audit, window, rules, (store, table))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+    progress(f"warning: metrics table {table!r} not found: peaks are the values the transitions recorded")
+    return build_report(history.transitions, history.audit, window, rules)
+
+
 # --- replays -----------------------------------------------------------------------------------------
 
 
-def _with_replays(report: Report, history: History, rules: RuleSet, events: str, tick: timedelta) -> Report:
+def _with_replays(
+    report: Report, rules: RuleSet, events: str, payloads: list[RawPayload], tick: timedelta
+) -> Report:
     plan = ReplayPlan.of(report)
     if not plan.variants:
         return report
-    payloads = list(read_payloads(events))
     progress = to_stderr()
     progress(f"replaying {display_name(events)} ({len(payloads)} records) with the rules as they are")
     before = replay(rules, payloads, tick).transitions
-    directions = {rule.id: rule.direction for rule in rules.threshold_rules()}
-    records = alert_records(history.transitions, history.audit, report.window, directions)
+    records = report.records
     effects: dict[tuple[str, str], ReplayEffect] = {}
     for number, ((rule_id, severity, level), keys) in enumerate(plan.variants.items(), 1):
         rule = rules.get(rule_id)
@@ -273,6 +306,7 @@ def render(report: Report, where: str) -> str:
             else ""
         ),
     ]
+    lines.append(f"Alerts' peaks (for suggestions): {report.peaks_from}")
     if not report.rows:
         lines.append("No alert opened in the window.")
         return "\n".join(lines)
@@ -313,6 +347,11 @@ def _notes(row: Row) -> list[str]:
     notes: list[str] = []
     if row.reasons:
         notes.append("reasons: " + ", ".join(f"{_quoted(item.reason)} x{item.count}" for item in row.reasons))
+    if row.peaks_not_useful:
+        others = ", ".join(f"{peak:g}" for peak in row.peaks_others) or "none"
+        notes.append(
+            f"peaks: not useful {', '.join(f'{peak:g}' for peak in row.peaks_not_useful)}; others {others}"
+        )
     if row.verdict is not None and (row.verdict.suggestion is not None or row.not_useful):
         label = "suggestion" if row.verdict.suggestion else "no change"
         notes.append(f"{label}: {row.verdict.reason}")
@@ -365,6 +404,7 @@ def report_json(report: Report, where: str) -> dict[str, Any]:
         "until": iso_seconds(report.window.until),
         "feedback_entries": report.feedback_entries,
         "unmatched_feedback": report.unmatched_feedback,
+        "peaks_from": report.peaks_from,
         "scopes": [_row_json(row) for row in report.rows],
         "rules": [_row_json(row) for row in report.rules],
         "flagged": [{"rule": row.rule, "scope": row.scope} for row in report.flagged],
@@ -385,6 +425,7 @@ def _row_json(row: Row) -> dict[str, Any]:
         "not_useful_rate": round(row.not_useful_rate, 4),
         "reasons": [{"reason": item.reason, "count": item.count} for item in row.reasons],
         "flagged": row.flagged,
+        "peaks": {"not_useful": list(row.peaks_not_useful), "others": list(row.peaks_others)},
     }
     if row.scope == "*":
         return data

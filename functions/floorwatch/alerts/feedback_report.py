@@ -31,14 +31,18 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from floorwatch.alerts.incidents import Member
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
+from floorwatch.metrics.catalog import CATALOG
+from floorwatch.metrics.model import DEFAULT_BUCKET, BucketRow
+from floorwatch.metrics.window import window_value
 from floorwatch.rules.config import INCIDENT_RULE_ID, Direction, Rule, ThresholdRule
 from floorwatch.security.roles import Action
 from floorwatch.store.audit_port import AuditEntry
+from floorwatch.store.metrics_port import MetricStore
 
 AlertKey = tuple[str, str]  # (rule, scope)
 
@@ -51,6 +55,11 @@ SUGGEST_MIN_RATE = 0.5
 SUGGEST_MIN_DROPPED_SHARE = 0.5
 NO_REASON = "(no reason given)"
 MAX_REASONS = 5
+# Peaks from the metric history: the rule's metric over its window, every PEAK_STEP while the alert was
+# open (at most MAX_PEAK_SPAN of it: an alert open for days says little about its peak anyway).
+PEAK_STEP = timedelta(minutes=1)
+MAX_PEAK_SPAN = timedelta(hours=24)
+PEAKS_FROM_TRANSITIONS = "the values its transitions recorded (opening, tier changes: an estimate)"
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class AlertRecord:
     incidents: tuple[str, ...]
     acknowledged_at: datetime | None
     feedback: Feedback | None  # the latest answer (on the alert or on its incident)
+    peak_from_metrics: bool = False  # the peak was re-judged from the metric history
 
     @property
     def key(self) -> AlertKey:
@@ -177,6 +187,9 @@ class Row:
     not_useful: int
     reasons: tuple[ReasonCount, ...]
     verdict: Verdict | None = None  # per scope only
+    # Peaks (for threshold rules), ascending: of the alerts marked not useful, and of the others.
+    peaks_not_useful: tuple[float, ...] = ()
+    peaks_others: tuple[float, ...] = ()
     replay: ReplayEffect | None = None
     replay_note: str | None = None
 
@@ -200,6 +213,8 @@ class Report:
     rules: tuple[Row, ...]  # per rule over all its scopes
     feedback_entries: int  # feedback entries read in the window (on any alert)
     unmatched_feedback: int  # feedback on alerts the history does not hold (opened before the window...)
+    peaks_from: str = PEAKS_FROM_TRANSITIONS  # where the alerts' peaks came from
+    records: tuple[AlertRecord, ...] = ()  # every alert reported (the replay compares with them)
 
     @property
     def flagged(self) -> tuple[Row, ...]:
@@ -305,11 +320,17 @@ def build_report(
     audit: Sequence[AuditEntry],
     window: Window,
     rules: Iterable[Rule] = (),
+    metrics: tuple[MetricStore, str] | None = None,
 ) -> Report:
-    """The report without replays: per (rule, scope) and per rule, with a verdict on each scope."""
+    """The report without replays: per (rule, scope) and per rule, with a verdict on each scope.
+
+    ``metrics``: a metric store holding the window's history and what it is (for the report), to
+    re-judge each alert's peak from; without it, peaks are the values the transitions recorded."""
     by_id = {rule.id: rule for rule in rules}
     directions = {rule.id: rule.direction for rule in by_id.values() if isinstance(rule, ThresholdRule)}
     records = alert_records(transitions, audit, window, directions)
+    if metrics is not None:
+        records = with_metric_peaks(records, by_id, metrics[0], window)
     pages = _pages(transitions, window)
     by_key: dict[AlertKey, list[AlertRecord]] = defaultdict(list)
     for record in records:
@@ -335,7 +356,21 @@ def build_report(
     known = {record.alert_id for record in records} | {i for record in records for i in record.incidents}
     given = [entry for entry in audit if entry.action == Action.FEEDBACK and window.holds(entry.at)]
     unmatched = sum(1 for entry in given if entry.alert_id not in known)
-    return Report(window, tuple(rows), tuple(totals), len(given), unmatched)
+    peaks_from = _peaks_from(records, metrics[1] if metrics else None)
+    return Report(window, tuple(rows), tuple(totals), len(given), unmatched, peaks_from, tuple(records))
+
+
+def _peaks_from(records: Sequence[AlertRecord], metrics: str | None) -> str:
+    judged = sum(1 for record in records if record.peak_from_metrics)
+    if metrics is None or not judged:
+        return PEAKS_FROM_TRANSITIONS + (f"; {metrics} held no history of them" if metrics else "")
+    with_peaks = sum(1 for record in records if record.peak is not None)
+    if judged == with_peaks:
+        return f"the metric history ({metrics})"
+    return (
+        f"the metric history ({metrics}) for {judged} of {with_peaks} alerts, "
+        f"{PEAKS_FROM_TRANSITIONS} for the others"
+    )
 
 
 def _row(
@@ -357,6 +392,8 @@ def _row(
         not_useful=sum(1 for record in rated if record.not_useful),
         reasons=reasons_given(record.feedback for record in records if record.not_useful),
         verdict=verdict,
+        peaks_not_useful=tuple(sorted(r.peak for r in records if r.peak is not None and r.not_useful)),
+        peaks_others=tuple(sorted(r.peak for r in records if r.peak is not None and not r.not_useful)),
     )
 
 
@@ -393,6 +430,53 @@ def _pages(transitions: Iterable[Transition], window: Window) -> dict[AlertKey, 
 
 def count_pages(transitions: Iterable[Transition], key: AlertKey, window: Window) -> int:
     return len(_pages(transitions, window).get(key, ()))
+
+
+# --- peaks from the metric history -----------------------------------------------------------------
+
+
+def with_metric_peaks(
+    records: Sequence[AlertRecord], rules: Mapping[str, Rule], store: MetricStore, window: Window
+) -> list[AlertRecord]:
+    """Each threshold alert's peak re-judged from the metric history (the transitions record the value
+    at opening and at tier changes only: a warning that rose to just under critical shows its opening
+    value). The more extreme of both is kept; alerts of other rules are left as they are."""
+    found: list[AlertRecord] = []
+    for record in records:
+        rule = rules.get(record.rule)
+        if not isinstance(rule, ThresholdRule):
+            found.append(record)
+            continue
+        end = min(record.resolved_at or window.until, record.opened_at + MAX_PEAK_SPAN)
+        needed = (end - record.opened_at + rule.window) // DEFAULT_BUCKET + 2
+        rows = store.recent_rows(record.scope, end, needed)
+        peak = metric_peak(rule, rows, record.opened_at, end)
+        if peak is None:
+            found.append(record)
+            continue
+        candidates = [peak] if record.peak is None else [peak, record.peak]
+        best = max(candidates) if rule.direction is Direction.ABOVE else min(candidates)
+        found.append(replace(record, peak=best, peak_from_metrics=True))
+    return found
+
+
+def metric_peak(
+    rule: ThresholdRule, rows: Sequence[BucketRow], start: datetime, end: datetime
+) -> float | None:
+    """The most extreme value of the rule's metric over its window, every ``PEAK_STEP`` from ``start``
+    to ``end`` (``rows``: the scope's items, newest first); evaluations with fewer samples than the
+    rule's ``min_samples`` give no verdict here either."""
+    definition = CATALOG[rule.metric]
+    values: list[float] = []
+    at = start
+    while at <= end:
+        value = window_value(definition, rows, at, rule.window)
+        if value.value is not None and math.isfinite(value.value) and value.samples >= rule.min_samples:
+            values.append(value.value)
+        at += PEAK_STEP
+    if not values:
+        return None
+    return max(values) if rule.direction is Direction.ABOVE else min(values)
 
 
 # --- suggestions -----------------------------------------------------------------------------------

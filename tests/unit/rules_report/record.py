@@ -33,6 +33,7 @@ from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState
 from floorwatch.engine import Engine, transitions_in_time_order
 from floorwatch.events.normalize import normalize_document
+from floorwatch.metrics.fold import fold
 from floorwatch.rules.config import INCIDENT_RULE_ID, RuleSet, load_rules
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.alerts_memory import InMemoryAlertStore
@@ -40,6 +41,7 @@ from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.audit_memory import InMemoryAuditLog
 from floorwatch.store.audit_port import AuditEntry
 from floorwatch.store.connections_port import Principal
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
 from local.report_sources import read_files
@@ -229,10 +231,18 @@ def audit_line(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def store_recorded_week(client: Any, audit_table: str, alerts_table: str) -> None:
+def store_recorded_week(
+    client: Any, audit_table: str, alerts_table: str, metrics: tuple[str, list[dict[str, Any]]] | None = None
+) -> None:
     """Put the recorded week into DynamoDB tables as the deployed functions store it: each transition
     saved through the alert store (one save per version, as the engine writes them), each audit entry
-    appended through the audit log."""
+    appended through the audit log, and (``metrics``: a table and some of the week's events) those
+    events folded into the metric store (a few: moto copies the table at every transaction)."""
+    if metrics is not None:
+        table, payloads = metrics
+        store = DynamoMetricStore(client, table, retention=timedelta(days=3660))
+        cx_events = [event for payload in payloads for event in normalize_document(payload).events]
+        store.apply("shard-0", cx_events, fold(cx_events))
     history = read_files(str(AUDIT), str(ALERTS))
     alerts = DynamoAlertStore(client, alerts_table)
     by_key: dict[tuple[str, str], list[Transition]] = defaultdict(list)
