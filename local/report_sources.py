@@ -207,46 +207,45 @@ def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
 def read_tables(
     tables: Tables,
     since: datetime,
-    until: datetime,
     client: Any,
     *,
     progress: Progress,
     page_size: int | None = None,
 ) -> History:
-    """The audit entries and alert transitions of [since, until), read with filtered scans
-    (``page_size``: items scanned per request; None lets DynamoDB fill 1 MB pages)."""
+    """The audit entries and alert transitions from ``since`` on, read with filtered scans
+    (``page_size``: items scanned per request; None lets DynamoDB fill 1 MB pages).
+
+    Nothing newer is left out: feedback and acknowledgements given after ``until`` on alerts opened
+    before it count, as they do when the same records are read from files; the report counts alerts
+    opened before ``until`` only."""
     limit = {"Limit": page_size} if page_size else {}
     # Stored times have a fraction only when it is not zero ("...:00Z" sorts after "...:00.5Z"), so the
-    # server-side bounds are one second wider and the exact window is applied here.
-    low, high = iso_seconds(since - timedelta(seconds=1)), iso_seconds(until + timedelta(seconds=1))
+    # server-side bound is one second earlier and the exact one is applied here.
+    low = iso_seconds(since - timedelta(seconds=1))
     with aws_errors(tables):
         audit_items = _scan(
             client,
             tables.audit,
             progress,
             **limit,
-            FilterExpression="begins_with(#pk, :alert) AND #sk BETWEEN :low AND :high",
+            FilterExpression="begins_with(#pk, :alert) AND #sk >= :low",
             ExpressionAttributeNames={"#pk": AUDIT_TABLE.partition_key.name, "#sk": _sort_key(AUDIT_TABLE)},
-            ExpressionAttributeValues={":alert": {"S": "alert#"}, ":low": {"S": low}, ":high": {"S": high}},
+            ExpressionAttributeValues={":alert": {"S": "alert#"}, ":low": {"S": low}},
         )
         alert_items = _scan(
             client,
             tables.alerts,
             progress,
             **limit,
-            FilterExpression="item_type = :transition AND #at BETWEEN :low AND :high",
+            FilterExpression="item_type = :transition AND #at >= :low",
             ExpressionAttributeNames={"#at": "at"},
-            ExpressionAttributeValues={
-                ":transition": {"S": "transition"},
-                ":low": {"S": low},
-                ":high": {"S": high},
-            },
+            ExpressionAttributeValues={":transition": {"S": "transition"}, ":low": {"S": low}},
         )
-    audit = [entry for item in audit_items if since <= (entry := entry_from_item(item)).at < until]
+    audit = [entry for item in audit_items if since <= (entry := entry_from_item(item)).at]
     transitions = [
         transition
         for item in alert_items
-        if (transition := transition_from_item(item)) is not None and since <= transition.at < until
+        if (transition := transition_from_item(item)) is not None and since <= transition.at
     ]
     return History(audit, transitions, tables.where)
 

@@ -185,7 +185,7 @@ def _read(args: argparse.Namespace) -> tuple[History, Window, Tables | None]:
     until = _time("--until", args.until) if args.until else _now()
     window = _window(args.since, until)
     client = dynamodb_client(tables.endpoint_url, tables.region)
-    return read_tables(tables, window.since, window.until, client, progress=to_stderr()), window, tables
+    return read_tables(tables, window.since, client, progress=to_stderr()), window, tables
 
 
 def _default_region() -> str | None:

@@ -152,3 +152,12 @@ def test_a_dynamodb_scan_export_is_read_as_it_is(tmp_path: Path, capsys: pytest.
     _, from_scan, _ = report(capsys, "--rules", str(RULES), "--audit", scan, "--alerts", str(ALERTS), *WEEK)
     _, from_lines, _ = report(capsys, *FILES, *WEEK)
     assert from_scan.splitlines()[1:] == from_lines.splitlines()[1:]  # all but the header naming the files
+
+
+def test_a_window_without_alerts_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    quiet = ["--since", "2026-11-28T00:00:00Z", "--until", "2026-11-29T00:00:00Z"]
+    status, out, _ = report(capsys, *FILES, *quiet)
+    assert status == 0
+    assert "No alert opened in the window." in out
+    status, out, _ = report(capsys, *FILES, *quiet, "--json")
+    assert json.loads(out)["scopes"] == [] and json.loads(out)["flagged"] == []

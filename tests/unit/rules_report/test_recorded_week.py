@@ -95,3 +95,11 @@ def test_the_window_bounds_what_is_reported(history: History) -> None:
     ]
     # One morning's complaint is not enough to move a threshold.
     assert report.rows[0].verdict is not None and report.rows[0].verdict.suggestion is None
+
+
+def test_feedback_given_after_the_window_on_an_alert_opened_in_it_counts(history: History) -> None:
+    # Thursday's morning alert opened at 09:19; ana marked it not useful at 09:23.
+    thursday = Window(datetime(2026, 11, 26, 9, tzinfo=UTC), datetime(2026, 11, 26, 9, 21, tzinfo=UTC))
+    report = build_report(history.transitions, history.audit, thursday, load_rules(RULES))
+    (row,) = report.rows
+    assert (row.key, row.alerts, row.not_useful) == (("queue-longest-wait", "queue:billing"), 1, 1)
