@@ -488,7 +488,14 @@ def _verdict(rules: Mapping[str, Rule], records: Sequence[AlertRecord]) -> Verdi
         return Verdict(None, "the rule is not in the rules file: no suggestion")
     if not isinstance(rule, ThresholdRule):
         return Verdict(None, "a match rule has no threshold to move")
+    if rule.baseline is not None and _mostly_not_useful(records):
+        # Its thresholds are learned per hour of week; the static tiers are only fallback and guard rails.
+        return Verdict(None, "a baseline rule: tune its baseline (sigmas, limits), not the static tiers")
     return suggest(rule, records)
+
+
+def _mostly_not_useful(records: Sequence[AlertRecord]) -> bool:
+    return sum(1 for record in records if record.not_useful) >= SUGGEST_MIN_NOT_USEFUL
 
 
 def suggest(rule: ThresholdRule, records: Sequence[AlertRecord]) -> Verdict:

@@ -9,13 +9,15 @@ from floorwatch.alerts.feedback_report import (
     AlertRecord,
     Feedback,
     Window,
+    build_report,
     replay_effect,
     roundest_between,
     suggest,
     with_tier,
 )
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
-from floorwatch.rules.config import ThresholdRule
+from floorwatch.rules.config import BaselineConfig, ThresholdRule
+from floorwatch.store.audit_port import AuditEntry
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -178,3 +180,32 @@ def test_the_replay_counts_silenced_complaints_and_lost_alerts() -> None:
     effect = replay_effect(records, before, after, (WAIT.id, "queue:billing"), window)
     assert (effect.before.alerts, effect.after.alerts, effect.recorded) == (3, 1, 3)
     assert (effect.not_useful_silenced, effect.not_useful, effect.others_lost) == (1, 2, 1)
+
+
+def test_a_baseline_rule_is_not_tuned_by_moving_its_static_tiers() -> None:
+    adaptive = WAIT.model_copy(update={"baseline": BaselineConfig()})
+    opened = [
+        Transition(
+            f"a{n}:1",
+            f"a{n}",
+            TransitionKind.OPENED,
+            WAIT.id,
+            "queue:billing",
+            Severity.WARNING,
+            150.0 + n,
+            120.0,
+            T0 + timedelta(days=n),
+            1,
+        )
+        for n in range(3)
+    ]
+    feedback = [
+        AuditEntry("ana", "feedback", T0 + timedelta(days=n, minutes=5), f"a{n}", details={"useful": False})
+        for n in range(3)
+    ]
+    window = Window(T0, T0 + timedelta(days=7))
+    (row,) = build_report(opened, feedback, window, [adaptive]).rows
+    assert row.not_useful == 3 and row.verdict is not None and row.verdict.suggestion is None
+    assert "baseline rule" in row.verdict.reason
+    (static,) = build_report(opened, feedback, window, [WAIT]).rows
+    assert static.verdict is not None and static.verdict.suggestion is not None
