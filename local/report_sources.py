@@ -21,16 +21,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
-from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from floorwatch.alerts.model import Transition
 from floorwatch.events.normalize import normalize_document
 from floorwatch.metrics.fold import fold
@@ -42,10 +37,10 @@ from floorwatch.store.metrics_memory import InMemoryMetricStore
 from floorwatch.timefmt import iso_seconds
 from pydantic import ValidationError
 
+from local.aws_clients import aws_client, aws_usage_errors
 from local.errors import UsageError
 from local.payload_files import RawPayload, display_name, read_payloads
 
-DEFAULT_REGION = "us-east-1"
 EVENTS_RETENTION = timedelta(days=3660)
 EVENTS_PARTITION = "report"
 FOLD_BATCH = 500
@@ -189,19 +184,7 @@ class Tables:
 
 
 def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
-    if endpoint_url is not None:
-        parsed = urlparse(endpoint_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(
-                f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566, got {endpoint_url!r}"
-            )
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
-    try:
-        return boto3.client(
-            "dynamodb", region_name=region or DEFAULT_REGION, endpoint_url=endpoint_url, config=config
-        )
-    except (ValueError, NoRegionError) as error:
-        raise UsageError(f"cannot build a DynamoDB client: {error}") from None
+    return aws_client("dynamodb", endpoint_url, region, max_attempts=5)
 
 
 def read_tables(
@@ -269,29 +252,18 @@ def _scan(client: Any, table: str, progress: Progress, **kwargs: Any) -> list[di
             return items
 
 
-@contextmanager
-def aws_errors(tables: Tables) -> Iterator[None]:
+def aws_errors(tables: Tables) -> AbstractContextManager[None]:
     """The errors that mean "wrong arguments or environment" become UsageError (exit 2)."""
-    where = tables.endpoint_url or "AWS"
-    try:
-        yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        if code == "ResourceNotFoundException":
-            raise UsageError(
-                f"table {tables.audit!r} or {tables.alerts!r} not found in {where} "
-                f"(check --stage, --audit-table / --alerts-table, --region)"
-            ) from None
-        if code in ("AccessDenied", "AccessDeniedException", "UnrecognizedClientException"):
-            raise UsageError(f"access denied by {where}: {error}") from None
-        raise
-    except BotocoreConnectionError as error:
-        raise UsageError(f"cannot reach {where}: {error}") from None
-    except NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; "
-            "any non-empty values work against the local runtime)"
-        ) from None
+
+    def missing(code: str) -> str | None:
+        if code != "ResourceNotFoundException":
+            return None
+        return (
+            f"table {tables.audit!r} or {tables.alerts!r} not found (check --stage, --audit-table / "
+            f"--alerts-table, --region)"
+        )
+
+    return aws_usage_errors(tables.endpoint_url or "AWS", missing)
 
 
 def table_names(
