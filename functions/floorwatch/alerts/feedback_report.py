@@ -19,9 +19,10 @@ A **suggested threshold change** (``suggest``) is made only where the data suppo
 rule whose entry tier (its least severe one: what opens an alert) raised mostly alerts marked not useful,
 whose peak values lie on one side of a level and every other alert's (useful or not judged) on the
 other. The suggestion is the roundest level between them, so it would have kept every alert nobody
-called not useful. Peaks come from the values the transitions recorded (opening, tier changes,
-resolving): an estimate of the true peak, which is why the command replays the change on recorded
-events (``replay_effect``) when it has them.
+called not useful. Peaks are re-judged from the metric history where there is one
+(``with_metric_peaks``: the rule's metric over its window, minute by minute while the alert was open);
+otherwise they are the values the transitions recorded (opening, tier changes), an estimate. Either way
+the command replays the change on recorded events (``replay_effect``) when it has them.
 """
 
 from __future__ import annotations
