@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from floorwatch.names import QUARANTINE_PREFIX
 from floorwatch.store.kinesis import KinesisWriter
 from floorwatch.store.quarantine import (
@@ -34,9 +28,8 @@ from floorwatch.store.quarantine import (
     redrive,
 )
 
-from local.errors import UsageError
+from local.aws_clients import DEFAULT_REGION, aws_client, aws_usage_errors
 
-DEFAULT_REGION = "us-east-1"
 EXIT_DONE = 0
 EXIT_SOME_NOT_REDRIVEN = 1
 
@@ -142,19 +135,7 @@ def run_redrive(args: argparse.Namespace) -> int:
 
 
 def _client(service: str, args: argparse.Namespace) -> Any:
-    if args.endpoint_url is not None:
-        parsed = urlparse(args.endpoint_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            example = "http://127.0.0.1:4566"
-            raise UsageError(
-                f"--endpoint-url must be an http(s) URL such as {example}, got {args.endpoint_url!r}"
-            )
-    region = args.region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10, read_timeout=60)
-    try:
-        return boto3.client(service, region_name=region, endpoint_url=args.endpoint_url, config=config)
-    except (ValueError, NoRegionError) as error:
-        raise UsageError(f"cannot build an {service} client: {error}") from None
+    return aws_client(service, args.endpoint_url, args.region)
 
 
 _NOT_FOUND: dict[str, Callable[[argparse.Namespace], str]] = {
@@ -163,23 +144,10 @@ _NOT_FOUND: dict[str, Callable[[argparse.Namespace], str]] = {
 }
 
 
-@contextmanager
-def _aws_errors(args: argparse.Namespace) -> Iterator[None]:
+def _aws_errors(args: argparse.Namespace) -> AbstractContextManager[None]:
     """Turn the errors that mean "wrong arguments or environment" into UsageError (exit 2)."""
-    where = args.endpoint_url or "AWS"
-    try:
-        yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        if code in _NOT_FOUND:
-            raise UsageError(f"{_NOT_FOUND[code](args)} in {where}") from None
-        if code in ("AccessDenied", "AccessDeniedException"):
-            raise UsageError(f"access denied by {where}: {error}") from None
-        raise
-    except BotocoreConnectionError as error:
-        raise UsageError(f"cannot reach {where}: {error}") from None
-    except NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; "
-            "any non-empty values work against the local runtime)"
-        ) from None
+
+    def missing(code: str) -> str | None:
+        return _NOT_FOUND[code](args) if code in _NOT_FOUND else None
+
+    return aws_usage_errors(args.endpoint_url or "AWS", missing)

@@ -1,5 +1,8 @@
 """`floorwatch rules check [FILE]`: validate a rules file and show what each rule watches.
 
+(`floorwatch rules report` — feedback per rule and scope, suggested thresholds — lives in
+``local.commands.rules_report``.)
+
 One line per rule on stdout, a summary on stderr, exit 0. An invalid file prints every problem
 (file, line, rule, field) on stderr and exits 2, so it can guard a deploy: `floorwatch rules check
 rules.yaml && cdk deploy`. Without FILE it checks the rules shipped with floorwatch.
@@ -24,6 +27,8 @@ from floorwatch.rules.config import (
 )
 from floorwatch.rules.durations import format_duration
 
+from local.commands import rules_report
+
 EXIT_INVALID = 2
 
 
@@ -40,6 +45,7 @@ def register(subparsers: Any) -> None:
     )
     check.add_argument("file", metavar="FILE", nargs="?", help="rules file (default: the shipped rules)")
     check.set_defaults(handler=run_check)
+    rules_report.register(actions)
 
 
 def run_check(args: argparse.Namespace) -> int:

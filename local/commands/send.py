@@ -22,16 +22,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from floorwatch.events.adapters.base import payload_digest
 from floorwatch.store.kinesis import FailedEntry, KinesisEntry, KinesisWriter
 from tqdm import tqdm
 
+from local.aws_clients import aws_client
 from local.errors import UsageError
 from local.payload_files import STDIN, RawPayload, display_name, read_payloads
 
@@ -127,19 +125,9 @@ def to_entry(payload: RawPayload) -> KinesisEntry:
 
 
 def _kinesis_client(endpoint_url: str | None, region: str) -> Any:
-    if endpoint_url is not None:
-        parsed = urlparse(endpoint_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(
-                f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566, got {endpoint_url!r}"
-            )
     # botocore retries whole-call failures (throttling, 5xx, connection) a few times; the writer
     # retries the entries a successful call reports as failed.
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=10, read_timeout=60)
-    try:
-        return boto3.client("kinesis", region_name=region, endpoint_url=endpoint_url, config=config)
-    except (ValueError, NoRegionError) as error:
-        raise UsageError(f"cannot build a Kinesis client: {error}") from None
+    return aws_client("kinesis", endpoint_url, region)
 
 
 def _stopped_by_kinesis(error: ClientError, stream: str, where: str, stored: int, total: int) -> int:

@@ -65,10 +65,10 @@ class DynamoAuditLog:
         return True
 
     def for_alert(self, alert_id: str) -> list[AuditEntry]:
-        return [_entry(item) for item in self._query(f"alert#{alert_id}")]
+        return [entry_from_item(item) for item in self._query(f"alert#{alert_id}")]
 
     def for_user(self, user: str) -> list[AuditEntry]:
-        return [_entry(item) for item in self._query(f"user#{user}")]
+        return [entry_from_item(item) for item in self._query(f"user#{user}")]
 
     def _query(self, partition: str) -> Iterator[Mapping[str, Any]]:
         start: Mapping[str, Any] | None = None
@@ -86,7 +86,9 @@ class DynamoAuditLog:
                 return
 
 
-def _entry(item: Mapping[str, Any]) -> AuditEntry:
+def entry_from_item(item: Mapping[str, Any]) -> AuditEntry:
+    """An AuditEntry from a stored item (typed, as the client returns it)."""
+
     def optional(name: str) -> str | None:
         value = item.get(name)
         return None if value is None else str(value["S"])
