@@ -1,4 +1,5 @@
-"""`floorwatch replay --rules RULES.yaml [--tick 10s] EVENTS.jsonl`: backtest rules on recorded events.
+"""`floorwatch replay --rules RULES.yaml [--tick 10s] [--baselines B.json] [--learn] EVENTS.jsonl`: backtest
+rules on recorded events.
 
 The records go through the normalizer (anything `floorwatch normalize` accepts), then through the
 evaluation engine the Lambda runs, with in-memory stores, in event time:
@@ -13,7 +14,12 @@ evaluation engine the Lambda runs, with in-memory stores, in event time:
   agree on), so one wrong clock cannot run an hour of ticks;
 - stdout: one JSON object per transition of the alerts and their incidents (``Transition.to_dict()``),
   sorted by event time;
-- stderr: each rejected record with its line number and reason, and a closing summary.
+- stderr: each rejected record with its line number and reason, and a closing summary;
+- baselines: rules with ``baseline:`` keep their static tiers unless ``--baselines`` gives learned ones
+  (a file of `floorwatch baselines learn`) or ``--learn`` learns them as the replay goes: the hourly
+  learner runs at every whole hour of event time into the store the engine reads, between the ticks
+  before and after that hour (``local.baselines_offline.HourlyLearning``), so a replay of six weeks
+  behaves like six weeks of production.
 
 Deterministic: the same file and rules give byte-identical output (ids are derived from the input).
 Exit status 0 when it ran, 2 on unusable arguments or an invalid rules file.
@@ -38,6 +44,7 @@ from floorwatch.store.baselines_memory import InMemoryBaselineStore
 from floorwatch.store.baselines_port import BaselineStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
+from local import baselines_file
 from local.baselines_offline import HourlyLearning
 from local.errors import UsageError
 from local.payload_files import read_payloads
@@ -66,6 +73,22 @@ def register(subparsers: Any) -> None:
         metavar="DURATION",
         help="evaluate active alerts every DURATION of event time between events (default 10s)",
     )
+    parser.add_argument(
+        "--baselines",
+        metavar="BASELINES.json",
+        help="adapt rules with baseline: to these learned baselines (from `floorwatch baselines learn`)",
+    )
+    parser.add_argument(
+        "--learn",
+        action="store_true",
+        help="also learn baselines as the replay goes (the hourly learner at every whole hour of event "
+        "time), starting from --baselines when given",
+    )
+    parser.add_argument(
+        "--save-baselines",
+        metavar="BASELINES.json",
+        help="with --learn: write the baselines learned by the end of the replay to this file",
+    )
     parser.add_argument("file", metavar="EVENTS.jsonl", help="file of raw payloads, or - for stdin")
     parser.set_defaults(handler=run)
 
@@ -79,17 +102,24 @@ def run(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(error.problems)} problem(s) in {args.rules}: nothing replayed", file=sys.stderr)
         return EXIT_INVALID
+    if args.save_baselines and not args.learn:
+        raise UsageError("--save-baselines needs --learn (without it the replay learns nothing)")
+    baselines = baselines_file.load(args.baselines) if args.baselines else None
     payloads = read_payloads(args.file)
-    result = replay(rules, payloads, tick)
+    result = replay(rules, payloads, tick, baselines=baselines, learn=args.learn)
     out = sys.stdout
     for transition in result.transitions:
         out.write(transition_line(transition) + "\n")
     out.flush()
     print(
         f"{result.records} records read, {result.events} events replayed, {result.rejected} rejected, "
-        f"{len(result.transitions)} transitions",
+        f"{len(result.transitions)} transitions"
+        + (f", {result.learning_runs} hourly learning runs" if args.learn else ""),
         file=sys.stderr,
     )
+    if args.save_baselines and isinstance(result.baselines, InMemoryBaselineStore):
+        pairs = baselines_file.save(result.baselines, args.save_baselines, {"rules": args.rules})
+        print(f"{pairs} (scope, metric) pairs written to {args.save_baselines}", file=sys.stderr)
     return 0
 
 
