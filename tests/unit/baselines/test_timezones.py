@@ -3,7 +3,6 @@ and the learner, the lookup and the engine agree on the zone of a scope."""
 
 from __future__ import annotations
 
-import textwrap
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from floorwatch.rules.baselines import (
     slot_of,
 )
 from floorwatch.rules.baselines_learner import BaselineLearner
-from floorwatch.rules.config import RulesError, RuleSet, ThresholdRule, parse_rules
+from floorwatch.rules.config import RulesError, RuleSet, parse_rules
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.baselines_memory import InMemoryBaselineStore, InMemoryScopeDirectory
 from floorwatch.store.metrics_memory import InMemoryMetricStore
