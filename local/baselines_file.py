@@ -174,7 +174,7 @@ def document(store: InMemoryBaselineStore, learned: Mapping[str, Any] | None = N
         slots = [
             {
                 "slot": key.slot,
-                "label": slot_label(key.seasonality, key.slot),
+                "label": slot_label(key.slot, key.seasonality),
                 "center": baseline.center,
                 "sigma": baseline.sigma,
                 "samples": baseline.samples,

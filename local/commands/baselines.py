@@ -193,7 +193,7 @@ def describe(
     lines.append(header)
     for key, history, baseline, _zone in slots:
         line = (
-            f"  {slot_label(key.seasonality, key.slot):<10} {_number(baseline.center):>10} "
+            f"  {slot_label(key.slot, key.seasonality):<10} {_number(baseline.center):>10} "
             f"{'±' + _number(baseline.sigma):>10} {baseline.samples:>8} {len(history.hours):>6}"
         )
         if rules:

@@ -2,7 +2,8 @@
 
 **What a baseline is.** For one (scope, metric) and one seasonal *slot* — the hour of the week on the
 clock of the scope's center (0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00, local time; see the
-slots section) or, with ``seasonality: hour_of_day``, the local hour of the day (0..23) — the learner samples the metric exactly as the engine evaluates it
+slots section) or, with ``seasonality: hour_of_day``, the local hour of the day (0..23) — the learner
+samples the metric exactly as the engine evaluates it
 (``floorwatch.metrics.window.window_value`` over the rule's window) every ``SAMPLE_STRIDE`` (5 minutes)
 through each past hour of that slot, and keeps the samples of the last ``HISTORY`` (4 weeks) per slot.
 The baseline is their robust centre and spread:

@@ -37,14 +37,14 @@ rules:
     direction: above
     window: 5m
     tiers: {warning: 120, critical: 300}
-    baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 2h}
+    baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 2h, min_periods: 1}
   - id: center-waiting
     metric: contacts_in_queue
     scope: center
     direction: above
     window: 5m
     tiers: {warning: 40}
-    baseline: {}
+    baseline: {min_periods: 1}
 """
 
 

@@ -26,6 +26,7 @@ from floorwatch.store.metrics_memory import InMemoryMetricStore
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 SHARD = "shardId-000000000000"
+STEP = timedelta(minutes=5)
 MONDAY_09 = hour_of_week(datetime(2026, 1, 5, 9, tzinfo=UTC))  # 9: Monday 09:00
 
 
@@ -37,7 +38,7 @@ def test_a_local_0900_rush_stays_in_the_monday_0900_slot_in_winter_and_summer_ti
     # In UTC hours the same rush would move from slot 8 to slot 7 and back.
     assert [slot_of(at, "hour_of_week") for at in (winter, summer, autumn)] == [8, 7, 8]
     assert slot_of(summer, "hour_of_day", BERLIN) == 9
-    assert slot_label("hour_of_week", MONDAY_09) == "Mon 09:00"
+    assert slot_label(MONDAY_09, "hour_of_week") == "Mon 09:00"
 
 
 def test_the_23_hour_spring_day_skips_0200_and_the_25_hour_autumn_day_repeats_it() -> None:
@@ -109,54 +110,65 @@ def rush(at: datetime) -> float:
     return 150.0 if local.weekday() == 0 and local.hour == 9 else 20.0
 
 
-def snapshots(start: datetime, end: datetime, center: str = "nyc") -> InMemoryMetricStore:
-    store = InMemoryMetricStore()
-    batch: list[CxEvent] = []
-    minute = start
-    while minute < end:
-        batch.append(
-            CxEvent(
-                event_id=f"s-{minute.isoformat()}",
-                source=Source.GENERIC,
-                type=EventType.QUEUE_SNAPSHOT,
-                occurred_at=minute + timedelta(seconds=5),
-                center_id=center,
-                queue_id="billing",
-                values={"longest_wait_seconds": rush(minute)},
-            )
-        )
-        if len(batch) >= 1000:
-            store.apply(SHARD, batch, fold(batch))
-            batch = []
-        minute += timedelta(minutes=1)
-    store.apply(SHARD, batch, fold(batch))
-    return store
+def snapshot(minute: datetime, center: str) -> CxEvent:
+    return CxEvent(
+        event_id=f"s-{minute.isoformat()}",
+        source=Source.GENERIC,
+        type=EventType.QUEUE_SNAPSHOT,
+        occurred_at=minute + timedelta(seconds=5),
+        center_id=center,
+        queue_id="billing",
+        values={"longest_wait_seconds": rush(minute)},
+    )
 
 
-def learn_weekly(
-    metrics: InMemoryMetricStore, rules: RuleSet, start: datetime, end: datetime
-) -> InMemoryBaselineStore:
-    store = InMemoryBaselineStore()
+def learned_over(
+    start: datetime,
+    end: datetime,
+    rules: RuleSet,
+    *,
+    center: str = "nyc",
+    metrics: InMemoryMetricStore | None = None,
+    store: InMemoryBaselineStore | None = None,
+) -> tuple[InMemoryMetricStore, InMemoryBaselineStore]:
+    """A snapshot every 5 minutes of each Monday (UTC) from ``start`` to ``end`` (the other days are
+    quiet: fewer rows, a faster test), the learner run daily as the data arrives (the metric store keeps
+    8 days, as the table does)."""
+    metrics = metrics if metrics is not None else InMemoryMetricStore()
+    store = store if store is not None else InMemoryBaselineStore()
     learner = BaselineLearner(metrics, store, InMemoryScopeDirectory(metrics))
-    at = start + timedelta(days=1)
-    while at <= end:
-        learner.learn(rules, at)
-        at += timedelta(days=1)
-    return store
+    at = start
+    while at < end:
+        until = min(at + timedelta(days=1), end)
+        batch = [
+            snapshot(at + timedelta(minutes=m), center)
+            for m in range(int((until - at) / timedelta(minutes=1)))
+        ]
+        if batch:
+            metrics.apply(SHARD, batch, fold(batch))
+        learner.learn(rules, until)
+        at = until
+    return metrics, store
 
 
-def test_the_learner_files_the_rush_under_the_centers_local_hour_across_the_autumn_change() -> None:
-    # New York leaves daylight-saving time on Sunday 2026-11-01: the Monday rush is 13:00 UTC before
-    # and 14:00 UTC after. Three weeks across the change: one local slot, the same rush every Monday.
-    start, end = datetime(2026, 10, 19, 4, tzinfo=UTC), datetime(2026, 11, 10, 4, tzinfo=UTC)
-    rules = parse_rules(RULES)
-    store = learn_weekly(snapshots(start, end), rules, start, end)
+@pytest.fixture(scope="module")
+def new_york() -> tuple[InMemoryMetricStore, InMemoryBaselineStore]:
+    """Five weeks of Monday rushes at 09:00 New York time, across the autumn change (Sunday 2026-11-01:
+    the rush is at 13:00 UTC before it and at 14:00 UTC after), learned as they arrive."""
+    start, end = datetime(2026, 10, 5, 4, tzinfo=UTC), datetime(2026, 11, 9, 13, 30, tzinfo=UTC)
+    return learned_over(start, end, parse_rules(RULES))
+
+
+def test_the_learner_files_the_rush_under_the_centers_local_hour_across_the_autumn_change(
+    new_york: tuple[InMemoryMetricStore, InMemoryBaselineStore],
+) -> None:
+    _, store = new_york
     state = store.pair("queue:billing", "longest_wait_seconds")
     assert state is not None and state.timezone == "America/New_York"
     rush_slot = {
         key.slot: baseline for key, _, baseline, _ in store.slots("queue:billing", "longest_wait_seconds")
     }
-    assert slot_label("hour_of_week", MONDAY_09) == "Mon 09:00"
+    assert slot_label(MONDAY_09, "hour_of_week") == "Mon 09:00"
     assert rush_slot[MONDAY_09].center == 150.0
     assert rush_slot[MONDAY_09 + 1].center == 20.0  # 10:00 stays calm: the rush never leaked into it
     assert rush_slot[MONDAY_09 - 1].center == 20.0
@@ -169,28 +181,26 @@ def test_the_learner_files_the_rush_under_the_centers_local_hour_across_the_autu
 def test_a_scope_moving_to_a_center_in_another_zone_restarts_its_pair() -> None:
     start, end = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 4, tzinfo=UTC)
     rules = parse_rules(RULES)
-    metrics = snapshots(start, end)
-    store = InMemoryBaselineStore()
-    learner = BaselineLearner(metrics, store, InMemoryScopeDirectory(metrics))
-    learner.learn(rules, end)
-    later = snapshots(end, end + timedelta(hours=3), center="lon")  # same queue, now reported by London
-    learner = BaselineLearner(later, store, InMemoryScopeDirectory(later))
-    report = learner.learn(rules, end + timedelta(hours=3))
+    metrics, store = learned_over(start, end, rules)
+    later = end + timedelta(hours=3)
+    batch = [snapshot(end + STEP * step, "lon") for step in range(36)]  # now reported by London
+    metrics.apply(SHARD, batch, fold(batch))
+    report = BaselineLearner(metrics, store, InMemoryScopeDirectory(metrics)).learn(rules, later)
     assert report.restarted == ["queue:billing#longest_wait_seconds"]
     state = store.pair("queue:billing", "longest_wait_seconds")
     assert state is not None and state.timezone == "Europe/London"
 
 
-def test_the_engine_judges_by_the_slot_of_the_scopes_center_clock() -> None:
+def test_the_engine_judges_by_the_slot_of_the_scopes_center_clock(
+    new_york: tuple[InMemoryMetricStore, InMemoryBaselineStore],
+) -> None:
     # Five weeks of Monday rushes at 09:00 New York time, across the autumn change. On the next Monday a
     # 100 s wait at 09:30 New York time (14:30 UTC) is the usual rush: no alert. The same 100 s at 11:30,
     # an hour that is calm every week (20 s), is unusual and breaches the tightened warning.
-    start, end = datetime(2026, 10, 5, 4, tzinfo=UTC), datetime(2026, 11, 9, 13, 30, tzinfo=UTC)
     rules = parse_rules(RULES)
-    metrics = snapshots(start, end)
+    metrics, store = new_york
 
     def wait_at(rules: RuleSet, at: datetime) -> set[str]:
-        store = learn_weekly(metrics, rules, start, end)
         engine = Engine(rules, metrics, InMemoryAlertStore(), baselines=store)
         event = CxEvent(
             event_id=f"now-{at.isoformat()}",

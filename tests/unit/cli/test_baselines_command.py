@@ -21,7 +21,7 @@ rules:
     direction: above
     window: 5m
     tiers: {warning: 120, critical: 300}
-    baseline: {min_history: 1h}
+    baseline: {min_history: 1h, min_periods: 1}
 """
 START = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York
 
