@@ -47,16 +47,16 @@ from floorwatch.rules.baselines import (
     summarize,
 )
 from floorwatch.rules.baselines_learner import SLOTS
-from floorwatch.rules.config import zone_named
+from floorwatch.rules.config import TimeZoneName
 from floorwatch.store.baselines_memory import InMemoryBaselineStore
 from floorwatch.store.baselines_port import BaselineStore, PairState
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from local.errors import UsageError
+from local.payload_files import read_source
 
 FORMAT = "floorwatch-baselines"
 VERSION = 1
-MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
 class BaselinesFileError(UsageError):
@@ -98,7 +98,7 @@ class PairRecord(_Strict):
     metric: str
     window_seconds: float = Field(gt=0)
     seasonality: Literal["hour_of_week", "hour_of_day"]
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     since: datetime | None
     learned_until: datetime
     slots: list[SlotRecord]
@@ -108,12 +108,6 @@ class PairRecord(_Strict):
     def _known_metric(cls, value: str) -> str:
         if value not in CATALOG:
             raise ValueError(f"unknown metric '{value}'")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        zone_named(value)
         return value
 
     @field_validator("since", "learned_until")
@@ -221,20 +215,11 @@ def load(path: str | Path) -> InMemoryBaselineStore:
 
 def read(path: str | Path) -> BaselinesDocument:
     name = str(path)
+    data = read_source(name)  # UsageError naming a missing or unreadable file
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise BaselinesFileError(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BaselinesFileError(f"no such baselines file: {name}") from None
-    except IsADirectoryError:
-        raise BaselinesFileError(f"{name} is a directory, expected a baselines file (JSON)") from None
+        return parse(data.decode("utf-8"), name)
     except UnicodeDecodeError:
         raise BaselinesFileError(f"{name} is not a baselines file: not UTF-8 text") from None
-    except OSError as error:
-        raise BaselinesFileError(f"cannot read {name}: {error.strerror or error}") from None
-    return parse(text, name)
 
 
 def parse(text: str, name: str = "baselines.json") -> BaselinesDocument:

@@ -21,11 +21,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.model import scope_kind
 from floorwatch.rules.baselines import adaptive_thresholds, slot_label, usable
@@ -37,12 +33,12 @@ from floorwatch.store.baselines_memory import InMemoryBaselineStore
 from tqdm import tqdm
 
 from local import baselines_file
+from local.aws_clients import DEFAULT_REGION, aws_client, aws_usage_errors
 from local.baselines_offline import learn
 from local.errors import UsageError
 from local.payload_files import display_name, read_payloads
 
 EXIT_INVALID = 2
-DEFAULT_REGION = "us-east-1"
 
 
 def register(subparsers: Any) -> None:
@@ -227,24 +223,15 @@ def _number(value: float) -> str:
 # --- seed ------------------------------------------------------------------------------------------
 def run_seed(args: argparse.Namespace) -> int:
     store = baselines_file.load(args.file)
+    target = DynamoBaselineStore(aws_client("dynamodb", args.endpoint_url, args.region), args.table)
     region = args.region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    target = DynamoBaselineStore(_dynamodb_client(args.endpoint_url, region), args.table)
-    where = f"table {args.table}, region {region}" + (
-        f", endpoint {args.endpoint_url}" if args.endpoint_url else ""
-    )
-    try:
+    where = f"DynamoDB (region {region}" + (f", endpoint {args.endpoint_url})" if args.endpoint_url else ")")
+
+    def not_found(code: str) -> str | None:
+        return f"table {args.table!r} not found" if code == "ResourceNotFoundException" else None
+
+    with aws_usage_errors(where, not_found):
         report = baselines_file.seed(store, target, replace=args.replace)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        if code == "ResourceNotFoundException":
-            raise UsageError(f"table {args.table!r} not found ({where})") from None
-        raise UsageError(f"DynamoDB refused the write ({where}): {code}: {error}") from None
-    except NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-        ) from None
-    except BotoCoreError as error:
-        raise UsageError(f"cannot reach DynamoDB ({where}): {error}") from None
     for message in report.skipped:
         print(f"kept: {message}", file=sys.stderr)
     print(
@@ -252,20 +239,6 @@ def run_seed(args: argparse.Namespace) -> int:
         f"{report.slots_cleared} old slots cleared), {len(report.skipped)} kept"
     )
     return 0
-
-
-def _dynamodb_client(endpoint_url: str | None, region: str) -> Any:
-    if endpoint_url is not None:
-        parsed = urlparse(endpoint_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(
-                f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566, got {endpoint_url!r}"
-            )
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30)
-    try:
-        return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
-    except (ValueError, NoRegionError) as error:
-        raise UsageError(f"cannot build a DynamoDB client: {error}") from None
 
 
 def _rules(path: str) -> RuleSet | None:

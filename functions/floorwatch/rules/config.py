@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -796,27 +797,21 @@ def _check_zone(name: str) -> str:
     return name
 
 
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_zone)]
+"""An IANA time zone name, validated against the zone database."""
+
+
 class CenterConfig(_Strict):
     """One center's settings in the rules file (``centers: {acme: {timezone: Europe/Berlin}}``)."""
 
-    timezone: str = Field(min_length=1, max_length=64)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return _check_zone(value)
+    timezone: TimeZoneName
 
 
 class Centers(_Strict):
     """The file-level ``timezone:`` (every center not listed; UTC by default) and ``centers:``."""
 
-    timezone: str = Field(default=DEFAULT_TIMEZONE, min_length=1, max_length=64)
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
     centers: dict[str, CenterConfig] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return _check_zone(value)
 
     @field_validator("centers")
     @classmethod

@@ -141,7 +141,7 @@ def test_show_and_replay_reject_an_unusable_baselines_file(
 
 def test_show_a_missing_file_or_scope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "baselines", "show", str(tmp_path / "none.json"), "--scope", "queue:a")
-    assert status == 2 and "no such baselines file" in err
+    assert status == 2 and "no such file" in err
     rules, recording = write(tmp_path, "rules.yaml", RULES), write(tmp_path, "events.jsonl", events(2))
     out_file = str(tmp_path / "baselines.json")
     run(capsys, "baselines", "learn", recording, "--rules", rules, "--out", out_file)
