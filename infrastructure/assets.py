@@ -1,7 +1,8 @@
 """The one code asset every floorwatch function deploys: functions/ plus what the Powertools layer lacks.
 
 Built at synth time without Docker or network: the `functions/` directory (domain package and handlers),
-the pure-Python packages `yaml` (PyYAML) and `jwt` (PyJWT) copied from this virtual environment, and the
+the pure-Python packages `yaml` (PyYAML), `jwt` (PyJWT) and `tzdata` (time zone data) copied from this
+virtual environment, and the
 configured rules file converted to JSON. Compiled extensions are left out on purpose: the venv's are
 built for the synthesizing machine, not for Lambda's Python on arm64, and both packages work without
 them (PyYAML falls back to its pure-Python loader; PyJWT only needs `cryptography` for RSA/EC, and
@@ -46,7 +47,9 @@ ASSET_EXCLUDES = (
 )
 # Platform-specific binaries from the synthesizing machine would not load on Lambda (arm64).
 COMPILED_EXCLUDES = ("*.so", "*.pyd", "*.dylib")
-BUNDLED_PACKAGES = ("yaml", "jwt")
+# tzdata: the IANA time zones of centers (baselines learn local hours); Lambda's Python runtime image is
+# minimal and may have no /usr/share/zoneinfo, and zoneinfo falls back to this package.
+BUNDLED_PACKAGES = ("yaml", "jwt", "tzdata")
 RULES_FILE_NAME = "rules.json"
 # Lambda unpacks the code asset here (LAMBDA_TASK_ROOT); ENV_RULES_FILE points into it.
 LAMBDA_TASK_ROOT = "/var/task"

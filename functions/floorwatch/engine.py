@@ -62,7 +62,7 @@ from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricDef, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import DEFAULT_WINDOW, BucketRow, MetricValue, ScopeKind, Stamped
 from floorwatch.metrics.window import NO_VALUE, stored_agent_state_at, window_value
-from floorwatch.rules.baselines import Thresholds, thresholds, with_tiers
+from floorwatch.rules.baselines import Thresholds, scope_center, thresholds, with_tiers
 from floorwatch.rules.config import (
     INCIDENT_RULE_ID,
     Comparison,
@@ -432,7 +432,7 @@ class Engine:
             # A quiet queue: judge it over the longer window rather than not at all.
             value = window_value(entry.definition, rows, at, rule.sparse_window)
         eligible = entry.guards is None or self._guards_hold(entry.guards, rows, at)
-        applied = None if entry.static else self._thresholds(rule, scope, at)
+        applied = None if entry.static else self._thresholds(rule, scope, at, rows)
         effective = rule if applied is None else with_tiers(rule, applied.tiers)
         levels = entry.levels if effective is rule else effective.tiers.levels()
         verdict = _breached(effective, value, levels) if eligible else None
@@ -478,11 +478,15 @@ class Engine:
                         latest = None if now is None else now + MAX_CLOCK_SKEW
                         plan.add(rule, (rule.id, scope), _match_step(rule, event, at, latest))
 
-    def _thresholds(self, rule: ThresholdRule, scope: str, at: datetime) -> Thresholds | None:
+    def _thresholds(
+        self, rule: ThresholdRule, scope: str, at: datetime, rows: Sequence[BucketRow]
+    ) -> Thresholds | None:
         """The tiers a baseline rule applies at ``at`` (None: a static rule, or no baselines at all)."""
         if rule.baseline is None or self._baselines is None:
             return None
-        return thresholds(rule, self._baselines.lookup(scope, rule.metric, at))
+        # The slot is an hour of the scope's center's clock, the center found as the learner finds it.
+        zone = self.rules.zone_of(scope_center(scope, rows))
+        return thresholds(rule, self._baselines.lookup(scope, rule.metric, at, zone))
 
     def _admits(self, rule: ThresholdRule, scope: str) -> bool:
         facts = self.facts(scope)

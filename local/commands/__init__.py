@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import demo, dev, normalize, quarantine, replay, rules, score, send, simulate
+from local.commands import baselines, demo, dev, normalize, quarantine, replay, rules, score, send, simulate
 from local.commands import token as token_command
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     token_command,
     dev,
     replay,
+    baselines,
     demo,
     simulate,
     score,

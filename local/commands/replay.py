@@ -1,4 +1,5 @@
-"""`floorwatch replay --rules RULES.yaml [--tick 10s] EVENTS.jsonl`: backtest rules on recorded events.
+"""`floorwatch replay --rules RULES.yaml [--tick 10s] [--baselines B.json] [--learn] EVENTS.jsonl`: backtest
+rules on recorded events.
 
 The records go through the normalizer (anything `floorwatch normalize` accepts), then through the
 evaluation engine the Lambda runs, with in-memory stores, in event time:
@@ -13,7 +14,12 @@ evaluation engine the Lambda runs, with in-memory stores, in event time:
   agree on), so one wrong clock cannot run an hour of ticks;
 - stdout: one JSON object per transition of the alerts and their incidents (``Transition.to_dict()``),
   sorted by event time;
-- stderr: each rejected record with its line number and reason, and a closing summary.
+- stderr: each rejected record with its line number and reason, and a closing summary;
+- baselines: rules with ``baseline:`` keep their static tiers unless ``--baselines`` gives learned ones
+  (a file of `floorwatch baselines learn`) or ``--learn`` learns them as the replay goes: the hourly
+  learner runs at every whole hour of event time into the store the engine reads, between the ticks
+  before and after that hour (``local.baselines_offline.HourlyLearning``), so a replay of six weeks
+  behaves like six weeks of production.
 
 Deterministic: the same file and rules give byte-identical output (ids are derived from the input).
 Exit status 0 when it ran, 2 on unusable arguments or an invalid rules file.
@@ -24,22 +30,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floorwatch.alerts.model import Transition
-from floorwatch.engine import MAX_CLOCK_SKEW, Engine, transitions_in_time_order
-from floorwatch.events.model import CxEvent
-from floorwatch.events.normalize import normalize_document
+from floorwatch.engine import Engine, transitions_in_time_order
 from floorwatch.rules.config import RulesError, RuleSet, load_rules
 from floorwatch.rules.durations import parse_duration
 from floorwatch.store.alerts_memory import InMemoryAlertStore
+from floorwatch.store.baselines_memory import InMemoryBaselineStore
+from floorwatch.store.baselines_port import BaselineStore
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
+from local import baselines_file
+from local.baselines_offline import HourlyLearning
 from local.errors import UsageError
-from local.payload_files import RawPayload, read_payloads
+from local.payload_files import read_payloads
+from local.recordings import Counts, Record, clock_of, cx_events, with_arrival
 
 EXIT_INVALID = 2
 DEFAULT_TICK = timedelta(seconds=10)
@@ -64,6 +73,22 @@ def register(subparsers: Any) -> None:
         metavar="DURATION",
         help="evaluate active alerts every DURATION of event time between events (default 10s)",
     )
+    parser.add_argument(
+        "--baselines",
+        metavar="BASELINES.json",
+        help="adapt rules with baseline: to these learned baselines (from `floorwatch baselines learn`)",
+    )
+    parser.add_argument(
+        "--learn",
+        action="store_true",
+        help="also learn baselines as the replay goes (the hourly learner at every whole hour of event "
+        "time), starting from --baselines when given",
+    )
+    parser.add_argument(
+        "--save-baselines",
+        metavar="BASELINES.json",
+        help="with --learn: write the baselines learned by the end of the replay to this file",
+    )
     parser.add_argument("file", metavar="EVENTS.jsonl", help="file of raw payloads, or - for stdin")
     parser.set_defaults(handler=run)
 
@@ -77,17 +102,24 @@ def run(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(error.problems)} problem(s) in {args.rules}: nothing replayed", file=sys.stderr)
         return EXIT_INVALID
+    if args.save_baselines and not args.learn:
+        raise UsageError("--save-baselines needs --learn (without it the replay learns nothing)")
+    baselines = baselines_file.load(args.baselines) if args.baselines else None
     payloads = read_payloads(args.file)
-    result = replay(rules, payloads, tick)
+    result = replay(rules, payloads, tick, baselines=baselines, learn=args.learn)
     out = sys.stdout
     for transition in result.transitions:
         out.write(transition_line(transition) + "\n")
     out.flush()
     print(
         f"{result.records} records read, {result.events} events replayed, {result.rejected} rejected, "
-        f"{len(result.transitions)} transitions",
+        f"{len(result.transitions)} transitions"
+        + (f", {result.learning_runs} hourly learning runs" if args.learn else ""),
         file=sys.stderr,
     )
+    if args.save_baselines and isinstance(result.baselines, InMemoryBaselineStore):
+        pairs = baselines_file.save(result.baselines, args.save_baselines, {"rules": args.rules})
+        print(f"{pairs} (scope, metric) pairs written to {args.save_baselines}", file=sys.stderr)
     return 0
 
 
@@ -97,62 +129,55 @@ class ReplayResult:
     records: int = 0
     events: int = 0
     rejected: int = 0
+    baselines: BaselineStore | None = None  # what the engine read (learned further with ``learn``)
+    learning_runs: int = 0
 
 
-def replay(rules: RuleSet, payloads: Iterable[RawPayload], tick: timedelta = DEFAULT_TICK) -> ReplayResult:
-    """Normalize, evaluate in event time with ticks, and return the transitions in event-time order."""
+def replay(
+    rules: RuleSet,
+    payloads: Iterable[Record],
+    tick: timedelta = DEFAULT_TICK,
+    *,
+    baselines: BaselineStore | None = None,
+    learn: bool = False,
+) -> ReplayResult:
+    """Normalize, evaluate in event time with ticks, and return the transitions in event-time order.
+
+    ``baselines``: the engine adapts rules with ``baseline:`` to them (``floorwatch replay --baselines``);
+    ``learn``: the learner also runs at every whole hour of event time, into ``baselines`` (a new store
+    when None), as the hourly schedule does in production (``floorwatch replay --learn``)."""
     result = ReplayResult()
-    engine = Engine(rules, InMemoryMetricStore(), InMemoryAlertStore())
+    if learn and baselines is None:
+        baselines = InMemoryBaselineStore()
+    metrics = InMemoryMetricStore()
+    engine = Engine(rules, metrics, InMemoryAlertStore(), baselines=baselines)
+    hourly = HourlyLearning(rules, metrics, baselines) if learn and baselines is not None else None
     ticks = _Ticks(engine, tick)
     recorded: list[Transition] = []
-    for event, arrival in _with_arrival(_events(payloads, result)):
+    counts = Counts()
+    for event, arrival in with_arrival(cx_events(payloads, counts, _print_reject)):
         # As in the Lambda: ticks follow the clock (never an event's own stamp), and an event stamped in
         # the future (a platform with a wrong clock) is judged at most MAX_CLOCK_SKEW past its arrival.
-        recorded += ticks.until(min(event.occurred_at, arrival))
+        clock = clock_of(event, arrival)
+        if hourly is not None:
+            for at in hourly.due(clock):  # the hourly learner, between the ticks before and after it
+                recorded += ticks.until(at)
+                hourly.run(at)
+        recorded += ticks.until(clock)
         recorded += engine.process(PARTITION, [event], now=arrival)
     result.transitions = transitions_in_time_order(recorded)
+    result.records, result.events, result.rejected = counts.records, counts.events, counts.rejected
+    result.baselines = baselines
+    result.learning_runs = hourly.runs if hourly is not None else 0
     return result
-
-
-def _with_arrival(events: Iterable[CxEvent]) -> Iterator[tuple[CxEvent, datetime]]:
-    """Each event with the replay's clock when it "arrived": a recording has no arrival times, so the
-    clock is the newest time that both this event and the next one vouch for (one event from a wrong
-    clock is bounded by its successor), never going back."""
-    clock: datetime | None = None
-    previous: CxEvent | None = None
-    for event in events:
-        if previous is not None:
-            vouched = min(previous.occurred_at, event.occurred_at)
-            clock = vouched if clock is None else max(clock, vouched)
-            yield previous, clock
-        previous = event
-    if previous is not None:
-        last = previous.occurred_at
-        yield previous, last if clock is None else max(clock, min(last, clock + MAX_CLOCK_SKEW))
 
 
 def transition_line(transition: Transition) -> str:
     return json.dumps(transition.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-def _events(payloads: Iterable[RawPayload], result: ReplayResult) -> Iterator[CxEvent]:
-    for payload in payloads:
-        result.records += 1
-        if not payload.parsed:
-            _reject(result, payload, payload.problem or "unusable")
-            continue
-        outcome = normalize_document(payload.document)
-        if outcome.rejected:
-            _reject(result, payload, outcome.reason or "rejected")
-            continue
-        for event in outcome.events:
-            result.events += 1
-            yield event
-
-
-def _reject(result: ReplayResult, payload: RawPayload, reason: str) -> None:
-    result.rejected += 1
-    print(f"{payload.position}: {reason}", file=sys.stderr)
+def _print_reject(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 class _Ticks:

@@ -33,6 +33,7 @@ def test_asset_bundles_yaml_and_jwt_without_compiled_extensions(synthesized: Syn
     asset = _asset_dir(synthesized)
     assert (asset / "yaml" / "__init__.py").is_file()
     assert (asset / "jwt" / "__init__.py").is_file()
+    assert (asset / "tzdata" / "zoneinfo" / "Europe" / "Berlin").is_file()
     assert (asset / "handlers" / "__init__.py").is_file()
     compiled = [p for p in asset.rglob("*") if p.suffix in {".so", ".pyd", ".pyc"} or p.name == "__pycache__"]
     assert compiled == []
@@ -45,7 +46,10 @@ def test_bundled_packages_work_from_the_asset_alone(synthesized: Synthesized) ->
         "import sys; sys.path.insert(0, sys.argv[1]); import yaml, jwt; "
         "assert yaml.__file__.startswith(sys.argv[1]) and not yaml.__with_libyaml__; "
         "token = jwt.encode({'sub': 'ana'}, 'k' * 32, algorithm='HS256'); "
-        "print(yaml.safe_load('a: [1, 2]')['a'], jwt.decode(token, 'k' * 32, algorithms=['HS256'])['sub'])"
+        "print(yaml.safe_load('a: [1, 2]')['a'], jwt.decode(token, 'k' * 32, algorithms=['HS256'])['sub']); "
+        # No system zone files (a minimal Lambda image may have none): the zones come from tzdata.
+        "import zoneinfo; zoneinfo.reset_tzpath([]); from datetime import datetime; "
+        "print(datetime(2026, 7, 1, tzinfo=zoneinfo.ZoneInfo('Europe/Berlin')).utcoffset())"
     )
     result = subprocess.run(
         [sys.executable, "-B", "-S", "-I", "-c", script, str(_asset_dir(synthesized))],
@@ -54,7 +58,7 @@ def test_bundled_packages_work_from_the_asset_alone(synthesized: Synthesized) ->
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["[1,", "2]", "ana"]
+    assert result.stdout.split() == ["[1,", "2]", "ana", "2:00:00"]
 
 
 def test_asset_ships_the_default_rules_as_json(synthesized: Synthesized) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -30,6 +31,9 @@ from floorwatch.store.metrics_memory import InMemoryMetricStore
 from handlers import baselines as baselines_handler
 from moto import mock_aws
 
+from local import baselines_file
+from local.baselines_offline import learn_from_events
+from local.cli import main as cli_main
 from local.runtime.functions import LambdaContext
 from tests.integration.ddb_tables import create_table
 
@@ -138,16 +142,29 @@ def test_lookup_is_cached_for_the_configured_time(client: Any) -> None:
     assert dynamo.read_requests == 2
 
 
-def test_the_scheduled_handler_learns_from_its_environment(
+ZONED_RULES = "timezone: UTC\ncenters:\n  nyc: {timezone: America/New_York}\nrules:\n" + textwrap.indent(
+    RULES, "  "
+)
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def in_center(events: list[CxEvent], center: str) -> list[CxEvent]:
+    return [event.model_copy(update={"center_id": center}) for event in events]
+
+
+def test_the_scheduled_handler_learns_from_its_environment_on_the_centers_clock(
     client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The queue belongs to New York (the metric items carry its center); its slots are New York hours.
     rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(RULES)
+    rules_file.write_text(ZONED_RULES)
     monkeypatch.setenv(ENV_METRICS_TABLE, METRICS)
     monkeypatch.setenv(ENV_BASELINES_TABLE, BASELINES)
     monkeypatch.setenv(ENV_RULES_FILE, str(rules_file))
-    events = traffic()
-    DynamoMetricStore(client, METRICS).apply(SHARD, events, fold(events))
+    events = in_center(traffic(), "nyc")
+    metrics = DynamoMetricStore(client, METRICS)
+    metrics.apply(SHARD, events, fold(events))
+    assert metrics.recent_rows("queue:billing", NOW, 1)[0].center == "nyc"
     baselines_handler._default_handler.cache_clear()
     try:
         result = baselines_handler.handler(
@@ -156,7 +173,71 @@ def test_the_scheduled_handler_learns_from_its_environment(
     finally:
         baselines_handler._default_handler.cache_clear()
     assert result["pairs"] == 2 and result["at"] == "2026-11-23T12:10:00+00:00"
-    found = DynamoBaselineStore(client, BASELINES).lookup(
-        "queue:billing", "longest_wait_seconds", NOW - timedelta(hours=1)
+    dynamo = DynamoBaselineStore(client, BASELINES)
+    state = dynamo.pair("queue:billing", "longest_wait_seconds")
+    assert state is not None and state.timezone == "America/New_York"
+    hour = NOW - timedelta(hours=1)  # 11:10 UTC = 06:10 in New York: the Monday 06:00 slot
+    key = SlotKey("queue:billing", "longest_wait_seconds", "hour_of_week", hour_of_week(hour, NEW_YORK))
+    assert key.slot == 6 and dynamo.slot_history(key).hours
+    found = dynamo.lookup("queue:billing", "longest_wait_seconds", hour, NEW_YORK)
+    assert found is not None and found.slot == 6 and found.samples == 12
+    # The engine asks with the zone of the scope's center; asked on another clock, there is no baseline.
+    assert (
+        DynamoBaselineStore(client, BASELINES).lookup("queue:billing", "longest_wait_seconds", hour) is None
     )
-    assert found is not None and found.samples == 12
+    # The in-memory pair learns the same from the same events.
+    memory_metrics = InMemoryMetricStore()
+    memory_metrics.apply(SHARD, events, fold(events))
+    memory = InMemoryBaselineStore()
+    BaselineLearner(memory_metrics, memory, InMemoryScopeDirectory(memory_metrics)).learn(
+        parse_rules(ZONED_RULES), NOW
+    )
+    assert memory.lookup("queue:billing", "longest_wait_seconds", hour, NEW_YORK) == found
+
+
+def test_seeding_a_table_from_a_baselines_file(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = parse_rules(ZONED_RULES)
+    events = in_center(traffic(), "nyc")
+    learned = learn_from_events(events, rules)
+    path = tmp_path / "baselines.json"
+    baselines_file.save(learned, path)
+    status = cli_main(["baselines", "seed", str(path), "--table", BASELINES, "--region", REGION])
+    out, _ = capsys.readouterr()
+    assert status == 0 and "2 pairs seeded" in out
+    dynamo = DynamoBaselineStore(client, BASELINES)
+    for metric in ("longest_wait_seconds", "abandon_rate"):
+        assert dynamo.pair("queue:billing", metric) == learned.pair("queue:billing", metric)
+        for minutes in (40, 100, 160):
+            at = NOW - timedelta(minutes=minutes)
+            assert dynamo.lookup("queue:billing", metric, at, NEW_YORK) == learned.lookup(
+                "queue:billing", metric, at, NEW_YORK
+            )
+            assert dynamo.lookup("queue:billing", metric, at, NEW_YORK) is not None
+    # The deployed learner continues from the seed: nothing restarts, only new hours are learned.
+    metrics = DynamoMetricStore(client, METRICS)
+    metrics.apply(SHARD, events, fold(events))
+    report = BaselineLearner(metrics, dynamo, DynamoScopeDirectory(client, METRICS)).learn(
+        rules, NOW + timedelta(hours=3)
+    )
+    # (Learning offline ran on past the last event, as the schedule would: 13:00 is learned already.)
+    assert report.restarted == [] and report.pairs == 2 and report.hours_learned == 2 * 2
+    # Seeding the older file again keeps the pairs the table has learned further, unless --replace.
+    status = cli_main(["baselines", "seed", str(path), "--table", BASELINES, "--region", REGION])
+    out, err = capsys.readouterr()
+    assert status == 0 and "0 pairs seeded" in out and "2 kept" in out and "--replace" in err
+    assert (
+        cli_main(["baselines", "seed", str(path), "--table", BASELINES, "--region", REGION, "--replace"]) == 0
+    )
+    assert dynamo.pair("queue:billing", "abandon_rate") == learned.pair("queue:billing", "abandon_rate")
+
+
+def test_seeding_an_unknown_table_is_a_clear_error(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "baselines.json"
+    baselines_file.save(learn_from_events(traffic(), parse_rules(RULES)), path)
+    status = cli_main(["baselines", "seed", str(path), "--table", "no-such-table", "--region", REGION])
+    assert status == 2
+    assert "table 'no-such-table' not found" in capsys.readouterr().err

@@ -114,6 +114,9 @@ class _Folder:
         self._feeds: dict[str, str] = {}
         self._queues: dict[str, str] = {}  # id -> scope, built once per batch and id
         self._centers: dict[str, str] = {}
+        # The center each queue, team and agent was last seen in (stamped on its items at the end): the
+        # baselines learn in the center's time zone, and the learner reads only the metrics table.
+        self._center_of: dict[str, str] = {}
         # What each event type feeds besides its source's staleness (a type not listed: nothing else).
         self._handlers: dict[EventType, Callable[[CxEvent, int], None]] = {
             EventType.CONTACT_QUEUED: self._queued,
@@ -148,6 +151,13 @@ class _Folder:
             keys.append((scope, bucket))
         center_id = event.center_id
         if center_id is not None:
+            center_of = self._center_of
+            if queue_id is not None:
+                center_of["queue:" + queue_id] = center_id
+            if event.team_id is not None:
+                center_of["team:" + event.team_id] = center_id
+            if event.agent_id is not None:
+                center_of["agent:" + event.agent_id] = center_id
             scope = self._centers.get(center_id)
             if scope is None:
                 scope = self._centers[center_id] = "center:" + center_id
@@ -166,7 +176,9 @@ class _Folder:
             delta.adds[c.EVENTS] = delta.adds.get(c.EVENTS, 0.0) + self._events[key]
         starts: dict[int, datetime] = {}
         result: dict[BucketKey, BucketDelta] = {}
+        center_of = self._center_of
         for (scope, bucket), delta in self._deltas.items():
+            delta.center = center_of.get(scope)
             start = starts.get(bucket)
             if start is None:
                 start = starts[bucket] = _EPOCH + timedelta(seconds=bucket)

@@ -42,6 +42,7 @@ class BucketDelta:
 
     adds: dict[str, float] = field(default_factory=dict)
     latest: dict[str, Stamped] = field(default_factory=dict)
+    center: str | None = None  # the center of the events that fed the item (baselines' time zone)
 
     def add(self, name: str, amount: float = 1.0) -> None:
         self.adds[name] = self.adds.get(name, 0.0) + amount
@@ -56,6 +57,8 @@ class BucketDelta:
             self.add(name, amount)
         for name, stamped in other.latest.items():
             self.observe(name, stamped.value, stamped.at)
+        if other.center is not None:
+            self.center = other.center
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class BucketRow:
     bucket: datetime
     adds: dict[str, float]
     latest: dict[str, Stamped]
+    center: str | None = None  # the center last stamped on the item (None: written before stamping)
 
 
 @dataclass(frozen=True, slots=True)

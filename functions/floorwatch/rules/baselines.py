@@ -1,8 +1,9 @@
 """Seasonal baselines and adaptive thresholds. Pure: no clock, no store, no AWS.
 
-**What a baseline is.** For one (scope, metric) and one seasonal *slot* — the UTC hour of the week (0 =
-Monday 00:00-01:00 UTC ... 167 = Sunday 23:00-24:00) or, with ``seasonality: hour_of_day``, the UTC
-hour of the day (0..23) — the learner samples the metric exactly as the engine evaluates it
+**What a baseline is.** For one (scope, metric) and one seasonal *slot* — the hour of the week on the
+clock of the scope's center (0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00, local time; see the
+slots section) or, with ``seasonality: hour_of_day``, the local hour of the day (0..23) — the learner
+samples the metric exactly as the engine evaluates it
 (``floorwatch.metrics.window.window_value`` over the rule's window) every ``SAMPLE_STRIDE`` (5 minutes)
 through each past hour of that slot, and keeps the samples of the last ``HISTORY`` (4 weeks) per slot.
 The baseline is their robust centre and spread:
@@ -62,11 +63,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
 from floorwatch.alerts.model import Severity
 from floorwatch.metrics.catalog import format_metric_value
+from floorwatch.metrics.model import BucketRow
 from floorwatch.rules.config import BaselineConfig, Direction, ThresholdRule, Tiers
 
 Seasonality = Literal["hour_of_week", "hour_of_day"]
@@ -95,7 +97,7 @@ class Baseline:
     scope: str
     metric: str
     seasonality: Seasonality
-    slot: int  # hour of week 0..167 or hour of day 0..23, UTC
+    slot: int  # hour of week 0..167 or hour of day 0..23, on the center's clock (slot_of)
     center: float
     sigma: float
     samples: int
@@ -148,24 +150,36 @@ EMPTY_HISTORY = SlotHistory({})
 
 
 # --- slots -----------------------------------------------------------------------------------------
-def hour_of_week(at: datetime) -> int:
-    """0 = Monday 00:00-01:00 UTC ... 167 = Sunday 23:00-24:00 UTC."""
-    utc = at.astimezone(UTC)
-    return utc.weekday() * 24 + utc.hour
+# Slots are hours of the *center's* local clock (an IANA zone; UTC unless the rules file says otherwise),
+# so a rush at 09:00 local time stays in the Monday 09:00 slot in winter and in summer time. The learner
+# and the lookups use these functions and nothing else, so they always agree on a slot.
+#
+# Daylight-saving changes: an hour is a real (UTC) hour starting on a local whole hour. On the 23-hour day
+# the skipped local hour (02:00 in Europe) has no hour that week; on the 25-hour day the repeated local
+# hour occurs twice and both real hours are samples of that one slot. Zones whose offset is not a whole
+# number of hours (Asia/Kolkata, +05:30) have their hours start at :30 UTC; an offset change of less than
+# an hour (Australia/Lord_Howe) is not supported (hours stay on the alignment of the first one).
+def hour_of_week(at: datetime, zone: tzinfo = UTC) -> int:
+    """0 = Monday 00:00-01:00 ... 167 = Sunday 23:00-24:00, on ``zone``'s clock."""
+    local = at.astimezone(zone)
+    return local.weekday() * 24 + local.hour
 
 
-def slot_of(at: datetime, seasonality: Seasonality) -> int:
-    return hour_of_week(at) if seasonality == "hour_of_week" else at.astimezone(UTC).hour
+def slot_of(at: datetime, seasonality: Seasonality, zone: tzinfo = UTC) -> int:
+    """The seasonal slot ``at`` falls in, on ``zone``'s clock (the one slot computation there is)."""
+    return hour_of_week(at, zone) if seasonality == "hour_of_week" else at.astimezone(zone).hour
 
 
-def hour_start(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def hour_start(at: datetime, zone: tzinfo = UTC) -> datetime:
+    """The start (UTC) of the local hour ``at`` falls in."""
+    local = at.astimezone(zone)
+    return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-def hours_between(start: datetime, end: datetime) -> list[datetime]:
-    """Starts of the whole hours in [start, end) (start is rounded down to its hour)."""
+def hours_between(start: datetime, end: datetime, zone: tzinfo = UTC) -> list[datetime]:
+    """Starts (UTC) of the whole local hours in [start, end) (start is rounded down to its hour)."""
     hours: list[datetime] = []
-    current = hour_start(start)
+    current = hour_start(start, zone)
     while current + _HOUR <= end:
         hours.append(current)
         current += _HOUR
@@ -176,6 +190,20 @@ def sample_instants(hour: datetime) -> list[datetime]:
     """Where in an hour the learner evaluates the metric: hh:00, hh:05, ... hh:55."""
     count = int(_HOUR / SAMPLE_STRIDE)
     return [hour + SAMPLE_STRIDE * index for index in range(count)]
+
+
+def zone_key(zone: tzinfo) -> str:
+    """The IANA name of a zone from ``floorwatch.rules.config.zone_named`` ("UTC" for UTC)."""
+    return str(getattr(zone, "key", "UTC"))
+
+
+def scope_center(scope: str, rows: Sequence[BucketRow]) -> str | None:
+    """The center a scope belongs to: a center scope's own id, else the center stamped on its newest
+    metric row (the fold stamps the center of the events it saw; ``rows`` newest first)."""
+    kind, _, ident = scope.partition(":")
+    if kind == "center":
+        return ident
+    return next((row.center for row in rows if row.center is not None), None)
 
 
 # --- statistics ------------------------------------------------------------------------------------

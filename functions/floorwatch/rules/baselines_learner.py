@@ -17,8 +17,12 @@ Run on a schedule (hourly; ``handlers.baselines``). One run, at ``now`` (the sch
    leave the slot. The slot's summary (median, MAD sigma) is stored with it.
 4. The watermark moves only after the pair's slots are saved.
 
-A change of window or seasonality in the rule restarts the pair: its slots are cleared and its history
-starts again (samples over another window are not comparable).
+*Time zone*: slots are hours of the scope's center's local clock (``RuleSet.zone_of``; the center is the
+one stamped on the scope's newest metric row, ``floorwatch.rules.baselines.scope_center``, as the engine
+finds it), so hours here are local whole hours and their slots come from ``slot_of`` with that zone.
+
+A change of window, seasonality or time zone restarts the pair: its slots are cleared and its history
+starts again (samples over another window, or filed under another clock's hours, are not comparable).
 
 Rows are read in chunks of ``CHUNK_HOURS`` (a DynamoDB query page holds at most 1 MB). Duration-in-state
 metrics only see agent states entered within the chunk (plus the window before it): an older state is
@@ -30,7 +34,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from floorwatch.metrics.catalog import CATALOG, MetricDef
 from floorwatch.metrics.model import DEFAULT_BUCKET, BucketRow, ScopeKind, Stamped
@@ -42,6 +46,7 @@ from floorwatch.rules.baselines import (
     SlotKey,
     hours_between,
     sample_instants,
+    scope_center,
     slot_of,
     summarize,
 )
@@ -81,7 +86,7 @@ class LearnReport:
     hours_learned: int = 0
     samples: int = 0
     slots_written: int = 0
-    restarted: list[str] = field(default_factory=list)  # "scope#metric" whose window/seasonality changed
+    restarted: list[str] = field(default_factory=list)  # "scope#metric": window/seasonality/zone changed
     shadowed: list[str] = field(default_factory=list)  # rule ids whose (scope, metric) another rule learns
 
 
@@ -132,14 +137,17 @@ class BaselineLearner:
         for target in found:
             by_scope.setdefault(target.scope, []).append(target)
         for scope, scope_targets in sorted(by_scope.items()):
-            self._learn_scope(scope, scope_targets, now, report)
+            self._learn_scope(rules, scope, scope_targets, now, report)
         return report
 
     # --- one scope: read its rows once per chunk for every metric learned on it --------------------
     def _learn_scope(
-        self, scope: str, scope_targets: Sequence[Target], now: datetime, report: LearnReport
+        self, rules: RuleSet, scope: str, scope_targets: Sequence[Target], now: datetime, report: LearnReport
     ) -> None:
-        plans = [self._plan(target, now, report) for target in scope_targets]
+        # The scope's clock, found as the engine finds it: the center on its newest row.
+        center = scope_center(scope, self._metrics.recent_rows(scope, now, 1))
+        clock = _Clock(rules.timezone_of(center), rules.zone_of(center))
+        plans = [self._plan(target, now, report, clock) for target in scope_targets]
         plans = [plan for plan in plans if plan.hours]
         if not plans:
             return
@@ -154,16 +162,20 @@ class BaselineLearner:
         for plan in plans:
             self._save(plan, report)
 
-    def _plan(self, target: Target, now: datetime, report: LearnReport) -> _PairPlan:
+    def _plan(self, target: Target, now: datetime, report: LearnReport, clock: _Clock) -> _PairPlan:
         state = self._store.pair(target.scope, target.metric)
         earliest = now - LOOKBACK
-        if state is not None and (state.window, state.seasonality) != (target.window, target.seasonality):
+        if state is not None and (state.window, state.seasonality, state.timezone) != (
+            target.window,
+            target.seasonality,
+            clock.name,
+        ):
             self._forget(target.scope, target.metric, state.seasonality)
             report.restarted.append(f"{target.scope}#{target.metric}")
             state = None
         start = earliest if state is None else max(earliest, state.learned_until)
-        hours = hours_between(start, now - SETTLE)
-        return _PairPlan(target, CATALOG[target.metric], state, hours)
+        hours = hours_between(start, now - SETTLE, clock.zone)
+        return _PairPlan(target, CATALOG[target.metric], state, hours, clock)
 
     def _rows(self, scope: str, start: datetime, end: datetime) -> list[BucketRow]:
         """The scope's rows with buckets in [start, end), oldest first."""
@@ -181,7 +193,7 @@ class BaselineLearner:
                 for hour, samples in hours:
                     history = history.merged(hour, samples, keep_after=hour + _HOUR - HISTORY)
                 baseline = summarize(key, history, window=target.window, since=since, until=last_hour_end)
-                self._store.save_slot(key, history if baseline else EMPTY_HISTORY, baseline)
+                self._store.save_slot(key, history if baseline else EMPTY_HISTORY, baseline, plan.clock.name)
                 report.slots_written += 1
         report.pairs += 1
         report.hours_learned += len(plan.hours)
@@ -189,12 +201,20 @@ class BaselineLearner:
         self._store.save_pair(
             target.scope,
             target.metric,
-            PairState(since, last_hour_end, target.window, target.seasonality),
+            PairState(since, last_hour_end, target.window, target.seasonality, plan.clock.name),
         )
 
     def _forget(self, scope: str, metric: str, seasonality: Seasonality) -> None:
         for slot in range(SLOTS[seasonality]):
             self._store.save_slot(SlotKey(scope, metric, seasonality, slot), EMPTY_HISTORY, None)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """The time zone a scope's slots are hours of: its IANA name (stored) and the zone itself."""
+
+    name: str
+    zone: tzinfo
 
 
 @dataclass
@@ -203,6 +223,7 @@ class _PairPlan:
     metric: MetricDef
     state: PairState | None
     hours: list[datetime]
+    clock: _Clock
     learned: dict[datetime, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -225,7 +246,8 @@ class _PairPlan:
         slots: dict[SlotKey, list[tuple[datetime, list[float]]]] = {}
         target = self.target
         for hour in self.hours:
-            key = SlotKey(target.scope, target.metric, target.seasonality, slot_of(hour, target.seasonality))
+            slot = slot_of(hour, target.seasonality, self.clock.zone)
+            key = SlotKey(target.scope, target.metric, target.seasonality, slot)
             slots.setdefault(key, []).append((hour, self.learned.get(hour, [])))
         return slots
 

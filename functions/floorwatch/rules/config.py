@@ -44,15 +44,17 @@ import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -772,6 +774,58 @@ def default_catalog() -> Catalog:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Centers: their time zones (baselines learn hours of the center's local clock)
+
+DEFAULT_TIMEZONE = "UTC"
+_CENTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+def zone_named(name: str) -> tzinfo:
+    """The IANA time zone ``name`` ("Europe/Berlin"; "UTC"); ValueError naming it when it is not one."""
+    if name == DEFAULT_TIMEZONE:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"'{name}' is not an IANA time zone name (for example Europe/Berlin, America/New_York, UTC)"
+        ) from None
+
+
+def _check_zone(name: str) -> str:
+    zone_named(name)
+    return name
+
+
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_zone)]
+"""An IANA time zone name, validated against the zone database."""
+
+
+class CenterConfig(_Strict):
+    """One center's settings in the rules file (``centers: {acme: {timezone: Europe/Berlin}}``)."""
+
+    timezone: TimeZoneName
+
+
+class Centers(_Strict):
+    """The file-level ``timezone:`` (every center not listed; UTC by default) and ``centers:``."""
+
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    centers: dict[str, CenterConfig] = Field(default_factory=dict)
+
+    @field_validator("centers")
+    @classmethod
+    def _center_ids(cls, value: dict[str, CenterConfig]) -> dict[str, CenterConfig]:
+        for center_id in value:
+            if not _CENTER_ID.fullmatch(str(center_id)):
+                raise ValueError(f"'{center_id}' is not a center id (letters, digits, '.', '_', ':', '-')")
+        return value
+
+
+DEFAULT_CENTERS = Centers()
+
+
+# ---------------------------------------------------------------------------------------------------
 # Rule sets and loading
 
 
@@ -780,6 +834,22 @@ class RuleSet:
     rules: tuple[Rule, ...]
     source: str = "<rules>"
     incidents: IncidentPolicy = DEFAULT_INCIDENT_POLICY
+    centers: Centers = DEFAULT_CENTERS
+    _zones: dict[str, tzinfo] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def timezone_of(self, center_id: str | None) -> str:
+        """The IANA name of ``center_id``'s time zone: its ``centers:`` entry, else the file's ``timezone:``
+        (UTC unless set). An unknown center (None) gets the file's zone."""
+        listed = self.centers.centers.get(center_id) if center_id is not None else None
+        return listed.timezone if listed is not None else self.centers.timezone
+
+    def zone_of(self, center_id: str | None) -> tzinfo:
+        """``timezone_of`` as a tzinfo (validated when the file was read)."""
+        name = self.timezone_of(center_id)
+        zone = self._zones.get(name)
+        if zone is None:
+            zone = self._zones[name] = zone_named(name)
+        return zone
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -850,6 +920,7 @@ def parse_rules(text: str, source_name: str = "rules.yaml", catalog: Catalog | N
     """Validate a rules document; raises RulesError naming every problem (file, line, rule, field)."""
     document, root = _read_yaml(text, source_name)
     incidents = _incident_policy(document, root, source_name)
+    centers = _centers(document, root, source_name)
     items, item_nodes = _rule_items(document, root, source_name)
     context = {"catalog": catalog if catalog is not None else default_catalog()}
     problems: list[RuleProblem] = []
@@ -875,7 +946,47 @@ def parse_rules(text: str, source_name: str = "rules.yaml", catalog: Catalog | N
         rules.append(rule)
     if problems:
         raise RulesError(sorted(problems, key=lambda problem: problem.line or 0))  # stable: file order
-    return RuleSet(tuple(rules), source_name, incidents)
+    return RuleSet(tuple(rules), source_name, incidents, centers)
+
+
+def _centers(document: Any, root: yaml.Node | None, source_name: str) -> Centers:
+    """The file's ``timezone:`` and ``centers:`` (UTC everywhere when neither is there)."""
+    if not isinstance(document, dict) or not ({"timezone", "centers"} & document.keys()):
+        return DEFAULT_CENTERS
+    raw = {key: document[key] for key in ("timezone", "centers") if key in document}
+    try:
+        return Centers.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            path = tuple(str(part) for part in detail["loc"] if part != "[key]")
+            message = str(detail["msg"]).removeprefix("Value error, ")
+            if detail["type"] == "extra_forbidden":
+                message = "unknown key (expected: timezone)"
+            elif detail["type"] == "missing":
+                message = "required, but missing"
+            problems.append(RuleProblem(source_name, _line_at(root, path), None, ".".join(path), message))
+        raise RulesError(problems) from None
+
+
+def _line_at(root: yaml.Node | None, path: Sequence[str]) -> int | None:
+    """The line of the value at ``path`` under the document's root mapping (its nearest known parent)."""
+    node, line = root, None
+    for part in path:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        entry = next(
+            (
+                (key, value)
+                for key, value in node.value
+                if isinstance(key, yaml.ScalarNode) and key.value == part
+            ),
+            None,
+        )
+        if entry is None:
+            break
+        node, line = entry[1], entry[1].start_mark.line + 1
+    return line
 
 
 def _incident_policy(document: Any, root: yaml.Node | None, source_name: str) -> IncidentPolicy:
@@ -932,14 +1043,17 @@ def _read_yaml(text: str, source_name: str) -> tuple[Any, yaml.Node | None]:
     return document, root
 
 
+_TOP_LEVEL_KEYS = ("rules", "incidents", "timezone", "centers")
+
+
 def _rule_items(document: Any, root: yaml.Node | None, source_name: str) -> tuple[list[Any], list[yaml.Node]]:
     """The list of rules and their YAML nodes, from a bare list or from {rules: [...]}."""
     expected = (
         "expected a list of rules, or a mapping with a key 'rules' holding that list "
-        "(and optionally 'incidents')"
+        "(and optionally 'incidents', 'timezone', 'centers')"
     )
     if isinstance(document, dict) and isinstance(root, yaml.MappingNode):
-        extra = sorted(str(key) for key in document if key not in ("rules", "incidents"))
+        extra = sorted(str(key) for key in document if key not in _TOP_LEVEL_KEYS)
         if extra or "rules" not in document:
             line = root.start_mark.line + 1
             problem = f"unknown top-level key '{extra[0]}': {expected}" if extra else expected

@@ -3,11 +3,12 @@
 Items, all under ``pk = "<scope>#<metric>"`` ("queue:billing#longest_wait_seconds")::
 
     sk = "pair"        since (S, ISO; absent until an hour gave samples), learned_until (S),
-                       window_seconds (N), seasonality (S)
-    sk = "how#<NNN>"   one hour-of-week slot (000..167, Monday 00 UTC = 000)
-    sk = "hod#<NN>"    one hour-of-day slot (00..23), for rules with seasonality hour_of_day
-        center (N), sigma (N), n (N), periods (N), window_seconds (N), since (S), until (S)
-                       the summary the engine reads (periods: past hours with samples; absent = 1)
+                       window_seconds (N), seasonality (S), timezone (S, IANA name; absent: UTC)
+    sk = "how#<NNN>"   one hour-of-week slot (000..167, Monday 00:00 local time = 000)
+    sk = "hod#<NN>"    one hour-of-day slot (00..23, local time), for rules with seasonality hour_of_day
+        center (N), sigma (N), n (N), periods (N), window_seconds (N), since (S), until (S),
+        timezone (S)   the summary the engine reads (periods: past hours with samples; absent = 1;
+                       timezone: the IANA zone its hours are hours of; absent = UTC)
         samples (S)    JSON {"<hour start ISO>": [values...]}: the slot's raw samples, only the learner reads
         expires_at (N) TTL: until + MAX_AGE (a pair nobody learns any more goes away)
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -41,6 +42,7 @@ from floorwatch.rules.baselines import (
     SlotHistory,
     SlotKey,
     slot_of,
+    zone_key,
 )
 from floorwatch.store.baselines_port import MAX_AGE, PairState, fresh_enough
 from floorwatch.timefmt import iso_seconds
@@ -49,9 +51,10 @@ _PK = BASELINES_TABLE.partition_key.name
 _SK = BASELINES_TABLE.sort_key.name if BASELINES_TABLE.sort_key else "sk"
 _TTL = BASELINES_TABLE.ttl_attribute or "expires_at"
 _PAIR_SK = "pair"
+_TZ = "timezone"
 _SLOT_PREFIX: dict[Seasonality, str] = {"hour_of_week": "how#", "hour_of_day": "hod#"}
 _SLOT_DIGITS: dict[Seasonality, int] = {"hour_of_week": 3, "hour_of_day": 2}
-_SUMMARY = "#pk, #sk, center, sigma, n, periods, window_seconds, since, #until"
+_SUMMARY = "#pk, #sk, center, sigma, n, periods, window_seconds, since, #until, #tz"
 DEFAULT_CACHE_SECONDS = 300.0
 
 
@@ -88,20 +91,23 @@ class DynamoBaselineStore:
         self._table = table_name
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
-        self._cache: dict[tuple[str, str], tuple[float, Baseline | None]] = {}
+        # (pk, sk) -> (read at, summary or None, time zone name)
+        self._cache: dict[tuple[str, str], tuple[float, Baseline | None, str]] = {}
         self.read_requests = 0
 
     # --- what the engine reads ------------------------------------------------------------------
-    def lookup(self, scope: str, metric: str, at: datetime) -> Baseline | None:
+    def lookup(self, scope: str, metric: str, at: datetime, zone: tzinfo = UTC) -> Baseline | None:
         pk = pair_pk(scope, metric)
-        sks = [slot_sk(seasonality, slot_of(at, seasonality)) for seasonality in SEASONALITIES]
+        sks = [slot_sk(seasonality, slot_of(at, seasonality, zone)) for seasonality in SEASONALITIES]
         now = self._monotonic()
         cached = [self._cache.get((pk, sk)) for sk in sks]
         if any(entry is None or now - entry[0] > self._cache_seconds for entry in cached):
             self._fetch(scope, metric, pk, sks, now)
             cached = [self._cache.get((pk, sk)) for sk in sks]
-        found = next((entry[1] for entry in cached if entry is not None and entry[1] is not None), None)
-        return fresh_enough(found, at)
+        found = next((entry for entry in cached if entry is not None and entry[1] is not None), None)
+        if found is None or found[2] != zone_key(zone):
+            return None  # never learned, or learned on another center's clock
+        return fresh_enough(found[1], at)
 
     def _fetch(self, scope: str, metric: str, pk: str, sks: list[str], now: float) -> None:
         if len(self._cache) > 50_000:
@@ -111,7 +117,7 @@ class DynamoBaselineStore:
             self._table: {
                 "Keys": keys,
                 "ProjectionExpression": _SUMMARY,
-                "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK, "#until": "until"},
+                "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK, "#until": "until", "#tz": _TZ},
             }
         }
         items: list[Mapping[str, Any]] = []
@@ -123,9 +129,9 @@ class DynamoBaselineStore:
             if not request:
                 break
         for sk in sks:
-            self._cache[(pk, sk)] = (now, None)
+            self._cache[(pk, sk)] = (now, None, "UTC")
         for item in items:
-            self._cache[(pk, item[_SK]["S"])] = (now, _baseline(scope, metric, item))
+            self._cache[(pk, item[_SK]["S"])] = (now, _baseline(scope, metric, item), _zone_of(item))
 
     # --- the learner's bookkeeping --------------------------------------------------------------
     def pair(self, scope: str, metric: str) -> PairState | None:
@@ -144,6 +150,7 @@ class DynamoBaselineStore:
             learned_until=datetime.fromisoformat(item["learned_until"]["S"]),
             window=timedelta(seconds=float(item["window_seconds"]["N"])),
             seasonality="hour_of_day" if seasonality == "hour_of_day" else "hour_of_week",
+            timezone=_zone_of(item),
         )
 
     def save_pair(self, scope: str, metric: str, state: PairState) -> None:
@@ -153,6 +160,7 @@ class DynamoBaselineStore:
             "learned_until": {"S": _iso(state.learned_until)},
             "window_seconds": {"N": _number(state.window.total_seconds())},
             "seasonality": {"S": state.seasonality},
+            _TZ: {"S": state.timezone},
             _TTL: {"N": str(int((state.learned_until + MAX_AGE).timestamp()))},
         }
         if state.since is not None:
@@ -174,7 +182,9 @@ class DynamoBaselineStore:
             {datetime.fromisoformat(hour): tuple(float(v) for v in values) for hour, values in hours.items()}
         )
 
-    def save_slot(self, key: SlotKey, history: SlotHistory, baseline: Baseline | None) -> None:
+    def save_slot(
+        self, key: SlotKey, history: SlotHistory, baseline: Baseline | None, timezone: str = "UTC"
+    ) -> None:
         if baseline is None:
             self._client.delete_item(TableName=self._table, Key=self._key(key))
             return
@@ -191,6 +201,7 @@ class DynamoBaselineStore:
                 "since": {"S": _iso(baseline.since)},
                 "until": {"S": _iso(baseline.until)},
                 "samples": {"S": json.dumps(samples, separators=(",", ":"))},
+                _TZ: {"S": timezone},
                 _TTL: {"N": str(int((baseline.until + MAX_AGE).timestamp()))},
             },
         )
@@ -248,6 +259,11 @@ class DynamoScopeDirectory:
             if not last:
                 return sorted(scopes)
             request["ExclusiveStartKey"] = last
+
+
+def _zone_of(item: Mapping[str, Any]) -> str:
+    zone = item.get(_TZ)
+    return str(zone["S"]) if zone else "UTC"  # items written before time zones: UTC
 
 
 def _iso(at: datetime) -> str:

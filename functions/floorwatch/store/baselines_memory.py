@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from floorwatch.metrics.model import ScopeKind, scope_kind
-from floorwatch.rules.baselines import EMPTY_HISTORY, SEASONALITIES, Baseline, SlotHistory, SlotKey, slot_of
+from floorwatch.rules.baselines import (
+    EMPTY_HISTORY,
+    SEASONALITIES,
+    Baseline,
+    SlotHistory,
+    SlotKey,
+    slot_of,
+    zone_key,
+)
 from floorwatch.store.baselines_port import PairState, fresh_enough
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
@@ -15,12 +23,14 @@ class InMemoryBaselineStore:
         self._pairs: dict[tuple[str, str], PairState] = {}
         self._histories: dict[SlotKey, SlotHistory] = {}
         self._baselines: dict[SlotKey, Baseline] = {}
+        self._zones: dict[SlotKey, str] = {}
 
-    def lookup(self, scope: str, metric: str, at: datetime) -> Baseline | None:
+    def lookup(self, scope: str, metric: str, at: datetime, zone: tzinfo = UTC) -> Baseline | None:
         for seasonality in SEASONALITIES:
-            found = self._baselines.get(SlotKey(scope, metric, seasonality, slot_of(at, seasonality)))
+            key = SlotKey(scope, metric, seasonality, slot_of(at, seasonality, zone))
+            found = self._baselines.get(key)
             if found is not None:
-                return fresh_enough(found, at)
+                return fresh_enough(found, at) if self._zones.get(key, "UTC") == zone_key(zone) else None
         return None
 
     def pair(self, scope: str, metric: str) -> PairState | None:
@@ -32,20 +42,34 @@ class InMemoryBaselineStore:
     def slot_history(self, key: SlotKey) -> SlotHistory:
         return self._histories.get(key, EMPTY_HISTORY)
 
-    def save_slot(self, key: SlotKey, history: SlotHistory, baseline: Baseline | None) -> None:
+    def save_slot(
+        self, key: SlotKey, history: SlotHistory, baseline: Baseline | None, timezone: str = "UTC"
+    ) -> None:
         if baseline is None:
             self._histories.pop(key, None)
             self._baselines.pop(key, None)
+            self._zones.pop(key, None)
             return
         self._histories[key] = history
         self._baselines[key] = baseline
+        self._zones[key] = timezone
 
-    def put(self, baseline: Baseline) -> None:
+    def put(self, baseline: Baseline, timezone: str = "UTC") -> None:
         """Store a baseline directly (tests and demos that hand-build one)."""
-        self._baselines[SlotKey.of(baseline)] = baseline
+        key = SlotKey.of(baseline)
+        self._baselines[key] = baseline
+        self._zones[key] = timezone
 
     def pairs(self) -> list[tuple[str, str]]:
         return sorted(self._pairs)
+
+    def slots(self, scope: str, metric: str) -> list[tuple[SlotKey, SlotHistory, Baseline, str]]:
+        """The pair's learned slots in slot order: key, samples, summary and time zone name."""
+        found = [key for key in self._baselines if (key.scope, key.metric) == (scope, metric)]
+        return [
+            (key, self._histories.get(key, EMPTY_HISTORY), self._baselines[key], self._zones.get(key, "UTC"))
+            for key in sorted(found, key=lambda key: (key.seasonality, key.slot))
+        ]
 
 
 class InMemoryScopeDirectory:

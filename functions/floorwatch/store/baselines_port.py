@@ -5,15 +5,17 @@ Implementations: ``floorwatch.store.baselines_memory`` (replay, unit tests) and
 ``floorwatch.store.baselines_dynamodb`` (the table of ``floorwatch.names.BASELINES_TABLE``).
 
 Layout (both): per (scope, metric) one *pair* record (when the learner first saw data, how far it has
-learned, over which window and seasonality) and one *slot* record per seasonal slot (the samples of its
-past hours and the baseline summarizing them). The lookup reads one slot: the hour of the week of
-``at``, else its hour of the day (a pair learns with one seasonality, given by its rule).
+learned, over which window, seasonality and time zone) and one *slot* record per seasonal slot (the
+samples of its past hours, the baseline summarizing them and the zone it was learned in). The lookup
+reads one slot: the hour of the week of ``at`` on the scope's center's clock, else its hour of the day
+(a pair learns with one seasonality, given by its rule). A slot learned in another zone than the one
+asked about is not returned (the scope moved to a center in another zone: the learner restarts it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from floorwatch.metrics.model import ScopeKind
@@ -32,12 +34,14 @@ class PairState:
     learned_until: datetime  # every hour ending at or before this has been learned
     window: timedelta
     seasonality: Seasonality
+    timezone: str = "UTC"  # IANA name of the zone the slots are hours of (the scope's center's)
 
 
 class BaselineLookup(Protocol):
-    def lookup(self, scope: str, metric: str, at: datetime) -> Baseline | None:
-        """The baseline of ``scope``/``metric`` for the seasonal slot of ``at`` (event time), or None when
-        there is none (never learned, no activity in that slot, or older than ``MAX_AGE`` before ``at``).
+    def lookup(self, scope: str, metric: str, at: datetime, zone: tzinfo = UTC) -> Baseline | None:
+        """The baseline of ``scope``/``metric`` for the seasonal slot of ``at`` (event time) on ``zone``'s
+        clock (``floorwatch.rules.baselines.slot_of``), or None when there is none (never learned, no
+        activity in that slot, learned in another zone, or older than ``MAX_AGE`` before ``at``).
 
         Whether it is good enough to adapt a rule is ``floorwatch.rules.baselines.usable``'s decision.
         """
@@ -53,8 +57,11 @@ class BaselineStore(BaselineLookup, Protocol):
         """The slot's samples (empty when never learned)."""
         ...
 
-    def save_slot(self, key: SlotKey, history: SlotHistory, baseline: Baseline | None) -> None:
-        """Replace the slot's samples and summary (None: no samples left, the slot is forgotten)."""
+    def save_slot(
+        self, key: SlotKey, history: SlotHistory, baseline: Baseline | None, timezone: str = "UTC"
+    ) -> None:
+        """Replace the slot's samples and summary (None: no samples left, the slot is forgotten);
+        ``timezone``: the IANA name of the zone its hours are hours of."""
         ...
 
 

@@ -7,6 +7,7 @@ Metric item (key schema ``floorwatch.names.METRICS_TABLE``)::
     l_<field>   N|S latest value (gauge, agent state label, feed last-seen epoch seconds)
     lt_<field>  S   its event time, fixed-width ISO "2026-11-23T09:01:07.250000Z" (so strings order as times)
     s_<field>   NS  fields merged by maximum (catalog.MAX_FIELDS: a feed's last-seen second), ADDed
+    center      S   the center of the events that fed a queue, team or agent item (baselines' time zone)
     expires_at  N   TTL: bucket + retention (8 days: baselines need a week of history)
 
 Ledger item (which events a shard has applied)::
@@ -65,6 +66,7 @@ BASE_BACKOFF_SECONDS = 0.05
 _PK = METRICS_TABLE.partition_key.name
 _SK = METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
 _TTL = METRICS_TABLE.ttl_attribute or "expires_at"
+_CENTER = "center"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RETRYABLE_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
@@ -361,6 +363,10 @@ class DynamoMetricStore:
             conditions.append(f"(attribute_not_exists(#t{index}) OR #t{index} <= :t{index})")
         if not adds and not sets:
             return None
+        if delta.center is not None:  # no condition: a scope's center does not flip back and forth
+            names["#z"] = _CENTER
+            values[":z"] = {"S": delta.center}
+            sets.append("#z = :z")
         names["#e"] = _TTL
         values[":e"] = {"N": str(int((key.bucket - _EPOCH).total_seconds()) + self._retention_seconds)}
         sets.append("#e = :e")
@@ -552,7 +558,10 @@ def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:
     latest = {
         name: Stamped(latest_values[name], at) for name, at in latest_times.items() if name in latest_values
     }
-    return BucketRow(scope, datetime.fromisoformat(item[_SK]["S"]), adds, latest)
+    center = item.get(_CENTER)
+    return BucketRow(
+        scope, datetime.fromisoformat(item[_SK]["S"]), adds, latest, center["S"] if center else None
+    )
 
 
 def _stamp(at: datetime) -> str:

@@ -21,6 +21,7 @@ class _Item:
     bucket: datetime
     adds: dict[str, float] = field(default_factory=dict)
     latest: dict[str, Stamped] = field(default_factory=dict)
+    center: str | None = None
     # The row last handed out for this item, reused until the item changes: the evaluator reads the same
     # old buckets over and over (its hot path). Rows share the item's dicts, so a write replaces a dict
     # the last row holds instead of changing it (copy on write): a row a reader holds never changes under
@@ -109,8 +110,13 @@ class InMemoryMetricStore:
         rows: list[BucketRow] = []
         for item in reversed(self._ordered[scope][start:end]):
             row = item.row
-            if row is None or row.adds is not item.adds or row.latest is not item.latest:
-                row = item.row = BucketRow(scope, item.bucket, item.adds, item.latest)
+            if (
+                row is None
+                or row.adds is not item.adds
+                or row.latest is not item.latest
+                or row.center != item.center
+            ):
+                row = item.row = BucketRow(scope, item.bucket, item.adds, item.latest, item.center)
             rows.append(row)
         return rows
 
@@ -145,6 +151,8 @@ class InMemoryMetricStore:
                 if current is None or stamped.at >= current.at:
                     latest[name] = stamped
             item.latest = latest
+        if delta.center is not None:
+            item.center = delta.center
 
     def _expire(self, cutoff: int) -> None:
         """Forget ledger entries and items whose bucket starts at or before ``cutoff`` (epoch seconds)."""

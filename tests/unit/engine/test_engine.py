@@ -333,7 +333,7 @@ def _lookup(center: float, sigma: float) -> object:
     from floorwatch.rules.baselines import Baseline
 
     class Lookup:
-        def lookup(self, scope: str, metric: str, when: object) -> Baseline:
+        def lookup(self, scope: str, metric: str, when: object, zone: object = None) -> Baseline:
             return Baseline(
                 scope=scope,
                 metric="longest_wait_seconds",
