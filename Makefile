@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup cdk-cli browser test lint synth bootstrap diff deploy bench demo dev clean
+.PHONY: setup cdk-cli browser test test-unit lint synth bootstrap diff deploy bench demo dev clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ browser:
 
 test: setup browser
 	$(BIN)/pytest
+
+# The fast suite (domain, handlers, CLI, docs: no moto, no CDK synth, no runtime, no browser), ~1 minute.
+test-unit: setup
+	$(BIN)/pytest -m "not (infra or integration or e2e or browser or golden)"
 
 # The whole system on this machine: embedded AWS, pipeline, simulator, dashboard (Ctrl-C stops it).
 demo: setup

@@ -219,6 +219,9 @@ def _strings(key: str, value: Any, pattern: re.Pattern[str], meaning: str) -> tu
     bad = [item for item in value if not pattern.match(item)]
     if bad:
         raise SettingsError(f"{key}: {bad[0]!r} is not {meaning}")
+    repeated = [item for position, item in enumerate(value) if item in value[:position]]
+    if repeated:  # SNS holds one subscription per endpoint: a repeat would fail synthesis obscurely
+        raise SettingsError(f"{key}: {repeated[0]!r} is listed twice; list it once")
     return tuple(value)
 
 

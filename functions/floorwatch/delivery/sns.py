@@ -138,9 +138,10 @@ def filter_policy(
     return {name: values for name, values in policy.items() if values}
 
 
-def escalation_filter_policy(level_name: str) -> dict[str, list[str]]:
-    """The escalation-topic filter policy of one level's subscriptions."""
-    return {ATTRIBUTE_LEVEL: [level_name]}
+def escalation_filter_policy(level_name: str, *more_levels: str) -> dict[str, list[str]]:
+    """The escalation-topic filter policy of a number on one level (or on several: SNS keeps one
+    subscription per number and topic, so a person on two levels has one subscription for both)."""
+    return {ATTRIBUTE_LEVEL: [level_name, *more_levels]}
 
 
 def requested_channels(transition: Transition, rule: Rule | None) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from floorwatch.alerts.model import Transition
 from floorwatch.alerts.state_machine import AlertState
+from floorwatch.protocol import AlertAction as Action
 from floorwatch.store.connections_port import ALL_SCOPES, Principal
 
 
@@ -36,15 +37,6 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
     OPS = "ops"
-
-
-class Action(StrEnum):
-    ACK = "ack"
-    SNOOZE = "snooze"
-    NOTE = "note"
-    FEEDBACK = "feedback"
-    ESCALATE = "escalate"
-    RESOLVE = "resolve"
 
 
 ROLES: frozenset[str] = frozenset(role.value for role in Role)
