@@ -272,6 +272,24 @@ def test_escalate_drops_garbage_and_reports_only_the_check_that_failed(world: Wo
     assert len(failing.escalated()) == 1
 
 
+def test_escalate_names_every_message_when_every_check_failed() -> None:
+    # Not an invocation error: the response still says which messages come back.
+    class Down(InMemoryAlertStore):
+        def find(self, alert_id: str) -> AlertState | None:
+            raise RuntimeError("DynamoDB unavailable")
+
+    failing = World(alerts=Down())
+    failing.observe(340)
+    failing.clock.advance(30)
+    (check,) = failing.queue.receive()
+    event = {"Records": [sqs_record(check.to_message(), "m-1"), sqs_record(check.to_message(), "m-2")]}
+
+    response = escalate_handler.build_handler(escalate_settings(), failing.service)(event, None)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
+    assert failing.escalated() == []
+
+
 def test_escalate_settings_read_the_chain_from_the_environment() -> None:
     settings = EscalateSettings.from_environ(
         {
