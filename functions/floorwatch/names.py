@@ -170,6 +170,9 @@ SNS_ATTRIBUTE_LEVEL = "level"  # escalation topic: the level's name from the esc
 SNS_ATTRIBUTE_TEAM = "team"  # alerts / escalation topics: the alert's team (omitted when unknown)
 SNS_ATTRIBUTE_QUEUE = "queue"  # alerts / escalation topics: the alert's queue (omitted when unknown)
 SNS_ATTRIBUTE_RULE = "rule"  # alerts / escalation topics: the rule id
+# alerts / escalation topics: the raw record behind the transition (Transition.correlation_id), for tracing;
+# no subscription filters on it
+SNS_ATTRIBUTE_CORRELATION = "correlation_id"
 SNS_ATTRIBUTE_CHANNELS = "channels"  # alerts topic, String.Array: what the rule asks for ("sms", "email")
 
 

@@ -77,7 +77,8 @@ def build_handler(settings: EscalateSettings, service: EscalationService) -> Han
                 extra={"message_id": record.message_id, "error": str(error)},
             )
             return
-        logger.set_correlation_id(check.alert_id)  # the alert id, as in the fan-out's lines
+        # The raw record behind the alert (as in the evaluate and fan-out lines); else the alert id.
+        logger.set_correlation_id(check.correlation_id or check.alert_id)
         try:
             outcome = service.run(check)
         except Exception:

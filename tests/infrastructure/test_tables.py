@@ -77,9 +77,7 @@ def test_alerts_and_audit_outlive_the_stack_derived_data_does_not(synthesized: S
         name: (table.get("DeletionPolicy", "Delete"), table.get("UpdateReplacePolicy", "Delete"))
         for name, table in tables.items()
     }
+    kept, derived = ("RetainExceptOnCreate", "Retain"), ("Delete", "Delete")
     assert policies == {
-        NAMES.table(spec): (
-            ("RetainExceptOnCreate", "Retain") if spec.logical_name in {"alerts", "audit"} else ("Delete", "Delete")
-        )
-        for spec in TABLES
+        NAMES.table(spec): kept if spec.logical_name in {"alerts", "audit"} else derived for spec in TABLES
     }

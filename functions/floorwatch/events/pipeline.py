@@ -56,6 +56,11 @@ class QuarantinedRecord:
         return quarantine_key(self.record)
 
 
+def correlation_id(record: RawRecord) -> str:
+    """The record's identity as Lambda names it in a Kinesis event (``eventID``): shard and sequence."""
+    return f"{record.shard_id}:{record.sequence_number}"
+
+
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -151,7 +156,9 @@ def process_batch(
             rejects[index] = QuarantinedRecord(record, _clip(reason), verdict.source)
             continue
         event_counts[index] = len(verdict.events)
-        outbound.extend((index, event) for event in verdict.events)
+        # Each event names its raw record (Lambda's eventID for it), for tracing down to the notification.
+        origin = {"correlation_id": correlation_id(record)}
+        outbound.extend((index, event.model_copy(update=origin)) for event in verdict.events)
 
     problems: list[str] = []
     published = _publish(sink, outbound, problems)

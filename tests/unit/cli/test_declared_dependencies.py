@@ -54,4 +54,3 @@ def test_the_cli_and_functions_import_only_declared_distributions() -> None:
             if not owners & declared:
                 undeclared.append(f"{module} ({path.relative_to(ROOT)}): from {sorted(owners) or '?'}")
     assert not undeclared, "imported but not in [project] dependencies: " + "; ".join(undeclared)
-

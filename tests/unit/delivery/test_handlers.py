@@ -19,7 +19,6 @@ from handlers import escalate as escalate_handler
 from handlers import fanout as fanout_handler
 
 from local.runtime.streams import matches
-
 from tests.unit.delivery.world import ALERTS_TOPIC, ESCALATION_TOPIC, T0, World
 
 TABLE = "floorwatch-test-alerts"

@@ -21,7 +21,7 @@ PROTOCOL_DOC = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
 def test_client_actions_are_the_session_and_alert_actions_once_each() -> None:
     assert len(set(CLIENT_ACTIONS)) == len(CLIENT_ACTIONS)
     assert set(CLIENT_ACTIONS) == {*SessionAction, *AlertAction}
-    assert ACTIONS == {action.value for action in AlertAction}
+    assert {action.value for action in AlertAction} == ACTIONS
 
 
 def test_every_role_has_a_decision_on_the_alert_actions() -> None:
