@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup lock cdk-cli browser test test-unit lint synth bootstrap diff deploy bench demo dev clean
+.PHONY: setup lock cdk-cli browser test test-unit lint synth bootstrap diff deploy subscriptions bench demo dev clean
 
 setup: $(STAMP)
 
@@ -96,6 +96,10 @@ diff: setup cdk-cli
 deploy: setup cdk-cli
 	@mkdir -p .floorwatch
 	$(CDK) deploy -c stage=$(STAGE) --outputs-file .floorwatch/outputs-$(STAGE).json
+
+# After a deploy: every SNS subscription of the stage; fails while an e-mail address has not confirmed.
+subscriptions: setup
+	$(BIN)/floorwatch subscriptions --outputs .floorwatch/outputs-$(STAGE).json
 
 bench: setup
 	$(BIN)/python -m tests.bench
