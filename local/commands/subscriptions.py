@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.aws_clients import aws_client, aws_usage_errors
 from local.errors import UsageError
 
 PENDING = "PendingConfirmation"  # SNS's SubscriptionArn of a subscription not confirmed yet
@@ -49,10 +50,15 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import boto3  # noqa: PLC0415 - only this command talks to AWS
-
     topics = topic_arns(args.outputs)
-    found = list(subscriptions(boto3.client("sns", region_name=topics[0].split(":")[3]), topics))
+    region = topics[0].split(":")[3]  # the stage's: arn:aws:sns:<region>:<account>:<topic>
+    client = aws_client("sns", None, region)
+
+    def missing(code: str) -> str | None:
+        return "a topic of these outputs does not exist (deleted stage?)" if code == "NotFound" else None
+
+    with aws_usage_errors(f"SNS in {region}", missing):
+        found = list(subscriptions(client, topics))
     return report(found)
 
 
