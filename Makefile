@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every Python package, transitive ones included, pinned with hashes (runtime, dev extra, build backend).
+LOCK := requirements/dev.lock
+PIP_LOCK := requirements/pip.lock
+PIP_TOOLS := pip-tools==7.6.2
 # The stage `make synth|diff|deploy` work on: stack Floorwatch-$(STAGE), resources floorwatch-$(STAGE)-*.
 STAGE ?= dev
 NODE_STAMP := node_modules/.installed
@@ -15,17 +19,30 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup cdk-cli browser test lint synth bootstrap diff deploy bench demo dev clean
+.PHONY: setup lock cdk-cli browser test test-unit lint synth bootstrap diff deploy subscriptions bench demo dev clean
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml changes; a fresh clone pays ~3 minutes once.
-$(STAMP): pyproject.toml
+# Exactly the locked packages, each checked against its hash (requirements/*.lock, made by `make lock`),
+# then the project itself without resolving anything. Re-installs only when pyproject.toml or a lock
+# changes; a fresh clone pays ~3 minutes once.
+$(STAMP): pyproject.toml $(PIP_LOCK) $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing Python packages into $(VENV) (first run takes a few minutes)"
-	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "==> installing the locked Python packages into $(VENV) (first run takes a few minutes)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(PIP_LOCK)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# After changing a pin in pyproject.toml: re-resolve every transitive dependency, with hashes (a test
+# fails while the lock disagrees with pyproject.toml). Needs the package index; commit both locks.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --disable-pip-version-check $(PIP_TOOLS)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--output-file $(PIP_LOCK) requirements/pip.in
+	$(BIN)/pip-compile --quiet --extra dev --all-build-deps --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 # The browser test drives Debian's chromium (Playwright cannot download browsers here); the machines
 # run as root. Skipped when chromium is already there.
@@ -36,6 +53,10 @@ browser:
 
 test: setup browser
 	$(BIN)/pytest
+
+# The fast suite (domain, handlers, CLI, docs: no moto, no CDK synth, no runtime, no browser), ~1 minute.
+test-unit: setup
+	$(BIN)/pytest -m "not (infra or integration or e2e or browser or golden)"
 
 # The whole system on this machine: embedded AWS, pipeline, simulator, dashboard (Ctrl-C stops it).
 demo: setup
@@ -75,6 +96,10 @@ diff: setup cdk-cli
 deploy: setup cdk-cli
 	@mkdir -p .floorwatch
 	$(CDK) deploy -c stage=$(STAGE) --outputs-file .floorwatch/outputs-$(STAGE).json
+
+# After a deploy: every SNS subscription of the stage; fails while an e-mail address has not confirmed.
+subscriptions: setup
+	$(BIN)/floorwatch subscriptions --outputs .floorwatch/outputs-$(STAGE).json
 
 bench: setup
 	$(BIN)/python -m tests.bench

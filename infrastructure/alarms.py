@@ -174,6 +174,15 @@ class OperationsAlarms(Construct):
             threshold=PIPELINE_LATENCY_P99_MS,
             periods=PIPELINE_LATENCY_PERIODS,
         )
+        # Every function reads the same layer; the evaluator starts cold often enough (ticks) to tell.
+        self._alarm(
+            AlarmSpec(
+                "layer-version-mismatch",
+                "The Powertools layer does not carry the Powertools / pydantic the code was tested with.",
+            ),
+            monitored.custom_metric("evaluate", "LayerVersionMismatch", statistic="Maximum"),
+            threshold=1,
+        )
         # No data is the failure here: a stream nobody writes to reports nothing at all.
         self._alarm(
             AlarmSpec("pipeline-silent", f"No raw event arrived for {SILENCE_MINUTES} minutes."),

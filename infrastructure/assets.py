@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -51,6 +52,9 @@ COMPILED_EXCLUDES = ("*.so", "*.pyd", "*.dylib")
 # minimal and may have no /usr/share/zoneinfo, and zoneinfo falls back to this package.
 BUNDLED_PACKAGES = ("yaml", "jwt", "tzdata")
 RULES_FILE_NAME = "rules.json"
+RUNTIME_VERSIONS_FILE_NAME = "runtime_versions.json"
+# What the functions take from the public Powertools layer instead of the deployment package.
+LAYER_PACKAGES = ("aws-lambda-powertools", "pydantic")
 # Lambda unpacks the code asset here (LAMBDA_TASK_ROOT); ENV_RULES_FILE points into it.
 LAMBDA_TASK_ROOT = "/var/task"
 STAGING_DIR = ".staging"
@@ -93,7 +97,14 @@ def stage_functions(target: Path, rules_file: Path | None) -> Path:
     except RulesError as error:
         raise SettingsError(f"{CONTEXT_RULES_FILE}: the rules file cannot be deployed:\n{error}") from None
     (target / RULES_FILE_NAME).write_text(rules, encoding="utf-8")
+    (target / RUNTIME_VERSIONS_FILE_NAME).write_text(json.dumps(runtime_versions()) + "\n", encoding="utf-8")
     return target
+
+
+def runtime_versions() -> dict[str, str]:
+    """What the layer must provide, as installed here (the locked, tested versions); each function
+    compares the layer's at cold start (handlers.observability.check_layer)."""
+    return {package: metadata.version(package) for package in LAYER_PACKAGES}
 
 
 class FunctionsAsset(Construct):

@@ -34,7 +34,8 @@ class DashboardSite(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # Only the deployed copy of dashboard/ lives here: nothing to keep.
+            # Only the deployed copy of dashboard/ lives here: nothing to keep. The deployment below
+            # empties it on deletion (retain_on_delete=False), so no second custom resource is needed.
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=False,
         )
@@ -91,6 +92,10 @@ class DashboardSite(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
             log_group=deployment_logs,
+            # Deleting the stack deletes the deployed files first, so the bucket is empty when its
+            # turn comes and `cdk destroy` does not stop at "The bucket you tried to delete is not
+            # empty". Nothing else writes to this bucket.
+            retain_on_delete=False,
         )
         # The deployment's handler is a CDK-provided singleton function at stack level.
         stack = Stack.of(self)

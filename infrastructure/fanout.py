@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 from floorwatch.names import (
+    ALERTS_STREAM_FILTER,
     ENV_ALERTS_TABLE,
     ENV_ALERTS_TOPIC_ARN,
     ENV_AUDIT_TABLE,
@@ -81,6 +82,7 @@ class FanoutConstruct(Construct):
                 report_batch_item_failures=True,
                 retry_attempts=FANOUT_MAX_RETRY_ATTEMPTS,
                 on_failure=event_sources.SqsDlq(self.failures),
+                filters=[lambda_.FilterCriteria.filter(ALERTS_STREAM_FILTER)],
             )
         )
         role = self.fanout.role

@@ -120,12 +120,18 @@ class NotificationsConstruct(Construct):
             self.alerts_topic.add_subscription(subscriptions.EmailSubscription(address, filter_policy=email))
 
     def _subscribe_escalation_chain(self, settings: Settings) -> None:
+        # One subscription per number (SNS holds one per endpoint and topic): a person on two levels
+        # is texted at each of them through one filter naming both.
+        levels_of: dict[str, list[str]] = {}
         for level in settings.escalation_chain:
-            only_this_level = _subscription_filter(escalation_filter_policy(level.name))
             for number in level.sms:
-                self.escalation_topic.add_subscription(
-                    subscriptions.SmsSubscription(number, filter_policy=only_this_level)
+                levels_of.setdefault(number, []).append(level.name)
+        for number, levels in levels_of.items():
+            self.escalation_topic.add_subscription(
+                subscriptions.SmsSubscription(
+                    number, filter_policy=_subscription_filter(escalation_filter_policy(*levels))
                 )
+            )
 
     def _connect_escalate(self, tables: Tables) -> None:
         role = self.escalate.role

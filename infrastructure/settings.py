@@ -28,6 +28,7 @@ CONTEXT_OPERATIONS_CONTACTS = "operations_contacts"
 CONTEXT_ESCALATION_CHAIN = "escalation_chain"
 CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
+CONTEXT_SMS_DELIVERY_LOGGING = "sms_delivery_logging"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
 CONTEXT_KINESIS_SHARDS = "kinesis_shards"
 
@@ -104,6 +105,9 @@ class Settings:
     escalation_chain: tuple[EscalationLevel, ...] = ()
     dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
     apigateway_logging_role: bool = True
+    sms_delivery_logging: bool = (
+        True  # the account's SMS delivery-status logging (infrastructure/sms_delivery.py)
+    )
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
     kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
 
@@ -138,6 +142,9 @@ class Settings:
                 CONTEXT_APIGATEWAY_LOGGING_ROLE, context(CONTEXT_APIGATEWAY_LOGGING_ROLE, True)
             ),
             dashboard_site=_flag(CONTEXT_DASHBOARD_SITE, context(CONTEXT_DASHBOARD_SITE, True)),
+            sms_delivery_logging=_flag(
+                CONTEXT_SMS_DELIVERY_LOGGING, context(CONTEXT_SMS_DELIVERY_LOGGING, True)
+            ),
             kinesis_shards=_shards(context(CONTEXT_KINESIS_SHARDS, DEFAULT_KINESIS_SHARDS)),
         )
 
@@ -219,6 +226,9 @@ def _strings(key: str, value: Any, pattern: re.Pattern[str], meaning: str) -> tu
     bad = [item for item in value if not pattern.match(item)]
     if bad:
         raise SettingsError(f"{key}: {bad[0]!r} is not {meaning}")
+    repeated = [item for position, item in enumerate(value) if item in value[:position]]
+    if repeated:  # SNS holds one subscription per endpoint: a repeat would fail synthesis obscurely
+        raise SettingsError(f"{key}: {repeated[0]!r} is listed twice; list it once")
     return tuple(value)
 
 

@@ -22,6 +22,7 @@ from infrastructure.nag import suppress
 from infrastructure.notifications import NotificationsConstruct
 from infrastructure.operations_dashboard import OperationsDashboard
 from infrastructure.settings import Settings
+from infrastructure.sms_delivery import SmsDeliveryLogging
 from infrastructure.tables import Tables
 from infrastructure.websocket import WebSocketApiConstruct
 
@@ -46,6 +47,7 @@ OUTPUT_TOKEN_SECRET = "TokenSecretName"
 OUTPUT_DASHBOARD_URL = "DashboardUrl"
 OUTPUT_OPERATIONS_TOPIC = "OperationsTopicArn"
 OUTPUT_OPERATIONS_DASHBOARD = "OperationsDashboardName"
+OUTPUT_EMAILS_TO_CONFIRM = "EmailSubscriptionsToConfirm"
 
 
 class FloorwatchStack(Stack):
@@ -84,6 +86,9 @@ class FloorwatchStack(Stack):
         )
         if settings.apigateway_logging_role:
             self._apigateway_logging_role()
+        self.sms_delivery = (
+            SmsDeliveryLogging(self, "SmsDeliveryLogging") if settings.sms_delivery_logging else None
+        )
         monitored = self._monitored()
         self.alarms = OperationsAlarms(
             self, "Alarms", monitored=monitored, contacts=settings.operations_contacts
@@ -222,3 +227,14 @@ class FloorwatchStack(Stack):
             value=self.websocket.token_secret.secret_name,
             description="Secrets Manager secret holding the dashboard token signing key",
         )
+        emails = [*self.settings.alert_contacts.email, *self.settings.operations_contacts.email]
+        if emails:
+            # Printed by `cdk deploy`: an unconfirmed address silently receives nothing.
+            CfnOutput(
+                self,
+                OUTPUT_EMAILS_TO_CONFIRM,
+                value=", ".join(dict.fromkeys(emails)),
+                description="E-mail subscriptions stay pending until each address clicks the link in "
+                "the 'AWS Notification - Subscription Confirmation' message; `make subscriptions` "
+                "lists which are still pending",
+            )

@@ -25,6 +25,10 @@ from floorwatch.names import (
     TableSpec,
 )
 
+# Kept when the stack is deleted or the table replaced (the alert history and the audit log are
+# records), but not when the stack's first deployment rolls back: the table is then new and empty, and
+# keeping it would make every retry fail with "already exists" (its name is fixed per stage).
+# CloudFormation's DeletionPolicy RetainExceptOnCreate.
 RETAINED_TABLES = frozenset({ALERTS_TABLE.logical_name, AUDIT_TABLE.logical_name})
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -64,7 +68,9 @@ def table_from_spec(
         time_to_live_attribute=spec.ttl_attribute,
         stream=dynamodb.StreamViewType.NEW_IMAGE if spec.stream else None,
         removal_policy=(
-            RemovalPolicy.RETAIN if spec.logical_name in RETAINED_TABLES else RemovalPolicy.DESTROY
+            RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+            if spec.logical_name in RETAINED_TABLES
+            else RemovalPolicy.DESTROY
         ),
     )
     for index in spec.indexes:

@@ -30,6 +30,7 @@ from floorwatch.names import (
     ENV_WEBSOCKET_ENDPOINT,
     ResourceNames,
 )
+from floorwatch.protocol import CLIENT_ACTIONS
 
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.python_function import PythonFunction
@@ -40,18 +41,9 @@ AUTHORIZER_HANDLER = "handlers.authorizer.handler"
 WEBSOCKET_HANDLER = "handlers.websocket.handler"
 ROUTE_SELECTION = "$request.body.action"
 TOKEN_IDENTITY_SOURCE = "route.request.querystring.token"
-# Client actions of the protocol; each gets a route (and so its own metrics and access-log route key).
-ACTION_ROUTES = (
-    "subscribe",
-    "unsubscribe",
-    "refresh",
-    "ack",
-    "snooze",
-    "note",
-    "feedback",
-    "escalate",
-    "resolve",
-)
+# Client actions of the protocol (floorwatch.protocol); each gets a route (and so its own metrics and
+# access-log route key).
+ACTION_ROUTES = CLIENT_ACTIONS
 # Per stage, across all connections: a floor of supervisors sends a few messages a minute each.
 THROTTLE_RATE_PER_SECOND = 100
 THROTTLE_BURST = 200

@@ -11,9 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from local.commands import COMMAND_MODULES
-from local.errors import UsageError
+from local.errors import MotoVersionError, UsageError
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"floorwatch {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except MotoVersionError as error:  # the local runtime cannot start on this environment
+        print(f"floorwatch {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     return status

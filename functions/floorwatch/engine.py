@@ -128,12 +128,13 @@ class _Work:
     for many evaluations).
     """
 
-    __slots__ = ("rule", "steps", "verdict")
+    __slots__ = ("correlation_id", "rule", "steps", "verdict")
 
     def __init__(self, rule: Rule, step: Step, verdict: Verdict) -> None:
         self.rule = rule
         self.steps = [step]
         self.verdict = verdict
+        self.correlation_id: str | None = None  # the raw record its transitions name (Transition doc)
 
     def needless_for(self, state: AlertState | None) -> bool:
         verdict = self.verdict
@@ -288,17 +289,19 @@ class Engine:
         for scope, fields_of_scope in changed.items():
             self._plan_thresholds(plan, scope, fields_of_scope)
         self._plan_matches(plan, events, now)
+        _trace(plan, events)
         transitions = self._commit(plan.work, {})
         self._update_watch_list(partition, plan)
         return transitions
 
-    def tick(self, at: datetime) -> list[Transition]:
+    def tick(self, at: datetime, correlation_id: str | None = None) -> list[Transition]:
         """Time passes: evaluate every active state, every feed's staleness and due watched agents.
 
         Staleness is judged at ``at`` (it exists to notice silence). Everything else is judged at most
         ``max_lag`` past the newest event any feed delivered: when the pipeline runs behind (a Kinesis
         backlog), a wall-clock tick must not find windows empty that are merely not processed yet, and
-        resolve or time out alerts on data that is still coming.
+        resolve or time out alerts on data that is still coming. ``correlation_id`` (the tick's event id)
+        names what caused the transitions of this round.
         """
         feeds = _Plan(at)
         for source in Source:
@@ -330,11 +333,14 @@ class Engine:
             if scope not in self._facts:  # seen by another process: where the agent works
                 self._remember(scope, None, due[scope].queue_id, team_id=due[scope].team_id)
             self._plan_thresholds(plan, scope)
-        recorded = self._commit({**plan.work, **feeds.work}, active)
+        work = {**plan.work, **feeds.work}
+        for item in work.values():
+            item.correlation_id = correlation_id
+        recorded = self._commit(work, active)
         # Incidents after their members: a member that resolved in this round lets its incident close.
         for incident in incidents:
             current = self._alerts.load([incident.key]).get(incident.key, incident) if recorded else incident
-            recorded += self._incidents.tick(current, plan.at)
+            recorded += self._incidents.tick(current, plan.at, correlation_id)
         return recorded
 
     def _newest_event(self, feeds: _Plan) -> datetime | None:
@@ -477,6 +483,8 @@ class Engine:
                         at = now if rule.match.late_by is not None else None
                         latest = None if now is None else now + MAX_CLOCK_SKEW
                         plan.add(rule, (rule.id, scope), _match_step(rule, event, at, latest))
+                        # In time order: the newest matching event names the raw record.
+                        plan.work[(rule.id, scope)].correlation_id = event.correlation_id
 
     def _thresholds(
         self, rule: ThresholdRule, scope: str, at: datetime, rows: Sequence[BucketRow]
@@ -545,7 +553,7 @@ class Engine:
             if not transitions and not _worth_saving(before, state):
                 self._remember_progress(key, before, state)
                 return []
-            transitions = self._with_context(item.rule, before, transitions)
+            transitions = self._with_context(item.rule, before, transitions, item.correlation_id)
             state, grouped = self._incidents.assign(state, transitions, self.facts(key[1]).center_id)
             transitions = [transition for transition, _ in grouped]
             try:
@@ -575,7 +583,7 @@ class Engine:
             self._unsaved.pop(key, None)
 
     def _with_context(
-        self, rule: Rule, before: AlertState, transitions: list[Transition]
+        self, rule: Rule, before: AlertState, transitions: list[Transition], correlation_id: str | None
     ) -> list[Transition]:
         if not transitions:
             return transitions
@@ -602,7 +610,14 @@ class Engine:
             link = previous.link
         metric = rule.metric if isinstance(rule, ThresholdRule) else None
         return [
-            replace(transition, queue_id=queue_id, team_id=team_id, metric=metric, link=link)
+            replace(
+                transition,
+                queue_id=queue_id,
+                team_id=team_id,
+                metric=metric,
+                link=link,
+                correlation_id=correlation_id,
+            )
             for transition in transitions
         ]
 
@@ -665,6 +680,40 @@ class Engine:
                 agent_id or old.agent_id,
                 contact_id or old.contact_id,
             )
+
+
+def _trace(plan: _Plan, events: Sequence[CxEvent]) -> None:
+    """Name each planned threshold evaluation's raw record: that of the newest event of the batch that
+    touched its scope (the one that tipped it, if it changed); match rules named theirs when planned."""
+    newest: dict[str, tuple[datetime, str]] = {}
+    for event in events:
+        correlation_id = event.correlation_id
+        if correlation_id is None:
+            continue
+        at = event.occurred_at
+        for scope in _scopes_of(event):
+            known = newest.get(scope)
+            if known is None or at >= known[0]:
+                newest[scope] = (at, correlation_id)
+    if not newest:
+        return
+    for (_, scope), item in plan.work.items():
+        if item.correlation_id is None and scope in newest:
+            item.correlation_id = newest[scope][1]
+
+
+def _scopes_of(event: CxEvent) -> list[str]:
+    """Every scope an event can move (a superset of what the fold feeds: cheaper than asking it)."""
+    scopes = ["center:" + event.center_id, "feed:" + event.source.value]
+    for kind, ident in (
+        ("queue:", event.queue_id),
+        ("team:", event.team_id),
+        ("agent:", event.agent_id),
+        ("contact:", event.contact_id),
+    ):
+        if ident is not None:
+            scopes.append(kind + ident)
+    return scopes
 
 
 def _breached(

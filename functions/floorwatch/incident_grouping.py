@@ -70,9 +70,11 @@ class IncidentGrouper:
             recorded += self._save(scope, self._member_step(transition))
         return recorded
 
-    def tick(self, incident: AlertState, at: datetime) -> list[Transition]:
+    def tick(self, incident: AlertState, at: datetime, correlation_id: str | None = None) -> list[Transition]:
         def step(state: AlertState) -> Result:
-            return incidents.tick(self._policy, self._without_gone_members(state, at), at, self._rule)
+            after, made = incidents.tick(self._policy, self._without_gone_members(state, at), at, self._rule)
+            # A page sent by time passing (group wait, repeat) names the tick that sent it.
+            return after, [replace(t, correlation_id=t.correlation_id or correlation_id) for t in made]
 
         return self._save(incident.scope, step, preloaded=incident)
 

@@ -7,7 +7,7 @@ so the local emulation cannot drift from what `cdk deploy` creates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # --- environment variables read by the handlers (validated at cold start) -----------------------
 ENV_STAGE = "FLOORWATCH_STAGE"
@@ -150,6 +150,13 @@ EVALUATE_MAX_RETRY_ATTEMPTS = 5
 EVALUATE_MAX_RECORD_AGE_SECONDS = 6 * 3600
 FANOUT_BATCH_SIZE = 100
 FANOUT_MAX_RETRY_ATTEMPTS = 5
+# Lambda event filtering on the alerts-stream mapping (the event-pattern syntax; the local runtime
+# applies the same pattern): only new transition items invoke the fan-out. State items (one write per
+# change of an alert) and TTL removals are not news; without the filter each costs an invocation.
+ALERTS_STREAM_FILTER: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"item_type": {"S": ["transition"]}}},
+}
 ESCALATION_REPEAT_SECONDS = 90
 DEFAULT_ESCALATION_CHAIN = ("team-supervisor", "floor-manager", "ops-on-call")
 ESCALATION_LEVEL_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
@@ -163,6 +170,9 @@ SNS_ATTRIBUTE_LEVEL = "level"  # escalation topic: the level's name from the esc
 SNS_ATTRIBUTE_TEAM = "team"  # alerts / escalation topics: the alert's team (omitted when unknown)
 SNS_ATTRIBUTE_QUEUE = "queue"  # alerts / escalation topics: the alert's queue (omitted when unknown)
 SNS_ATTRIBUTE_RULE = "rule"  # alerts / escalation topics: the rule id
+# alerts / escalation topics: the raw record behind the transition (Transition.correlation_id), for tracing;
+# no subscription filters on it
+SNS_ATTRIBUTE_CORRELATION = "correlation_id"
 SNS_ATTRIBUTE_CHANNELS = "channels"  # alerts topic, String.Array: what the rule asks for ("sms", "email")
 
 

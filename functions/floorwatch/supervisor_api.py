@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from floorwatch.alerts.actions import DEFAULT_POLICY, ActionOutcome, ActionRequest, perform
 from floorwatch.alerts.escalation import EscalationPolicy
+from floorwatch.protocol import CLIENT_ACTIONS, SessionAction
 from floorwatch.security.redact import redact
 from floorwatch.security.roles import ACTIONS, may_subscribe
 from floorwatch.snapshot import SnapshotSources, build_snapshot
@@ -31,6 +32,7 @@ MAX_SUBSCRIPTIONS = 100  # per connection: each is an item the fan-out queries
 # "queue:" and an id of at most 200 characters; DynamoDB refuses sort keys over 1,024 bytes.
 MAX_SCOPE_LENGTH = 256
 MAX_REQUEST_ID_LENGTH = 100
+_SESSION_ACTIONS = frozenset(action.value for action in SessionAction)
 
 
 class _Message(BaseModel):
@@ -96,16 +98,26 @@ class SupervisorApi:
                 request_id, action, "expired", "your token has expired: reconnect with a new token"
             )
         try:
-            if action in ("subscribe", "unsubscribe"):
-                return self._scopes(connection_id, principal, action, _ScopesMessage.model_validate(body))
-            if action == "refresh":
-                return self._snapshot(principal, _Message.model_validate(body).request_id)
+            if action in _SESSION_ACTIONS:
+                return self._session(SessionAction(action), connection_id, principal, body)
             if action in ACTIONS:
                 return self._act(connection_id, principal, _AlertMessage.model_validate(body))
         except ValidationError as error:
             return error_reply(request_id, action, "invalid", _explain(error))
-        known = ", ".join(sorted({"subscribe", "unsubscribe", "refresh", *ACTIONS}))
+        known = ", ".join(sorted(CLIENT_ACTIONS))
         return error_reply(request_id, action, "invalid", f"unknown action '{action}' (known: {known})")
+
+    def _session(
+        self, action: SessionAction, connection_id: str, principal: Principal, body: Mapping[str, Any]
+    ) -> Reply:
+        # Exhaustive on purpose: a SessionAction added without its behaviour here fails mypy.
+        match action:
+            case SessionAction.SUBSCRIBE | SessionAction.UNSUBSCRIBE:
+                return self._scopes(connection_id, principal, action, _ScopesMessage.model_validate(body))
+            case SessionAction.REFRESH:
+                return self._snapshot(principal, _Message.model_validate(body).request_id)
+            case _:
+                assert_never(action)
 
     def _scopes(
         self, connection_id: str, principal: Principal, action: str, message: _ScopesMessage

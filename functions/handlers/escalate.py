@@ -3,10 +3,12 @@
 Thin: parse each message body as an ``EscalationCheck`` and run it (``EscalationService.run``: claim the
 level with a conditional write, re-schedule a check that is not due yet, or stop). The SMS, the audit
 entry and the next check follow the ``escalated`` transition through the table's stream to the fan-out
-(see floorwatch.alerts.escalation for why). The event source mapping has ReportBatchItemFailures:
-a message whose check raised (store or queue unavailable) is reported by ``messageId`` and comes back
-after the visibility timeout; SQS messages are independent, so the others are still processed. A body
-that is not a check is logged and dropped (it would fail forever).
+(see floorwatch.alerts.escalation for why). The event source mapping has ReportBatchItemFailures, and
+Powertools' ``BatchProcessor`` runs one record at a time: a message whose check raised (store or queue
+unavailable) is reported by ``messageId`` and comes back after the visibility timeout; SQS messages are
+independent, so the others are still processed (also when every one failed: the response then names
+them all, rather than failing the invocation). A body that is not a check is logged and dropped (it
+would fail forever).
 
 ``build_handler(settings, service)`` for tests and the local runtime; ``handler`` builds the boto3
 adapters at cold start.
@@ -22,6 +24,8 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 from floorwatch.alerts.escalation import CheckOutcome, EscalationCheck, EscalationService
 from floorwatch.delivery.checks import SqsCheckScheduler
@@ -63,27 +67,33 @@ def _default_handler() -> Handler:
 
 
 def build_handler(settings: EscalateSettings, service: EscalationService) -> Handler:
+    def run_check(record: SQSRecord) -> None:
+        """One message; raising reports it failed (it comes back), returning acknowledges it."""
+        try:
+            check = EscalationCheck.from_message(record.body or "")
+        except ValueError as error:
+            logger.error(
+                "not an escalation check, dropped",
+                extra={"message_id": record.message_id, "error": str(error)},
+            )
+            return
+        # The raw record behind the alert (as in the evaluate and fan-out lines); else the alert id.
+        logger.set_correlation_id(check.correlation_id or check.alert_id)
+        try:
+            outcome = service.run(check)
+        except Exception:
+            logger.exception("escalation check failed", extra={"message_id": record.message_id})
+            raise
+        _log(settings, check, outcome)
+
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        failed: list[str] = []
-        for record in event.get("Records") or ():
-            message_id = str(record.get("messageId") or "")
-            try:
-                check = EscalationCheck.from_message(str(record.get("body") or ""))
-            except ValueError as error:
-                logger.error(
-                    "not an escalation check, dropped", extra={"message_id": message_id, "error": str(error)}
-                )
-                continue
-            logger.set_correlation_id(check.alert_id)  # the alert id, as in the fan-out's lines
-            try:
-                outcome = service.run(check)
-            except Exception:  # this message comes back; the others go on
-                logger.exception("escalation check failed", extra={"message_id": message_id})
-                failed.append(message_id)
-                continue
-            _log(settings, check, outcome)
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        response = process_partial_response(
+            event=dict(event), record_handler=run_check, processor=processor, context=context
+        )
+        failed = response.get("batchItemFailures") or []
         metrics.add_metric(name="EscalationChecksFailed", unit=MetricUnit.Count, value=len(failed))
-        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+        return dict(response)
 
     return handle
 

@@ -154,7 +154,7 @@ def build_handler(
 
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if is_scheduled(event):
-            return _tick(settings, engine, clock())
+            return _tick(settings, engine, clock(), str(event.get("id") or "") or None)
         return _process(settings, engine, event, clock())
 
     return handle
@@ -164,8 +164,9 @@ def is_scheduled(event: Mapping[str, Any]) -> bool:
     return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
 
 
-def _tick(settings: EvaluateSettings, engine: Engine, now: datetime) -> dict[str, Any]:
-    transitions = engine.tick(now)
+def _tick(settings: EvaluateSettings, engine: Engine, now: datetime, event_id: str | None) -> dict[str, Any]:
+    transitions = engine.tick(now, correlation_id=event_id)  # what time passing changed names the tick
+    _record_transitions(transitions, now, latency=False)
     logger.info(
         "tick", extra={"stage": settings.stage, "at": now.isoformat(), "transitions": len(transitions)}
     )
@@ -219,23 +220,30 @@ def _process(
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 
-def _record_transitions(made: Sequence[Transition], now: datetime) -> None:
-    """The pipeline's own latency: event time (the instant a transition is judged at, its batch's
-    newest event) to the moment this invocation started evaluating it. One log line per transition,
-    keyed by its alert id: the id in the SMS link, in the fan-out's and the escalation's log lines."""
-    for transition in made:
-        latency_ms = max(0.0, (now - transition.at).total_seconds() * 1000)
-        metrics.add_metric(name="PipelineLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
-        logger.info(
-            "transition stored",
-            extra={
+def _record_transitions(made: Sequence[Transition], now: datetime, *, latency: bool = True) -> None:
+    """One log line per transition, its correlation id the raw record behind it (as in the fan-out's
+    and the escalation's lines and the SNS message), with the alert id (the one in the SMS link).
+
+    ``latency``: the pipeline's own latency, event time (the instant a transition is judged at, its
+    batch's newest event) to the moment this invocation started evaluating it. Not for ticks: what time
+    passing changes is judged at the tick's time, not at an event's."""
+    batch = logger.get_correlation_id()
+    try:
+        for transition in made:
+            extra: dict[str, Any] = {
                 "alert_id": transition.alert_id,
                 "transition_id": transition.transition_id,
                 "transition": transition.transition.value,
                 "event_time": transition.at.isoformat(),
-                "pipeline_latency_ms": round(latency_ms),
-            },
-        )
+            }
+            if latency:
+                latency_ms = max(0.0, (now - transition.at).total_seconds() * 1000)
+                metrics.add_metric(name="PipelineLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
+                extra["pipeline_latency_ms"] = round(latency_ms)
+            logger.set_correlation_id(transition.correlation_id or batch)
+            logger.info("transition stored", extra=extra)
+    finally:
+        logger.set_correlation_id(batch)
 
 
 def _evaluate(

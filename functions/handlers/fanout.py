@@ -115,6 +115,7 @@ class StreamTransition:
 def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Handler:
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         records = list(event.get("Records") or ())
+        batch = logger.get_correlation_id()
         failed: list[str] = []
         seen: set[str] = set()
         reports: list[DeliveryReport] = []
@@ -122,15 +123,26 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
             item = stream_transition(record)
             if item is None or item.transition.transition_id in seen:
                 continue
-            # Every line about this delivery carries the alert id (also in the SMS link).
-            logger.set_correlation_id(item.transition.alert_id)
+            # Every line about this delivery names the raw record behind it (the evaluate function's
+            # "transition stored" line, the SNS message and the escalation lines name the same).
+            # Transitions without one (people's actions): the alert id, as in the SMS link.
+            logger.set_correlation_id(item.transition.correlation_id or item.transition.alert_id)
             try:
-                reports.append(delivery.deliver(item.transition))
+                report = delivery.deliver(item.transition)
             except Exception:  # reported for retry, with every record after it
-                logger.exception("delivery failed", extra={"transition_id": item.transition.transition_id})
+                logger.exception(
+                    "delivery failed",
+                    extra={
+                        "alert_id": item.transition.alert_id,
+                        "transition_id": item.transition.transition_id,
+                    },
+                )
                 failed = [sequence for later in records[index:] if (sequence := sequence_number(later))]
                 break
+            _report_problems(report)
+            reports.append(report)
             seen.add(item.transition.transition_id)
+        logger.set_correlation_id(batch)
         _report(settings, reports, len(records), len(failed))
         return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
@@ -165,17 +177,20 @@ def stream_transition(record: Any) -> StreamTransition | None:
 # --- observability ------------------------------------------------------------------------------------
 
 
+def _report_problems(report: DeliveryReport) -> None:
+    """What one delivery could not do (logged under its transition's correlation id)."""
+    if report.push is not None and report.push.undelivered:
+        logger.warning(
+            "dashboards not reached",
+            extra={"transition_id": report.transition_id, "undelivered": report.push.undelivered},
+        )
+    for problem in report.problems:
+        logger.warning(problem, extra={"transition_id": report.transition_id})
+
+
 def _report(settings: FanoutSettings, reports: list[DeliveryReport], received: int, failed: int) -> None:
     pushes = [report.push for report in reports if report.push is not None]
     undelivered = sum(len(push.undelivered) for push in pushes)
-    for report in reports:
-        if report.push is not None and report.push.undelivered:
-            logger.warning(
-                "dashboards not reached",
-                extra={"transition_id": report.transition_id, "undelivered": report.push.undelivered},
-            )
-        for problem in report.problems:
-            logger.warning(problem, extra={"transition_id": report.transition_id})
     logger.info(
         "batch fanned out",
         extra={

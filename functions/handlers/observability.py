@@ -14,12 +14,20 @@ the function emits carries ``stage`` (the alarms in infrastructure/alarms.py sel
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Metrics
+import pydantic
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared import version as powertools_version
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Written into the deployment package at synth time, next to handlers/ (LAMBDA_TASK_ROOT).
+RUNTIME_VERSIONS_FILE = Path(__file__).resolve().parent.parent / "runtime_versions.json"
+_log = Logger(child=True)
 
 # JMESPath of the correlation id in each trigger's event (Powertools' correlation_id_path):
 # a Kinesis or DynamoDB-stream batch is named by its first record (shard and sequence number),
@@ -32,9 +40,40 @@ SCHEDULED_EVENT = "id"
 
 
 def default_dimensions(metrics: Metrics, stage: str) -> None:
-    """Every metric of this container carries the stage (set once, at cold start)."""
+    """Every metric of this container carries the stage (set once, at cold start); and the layer's
+    Powertools and pydantic are checked against the ones the code was tested with (``check_layer``)."""
     if metrics.default_dimensions.get("stage") != stage:  # a cold start retried after a bad setting
         metrics.set_default_dimensions(stage=stage)
+    check_layer(metrics)
+
+
+def check_layer(metrics: Metrics, expected_file: Path = RUNTIME_VERSIONS_FILE) -> dict[str, str]:
+    """Compare the Powertools layer's packages with the versions the code was tested with.
+
+    The deployment package records those (infrastructure/assets.py writes ``runtime_versions.json``
+    from the locked environment that synthesized it); Powertools and pydantic come from the public
+    layer whose version is a deployment setting. A mismatch is logged as an error and counted
+    (``LayerVersionMismatch``, alarmed in infrastructure/alarms.py) rather than stopping the function:
+    a newer patch release usually works, and a stopped pipeline pages no one about the floor. Returns
+    the mismatches, ``{package: "layer X, tested Y"}``; none outside Lambda (no recorded file)."""
+    if not expected_file.is_file():
+        return {}
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    found = {"aws-lambda-powertools": powertools_version.VERSION, "pydantic": pydantic.VERSION}
+    mismatches = {
+        package: f"layer {found.get(package)}, tested {version}"
+        for package, version in expected.items()
+        if found.get(package) != version
+    }
+    if mismatches:
+        _log.error(
+            "the Powertools layer does not carry the versions this code was tested with: set "
+            "powertools_layer_version to the layer release of the pinned aws-lambda-powertools "
+            "(docs/deploying.md)",
+            extra={"mismatches": mismatches},
+        )
+    metrics.add_metric(name="LayerVersionMismatch", unit=MetricUnit.Count, value=len(mismatches))
+    return mismatches
 
 
 def discard_unpublished(metrics: Metrics) -> Callable[[F], F]:

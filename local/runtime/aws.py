@@ -98,7 +98,10 @@ class EmbeddedAws:
         self.endpoint_url = ""
 
     def start(self) -> str:
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - a dev dependency, needed only here
+        from local.runtime import moto_version  # noqa: PLC0415
+
+        moto_version.check()  # a clear message, not an ImportError from moto's internals
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - needed only here
 
         from local.runtime import inprocess, moto_patches  # noqa: PLC0415 - imports moto
 

@@ -43,6 +43,10 @@ from bisect import bisect_right
 from collections import defaultdict, deque
 from typing import Any
 
+from local.runtime import moto_version
+
+moto_version.check()  # before importing moto's internals: they may not even import in another version
+
 import moto.dynamodb.models as dynamodb_models
 from moto import backends
 from moto.dynamodb.comparisons import ConditionExpressionParser

@@ -230,6 +230,7 @@ class LocalRuntime:
                 batch_size=names.FANOUT_BATCH_SIZE,
                 batching_window=0.0,
                 max_retries=names.FANOUT_MAX_RETRY_ATTEMPTS,
+                filters=(names.ALERTS_STREAM_FILTER,),
             )
         )
         escalations = QueueConsumer(

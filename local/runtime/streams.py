@@ -10,7 +10,9 @@ One ``ShardConsumer`` thread per shard, one batch in flight per shard, records i
 - a function error (the handler raised) with ``bisect`` splits the batch in two and retries each half
   (splits do not count as retries), down to single records;
 - after ``max_retries`` retries (or when records are older than ``max_record_age``), the batch's
-  metadata goes to the on-failure destination (an SQS queue) and the shard moves past it.
+  metadata goes to the on-failure destination (an SQS queue) and the shard moves past it;
+- event filtering: with ``filters``, a record that matches none of them is dropped before batching
+  and the shard moves past it, as Lambda does (see ``matches`` for the supported pattern syntax).
 Only the poll interval differs from Lambda (tens of milliseconds instead of one second), so a hop
 takes well under a second when the batching window allows it.
 """
@@ -49,6 +51,29 @@ class MappingSettings:
     bisect: bool = True
     max_record_age: float | None = None  # seconds; None = no limit
     retry_backoff: float = 0.1  # first retry delay (doubles, capped)
+    # Lambda event filtering: a record matching none of these patterns is dropped unseen (none: all pass).
+    filters: tuple[Mapping[str, Any], ...] = ()
+
+
+def matches(pattern: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Does ``record`` match a Lambda event-filter ``pattern``? The equality subset: every key of the
+    pattern must be present, a nested object matches recursively, a list names the allowed values.
+    Other operators (prefix, numeric, exists...) raise: the local runtime must not quietly differ."""
+    for key, expected in pattern.items():
+        if key not in record:
+            return False
+        actual = record[key]
+        if isinstance(expected, Mapping):
+            if not isinstance(actual, Mapping) or not matches(expected, actual):
+                return False
+        elif isinstance(expected, list) and all(
+            isinstance(value, str | int | float | bool) for value in expected
+        ):
+            if actual not in expected:
+                return False
+        else:
+            raise ValueError(f"filter operator not supported by the local runtime: {key}: {expected!r}")
+    return True
 
 
 class ShardSource(Protocol):
@@ -250,6 +275,9 @@ class ShardConsumer(Worker):
         if len(self._buffer) >= 2 * self.settings.batch_size:
             return False
         records = self.source.fetch(FETCH_LIMIT)
+        filters = self.settings.filters
+        if filters and records:
+            records = [record for record in records if any(matches(f, record) for f in filters)]
         if records and self._oldest_buffered_at is None:
             self._oldest_buffered_at = time.monotonic()
         self._buffer.extend(records)

@@ -102,6 +102,31 @@ def test_ack_stops_the_escalation_and_an_unacknowledged_alert_reaches_the_outbox
     )
     assert sms[0]["message"]
     assert not escalation_sms_about(local_runtime, acked["alert_id"], acked_contact)
+    # One correlation id from the raw record to the transition and the text it caused.
+    raw_record = raw_record_id(local_runtime, ignored_contact)
+    assert ignored["correlation_id"] == raw_record
+    assert sms[0]["attributes"]["correlation_id"] == raw_record
+
+
+def raw_record_id(system: RunningSystem, needle: str) -> str:
+    """``<shard id>:<sequence number>`` of the raw-events record whose payload mentions ``needle``."""
+    kinesis = system.runtime.aws.client("kinesis")
+    stream = system.runtime.names.raw_events_stream
+    found = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            found += [
+                f"{shard['ShardId']}:{record['SequenceNumber']}"
+                for record in page["Records"]
+                if needle.encode() in record["Data"]
+            ]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    [record_id] = found
+    return record_id
 
 
 def test_a_connection_without_a_valid_token_is_refused(local_runtime: RunningSystem) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from floorwatch.rules.config import load_default_rules, parse_rules
+from handlers import observability
 
-from infrastructure.assets import RULES_FILE_NAME, stage_functions
+from infrastructure.assets import RULES_FILE_NAME, RUNTIME_VERSIONS_FILE_NAME, stage_functions
 from infrastructure.settings import SettingsError
 from tests.infrastructure.support import Synthesized, function_properties
 
 pytestmark = pytest.mark.infra
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _asset_dir(synthesized: Synthesized) -> Path:
@@ -59,6 +62,18 @@ def test_bundled_packages_work_from_the_asset_alone(synthesized: Synthesized) ->
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[1,", "2]", "ana", "2:00:00"]
+
+
+def test_asset_records_the_layer_packages_the_code_was_tested_with(synthesized: Synthesized) -> None:
+    # The pins of pyproject.toml (and the lock): what each function expects the Powertools layer to carry.
+    recorded = json.loads((_asset_dir(synthesized) / RUNTIME_VERSIONS_FILE_NAME).read_text(encoding="utf-8"))
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert {f"{package}=={version}" for package, version in recorded.items()} == {
+        pin for pin in pins if pin.split("==")[0] in ("aws-lambda-powertools", "pydantic")
+    }
+    # Where the functions look for it (handlers/ sits beside it in the package).
+    assert observability.RUNTIME_VERSIONS_FILE.name == RUNTIME_VERSIONS_FILE_NAME
+    assert (_asset_dir(synthesized) / "handlers" / "observability.py").is_file()
 
 
 def test_asset_ships_the_default_rules_as_json(synthesized: Synthesized) -> None:

@@ -45,6 +45,15 @@ def test_the_dashboard_files_are_deployed_and_the_cache_invalidated(synthesized:
     assert deployment["Properties"]["DistributionPaths"] == ["/*"]
 
 
+def test_deleting_the_stack_empties_the_dashboard_bucket_first(synthesized: Synthesized) -> None:
+    # `cdk destroy` cannot delete a non-empty bucket: the deployment deletes its files before it.
+    [deployment] = synthesized.template.find_resources("Custom::CDKBucketDeployment").values()
+    assert deployment["Properties"]["RetainOnDelete"] is False
+    bucket_id = synthesized.logical_id(synthesized.stack.dashboard.bucket)  # type: ignore[union-attr]
+    assert deployment["Properties"]["DestinationBucketName"] == {"Ref": bucket_id}
+    assert synthesized.template_json["Resources"][bucket_id]["DeletionPolicy"] == "Delete"
+
+
 def test_dashboard_url_output_points_the_page_at_the_websocket_api(synthesized: Synthesized) -> None:
     output = synthesized.template_json["Outputs"][stack_module.OUTPUT_DASHBOARD_URL]["Value"]
     parts = json.dumps(output)

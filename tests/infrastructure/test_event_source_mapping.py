@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from floorwatch import names
 
@@ -52,6 +54,9 @@ def test_the_alerts_table_stream_feeds_the_fanout(synthesized: Synthesized) -> N
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["MaximumRetryAttempts"] == names.FANOUT_MAX_RETRY_ATTEMPTS
     assert mapping["DestinationConfig"] == _on_failure(synthesized, fanout.failures)
+    # Only inserted transition items invoke it: the very pattern the local runtime applies.
+    [only] = mapping["FilterCriteria"]["Filters"]
+    assert json.loads(only["Pattern"]) == names.ALERTS_STREAM_FILTER
 
 
 def test_escalation_checks_feed_the_escalate_function(synthesized: Synthesized) -> None:

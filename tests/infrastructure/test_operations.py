@@ -153,6 +153,14 @@ def test_custom_metric_alarms_select_what_the_handler_emits(
     assert f'name="{metric}"' in handler_source
 
 
+def test_a_layer_without_the_tested_powertools_is_alarmed(synthesized: Synthesized) -> None:
+    alarm = _alarms(synthesized)["floorwatch-dev-layer-version-mismatch"]
+    assert _what(alarm)[:2] == (METRICS_NAMESPACE, "LayerVersionMismatch")
+    assert alarm["Threshold"] == 1
+    source = (ROOT / "functions" / "handlers" / "observability.py").read_text(encoding="utf-8")
+    assert 'name="LayerVersionMismatch"' in source
+
+
 def test_pipeline_latency_alarms_on_its_p99(synthesized: Synthesized) -> None:
     alarm = _alarms(synthesized)["floorwatch-dev-pipeline-latency"]
     assert _what(alarm)[2] == "p99"

@@ -49,6 +49,8 @@ def test_command_line_strings_are_accepted_as_numbers() -> None:
         ("escalation_chain", [{"name": "Floor Manager"}]),
         ("escalation_chain", [{"name": "ops"}, {"name": "ops"}]),
         ("escalation_chain", [{"name": "ops", "sms": ["12345"]}]),
+        ("escalation_chain", [{"name": "ops", "sms": ["+15550100002", "+15550100002"]}]),
+        ("alert_contacts", {"email": ["floor@example.com", "floor@example.com"]}),
         ("dashboard_url", "http://insecure.example.com"),
         ("apigateway_logging_role", "maybe"),
         ("dashboard_site", "sometimes"),
@@ -87,6 +89,31 @@ def test_contacts_and_chain_from_cdk_json_structures_or_command_line_json() -> N
     )
     assert settings.escalation_level_names == "team-supervisor,ops-on-call"
     assert settings.apigateway_logging_role is False
+
+
+def test_a_number_listed_twice_in_one_list_is_refused_clearly() -> None:
+    with pytest.raises(SettingsError) as raised:
+        _settings(alert_contacts={"sms": ["+15550100001", "+15550100001"]})
+    assert str(raised.value) == "alert_contacts.sms: '+15550100001' is listed twice; list it once"
+
+
+def test_the_same_number_on_two_escalation_levels_synthesizes(tmp_path: Path) -> None:
+    # A small center: the supervisor is also the floor manager. One SNS subscription serves both levels.
+    chain = [
+        {"name": "team-supervisor", "sms": ["+15550100002"]},
+        {"name": "floor-manager", "sms": ["+15550100002", "+15550100003"]},
+    ]
+    built = build_app(outdir=str(tmp_path), context={"escalation_chain": chain})
+    template = built.app.synth().get_stack_by_name(built.stack.stack_name).template
+    subscriptions = sorted(
+        (resource["Properties"]["Endpoint"], resource["Properties"]["FilterPolicy"]["level"])
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::SNS::Subscription"
+    )
+    assert subscriptions == [
+        ("+15550100002", ["team-supervisor", "floor-manager"]),
+        ("+15550100003", ["floor-manager"]),
+    ]
 
 
 def test_relative_rules_file_is_read_from_the_project_directory() -> None:

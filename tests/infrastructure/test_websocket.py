@@ -8,26 +8,15 @@ from typing import Any
 
 import pytest
 from floorwatch.names import DEFAULT_STAGE, ENV_TOKEN_SECRET_ARN, ResourceNames
+from floorwatch.protocol import CLIENT_ACTIONS
 
 from tests.infrastructure.support import Synthesized, all_actions, allowed, role_statements, roles_allowed
 
 pytestmark = pytest.mark.infra
 
 NAMES = ResourceNames(DEFAULT_STAGE)
-ROUTES = {
-    "$connect",
-    "$disconnect",
-    "$default",
-    "subscribe",
-    "unsubscribe",
-    "refresh",
-    "ack",
-    "snooze",
-    "note",
-    "feedback",
-    "escalate",
-    "resolve",
-}
+# API Gateway's own routes, and one per client action of the protocol.
+ROUTES = {"$connect", "$disconnect", "$default", *CLIENT_ACTIONS}
 
 
 def _only(synthesized: Synthesized, resource_type: str) -> dict[str, Any]:

@@ -112,6 +112,25 @@ def test_events_keep_input_order_across_records_with_several_events() -> None:
     assert outcome.events_published == 6
 
 
+def test_each_event_names_its_raw_record_as_lambda_does() -> None:
+    # "<shard>:<sequence>", Lambda's eventID of the raw record: the id the transitions carry onwards.
+    records = batch([generic(contact="a1"), generic(contact="a2")], generic(contact="b1"))
+    sink = InMemoryEventSink()
+
+    process_batch(records, sink, InMemoryQuarantine())
+
+    assert [event.correlation_id for event in sink.events] == [
+        f"shardId-000000000000:{seq(0)}",
+        f"shardId-000000000000:{seq(0)}",
+        f"shardId-000000000000:{seq(1)}",
+    ]
+    # Not part of the event's identity: a platform's resend in another record is still a duplicate.
+    resent = InMemoryEventSink()
+    process_batch([record(generic(contact="b1"), 7)], resent, InMemoryQuarantine())
+    assert resent.events[0].event_id == sink.events[2].event_id
+    assert resent.events[0].correlation_id == f"shardId-000000000000:{seq(7)}"
+
+
 def test_sink_failures_report_exactly_the_records_whose_events_were_not_stored() -> None:
     records = batch(
         generic(queue="steady", contact="c-0"),

@@ -41,9 +41,10 @@ from floorwatch.alerts.state_machine import (
     resolve_by,
     snooze,
 )
+from floorwatch.protocol import AlertAction as Action
 from floorwatch.rules.config import INCIDENT_RULE_ID
 from floorwatch.security.redact import redact
-from floorwatch.security.roles import Action, may_act, refusal
+from floorwatch.security.roles import may_act, refusal
 from floorwatch.store.alerts_port import AlertConflict, AlertStore
 from floorwatch.store.audit_port import AuditEntry, AuditLog, DetailValue
 from floorwatch.store.connections_port import Principal

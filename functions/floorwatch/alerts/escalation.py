@@ -78,6 +78,7 @@ class EscalationCheck(BaseModel):
     queue_id: str | None = None
     team_id: str | None = None
     metric: str | None = None
+    correlation_id: str | None = None  # the raw record behind the alert's opening (Transition doc)
     link: str | None = None
 
     def to_message(self) -> str:
@@ -208,6 +209,7 @@ def _check_for(transition: Transition, level: int, due_at: datetime) -> Escalati
         team_id=transition.team_id,
         metric=transition.metric,
         link=transition.link,
+        correlation_id=transition.correlation_id,
     )
 
 
@@ -278,7 +280,12 @@ class EscalationService:
         new_state, transitions = self.policy.escalate(state, check.level, now)
         return new_state, [
             replace(
-                item, queue_id=check.queue_id, team_id=check.team_id, metric=check.metric, link=check.link
+                item,
+                queue_id=check.queue_id,
+                team_id=check.team_id,
+                metric=check.metric,
+                link=check.link,
+                correlation_id=check.correlation_id,
             )
             for item in transitions
         ]

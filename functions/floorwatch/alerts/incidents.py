@@ -333,6 +333,7 @@ def _record(
         members=state.members,
         trigger_rule=state.trigger_rule,
         channels=NO_CHANNELS if muted else channels,
+        correlation_id=member.correlation_id if member is not None else None,
     )
     return state, [transition]
 

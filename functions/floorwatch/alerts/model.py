@@ -77,8 +77,16 @@ class Transition:
     # Adaptive (baseline) rules: which threshold applied and why ("usual for Mon 09:00 is 70s ± 20s;
     # warning at 130s"), or why the static tier applied; None for rules without a baseline.
     basis: str | None = None
+    # The raw record behind this change ("<shard id>:<sequence number>" of the raw-events stream, the
+    # normalizer's CxEvent.correlation_id): the newest event of the batch that moved the scope, or the one
+    # a match rule matched; for time-driven changes the evaluate tick's event id; for an incident's, its
+    # member's. Logged as the correlation id by the fan-out and escalation, sent as an SNS attribute.
+    correlation_id: str | None = None
 
     def to_dict(self) -> dict[str, object]:
+        # correlation_id only when known: replays (no raw records) print exactly what they did before.
+        traced = self.correlation_id
+        extra: dict[str, object] = {} if traced is None else {"correlation_id": traced}
         return {
             "at": _time_text(self.at),
             "alert_id": self.alert_id,
@@ -102,6 +110,7 @@ class Transition:
             "trigger_rule": self.trigger_rule,
             "channels": None if self.channels is None else list(self.channels),
             "basis": self.basis,
+            **extra,
         }
 
     @classmethod
@@ -139,6 +148,7 @@ class Transition:
             trigger_rule=text("trigger_rule"),
             channels=None if data.get("channels") is None else tuple(str(c) for c in data["channels"]),
             basis=text("basis"),
+            correlation_id=text("correlation_id"),
         )
 
 

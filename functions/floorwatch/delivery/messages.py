@@ -300,6 +300,7 @@ def email_for(
         f"Team:        {transition.team_id}" if transition.team_id else None,
         f"At:          {transition.to_dict()['at']}",
         f"Alert:       {transition.alert_id} (transition {transition.transition_id})",
+        f"Trace:       {transition.correlation_id}" if transition.correlation_id else None,
         f"Note:        {transition.note}" if transition.note else None,
         *(f"Member:      {member.replace('|', ' ')}" for member in transition.members),
         "",

@@ -6,8 +6,9 @@ flapping) and whose rule asks for SMS or e-mail at that severity (``rule.channel
 actions (ack, snooze, note) are not published: the dashboards show them.
 
 Message attributes (strings; empty ones omitted - SNS refuses empty values):
-``severity``, ``team``, ``queue``, ``rule``, and ``channels`` (String.Array: the channels the rule asks
-for, e.g. ["sms"]). A subscription's filter policy picks what it receives; ``filter_policy`` builds
+``severity``, ``team``, ``queue``, ``rule``, ``correlation_id`` (the raw record behind the transition, for
+tracing; nothing filters on it), and ``channels`` (String.Array: the channels the rule asks for, e.g.
+["sms"]). A subscription's filter policy picks what it receives; ``filter_policy`` builds
 them and is what the CDK stack and the routing tests use, so both filter the same way:
 
 - SMS subscriptions: ``channels`` contains "sms" and severity critical (by default);
@@ -32,6 +33,7 @@ from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.delivery.messages import email_for, email_subject, escalation_sms_text, sms_text
 from floorwatch.names import (
     SNS_ATTRIBUTE_CHANNELS,
+    SNS_ATTRIBUTE_CORRELATION,
     SNS_ATTRIBUTE_LEVEL,
     SNS_ATTRIBUTE_QUEUE,
     SNS_ATTRIBUTE_RULE,
@@ -46,6 +48,7 @@ ATTRIBUTE_QUEUE = SNS_ATTRIBUTE_QUEUE
 ATTRIBUTE_RULE = SNS_ATTRIBUTE_RULE
 ATTRIBUTE_CHANNEL = SNS_ATTRIBUTE_CHANNELS
 ATTRIBUTE_LEVEL = SNS_ATTRIBUTE_LEVEL
+ATTRIBUTE_CORRELATION = SNS_ATTRIBUTE_CORRELATION
 
 PUBLISHED_KINDS = frozenset(
     {
@@ -138,9 +141,10 @@ def filter_policy(
     return {name: values for name, values in policy.items() if values}
 
 
-def escalation_filter_policy(level_name: str) -> dict[str, list[str]]:
-    """The escalation-topic filter policy of one level's subscriptions."""
-    return {ATTRIBUTE_LEVEL: [level_name]}
+def escalation_filter_policy(level_name: str, *more_levels: str) -> dict[str, list[str]]:
+    """The escalation-topic filter policy of a number on one level (or on several: SNS keeps one
+    subscription per number and topic, so a person on two levels has one subscription for both)."""
+    return {ATTRIBUTE_LEVEL: [level_name, *more_levels]}
 
 
 def requested_channels(transition: Transition, rule: Rule | None) -> tuple[str, ...]:
@@ -172,6 +176,7 @@ def alert_message(transition: Transition, rule: Rule, dashboard_url: str | None)
             ATTRIBUTE_QUEUE: transition.queue_id or "",
             ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
             ATTRIBUTE_CHANNEL: channels,
+            ATTRIBUTE_CORRELATION: transition.correlation_id or "",
         },
         sms=sms_text(transition, dashboard_url),
         email=email.body,
@@ -200,6 +205,7 @@ def escalation_message(
             ATTRIBUTE_TEAM: transition.team_id or (rule.team if rule else None) or "",
             ATTRIBUTE_QUEUE: transition.queue_id or "",
             ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
+            ATTRIBUTE_CORRELATION: transition.correlation_id or "",
         },
         sms=text,
         email=text,

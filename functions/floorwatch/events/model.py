@@ -80,6 +80,10 @@ class CxEvent(BaseModel):
     values: dict[str, FiniteNumber] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
     text: str | None = Field(default=None, max_length=4000)
+    # The raw record it came from, "<shard id>:<sequence number>" of the raw-events stream (Lambda's
+    # eventID of that record): set by the normalizer, carried to the transitions the event causes and
+    # their notifications. None outside the stream (replays, unit tests).
+    correlation_id: str | None = Field(default=None, max_length=300)
 
     @field_validator("occurred_at")
     @classmethod

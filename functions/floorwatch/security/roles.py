@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from floorwatch.alerts.model import Transition
 from floorwatch.alerts.state_machine import AlertState
+from floorwatch.protocol import AlertAction
 from floorwatch.store.connections_port import ALL_SCOPES, Principal
 
 
@@ -38,14 +39,8 @@ class Role(StrEnum):
     OPS = "ops"
 
 
-class Action(StrEnum):
-    ACK = "ack"
-    SNOOZE = "snooze"
-    NOTE = "note"
-    FEEDBACK = "feedback"
-    ESCALATE = "escalate"
-    RESOLVE = "resolve"
-
+# The alert actions (the list lives in floorwatch.protocol with the other client actions).
+Action = AlertAction
 
 ROLES: frozenset[str] = frozenset(role.value for role in Role)
 ACTIONS: frozenset[str] = frozenset(action.value for action in Action)

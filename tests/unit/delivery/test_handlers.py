@@ -11,12 +11,14 @@ import pytest
 from floorwatch.alerts.escalation import EscalationCheck
 from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState
+from floorwatch.names import ALERTS_STREAM_FILTER
 from floorwatch.settings import EscalateSettings, FanoutSettings, SettingsError
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from handlers import escalate as escalate_handler
 from handlers import fanout as fanout_handler
 
+from local.runtime.streams import matches
 from tests.unit.delivery.world import ALERTS_TOPIC, ESCALATION_TOPIC, T0, World
 
 TABLE = "floorwatch-test-alerts"
@@ -93,6 +95,26 @@ def opening_images(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
     (opened,) = world.alerts.all_transitions()
     state_item, transition_item = new_images(world.state(), 0, [opened])
     return state_item, transition_item
+
+
+def test_the_stream_filter_admits_exactly_the_records_the_fanout_delivers(world: World) -> None:
+    # The mapping's event filter (deployed, and applied by the local runtime) spares the invocations
+    # for state items, updates and TTL removals; the handler would have ignored them anyway.
+    state_item, transition_item = opening_images(world)
+    records = [
+        stream_record(state_item, 1),
+        stream_record(transition_item, 2),
+        stream_record(state_item, 3, "MODIFY"),
+        stream_record(transition_item, 4, "REMOVE"),
+    ]
+    admitted = [record for record in records if matches(ALERTS_STREAM_FILTER, record)]
+    assert admitted == [records[1]]
+    assert [fanout_handler.stream_transition(record) is not None for record in records] == [
+        False,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_fanout_delivers_inserted_transitions_and_ignores_everything_else(world: World) -> None:
@@ -247,6 +269,24 @@ def test_escalate_drops_garbage_and_reports_only_the_check_that_failed(world: Wo
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-broken"}]}
     assert len(failing.escalated()) == 1
+
+
+def test_escalate_names_every_message_when_every_check_failed() -> None:
+    # Not an invocation error: the response still says which messages come back.
+    class Down(InMemoryAlertStore):
+        def find(self, alert_id: str) -> AlertState | None:
+            raise RuntimeError("DynamoDB unavailable")
+
+    failing = World(alerts=Down())
+    failing.observe(340)
+    failing.clock.advance(30)
+    (check,) = failing.queue.receive()
+    event = {"Records": [sqs_record(check.to_message(), "m-1"), sqs_record(check.to_message(), "m-2")]}
+
+    response = escalate_handler.build_handler(escalate_settings(), failing.service)(event, None)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
+    assert failing.escalated() == []
 
 
 def test_escalate_settings_read_the_chain_from_the_environment() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
@@ -119,6 +120,26 @@ def test_escalation_message_targets_one_level() -> None:
     assert message.sms.startswith("ESC 2/3 floor-manager: CRITICAL queue:billing")
     assert "340s > 300s" in message.sms  # the rule's critical threshold, not carried by the transition
     assert json.loads(message.default)["level"] == 2
+
+
+def test_the_raw_record_behind_a_transition_travels_with_its_messages() -> None:
+    traced = transition(correlation_id="shardId-000000000000:49600000000000000001")
+    alert = alert_message(traced, rule("queue-longest-wait"), DASHBOARD)
+    assert alert is not None
+    assert alert.attributes["correlation_id"] == "shardId-000000000000:49600000000000000001"
+    assert alert.email is not None and "Trace:       shardId-000000000000:49600000000000000001" in alert.email
+    assert json.loads(alert.default)["correlation_id"] == "shardId-000000000000:49600000000000000001"
+    escalated = escalation_message(
+        replace(traced, transition=TransitionKind.ESCALATED, note="team-supervisor", version=2),
+        1,
+        ("team-supervisor",),
+        rule("queue-longest-wait"),
+        DASHBOARD,
+    )
+    assert escalated.attributes["correlation_id"] == "shardId-000000000000:49600000000000000001"
+    # Untraced (a person's action, a replay): no attribute at all (SNS refuses empty values).
+    untraced = alert_message(transition(), rule("queue-longest-wait"), DASHBOARD)
+    assert untraced is not None and "correlation_id" not in sns_attributes(untraced.attributes)
 
 
 def test_empty_attribute_values_are_left_out() -> None:

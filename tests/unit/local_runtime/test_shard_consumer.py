@@ -15,7 +15,7 @@ import pytest
 from floorwatch.names import ResourceNames
 
 from local.runtime.functions import LocalFunction
-from local.runtime.streams import MappingSettings, ShardConsumer, judge_response
+from local.runtime.streams import MappingSettings, ShardConsumer, judge_response, matches
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -213,3 +213,22 @@ def test_a_batching_window_gathers_records_arriving_one_by_one(window: float, fi
     )
 
     assert handler.batches[0] == first_batch
+
+
+def test_filtered_out_records_are_dropped_and_the_shard_moves_past_them() -> None:
+    handler = Recorder(lambda batch, event: {"batchItemFailures": []})
+    kept = [f"shardId-000000000000:{49000000000000000000 + index}" for index in (1, 4, 5)]
+    only = settings(filters=({"eventID": kept},))
+
+    run_consumer([f"r{i}" for i in range(8)], handler, only, lambda: sum(map(len, handler.batches)) == 3)
+
+    assert [p for batch in handler.batches for p in batch] == ["r1", "r4", "r5"]
+
+
+def test_a_filter_operator_the_runtime_cannot_apply_is_refused() -> None:
+    record = {"eventName": "INSERT"}
+    assert matches({"eventName": ["INSERT", "MODIFY"]}, record)
+    assert not matches({"eventName": ["REMOVE"]}, record)
+    assert not matches({"dynamodb": {"NewImage": {"item_type": {"S": ["transition"]}}}}, record)
+    with pytest.raises(ValueError, match="not supported"):
+        matches({"eventName": [{"prefix": "INS"}]}, record)
