@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import baselines, demo, dev, normalize, quarantine, replay, rules, score, send, simulate
+from local.commands import (
+    baselines,
+    demo,
+    dev,
+    normalize,
+    quarantine,
+    replay,
+    response_times,
+    rules,
+    score,
+    send,
+    simulate,
+)
 from local.commands import token as token_command
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -19,4 +31,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     demo,
     simulate,
     score,
+    response_times,
 )
