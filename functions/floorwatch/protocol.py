@@ -29,6 +29,7 @@ class AlertAction(StrEnum):
     FEEDBACK = "feedback"
     ESCALATE = "escalate"
     RESOLVE = "resolve"
+    JOIN = "join"  # a Join / Monitor link was opened: counts as acting on the alert (the action clock)
 
 
 # Every client action, in the order the docs list them; each is an API Gateway route key.

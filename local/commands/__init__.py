@@ -11,6 +11,7 @@ from local.commands import (
     normalize,
     quarantine,
     replay,
+    response_times,
     rules,
     score,
     send,
@@ -32,4 +33,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     simulate,
     score,
     subscriptions,
+    response_times,
 )

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from floorwatch.alerts.live import LivePolicy
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine, transitions_in_time_order
 from floorwatch.rules.config import RulesError, RuleSet, load_rules
@@ -89,6 +90,14 @@ def register(subparsers: Any) -> None:
         metavar="BASELINES.json",
         help="with --learn: write the baselines learned by the end of the replay to this file",
     )
+    parser.add_argument(
+        "--live-updates",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="also print the cards' live value updates (`updated`), at most one per alert per SECONDS "
+        "of event time, as the evaluate function does (default 0: none)",
+    )
     parser.add_argument("file", metavar="EVENTS.jsonl", help="file of raw payloads, or - for stdin")
     parser.set_defaults(handler=run)
 
@@ -106,7 +115,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--save-baselines needs --learn (without it the replay learns nothing)")
     baselines = baselines_file.load(args.baselines) if args.baselines else None
     payloads = read_payloads(args.file)
-    result = replay(rules, payloads, tick, baselines=baselines, learn=args.learn)
+    if args.live_updates < 0:
+        raise UsageError("--live-updates: give 0 (none) or a number of seconds")
+    live_policy = LivePolicy(timedelta(seconds=args.live_updates)) if args.live_updates else None
+    result = replay(rules, payloads, tick, baselines=baselines, learn=args.learn, live_policy=live_policy)
     out = sys.stdout
     for transition in result.transitions:
         out.write(transition_line(transition) + "\n")
@@ -140,17 +152,19 @@ def replay(
     *,
     baselines: BaselineStore | None = None,
     learn: bool = False,
+    live_policy: LivePolicy | None = None,
 ) -> ReplayResult:
     """Normalize, evaluate in event time with ticks, and return the transitions in event-time order.
 
     ``baselines``: the engine adapts rules with ``baseline:`` to them (``floorwatch replay --baselines``);
     ``learn``: the learner also runs at every whole hour of event time, into ``baselines`` (a new store
-    when None), as the hourly schedule does in production (``floorwatch replay --learn``)."""
+    when None), as the hourly schedule does in production (``floorwatch replay --learn``);
+    ``live_policy``: also publish the cards' live values (``floorwatch replay --live-updates``)."""
     result = ReplayResult()
     if learn and baselines is None:
         baselines = InMemoryBaselineStore()
     metrics = InMemoryMetricStore()
-    engine = Engine(rules, metrics, InMemoryAlertStore(), baselines=baselines)
+    engine = Engine(rules, metrics, InMemoryAlertStore(), baselines=baselines, live_policy=live_policy)
     hourly = HourlyLearning(rules, metrics, baselines) if learn and baselines is not None else None
     ticks = _Ticks(engine, tick)
     recorded: list[Transition] = []
