@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -40,6 +40,7 @@ from floorwatch.settings import FanoutSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore, transition_from_item
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
+from floorwatch.store.deliveries_dynamodb import DynamoPublishLedger
 
 from handlers import observability
 
@@ -79,7 +80,8 @@ def _default_handler() -> Handler:
     dynamodb = boto3.client("dynamodb", config=config)
     alerts = DynamoAlertStore(dynamodb, settings.alerts_table)
     websocket = WebSocketFanout(
-        DynamoConnectionStore(dynamodb, settings.connections_table),
+        # Deletes gone connections only: DeleteItem, the one write its IAM allows on the table.
+        DynamoConnectionStore(dynamodb, settings.connections_table, remove_item_by_item=True),
         ApiGatewayPoster(
             boto3.client(
                 "apigatewaymanagementapi", endpoint_url=settings.websocket_endpoint, config=post_config
@@ -96,6 +98,7 @@ def _default_handler() -> Handler:
     delivery = TransitionDelivery(
         websocket=websocket,
         publisher=SnsTopicPublisher(boto3.client("sns", config=config)),
+        ledger=DynamoPublishLedger(dynamodb, settings.deliveries_table),
         escalations=escalations,
         alerts=alerts,
         audit=DynamoAuditLog(dynamodb, settings.audit_table),
@@ -115,6 +118,7 @@ class StreamTransition:
 def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Handler:
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         records = list(event.get("Records") or ())
+        deadline = invocation_deadline(context, delivery.now())
         failed: list[str] = []
         seen: set[str] = set()
         reports: list[DeliveryReport] = []
@@ -125,7 +129,7 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
             # Every line about this delivery carries the alert id (also in the SMS link).
             logger.set_correlation_id(item.transition.alert_id)
             try:
-                reports.append(delivery.deliver(item.transition))
+                reports.append(delivery.deliver(item.transition, deadline))
             except Exception:  # reported for retry, with every record after it
                 logger.exception("delivery failed", extra={"transition_id": item.transition.transition_id})
                 failed = [sequence for later in records[index:] if (sequence := sequence_number(later))]
@@ -135,6 +139,15 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
         return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
     return handle
+
+
+def invocation_deadline(context: Any, now: datetime) -> datetime | None:
+    """When this invocation times out (None without a Lambda context): the lease of publish claims,
+    so a retry after a timeout may take over a claim at once."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return now + timedelta(milliseconds=int(remaining()))
 
 
 # --- decoding the DynamoDB stream event ---------------------------------------------------------------
