@@ -30,6 +30,7 @@ CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
 CONTEXT_KINESIS_SHARDS = "kinesis_shards"
+CONTEXT_CUSTOMER_MANAGED_KEY = "customer_managed_key"
 
 # Relative rules_file paths are read from the project directory (where cdk.json lives).
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -106,6 +107,7 @@ class Settings:
     apigateway_logging_role: bool = True
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
     kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
+    customer_managed_key: bool = False  # one stack KMS key instead of AWS-managed ones (encryption.py)
 
     @classmethod
     def from_node(cls, node: Node) -> Settings:
@@ -139,6 +141,9 @@ class Settings:
             ),
             dashboard_site=_flag(CONTEXT_DASHBOARD_SITE, context(CONTEXT_DASHBOARD_SITE, True)),
             kinesis_shards=_shards(context(CONTEXT_KINESIS_SHARDS, DEFAULT_KINESIS_SHARDS)),
+            customer_managed_key=_flag(
+                CONTEXT_CUSTOMER_MANAGED_KEY, context(CONTEXT_CUSTOMER_MANAGED_KEY, False)
+            ),
         )
 
     @property
