@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_cdk import App
 from aws_cdk.assertions import Annotations, Template
 from cfnlint.api import ManualArgs, lint_file
 
 from infrastructure.application import build_app, synthesis_problems
 from infrastructure.encryption import KEY_USE_ACTIONS, OUTPUT_ENCRYPTION_KEY, VIA_SERVICES
+from infrastructure.settings import Settings, SettingsError
 from tests.infrastructure.support import Synthesized, as_list, role_statements
 from tests.infrastructure.test_cfn_lint import IGNORED_CHECKS
 
@@ -42,6 +44,13 @@ def _resources(synthesized: Synthesized, kind: str) -> dict[str, Any]:
 def _key_ref(synthesized: Synthesized) -> dict[str, Any]:
     assert synthesized.stack.encryption is not None
     return {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.encryption.key), "Arn"]}
+
+
+def test_the_flag_reads_command_line_strings_and_refuses_anything_else() -> None:
+    assert Settings.from_node(App(context={"customer_managed_key": "true"}).node).customer_managed_key
+    assert not Settings.from_node(App(context={"customer_managed_key": "false"}).node).customer_managed_key
+    with pytest.raises(SettingsError, match="customer_managed_key"):
+        Settings.from_node(App(context={"customer_managed_key": "yes please"}).node)
 
 
 def test_off_by_default_every_store_keeps_its_aws_managed_key(synthesized: Synthesized) -> None:
