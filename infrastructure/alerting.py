@@ -26,6 +26,7 @@ from floorwatch.names import (
     ResourceNames,
 )
 
+from infrastructure.least_privilege import grant_alert_writes
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.python_function import PythonFunction
 from infrastructure.queues import failure_queue
@@ -137,7 +138,7 @@ class AlertingConstruct(Construct):
         # Metrics: atomic ADD / conditional SET per bucket and the dedup ledger (transactions).
         tables.metrics.grant_read_write_data(evaluate)
         # Alerts: conditional state/transition writes and queries of the active index (ticks).
-        tables.alerts.grant_read_write_data(evaluate)
+        grant_alert_writes(tables, evaluate)  # conditional Puts only (infrastructure/least_privilege.py)
         tables.baselines.grant_read_data(evaluate)
         tables.metrics.grant_read_data(baselines)
         tables.baselines.grant_read_write_data(baselines)

@@ -10,11 +10,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 from floorwatch.names import (
     ALERTS_STREAM_FILTER,
+    DELIVERIES_TABLE,
     ENV_ALERTS_TABLE,
     ENV_ALERTS_TOPIC_ARN,
     ENV_AUDIT_TABLE,
     ENV_CONNECTIONS_TABLE,
     ENV_DASHBOARD_URL,
+    ENV_DELIVERIES_TABLE,
     ENV_ESCALATION_TOPIC_ARN,
     ENV_WEBSOCKET_ENDPOINT,
     FANOUT_BATCH_SIZE,
@@ -22,6 +24,7 @@ from floorwatch.names import (
     ResourceNames,
 )
 
+from infrastructure.least_privilege import grant_connection_cleanup, grant_publish_markers
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.notifications import NotificationsConstruct
 from infrastructure.python_function import PythonFunction
@@ -63,6 +66,7 @@ class FanoutConstruct(Construct):
                 ENV_CONNECTIONS_TABLE: tables.connections.table_name,
                 ENV_ALERTS_TABLE: tables.alerts.table_name,
                 ENV_AUDIT_TABLE: tables.audit.table_name,
+                ENV_DELIVERIES_TABLE: tables.by_spec[DELIVERIES_TABLE.logical_name].table_name,
                 ENV_WEBSOCKET_ENDPOINT: websocket.stage.callback_url,
                 ENV_ALERTS_TOPIC_ARN: notifications.alerts_topic.topic_arn,
                 ENV_ESCALATION_TOPIC_ARN: notifications.escalation_topic.topic_arn,
@@ -88,7 +92,8 @@ class FanoutConstruct(Construct):
         )
         role = self.fanout.role
         # Finds subscribers through the by-subscription index; deletes connections that are gone (410).
-        tables.connections.grant_read_write_data(role)
+        grant_connection_cleanup(tables, role)
+        grant_publish_markers(tables, role)  # each SNS message once (floorwatch.delivery.once)
         # Reads an alert's current state (is it still unacknowledged?) before scheduling a check.
         tables.alerts.grant_read_data(role)
         tables.grant_audit_append(role)  # escalations are audited here, once the level is claimed

@@ -31,6 +31,7 @@ from floorwatch.names import (
 )
 from floorwatch.rules.config import NotifyChannel
 
+from infrastructure.least_privilege import grant_alert_writes
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.python_function import PythonFunction
 from infrastructure.settings import Settings
@@ -143,7 +144,7 @@ class NotificationsConstruct(Construct):
         )
         self.escalation_queue.grant_send_messages(role)
         # Reads the alert's state (by alert id) and records the `escalated` transition conditionally.
-        tables.alerts.grant_read_write_data(role)
+        grant_alert_writes(tables, role)  # conditional Puts only (infrastructure/least_privilege.py)
         suppress(
             role,
             "IAM5",

@@ -32,6 +32,7 @@ CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
 CONTEXT_SMS_DELIVERY_LOGGING = "sms_delivery_logging"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
 CONTEXT_KINESIS_SHARDS = "kinesis_shards"
+CONTEXT_CUSTOMER_MANAGED_KEY = "customer_managed_key"
 
 # Relative rules_file paths are read from the project directory (where cdk.json lives).
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -112,6 +113,7 @@ class Settings:
     )
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
     kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
+    customer_managed_key: bool = False  # one stack KMS key instead of AWS-managed ones (encryption.py)
 
     @classmethod
     def from_node(cls, node: Node) -> Settings:
@@ -151,6 +153,9 @@ class Settings:
                 CONTEXT_SMS_DELIVERY_LOGGING, context(CONTEXT_SMS_DELIVERY_LOGGING, True)
             ),
             kinesis_shards=_shards(context(CONTEXT_KINESIS_SHARDS, DEFAULT_KINESIS_SHARDS)),
+            customer_managed_key=_flag(
+                CONTEXT_CUSTOMER_MANAGED_KEY, context(CONTEXT_CUSTOMER_MANAGED_KEY, False)
+            ),
         )
 
     @property

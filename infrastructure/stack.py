@@ -15,6 +15,7 @@ from floorwatch.names import ResourceNames
 from infrastructure.alarms import OperationsAlarms
 from infrastructure.alerting import AlertingConstruct
 from infrastructure.dashboard import DashboardSite
+from infrastructure.encryption import CustomerManagedEncryption
 from infrastructure.fanout import FanoutConstruct
 from infrastructure.ingest import IngestConstruct
 from infrastructure.monitored import Monitored, StreamConsumer
@@ -96,6 +97,7 @@ class FloorwatchStack(Stack):
         self.operations_dashboard = OperationsDashboard(
             self, "OperationsDashboard", monitored=monitored, alarms=self.alarms.alarms
         )
+        self.encryption = self._customer_managed_key(monitored) if settings.customer_managed_key else None
         self._outputs()
 
     def _monitored(self) -> Monitored:
@@ -129,6 +131,13 @@ class FloorwatchStack(Stack):
                 "escalations": self.notifications.escalation_topic,
             },
         )
+
+    def _customer_managed_key(self, monitored: Monitored) -> CustomerManagedEncryption:
+        """`-c customer_managed_key=true`: one key for the data stores (infrastructure/encryption.py)."""
+        encryption = CustomerManagedEncryption(self, "Encryption", stage=self.settings.stage)
+        encryption.encrypt(self, buckets=[self.ingest.quarantine.bucket], skip_topics=[self.alarms.topic])
+        encryption.grant_use(function.role for function in monitored.functions.values() if function.role)
+        return encryption
 
     def _apigateway_logging_role(self) -> None:
         """WebSocket stages can only write access logs once the region's API Gateway account settings

@@ -33,6 +33,7 @@ from floorwatch.names import (
 )
 from floorwatch.protocol import CLIENT_ACTIONS
 
+from infrastructure.least_privilege import grant_alert_writes, grant_post_to_connections
 from infrastructure.nag import indexes_finding, suppress
 from infrastructure.python_function import PythonFunction
 from infrastructure.settings import Settings
@@ -216,7 +217,7 @@ class WebSocketApiConstruct(Construct):
         # Connection meta and subscription items; disconnect deletes them.
         tables.connections.grant_read_write_data(role)
         # Snapshots (active index), actions on alerts (by-alert-id index, conditional writes).
-        tables.alerts.grant_read_write_data(role)
+        grant_alert_writes(tables, role)  # conditional Puts only (infrastructure/least_privilege.py)
         tables.metrics.grant_read_data(role)  # KPI tiles; which queues exist (a cached scan)
         tables.grant_audit_append(role)
         self.grant_manage_connections(role)
@@ -234,8 +235,8 @@ class WebSocketApiConstruct(Construct):
         )
 
     def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
-        """execute-api:ManageConnections on this API's stage only (post, get, delete a connection)."""
-        return self.stage.grant_management_api_access(grantee)
+        """execute-api:ManageConnections on this stage, POST only (infrastructure/least_privilege.py)."""
+        return grant_post_to_connections(self.api, self.stage.stage_name, grantee)
 
     def manage_connections_finding(self) -> str:
         """The cdk-nag finding id of the @connections wildcard that grant_manage_connections adds."""
@@ -243,7 +244,7 @@ class WebSocketApiConstruct(Construct):
         api_id: Any = stack.resolve(self.api.node.default_child.logical_id)  # type: ignore[union-attr]
         return (
             "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-            f"<{api_id}>/{self.stage.stage_name}/*/@connections/*"
+            f"<{api_id}>/{self.stage.stage_name}/POST/@connections/*"
         )
 
 

@@ -19,6 +19,7 @@ ENV_RULES_FILE = "FLOORWATCH_RULES_FILE"
 ENV_CONNECTIONS_TABLE = "FLOORWATCH_CONNECTIONS_TABLE"
 ENV_AUDIT_TABLE = "FLOORWATCH_AUDIT_TABLE"
 ENV_BASELINES_TABLE = "FLOORWATCH_BASELINES_TABLE"
+ENV_DELIVERIES_TABLE = "FLOORWATCH_DELIVERIES_TABLE"  # the fan-out's publish markers
 ENV_ESCALATION_QUEUE_URL = "FLOORWATCH_ESCALATION_QUEUE_URL"
 ENV_ALERTS_TOPIC_ARN = "FLOORWATCH_ALERTS_TOPIC_ARN"  # every notifying transition, filtered by attributes
 ENV_ESCALATION_TOPIC_ARN = "FLOORWATCH_ESCALATION_TOPIC_ARN"  # escalation SMS, filtered by `level`
@@ -143,7 +144,21 @@ BASELINES_TABLE = TableSpec(
     sort_key=KeyAttribute("sk"),
     ttl_attribute="expires_at",
 )
-TABLES: tuple[TableSpec, ...] = (METRICS_TABLE, ALERTS_TABLE, CONNECTIONS_TABLE, AUDIT_TABLE, BASELINES_TABLE)
+# Publish markers of the fan-out (floorwatch.delivery.once): pk "<transition id>@<topic ARN>", status
+# "publishing" (with its lease) or "sent"; expire two days after (the stream keeps records 24 hours).
+DELIVERIES_TABLE = TableSpec(
+    logical_name="deliveries",
+    partition_key=KeyAttribute("pk"),
+    ttl_attribute="expires_at",
+)
+TABLES: tuple[TableSpec, ...] = (
+    METRICS_TABLE,
+    ALERTS_TABLE,
+    CONNECTIONS_TABLE,
+    AUDIT_TABLE,
+    BASELINES_TABLE,
+    DELIVERIES_TABLE,
+)
 
 # --- evaluate / escalation settings shared by the CDK stack and the local runtime ------------------
 EVALUATE_BATCH_SIZE = 500

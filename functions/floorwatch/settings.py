@@ -28,6 +28,7 @@ from floorwatch.names import (
     ENV_CONNECTIONS_TABLE,
     ENV_CX_EVENTS_STREAM,
     ENV_DASHBOARD_URL,
+    ENV_DELIVERIES_TABLE,
     ENV_ESCALATION_CHAIN,
     ENV_ESCALATION_QUEUE_URL,
     ENV_ESCALATION_REPEAT_SECONDS,
@@ -306,6 +307,11 @@ class FanoutSettings(EscalationSettings, RulesFileSettings, CardSettingsMixin):
         validation_alias=ENV_AUDIT_TABLE,
         pattern=TABLE_NAME_PATTERN,
         description="name of the DynamoDB audit table",
+    )
+    deliveries_table: str = Field(
+        validation_alias=ENV_DELIVERIES_TABLE,
+        pattern=TABLE_NAME_PATTERN,
+        description="name of the DynamoDB table of publish markers (each SNS message sent once)",
     )
     websocket_endpoint: str = Field(
         validation_alias=ENV_WEBSOCKET_ENDPOINT,

@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
+from botocore.exceptions import BotoCoreError, ClientError
 from floorwatch.names import METRICS_NAMESPACE
 from floorwatch.security.tokens import TokenError, load_signing_key, verify
 from floorwatch.settings import AuthorizerSettings
@@ -34,6 +35,10 @@ Clock = Callable[[], datetime]
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+
+class SigningKeyUnavailable(RuntimeError):
+    """Secrets Manager did not hand out the signing key at cold start (an outage, a missing grant)."""
 
 
 class Unauthorized(Exception):
@@ -54,7 +59,15 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 def _default_handler() -> Handler:
     settings = AuthorizerSettings.from_environ()
     observability.default_dimensions(metrics, settings.stage)
-    key = load_signing_key(settings.key_source(), lambda: boto3.client("secretsmanager"))
+    try:
+        key = load_signing_key(settings.key_source(), lambda: boto3.client("secretsmanager"))
+    except (BotoCoreError, ClientError) as error:
+        # Not cached (functools.cache keeps no exceptions): the next connection tries again. API Gateway
+        # answers this $connect with 500 and the dashboard reconnects with backoff; the log says why.
+        raise SigningKeyUnavailable(
+            f"the token signing key could not be read ({type(error).__name__}): connections are refused "
+            "until Secrets Manager answers; the next connection tries again"
+        ) from error
     return build_handler(key)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -41,6 +41,7 @@ from floorwatch.settings import FanoutSettings
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore, transition_from_item
 from floorwatch.store.audit_dynamodb import DynamoAuditLog
 from floorwatch.store.connections_dynamodb import DynamoConnectionStore
+from floorwatch.store.deliveries_dynamodb import DynamoPublishLedger
 
 from handlers import observability
 
@@ -81,7 +82,8 @@ def _default_handler() -> Handler:
     alerts = DynamoAlertStore(dynamodb, settings.alerts_table)
     rules = settings.rules()
     websocket = WebSocketFanout(
-        DynamoConnectionStore(dynamodb, settings.connections_table),
+        # Deletes gone connections only: DeleteItem, the one write its IAM allows on the table.
+        DynamoConnectionStore(dynamodb, settings.connections_table, remove_item_by_item=True),
         ApiGatewayPoster(
             boto3.client(
                 "apigatewaymanagementapi", endpoint_url=settings.websocket_endpoint, config=post_config
@@ -99,6 +101,7 @@ def _default_handler() -> Handler:
     delivery = TransitionDelivery(
         websocket=websocket,
         publisher=SnsTopicPublisher(boto3.client("sns", config=config)),
+        ledger=DynamoPublishLedger(dynamodb, settings.deliveries_table),
         escalations=escalations,
         alerts=alerts,
         audit=DynamoAuditLog(dynamodb, settings.audit_table),
@@ -119,6 +122,7 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         records = list(event.get("Records") or ())
         batch = logger.get_correlation_id()
+        deadline = invocation_deadline(context, delivery.now())
         failed: list[str] = []
         seen: set[str] = set()
         reports: list[DeliveryReport] = []
@@ -131,7 +135,7 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
             # Transitions without one (people's actions): the alert id, as in the SMS link.
             logger.set_correlation_id(item.transition.correlation_id or item.transition.alert_id)
             try:
-                report = delivery.deliver(item.transition)
+                report = delivery.deliver(item.transition, deadline)
             except Exception:  # reported for retry, with every record after it
                 logger.exception(
                     "delivery failed",
@@ -150,6 +154,15 @@ def build_handler(settings: FanoutSettings, delivery: TransitionDelivery) -> Han
         return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
     return handle
+
+
+def invocation_deadline(context: Any, now: datetime) -> datetime | None:
+    """When this invocation times out (None without a Lambda context): the lease of publish claims,
+    so a retry after a timeout may take over a claim at once."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return now + timedelta(milliseconds=int(remaining()))
 
 
 # --- decoding the DynamoDB stream event ---------------------------------------------------------------

@@ -162,6 +162,7 @@ class LocalRuntime:
             names.ENV_CONNECTIONS_TABLE: n.table(names.CONNECTIONS_TABLE),
             names.ENV_AUDIT_TABLE: n.table(names.AUDIT_TABLE),
             names.ENV_BASELINES_TABLE: n.table(names.BASELINES_TABLE),
+            names.ENV_DELIVERIES_TABLE: n.table(names.DELIVERIES_TABLE),
             names.ENV_ESCALATION_QUEUE_URL: r.queue_url(n.escalation_queue),
             names.ENV_ALERTS_TOPIC_ARN: r.topic_arns[n.alerts_topic],
             names.ENV_ESCALATION_TOPIC_ARN: r.topic_arns[n.escalation_topic],

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from local.runtime import LocalRuntime
@@ -16,6 +19,29 @@ from local.runtime import LocalRuntime
 E2E_QUEUE = "billing"
 E2E_TEAM = "billing-1"
 DEFAULT_TIMEOUT = 20.0  # seconds an expected message may take (generous: 2 cores shared by many jobs)
+# Set to 1 to skip, rather than fail, the tests whose handlers cannot be imported (a partial checkout).
+ALLOW_MISSING_HANDLERS = "FLOORWATCH_E2E_ALLOW_MISSING_HANDLERS"
+
+
+def import_problem(module: str) -> str:
+    """Why ``handlers.<module>`` cannot be imported (the error itself, so the failure names the cause)."""
+    try:
+        importlib.import_module(f"handlers.{module}").handler  # noqa: B018 - the attribute is the test
+    except Exception as error:  # noqa: BLE001 - any import-time error is the answer
+        return f"handlers.{module}: {type(error).__name__}: {error}"
+    return f"handlers.{module}: not available to the runtime"
+
+
+def require(system: RunningSystem, *handlers: str) -> None:
+    """Fail when a handler the test needs cannot be imported: a broken handler must not leave the
+    suite green. ``FLOORWATCH_E2E_ALLOW_MISSING_HANDLERS=1`` turns the failure into a skip."""
+    missing = [name for name in handlers if name in system.missing_handlers()]
+    if not missing:
+        return
+    problems = "; ".join(import_problem(name) for name in missing)
+    if os.environ.get(ALLOW_MISSING_HANDLERS) == "1":
+        pytest.skip(f"handlers missing ({ALLOW_MISSING_HANDLERS}=1): {problems}")
+    pytest.fail(f"handlers cannot be imported: {problems} (set {ALLOW_MISSING_HANDLERS}=1 to skip instead)")
 
 
 @dataclass

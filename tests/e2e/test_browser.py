@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
 
 from tests.e2e.browser_fakes import FakeFloor, tile, transition, unsigned_token
-from tests.e2e.support import Dashboard, RunningSystem, compliance_breach, transition_for
+from tests.e2e.support import Dashboard, RunningSystem, compliance_breach, require, transition_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -35,12 +35,6 @@ def chromium_path() -> str | None:
         if Path(candidate).is_file():
             return candidate
     return shutil.which("chromium")
-
-
-def require(system: RunningSystem, *handlers: str) -> None:
-    missing = [name for name in handlers if name in system.missing_handlers()]
-    if missing:
-        pytest.skip(f"handlers not in the repository yet: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="module")

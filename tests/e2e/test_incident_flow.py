@@ -23,6 +23,7 @@ from tests.e2e.support import (
     RunningSystem,
     compliance_breach,
     queue_snapshot,
+    require,
     transition_for,
     wait_until,
 )
@@ -30,12 +31,6 @@ from tests.e2e.support import (
 pytestmark = pytest.mark.timeout(120)
 
 PIPELINE = ("normalize", "evaluate", "fanout", "authorizer", "websocket")
-
-
-def require(system: RunningSystem, *handlers: str) -> None:
-    missing = [name for name in handlers if name in system.missing_handlers()]
-    if missing:
-        pytest.skip(f"handlers not in the repository yet: {', '.join(missing)}")
 
 
 def escalation_sms_about(system: RunningSystem, alert_id: str, contact_id: str) -> list[dict[str, Any]]:

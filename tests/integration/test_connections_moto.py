@@ -106,3 +106,26 @@ def test_many_subscriptions_batch_beyond_25(client: Any) -> None:
     assert store.get("c1").subscriptions == set(scopes)  # type: ignore[union-attr]
     store.remove("c1")
     assert client.scan(TableName=TABLE)["Count"] == 0
+
+
+class DeletesOnly:
+    """The calls the fan-out's role allows on the connections table: Query and DeleteItem."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def query(self, **kwargs: Any) -> Any:
+        return self._client.query(**kwargs)
+
+    def delete_item(self, **kwargs: Any) -> Any:
+        return self._client.delete_item(**kwargs)
+
+
+def test_the_fanout_removes_a_gone_connection_with_deletes_only(client: Any) -> None:
+    DynamoConnectionStore(client, TABLE, clock=Clock(T0)).add("c1", ANA, T0)
+    DynamoConnectionStore(client, TABLE, clock=Clock(T0)).subscribe("c1", [f"queue:q{n}" for n in range(30)])
+    fanout_view = DynamoConnectionStore(DeletesOnly(client), TABLE, clock=Clock(T0), remove_item_by_item=True)  # type: ignore[arg-type]
+
+    fanout_view.remove("c1")
+
+    assert client.scan(TableName=TABLE)["Count"] == 0

@@ -51,7 +51,7 @@ class Floor:
         self.streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
         self.sqs = boto3.client("sqs", region_name=REGION)
         sns = boto3.client("sns", region_name=REGION)
-        for spec in (names.ALERTS_TABLE, names.CONNECTIONS_TABLE, names.AUDIT_TABLE):
+        for spec in (names.ALERTS_TABLE, names.CONNECTIONS_TABLE, names.AUDIT_TABLE, names.DELIVERIES_TABLE):
             create_table(self.dynamodb, spec, NAMES.table(spec))
         self.alerts_topic = sns.create_topic(Name=NAMES.alerts_topic)["TopicArn"]
         self.escalation_topic = sns.create_topic(Name=NAMES.escalation_topic)["TopicArn"]
@@ -89,6 +89,7 @@ class Floor:
             names.ENV_ALERTS_TABLE: NAMES.table(names.ALERTS_TABLE),
             names.ENV_CONNECTIONS_TABLE: NAMES.table(names.CONNECTIONS_TABLE),
             names.ENV_AUDIT_TABLE: NAMES.table(names.AUDIT_TABLE),
+            names.ENV_DELIVERIES_TABLE: NAMES.table(names.DELIVERIES_TABLE),
             names.ENV_WEBSOCKET_ENDPOINT: ENDPOINT,
             names.ENV_ALERTS_TOPIC_ARN: self.alerts_topic,
             names.ENV_ESCALATION_TOPIC_ARN: self.escalation_topic,
@@ -186,3 +187,17 @@ def test_an_opening_reaches_sms_and_schedules_a_check_and_the_check_pages_level_
     assert (entry.actor, entry.action, entry.details["level"]) == ("escalation-policy", "escalate", 1)
     assert floor.delayed_checks() == 2  # + the level-2 check, 90 s out
     assert [t.transition for t in floor.alerts.transitions(opened.key)][-1] is TransitionKind.ESCALATED
+
+
+def test_a_stream_batch_delivered_twice_texts_once(floor: Floor) -> None:
+    """Issue 14, item 6: the fan-out crashed after publishing and before the checkpoint; Lambda hands
+    it the same batch again. The publish marker in the deliveries table keeps the SMS to one."""
+    open_critical(floor)
+    event = floor.stream_event()
+
+    assert fanout_handler.handler(event, LAMBDA_CONTEXT) == {"batchItemFailures": []}
+    fanout_handler._default_handler.cache_clear()  # a new container picks the batch up
+    assert fanout_handler.handler(event, LAMBDA_CONTEXT) == {"batchItemFailures": []}
+
+    (sms,) = floor.received(floor.sms)
+    assert sms["transition"] == "opened"

@@ -8,7 +8,12 @@ One function, ``perform``, used by the WebSocket handler (and the local runtime 
    context of its latest transition; refused -> ``forbidden``;
 3. apply the pure state-machine function and save with the version read (optimistic concurrency);
    on ``AlertConflict`` reload and recompute, a few times, then ``conflict``;
-4. append an audit entry: the action with its details, or ``refused:<action>`` with the reason.
+4. audit it: an action that changes an alert is audited *before* it is saved (write-ahead), so no
+   change is ever applied without its entry: when the audit log is unavailable nothing is changed
+   and the answer is ``unavailable``; when the save then fails (the alert store down, or a conflict
+   that is retried), a ``failed:<action>`` entry says so. Outcomes that change nothing (refusals,
+   idempotent repeats, feedback) are audited after, and are answered ``unavailable`` too when their
+   entry cannot be written (feedback is only its entry).
 
 The transitions it saves copy the alert's context (queue, team, metric, link) so the fan-out can
 route them like the engine's own. Feedback changes no state (nothing to push): it is audited only,
@@ -26,6 +31,7 @@ longer fires, escalate once acknowledged or snoozed) is ``invalid`` with the rea
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -48,10 +54,14 @@ from floorwatch.rules.config import INCIDENT_RULE_ID
 from floorwatch.security.redact import redact
 from floorwatch.security.roles import may_act, refusal
 from floorwatch.store.alerts_port import AlertConflict, AlertStore
-from floorwatch.store.audit_port import AuditEntry, AuditLog, DetailValue
+from floorwatch.store.audit_port import AuditEntry, AuditLog, DetailValue, new_entry_id
 from floorwatch.store.connections_port import Principal
 
+log = logging.getLogger(__name__)
+
 MAX_SAVE_ATTEMPTS = 5
+AUDIT_UNAVAILABLE_CODE = "unavailable"
+AUDIT_UNAVAILABLE = "the audit log is unavailable: nothing was changed; try again"
 DEFAULT_POLICY = EscalationPolicy()
 MIN_SNOOZE_MINUTES = 1
 MAX_SNOOZE_MINUTES = 24 * 60
@@ -108,16 +118,24 @@ def perform(
 
     ``escalation``: the same policy (chain) as the fan-out's, which pages the level named in the note.
     """
+    journal = _Journal(request, audit)
     try:
         _check_request(request)
-        outcome = _apply(request, alerts, escalation)
+        outcome = _apply(request, alerts, escalation, journal)
     except _Refused as refused:
         outcome = ActionOutcome(request.action, request.alert_id, refused.code, refused.message)
-    _audit(request, outcome, alerts, audit)
+    if journal.ahead is None and outcome.code != AUDIT_UNAVAILABLE_CODE:
+        try:  # nothing was saved: the outcome is audited now, or not answered as if it were
+            _audit(request, outcome, alerts, audit)
+        except Exception:
+            log.exception("audit entry not written", extra={"action": request.action})
+            return ActionOutcome(request.action, request.alert_id, AUDIT_UNAVAILABLE_CODE, AUDIT_UNAVAILABLE)
     return outcome
 
 
-def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy) -> ActionOutcome:
+def _apply(
+    request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy, journal: _Journal
+) -> ActionOutcome:
     for _attempt in range(MAX_SAVE_ATTEMPTS):
         state = _authorized_state(request, alerts)
         if request.action == Action.FEEDBACK:
@@ -127,10 +145,15 @@ def _apply(request: ActionRequest, alerts: AlertStore, policy: EscalationPolicy)
             return _unchanged(request, state)
         context = _context(alerts, state)
         transitions = [context.attach(transition) for transition in transitions]
+        journal.write_ahead(state, transitions[0])
         try:
             alerts.save(state.version, after, transitions)
         except AlertConflict:
+            journal.compensate("conflict", "the alert changed meanwhile: recomputed and retried")
             continue  # someone else saved first: reload, re-check, recompute
+        except Exception:
+            journal.compensate("unavailable", "not applied: the alert store is unavailable")
+            raise
         if request.action == Action.ACK:
             transitions += _acknowledge_the_problem(after, request, alerts)
         elif request.action == Action.RESOLVE and state.rule_id == INCIDENT_RULE_ID:
@@ -313,16 +336,53 @@ def _context(alerts: AlertStore, state: AlertState) -> _Context:
     return _Context(last.queue_id, last.team_id, last.metric, last.link, last.where)
 
 
-def _audit(request: ActionRequest, outcome: ActionOutcome, alerts: AlertStore, audit: AuditLog) -> None:
-    state = alerts.find(request.alert_id) if outcome.code != "not_found" else None
+class _Journal:
+    """The audit entries of one action that changes an alert: written ahead of the save, and a
+    ``failed:<action>`` entry when that save does not happen."""
+
+    def __init__(self, request: ActionRequest, audit: AuditLog) -> None:
+        self._request = request
+        self._audit = audit
+        self.ahead: AuditEntry | None = None
+
+    def write_ahead(self, state: AlertState, transition: Transition) -> None:
+        entry = _entry(self._request, state, changed=True, transition_id=transition.transition_id)
+        try:
+            self._audit.append(entry)
+        except Exception:
+            log.exception("audit entry not written: nothing changed", extra={"action": self._request.action})
+            raise _Refused(AUDIT_UNAVAILABLE_CODE, AUDIT_UNAVAILABLE) from None
+        self.ahead = entry
+
+    def compensate(self, code: str, message: str) -> None:
+        ahead, self.ahead = self.ahead, None
+        if ahead is None:
+            return
+        details = {**ahead.details, "changed": False, "code": code, "message": message}
+        try:
+            failed = replace(ahead, action=f"failed:{ahead.action}", details=details, entry_id=new_entry_id())
+            self._audit.append(failed)
+        except Exception:  # the save's own failure is the news; this one is logged
+            log.exception("compensating audit entry not written", extra={"entry_id": ahead.entry_id})
+
+
+def _entry(
+    request: ActionRequest,
+    state: AlertState | None,
+    *,
+    changed: bool,
+    transition_id: str | None = None,
+    code: str | None = None,
+    message: str = "",
+) -> AuditEntry:
     details: dict[str, DetailValue] = {
         "alert_id": request.alert_id,
         "rule": state.rule_id if state else None,
         "scope": state.scope if state else None,
-        "changed": outcome.changed,
+        "changed": changed,
     }
-    if outcome.transitions:
-        details["transition_id"] = outcome.transitions[-1].transition_id
+    if transition_id is not None:
+        details["transition_id"] = transition_id
     if request.action == Action.SNOOZE:
         details["minutes"] = request.minutes
     elif request.action == Action.NOTE:
@@ -330,17 +390,30 @@ def _audit(request: ActionRequest, outcome: ActionOutcome, alerts: AlertStore, a
     elif request.action == Action.FEEDBACK:
         details["useful"] = request.useful
         details["reason"] = redact(request.reason or "")
-    if not outcome.ok:
-        details["code"] = outcome.code
-        details["message"] = outcome.message
-    audit.append(
-        AuditEntry(
-            actor=request.principal.user,
-            action=request.action if outcome.ok else f"refused:{request.action}",
-            at=request.at,
-            alert_id=request.alert_id if state is not None else None,
-            role=request.principal.role,
-            connection_id=request.connection_id,
-            details=details,
-        )
+    if code is not None:
+        details["code"] = code
+        details["message"] = message
+    return AuditEntry(
+        actor=request.principal.user,
+        action=request.action if code is None else f"refused:{request.action}",
+        at=request.at,
+        alert_id=request.alert_id if state is not None else None,
+        role=request.principal.role,
+        connection_id=request.connection_id,
+        details=details,
     )
+
+
+def _audit(request: ActionRequest, outcome: ActionOutcome, alerts: AlertStore, audit: AuditLog) -> None:
+    """The entry of an outcome that saved nothing (a refusal, an idempotent repeat, feedback)."""
+    state = alerts.find(request.alert_id) if outcome.code != "not_found" else None
+    transition_id = outcome.transitions[-1].transition_id if outcome.transitions else None
+    entry = _entry(
+        request,
+        state,
+        changed=outcome.changed,
+        transition_id=transition_id,
+        code=outcome.code,
+        message=outcome.message,
+    )
+    audit.append(entry)

@@ -9,7 +9,9 @@ only harmless work:
    first check; an ``escalated`` transition gets its audit entry (idempotent by transition id) and the
    check for the next level (a duplicate check collapses: see floorwatch.alerts.escalation);
 3. SNS last (the one step a retry would repeat visibly): the alerts-topic message the rule asks for,
-   or, for an ``escalated`` transition, the SMS to that level on the escalation topic.
+   or, for an ``escalated`` transition, the SMS to that level on the escalation topic - once per
+   transition and topic, through the publish ledger (floorwatch.delivery.once): a redelivered record
+   (crash or timeout after publishing, a bisected batch) finds its marker ``sent`` and publishes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from floorwatch.alerts.escalation import (
     EscalationService,
 )
 from floorwatch.alerts.model import Transition, TransitionKind
-from floorwatch.delivery.sns import TopicPublisher, alert_message, escalation_message
+from floorwatch.delivery.once import PublishLedger, PublishOnce, PublishOutcome
+from floorwatch.delivery.sns import SnsMessage, TopicPublisher, alert_message, escalation_message
 from floorwatch.delivery.websocket import PushReport, WebSocketFanout
 from floorwatch.rules.config import INCIDENT_RULE_ID, Rule, RuleSet
 from floorwatch.store.alerts_port import AlertStore
@@ -60,6 +63,7 @@ class DeliveryReport:
     scheduled: EscalationCheck | None = None
     audited: bool = False
     published: list[str] = field(default_factory=list)  # topic ARNs published to
+    already_sent: list[str] = field(default_factory=list)  # topic ARNs a redelivery left alone
     problems: list[str] = field(default_factory=list)  # what could not be done (logged, not retried)
 
 
@@ -69,6 +73,7 @@ class TransitionDelivery:
         *,
         websocket: WebSocketFanout,
         publisher: TopicPublisher,
+        ledger: PublishLedger,
         escalations: EscalationService,
         alerts: AlertStore,
         audit: AuditLog,
@@ -77,7 +82,7 @@ class TransitionDelivery:
         clock: Clock,
     ) -> None:
         self._websocket = websocket
-        self._publisher = publisher
+        self._publish_once = PublishOnce(publisher, ledger, clock)
         self._escalations = escalations
         self._alerts = alerts
         self._audit = audit
@@ -85,24 +90,32 @@ class TransitionDelivery:
         self._topics = topics
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     @property
     def policy(self) -> EscalationPolicy:
         return self._escalations.policy
 
-    def deliver(self, transition: Transition) -> DeliveryReport:
-        """Raises when the audit log, the escalation queue or SNS fail (the record must be retried)."""
+    def deliver(self, transition: Transition, deadline: datetime | None = None) -> DeliveryReport:
+        """Raises when the audit log, the escalation queue or SNS fail (the record must be retried).
+
+        ``deadline``: when this invocation ends (Lambda's remaining time), the lease of a publish claim.
+        """
         report = DeliveryReport(transition.transition_id)
         # Muted transitions (snoozed, flapping: notify False) reach dashboards too, which show them without
         # a sound: a card must not disagree with the next snapshot (docs/protocol.md).
         report.push = self._websocket.push(transition)
         rule = self._rules.get(paging_rule_id(transition))
         if transition.transition is TransitionKind.ESCALATED:
-            self._escalated(transition, rule, report)
+            self._escalated(transition, rule, report, deadline)
         else:
-            self._alert_changed(transition, rule, report)
+            self._alert_changed(transition, rule, report, deadline)
         return report
 
-    def _alert_changed(self, transition: Transition, rule: Rule | None, report: DeliveryReport) -> None:
+    def _alert_changed(
+        self, transition: Transition, rule: Rule | None, report: DeliveryReport, deadline: datetime | None
+    ) -> None:
         if is_member(transition):
             return  # its incident pages and escalates (floorwatch.alerts.incidents); dashboards have it
         current_level = (
@@ -114,10 +127,11 @@ class TransitionDelivery:
             report.scheduled = check
         message = alert_message(transition, rule, self._topics.dashboard_url) if rule is not None else None
         if message is not None:
-            self._publisher.publish(self._topics.alerts_topic_arn, message)
-            report.published.append(self._topics.alerts_topic_arn)
+            self._publish(self._topics.alerts_topic_arn, message, transition, report, deadline)
 
-    def _escalated(self, transition: Transition, rule: Rule | None, report: DeliveryReport) -> None:
+    def _escalated(
+        self, transition: Transition, rule: Rule | None, report: DeliveryReport, deadline: datetime | None
+    ) -> None:
         level = self.policy.level_of(transition.note) or self._current_level(transition) or None
         if level is None or level > len(self.policy.chain):
             report.problems.append(f"escalation level of {transition.transition_id} is unknown")
@@ -130,8 +144,28 @@ class TransitionDelivery:
             self._escalations.schedule(check)
             report.scheduled = check
         message = escalation_message(transition, level, self.policy.chain, rule, self._topics.dashboard_url)
-        self._publisher.publish(self._topics.escalation_topic_arn, message)
-        report.published.append(self._topics.escalation_topic_arn)
+        self._publish(self._topics.escalation_topic_arn, message, transition, report, deadline)
+
+    def _publish(
+        self,
+        topic_arn: str,
+        message: SnsMessage,
+        transition: Transition,
+        report: DeliveryReport,
+        deadline: datetime | None,
+    ) -> None:
+        outcome = self._publish_once.publish(topic_arn, message, transition.transition_id, deadline)
+        if outcome is PublishOutcome.ALREADY_SENT:
+            report.already_sent.append(topic_arn)
+            return
+        report.published.append(topic_arn)
+        if outcome is PublishOutcome.REPEATED:
+            report.problems.append(
+                f"published {transition.transition_id} again: an earlier attempt died between claiming and "
+                "confirming it (a duplicate message is possible)"
+            )
+        elif outcome is PublishOutcome.UNCONFIRMED:
+            report.problems.append(f"published {transition.transition_id} but could not record it as sent")
 
     def _current_level(self, transition: Transition) -> int:
         """The alert's escalation level now (0 when unknown or superseded)."""

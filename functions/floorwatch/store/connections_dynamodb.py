@@ -45,6 +45,8 @@ class DynamoClient(Protocol):
 
     def batch_write_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
+    def delete_item(self, **kwargs: Any) -> dict[str, Any]: ...
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -61,8 +63,13 @@ class DynamoConnectionStore:
         table_name: str,
         clock: Clock = _utc_now,
         max_age: timedelta = timedelta(seconds=CONNECTION_MAX_AGE_SECONDS),
+        *,
+        remove_item_by_item: bool = False,
     ) -> None:
+        """``remove_item_by_item``: ``remove`` deletes with DeleteItem, not BatchWriteItem (which also
+        puts), so a caller that only removes gone connections (the fan-out) needs no write grant."""
         self._client = client
+        self._remove_item_by_item = remove_item_by_item
         self._table = table_name
         self._clock = clock
         self._max_age = max_age
@@ -112,6 +119,10 @@ class DynamoConnectionStore:
         self._batch_write(deletes)
 
     def remove(self, connection_id: str) -> None:
+        if self._remove_item_by_item:
+            for item in self._items_of(connection_id):
+                self._client.delete_item(TableName=self._table, Key={_PK: item[_PK], _SK: item[_SK]})
+            return
         deletes = [
             {"DeleteRequest": {"Key": {_PK: item[_PK], _SK: item[_SK]}}}
             for item in self._items_of(connection_id)

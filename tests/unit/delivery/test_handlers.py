@@ -75,6 +75,7 @@ def fanout_settings() -> FanoutSettings:
             "alerts_table": TABLE,
             "connections_table": "floorwatch-test-connections",
             "audit_table": "floorwatch-test-audit",
+            "deliveries_table": "floorwatch-test-deliveries",
             "websocket_endpoint": "https://abc123.execute-api.eu-west-1.amazonaws.com/test",
             "alerts_topic_arn": ALERTS_TOPIC,
             "escalation_topic_arn": ESCALATION_TOPIC,

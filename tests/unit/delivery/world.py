@@ -18,6 +18,7 @@ from floorwatch.alerts.model import Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState, acknowledge, evaluate_threshold, snooze
 from floorwatch.delivery.fanout import DeliveryReport, Topics, TransitionDelivery
 from floorwatch.delivery.memory import RecordingPoster, RecordingPublisher
+from floorwatch.delivery.once import InMemoryPublishLedger
 from floorwatch.delivery.sns import SnsMessage
 from floorwatch.delivery.websocket import RetryPolicy, WebSocketFanout
 from floorwatch.metrics.model import MetricValue
@@ -96,6 +97,7 @@ class World:
     alerts: InMemoryAlertStore = field(default_factory=InMemoryAlertStore)
     audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
     publisher: RecordingPublisher = field(default_factory=RecordingPublisher)
+    ledger: InMemoryPublishLedger = field(default_factory=InMemoryPublishLedger)
     poster: RecordingPoster = field(default_factory=RecordingPoster)
     policy: EscalationPolicy = field(default_factory=lambda: EscalationPolicy(CHAIN))
     pages: list[Page] = field(default_factory=list)
@@ -118,6 +120,7 @@ class World:
                 self.connections, self.poster, may_see, executor=self._executor, retry=RetryPolicy(attempts=1)
             ),
             publisher=self.publisher,
+            ledger=self.ledger,
             escalations=self.service,
             alerts=self.alerts,
             audit=self.audit,
