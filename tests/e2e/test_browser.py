@@ -213,7 +213,7 @@ def test_duplicates_are_dropped_and_later_transitions_update_the_alert(floor: Fa
     floor.push(opened)  # delivery is at-least-once
     expect(card(page, "a-1")).to_have_count(1)
     expect(card(page, "a-1")).to_have_attribute("data-kind", "sentiment")
-    expect(card(page, "a-1")).to_contain_text("-0.45 (threshold -0.30)")
+    expect(card(page, "a-1").locator(".alert-detail")).to_have_text("Now -0.45 · worst -0.45 · threshold -0.30")
 
     floor.push(transition("a-1", "upgraded", "t-2", severity="critical", value=-0.7))
     expect(card(page, "a-1")).to_have_attribute("data-severity", "critical")
@@ -253,7 +253,7 @@ def test_note_snooze_and_not_useful_send_their_actions(floor: FakeFloor, page: P
     alert.get_by_role("button", name="Snooze").click()
     alert.get_by_role("button", name="30 min").click()
     alert.get_by_role("button", name="Not useful").click()
-    alert.get_by_label("Not useful").fill("queue is closed today")
+    alert.get_by_role("textbox", name="Not useful").fill("queue is closed today")
     alert.get_by_role("button", name="Send feedback").click()
 
     expect(page.locator("#toasts")).to_contain_text("Thanks")
