@@ -825,9 +825,9 @@
   const TILE_SMALL_METRICS = [
     ['average_speed_of_answer', 'ASA'],
     ['average_handle_time', 'AHT'],
-    ['abandon_rate', 'Abandon rate'],
+    ['abandon_rate', 'Abandoned'],
     ['contacts_in_queue', 'Waiting'],
-    ['customer_sentiment', 'Avg sentiment'],
+    ['customer_sentiment', 'Sentiment'], // the average of the queue's live contacts
   ];
   const AGENT_STATES = [
     ['agents_available', 'available'],
@@ -1077,6 +1077,24 @@
     return parts.join(' · ');
   }
 
+  /**
+   * One problem, one card: what people did on an incident's member alerts (a note on the alert they
+   * saw before the incident formed, a join) shows on the incident's card and counts as acting on it.
+   */
+  function absorbMembers(incident, pool) {
+    for (const member of Array.from(pool || [])) {
+      if (member.incident_id !== incident.alert_id || isIncident(member)) continue;
+      for (const entry of member.history) {
+        if (entry.transition !== 'escalated') addHistory(incident, entry); // the incident pages for itself
+      }
+      if (member.acted_at !== null && (incident.acted_at === null || member.acted_at < incident.acted_at)) {
+        incident.acted_at = member.acted_at;
+        incident.acted_by = member.acted_by;
+        incident.acted_how = member.acted_how;
+      }
+    }
+  }
+
   /** What happened: the server's title (the rule's description), an incident's trigger member's. */
   function cardTitle(alert, pool) {
     if (!isIncident(alert)) return alert.title || ruleTitle(alert.rule, alert.metric);
@@ -1153,6 +1171,7 @@
     todo.hidden = !guidance.action_text;
     setText(todo.querySelector('.todo-text'), guidance.action_text || '');
     renderMembers(node.querySelector('.incident-members'), incident ? alert.member_rows : []);
+    if (incident) absorbMembers(alert, pool);
     renderNotes(node.querySelector('.alert-notes'), alert);
     updateAlertActions(node, alert, resolvedList, guidance);
     updateAlertClock(node, alert, resolvedList);
@@ -1638,7 +1657,8 @@
     conn.reconnectTimer = null;
     if (!state.token) {
       setConnection('offline', 'No token');
-      showBanner('No token in the address: open the dashboard URL printed by `make demo` (it ends in ?token=…).');
+      showBanner('No token in the address: open the dashboard link you were given (it ends in ?token=…) once on ' +
+        'this device; after that, links from SMS and e-mail open here directly.');
       return;
     }
     let url;
@@ -2105,9 +2125,39 @@
     document.body.classList.toggle('read-only', state.readOnly);
   }
 
+  const TOKEN_KEY = STORAGE_KEY + '.token';
+
+  /**
+   * SMS and e-mail links carry no token (<dashboard>/#a=<alert_id>): the page remembers the token it was
+   * last opened with on this device until the token expires, so such a link opens straight onto its alert.
+   */
+  function rememberToken(token) {
+    const payload = decodeTokenPayload(token);
+    if (!payload || !Number(payload.exp)) return; // a token that never expires is not kept
+    try {
+      localStorage.setItem(TOKEN_KEY, token);
+    } catch (err) {
+      /* private mode: the link needs its token */
+    }
+  }
+
+  function recalledToken() {
+    try {
+      const token = localStorage.getItem(TOKEN_KEY) || '';
+      const payload = decodeTokenPayload(token);
+      if (payload && Number(payload.exp) * 1000 > Date.now()) return token;
+      localStorage.removeItem(TOKEN_KEY);
+    } catch (err) {
+      /* unreadable storage: no remembered token */
+    }
+    return '';
+  }
+
   function start() {
     const params = new URLSearchParams(window.location.search);
     state.token = params.get('token') || '';
+    if (state.token) rememberToken(state.token);
+    else state.token = recalledToken();
     state.principal = decodeTokenPayload(state.token);
     // The server refuses agents' actions anyway; hiding the buttons just saves them the error.
     const role = state.principal && state.principal.role;
