@@ -858,6 +858,7 @@
   }
 
   function tierMark(s) {
+    if (s === 'none') return null; // the value's dash already says there is no data
     return h('span', { class: 'kpi-tier', 'data-state': s, title: stateLabel(s) },
       h('span', { 'aria-hidden': 'true', text: TIER_MARKS[s] || '' }),
       h('span', { class: 'visually-hidden', text: ' ' + stateLabel(s) }));

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -369,6 +370,9 @@ def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_
     page.clock.install()  # the test moves the page's clock instead of waiting
     page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-stall")))
     expect_live(page)
+    earlier = f"call-{uuid.uuid4().hex[:10]}"
+    local_runtime.push([compliance_breach(earlier)])
+    expect(card_about(page, earlier)).to_be_visible()
 
     relay.block.set()  # reconnects fail until the test lets them through
     relay.stall()  # open, but nothing passes either way: no close frame will ever come
@@ -380,6 +384,7 @@ def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_
     expect(page.locator("#not-live")).to_be_visible()
     expect(page.locator("#not-live")).to_contain_text("Not live since")
     expect(page.locator("body")).to_have_class(re.compile(r"\bnot-live\b"))
+    expect(card_about(page, earlier).locator(".ack-text")).to_have_css("color", muted_colour(page))
     screenshot(page, "not-live.png")
     expect(card_about(page, contact_id)).to_have_count(0)
 
@@ -401,13 +406,17 @@ def test_clocks_are_greyed_while_not_live(floor: FakeFloor, page: Page) -> None:
     for socket in floor.sockets:
         socket.close(code=1006)
     expect(page.locator("#not-live")).to_contain_text("Not live since")
-    muted = page.evaluate("getComputedStyle(document.body).getPropertyValue('--muted').trim()")
-    grey = text.evaluate("node => getComputedStyle(node).color")
-    assert grey != live_colour
-    assert grey == page.evaluate(
-        "c => { const n = document.createElement('span'); n.style.color = c; document.body.append(n);"
-        " const v = getComputedStyle(n).color; n.remove(); return v; }",
-        muted,
+    expect(text).to_have_css("color", muted_colour(page))
+    assert muted_colour(page) != live_colour
+
+
+def muted_colour(page: Page) -> str:
+    """The theme's muted grey (--muted) as computed styles report colours (rgb(...))."""
+    return str(
+        page.evaluate(
+            """() => { const n = document.createElement('span'); n.style.color = 'var(--muted)';
+                document.body.append(n); const v = getComputedStyle(n).color; n.remove(); return v; }"""
+        )
     )
 
 
