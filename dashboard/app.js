@@ -598,11 +598,28 @@
   /** One entry of what people (and the escalation policy) did; the same entry twice is kept once. */
   function addHistory(alert, entry) {
     if (!HISTORY_KINDS.has(entry.transition)) return;
-    const same = (e) => e.transition === entry.transition && e.actor === entry.actor && e.note === entry.note &&
-      (e.at === null || entry.at === null || Math.abs(e.at - entry.at) < 5000);
+    const near = (e) => e.at === null || entry.at === null || Math.abs(e.at - entry.at) < 5000;
+    if (entry.transition === 'escalated') {
+      // The snapshot's history says "level 2", the push names the level ("floor-manager"): one event.
+      const twin = alert.history.find((e) => e.transition === 'escalated' && near(e));
+      if (twin) {
+        twin.note = escalationNote(twin.note, entry.note);
+        twin.actor = twin.actor || entry.actor;
+        return;
+      }
+    }
+    const same = (e) => e.transition === entry.transition && e.actor === entry.actor && e.note === entry.note && near(e);
     if (alert.history.some(same)) return;
     alert.history.push(entry);
     alert.history.sort((a, b) => (a.at || 0) - (b.at || 0));
+  }
+
+  /** "level 2" and "floor-manager" -> "level 2 (floor-manager)". */
+  function escalationNote(a, b) {
+    if (!a || !b || a === b) return a || b;
+    const level = /^level \d+$/.test(a) ? a : /^level \d+$/.test(b) ? b : null;
+    if (!level) return a;
+    return level + ' (' + (level === a ? b : a) + ')';
   }
 
   /** Snoozed by its status or by a snooze still running: snapshot and push must agree (issue 12). */
@@ -1110,12 +1127,24 @@
     return alertWhere(alert) + (bad ? ' · ' + bad : '');
   }
 
+  /** An incident's member alerts this page holds: the one its card is titled after first, then the worst. */
+  function heldMembers(incident, pool) {
+    const rule = incidentRule(incident);
+    return Array.from(pool || []).filter((a) => a.incident_id === incident.alert_id && !isIncident(a))
+      .sort((a, b) => (a.rule === rule ? -1 : 0) - (b.rule === rule ? -1 : 0) || compareAlerts(a, b));
+  }
+
+  /** How bad an incident is: its leading member's value now, worst and threshold. */
+  function howBadOf(alert, pool) {
+    if (!isIncident(alert)) return alertHowBad(alert);
+    const lead = heldMembers(alert, pool).find((a) => a.value !== null && a.value !== undefined);
+    return lead ? alertHowBad(lead) : '';
+  }
+
   /** An incident speaks for its trigger member: that alert's action text and links when it has none. */
   function guidanceOf(alert, pool) {
     if (!isIncident(alert) || (alert.action_text && alert.rule_links.length)) return alert;
-    const members = Array.from(pool || []).filter((a) => a.incident_id === alert.alert_id && !isIncident(a))
-      .sort((a, b) => (a.rule === alert.trigger_rule ? -1 : 0) - (b.rule === alert.trigger_rule ? -1 : 0) ||
-        compareAlerts(a, b));
+    const members = heldMembers(alert, pool);
     const withText = members.find((a) => a.action_text);
     const withLinks = members.find((a) => a.rule_links.length || isWebLink(a.link));
     return {
@@ -1164,7 +1193,7 @@
     setText(where, alertWhere(alert));
     where.title = alert.scope;
     const detail = node.querySelector('.alert-detail');
-    const bad = alertHowBad(alert);
+    const bad = howBadOf(alert, pool);
     detail.hidden = !bad;
     setText(detail, bad);
     const guidance = guidanceOf(alert, pool);

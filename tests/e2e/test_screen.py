@@ -31,7 +31,7 @@ from tests.e2e.browser_support import (
     screenshot,
     wait_in_page,
 )
-from tests.e2e.support import RunningSystem, compliance_breach, wait_until
+from tests.e2e.support import RunningSystem, compliance_breach, queue_snapshot, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -45,6 +45,12 @@ OPS = {"user": "olu", "role": "ops", "actions": ["ack", "feedback", "note"]}
 SL_ACTION = (
     "Move two agents from retention to billing; tell the floor manager if it stays under 50 % for 5 minutes."
 )
+
+
+def fresh_queue() -> str:
+    """A queue of its own per runtime test: alerts of one queue group into one incident, and the
+    runtime (one per module) keeps earlier tests' alerts open."""
+    return f"q-{uuid.uuid4().hex[:8]}"
 
 
 def require(system: RunningSystem, *handlers: str) -> None:
@@ -155,6 +161,29 @@ def test_a_card_shows_the_value_now_the_worst_since_opening_and_the_threshold_li
     # The next refresh agrees with the pushes (the snapshot carries the same fields).
     floor.alerts = [service_level_alert(value=0.44, worst_value=0.17)]
     expect(detail).to_have_text("Now 44% · worst 17% · threshold 80%", timeout=15_000)
+
+
+def queue_figures(queue_id: str, contacts_in_queue: int, seconds_ahead: float) -> dict[str, Any]:
+    """A queue snapshot at event time now + ``seconds_ahead`` (live updates are coalesced per 30 s of
+    event time, so the test moves event time rather than waiting)."""
+    return {**queue_snapshot(queue_id, contacts_in_queue), "occurred_at": now_iso(seconds_ahead)}
+
+
+def test_a_card_follows_the_value_live_on_the_runtime(local_runtime: RunningSystem, page: Page) -> None:
+    require(local_runtime, *PIPELINE)
+    queue = f"live-{uuid.uuid4().hex[:8]}"
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-live", queues=(queue,))))
+    expect_live(page)
+
+    local_runtime.push([queue_figures(queue, 25, 0)])  # above 20: a warning opens at once
+    detail = page.locator("#alerts li.alert", has_text="Contacts piling up").locator(".alert-detail")
+    expect(detail).to_have_text("Now 25 · worst 25 · threshold 20")
+    local_runtime.push([queue_figures(queue, 33, 31)])
+    expect(detail).to_have_text("Now 33 · worst 33 · threshold 20")
+    local_runtime.push([queue_figures(queue, 28, 62)])
+    expect(detail).to_have_text("Now 28 · worst 33 · threshold 20")
+    card_node = page.locator("#alerts li.alert", has_text="Contacts piling up")
+    expect(card_node.locator(".alert-todo")).to_contain_text("Move two agents from the overflow queue")
 
 
 # --- 2. snooze and mute --------------------------------------------------------------------------------
@@ -365,18 +394,19 @@ def test_the_action_clock_runs_after_the_acknowledgement_and_stops_when_someone_
 def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_on_the_runtime(
     local_runtime: RunningSystem, page: Page, contact_id: str
 ) -> None:
+    queue = fresh_queue()
     require(local_runtime, *PIPELINE)
     relay = StallableRelay(page)
     page.clock.install()  # the test moves the page's clock instead of waiting
-    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-stall")))
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-stall", queues=(queue,))))
     expect_live(page)
     earlier = f"call-{uuid.uuid4().hex[:10]}"
-    local_runtime.push([compliance_breach(earlier)])
+    local_runtime.push([compliance_breach(earlier, queue_id=queue)])
     expect(card_about(page, earlier)).to_be_visible()
 
     relay.block.set()  # reconnects fail until the test lets them through
     relay.stall()  # open, but nothing passes either way: no close frame will ever come
-    local_runtime.push([compliance_breach(contact_id)])  # opens while the page hears nothing
+    local_runtime.push([compliance_breach(contact_id, queue_id=queue)])  # opens while the page hears nothing
     page.clock.fast_forward(15_000)
 
     status = page.locator("#connection")
@@ -423,10 +453,11 @@ def muted_colour(page: Page) -> str:
 def test_a_reload_keeps_notes_escalations_and_the_clock_on_the_runtime(
     local_runtime: RunningSystem, page: Page, contact_id: str
 ) -> None:
+    queue = fresh_queue()
     require(local_runtime, *PIPELINE, "escalate")
-    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-reload")))
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-reload", queues=(queue,))))
     expect_live(page)
-    local_runtime.push([compliance_breach(contact_id)])  # the e2e rules escalate after 2 s
+    local_runtime.push([compliance_breach(contact_id, queue_id=queue)])  # the e2e rules escalate after 2 s
     alert = card_about(page, contact_id)
     expect(alert).to_be_visible()
 
@@ -464,10 +495,11 @@ def seconds(age_text: str) -> int:
 def test_a_snooze_survives_a_reload_on_the_runtime(
     local_runtime: RunningSystem, page: Page, contact_id: str
 ) -> None:
+    queue = fresh_queue()
     require(local_runtime, *PIPELINE)
-    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-snooze")))
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-snooze", queues=(queue,))))
     expect_live(page)
-    local_runtime.push([compliance_breach(contact_id)])
+    local_runtime.push([compliance_breach(contact_id, queue_id=queue)])
     alert = card_about(page, contact_id)
     alert.get_by_role("button", name="Snooze").click()
     alert.get_by_role("button", name="60 min").click()
@@ -530,10 +562,12 @@ def test_on_a_phone_alerts_come_first_tiles_collapse_and_touch_targets_are_44_px
 def test_a_phone_opens_the_link_in_an_sms_onto_its_alert_on_the_runtime(
     local_runtime: RunningSystem, phone: Page, contact_id: str
 ) -> None:
+    queue = fresh_queue()
     require(local_runtime, *PIPELINE, "escalate")
-    phone.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-phone")))  # the link given once
+    # The dashboard link with a token, opened once on this phone.
+    phone.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-phone", queues=(queue,))))
     expect_live(phone)
-    local_runtime.push([compliance_breach(contact_id)])
+    local_runtime.push([compliance_breach(contact_id, queue_id=queue)])
 
     def sms_link() -> str | None:
         # The local outbox keeps SNS's default (JSON) body; the SMS text ends in this same link.
@@ -547,9 +581,13 @@ def test_a_phone_opens_the_link_in_an_sms_onto_its_alert_on_the_runtime(
     assert "token=" not in link
     phone.goto(link)  # what tapping the SMS does: no token in it, the page remembers this device's
     expect_live(phone)
-    linked = card_about(phone, contact_id[:8])
+    linked = card_about(phone, contact_id)
     expect(linked).to_be_focused()
     expect(linked).to_be_in_viewport()
+    expect(linked.locator(".alert-todo")).to_contain_text("What to do: Join the call")
+    expect(linked.get_by_role("link", name=re.compile(r"^(Join|Listen in): "))).to_have_attribute(
+        "href", f"https://connect.floorwatch.test/contact/{contact_id}"
+    )
     screenshot(phone, "phone-from-sms.png", full_page=False)
 
 
@@ -588,7 +626,7 @@ def test_ops_get_only_the_buttons_the_server_allows_them_on_the_runtime(
     require(local_runtime, *PIPELINE)
     page.goto(local_runtime.dashboard_url(local_runtime.token(role="ops", user="e2e-ops", queues=())))
     expect_live(page)
-    local_runtime.push([compliance_breach(contact_id)])
+    local_runtime.push([compliance_breach(contact_id, queue_id=fresh_queue())])
     alert = card_about(page, contact_id)
     expect(alert.get_by_role("button", name=re.compile(r"^Acknowledge: Compliance breach"))).to_be_visible()
     for refused in ("Snooze", "Escalate", "Resolve"):
