@@ -24,6 +24,7 @@
   const BACKOFF_MAX_MS = 30000;
   const RESOLVED_KEEP = 50;
   const SEEN_KEEP = 5000;
+  const RING_GROUP_MS = 60000; // an incident forming this soon after its member rang is not rung again
   const LIVE_SKEW_MS = 60000; // a pushed transition is older than this only when clocks disagree // transition ids remembered for dedupe (delivery is at-least-once)
   const SEVERITY_RANK = { info: 1, warning: 2, critical: 3 };
   const STATE_RANK = { none: 0, ok: 1, info: 2, warning: 3, critical: 4 };
@@ -313,6 +314,8 @@
     tiles: [],
     tilesReceivedAt: null,
     clockOffsetMs: 0, // client clock minus server clock, from snapshots' `at`
+    rung: new Map(), // alert_id -> {at, severity}: when it last rang (one problem, one sound)
+    rings: [], // the sounds the page made (or would have, with sound off), newest last: for tests
     you: null, // the snapshot's `you`: {user, role, actions} (what the buttons follow)
     filters: { team: '', queue: '', severity: 'info' },
     sound: false,
@@ -1873,16 +1876,32 @@
     if (result.outcome === 'opened' || result.outcome === 'upgraded') {
       const verb = result.outcome === 'opened' ? 'New' : 'Upgraded to';
       const muted = msg.notify === false || isMuted(alert);
+      // An incident formed around an alert that just rang is the same problem: it does not ring again.
+      const rungAlready = isIncident(alert) && heldMembers(alert, state.alerts.values()).some((m) => {
+        const rung = state.rung.get(m.alert_id);
+        return rung && Date.now() - rung.at < RING_GROUP_MS && SEVERITY_RANK[rung.severity] >= SEVERITY_RANK[alert.severity];
+      });
+      const quiet = muted || rungAlready;
       announce(verb + ' ' + alert.severity + ' alert' + (muted ? ' (muted)' : '') + ': ' + title + ', ' +
-        whereShort(alert), alert.severity === 'critical' && !muted);
-      if (muted) return; // snoozed or flapping: shown, never rung
-      if (alert.severity !== 'info') beep(alert.severity);
-      desktopNotify(alert, title);
+        whereShort(alert), alert.severity === 'critical' && !quiet);
+      if (quiet) return; // snoozed or flapping, or already rung as its member: shown, not rung
+      ring(alert, title);
     } else if (result.outcome === 'resolved') {
       announce('Resolved: ' + title + ', ' + describeScope(alert.scope), false);
     } else if (msg.transition === 'acknowledged') {
       announce('Acknowledged' + (alert.acknowledged_by ? ' by ' + alert.acknowledged_by : '') + ': ' + title, false);
     }
+  }
+
+  /** The one sound (and desktop notification) for a new or worse problem; remembered per alert. */
+  function ring(alert, title) {
+    state.rung.set(alert.alert_id, { at: Date.now(), severity: alert.severity });
+    if (state.rung.size > SEEN_KEEP) state.rung.delete(state.rung.keys().next().value);
+    if (alert.severity === 'info') return;
+    state.rings.push({ alert_id: alert.alert_id, severity: alert.severity });
+    if (state.rings.length > 100) state.rings.shift();
+    beep(alert.severity);
+    desktopNotify(alert, title);
   }
 
   function onActionAnswer(msg, errorText) {

@@ -388,6 +388,43 @@ def test_the_action_clock_runs_after_the_acknowledgement_and_stops_when_someone_
     expect(done).to_have_attribute("data-state", "met")
 
 
+# --- 5. incidents ----------------------------------------------------------------------------------------
+
+
+def test_an_incident_is_one_card_with_one_clock_one_set_of_actions_and_one_sound(
+    floor: FakeFloor, page: Page
+) -> None:
+    open_floor(floor)
+    breach = {"rule": "contact-compliance-breach", "severity": "critical", "metric": None, "value": None}
+    floor.push(transition("m-1", "opened", "m-1:1", scope="contact:call-5", incident_id="inc-9", **breach))
+    expect(card(page, "m-1")).to_be_visible()
+    floor.push(
+        transition(
+            "inc-9",
+            "opened",
+            "inc-9:1",
+            rule="incident",
+            severity="critical",
+            scope="queue:billing",
+            metric=None,
+            value=None,
+            threshold=None,
+            trigger_rule="contact-compliance-breach",
+            members=["contact-compliance-breach|critical|contact:call-5"],
+        )
+    )
+    floor.push(transition("m-2", "opened", "m-2:1", scope="contact:call-6", incident_id="inc-9", **breach))
+
+    cards = page.locator("#alerts li.alert")
+    expect(cards).to_have_count(1)
+    incident = card(page, "inc-9")
+    expect(incident.locator(".incident-member")).to_have_count(2)
+    expect(incident.locator(".ack-timer")).to_have_count(1)
+    expect(incident.get_by_role("button", name=re.compile(r"^Acknowledge"))).to_have_count(1)
+    # The member rang once when it opened; the incident formed around it and the second member did not.
+    assert page.evaluate("window.floorwatch.state.rings.map((r) => r.alert_id)") == ["m-1"]
+
+
 # --- 6. a connection you can trust ---------------------------------------------------------------------
 
 
