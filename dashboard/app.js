@@ -12,7 +12,7 @@
   // Constants
   // ---------------------------------------------------------------------------------------------
 
-  const ACK_TARGET_SECONDS = 30; // "acknowledge within 30 s, act within 90 s" (DOMAIN.md)
+  const ACK_TARGET_SECONDS = 30; // the floor's working target: "acknowledge within 30 s, act within 90 s"
   const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
   const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
   // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long

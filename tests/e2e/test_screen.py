@@ -740,6 +740,7 @@ def test_the_page_has_no_serious_accessibility_violation(scan_page: Page) -> Non
     open_floor(floor)
     expect(card(scan_page, "sl-3")).to_be_visible()
     expect(scan_page.locator("#outbox li")).to_have_count(1)
+    screenshot(scan_page, "dashboard.png", full_page=False)
     assert axe_violations(scan_page) == []
 
     scan_page.set_viewport_size(PHONE)
