@@ -30,11 +30,12 @@
   const STATE_RANK = { none: 0, ok: 1, info: 2, warning: 3, critical: 4 };
   const STORAGE_KEY = 'floorwatch.dashboard.v1';
 
-  // Which actions each role may send (docs/security.md#who-may-do-what): a button the server would
-  // refuse is not shown. Join and the rule's other links need no permission beyond seeing the alert.
+  // Which actions each role may send (docs/security.md#who-may-do-what) when the snapshot does not say
+  // (`you.actions`): a button the server would refuse is not shown. The rule's links show for everyone
+  // who may act; `join` is only whether opening one is recorded as acting.
   const ROLE_ACTIONS = {
-    supervisor: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve'],
-    manager: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve'],
+    supervisor: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve', 'join'],
+    manager: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve', 'join'],
     ops: ['ack', 'note', 'feedback'],
     agent: [],
   };
@@ -365,7 +366,7 @@
       worst_value: numberOrNull(data.worst_value),
       acted_at: data.acted === false ? null : parseTime(data.acted_at),
       acted_by: data.acted_by || null,
-      acted_how: data.acted_how || data.acted_action || null,
+      acted_how: data.acted_how || null,
       muted: Boolean(data.muted),
       muted_reason: textOrNull(data.muted_reason),
       ack_target: numberOrNull(data.ack_target_seconds) || ACK_TARGET_SECONDS,
@@ -377,11 +378,11 @@
       first_seen: now,
       seen_live: false, // true when a pushed transition, not a snapshot, brought it
       updated_at: now,
-      lower_is_worse: null,
+      lower_is_worse: directionLowerIsWorse(data.direction),
     };
     if (alert.value !== null) {
       alert.value = numberOrNull(alert.value);
-      alert.lower_is_worse = lowerIsWorse(alert.metric, alert.value, alert.threshold);
+      if (alert.lower_is_worse === null) alert.lower_is_worse = lowerIsWorse(alert.metric, alert.value, alert.threshold);
       if (alert.worst_value === null) alert.worst_value = alert.value;
     }
     return alert;
@@ -447,6 +448,7 @@
       if (key === 'rule_links' ? value.length : value !== null) alert[key] = value;
     }
     if (numberOrNull(data.worst_value) !== null) alert.worst_value = numberOrNull(data.worst_value);
+    if (directionLowerIsWorse(data.direction) !== null) alert.lower_is_worse = directionLowerIsWorse(data.direction);
     if (data.incident_id) alert.incident_id = String(data.incident_id);
     if (Array.isArray(data.members)) alert.members = data.members.map(String);
   }
@@ -589,6 +591,11 @@
     alert.worst_value = worst === null ? v : alert.lower_is_worse ? Math.min(worst, v) : Math.max(worst, v);
   }
 
+  /** The rule's `direction`: `below` (service level) means lower is worse; null when not given. */
+  function directionLowerIsWorse(direction) {
+    return direction === 'below' ? true : direction === 'above' ? false : null;
+  }
+
   /** A breach sits on the far side of its threshold; without one, the metric's usual direction. */
   function lowerIsWorse(metric, value, threshold) {
     const t = numberOrNull(threshold);
@@ -634,28 +641,6 @@
   /** Muted: snoozed or flapping; its news makes no sound, it does not pulse, no countdown asks for action. */
   function isMuted(alert) {
     return isSnoozed(alert) || alert.flapping || (alert.muted && alert.muted_reason !== 'snoozed');
-  }
-
-  /**
-   * A coalesced value update: the server sends, per card, the value now and the worst since opening
-   * at most every few seconds instead of one message per measurement.
-   */
-  function applyValueUpdates(msg, now) {
-    const entries = Array.isArray(msg.alerts) ? msg.alerts : Array.isArray(msg.updates) ? msg.updates
-      : msg.alert_id ? [msg] : [];
-    let changed = false;
-    for (const entry of entries) {
-      const alert = entry && entry.alert_id ? state.alerts.get(String(entry.alert_id)) : null;
-      if (!alert) continue;
-      if (numberOrNull(entry.threshold) !== null) alert.threshold = numberOrNull(entry.threshold);
-      noteValue(alert, entry.value);
-      if (numberOrNull(entry.worst_value) !== null) alert.worst_value = numberOrNull(entry.worst_value);
-      if (entry.value !== null && entry.value !== undefined) alert.no_data_since = null;
-      alert.value_at = parseTime(entry.at) || serverNow();
-      alert.updated_at = now;
-      changed = true;
-    }
-    return changed;
   }
 
   function moveToResolved(alert, at, actor) {
