@@ -18,6 +18,9 @@
   // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long
   // while refreshes go out every 5 s means the feed is not live. Two missed answers plus a margin.
   const HEARTBEAT_DEADLINE_MS = 11000;
+  // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
+  // not been live yet gets this long before it counts as stalled.
+  const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
   const OUTBOX_MS = 3000;
   const ACTION_TIMEOUT_MS = 10000;
   const BACKOFF_BASE_MS = 1000;
@@ -473,13 +476,14 @@
     const held = Array.from(pool).filter((a) => a.incident_id === incident.alert_id && !isIncident(a))
       .sort(compareAlerts);
     const rows = held.map((a) => ({ id: a.alert_id, rule: a.rule, severity: a.severity, scope: a.scope,
-      metric: a.metric, value: a.value }));
+      metric: a.metric, value: a.value, where: whereShort(a), title: a.title }));
     const known = new Set(rows.map((row) => row.rule + '|' + row.scope));
     for (const entry of incident.members) {
       const member = parseMember(entry);
       if (known.has(member.rule + '|' + member.scope)) continue;
       known.add(member.rule + '|' + member.scope);
-      rows.push({ id: null, rule: member.rule, severity: member.severity, scope: member.scope, metric: null, value: null });
+      rows.push({ id: null, rule: member.rule, severity: member.severity, scope: member.scope, metric: null, value: null,
+        where: describeScope(member.scope), title: null });
     }
     return rows;
   }
@@ -624,12 +628,17 @@
     alert.history.sort((a, b) => (a.at || 0) - (b.at || 0));
   }
 
-  /** "level 2" and "floor-manager" -> "level 2 (floor-manager)". */
+  /** "level 2" and "floor-manager" -> "level 2 (floor-manager)" (either may already be merged). */
   function escalationNote(a, b) {
-    if (!a || !b || a === b) return a || b;
-    const level = /^level \d+$/.test(a) ? a : /^level \d+$/.test(b) ? b : null;
-    if (!level) return a;
-    return level + ' (' + (level === a ? b : a) + ')';
+    const parse = (text) => {
+      const m = /^level (\d+)(?: \((.*)\))?$/.exec(text || '');
+      return m ? { level: 'level ' + m[1], name: m[2] || null } : { level: null, name: text || null };
+    };
+    const x = parse(a);
+    const y = parse(b);
+    const level = x.level || y.level;
+    const name = x.name || y.name;
+    return level ? level + (name ? ' (' + name + ')' : '') : name;
   }
 
   /** Snoozed by its status or by a snooze still running: snapshot and push must agree (issue 12). */
@@ -1197,8 +1206,8 @@
 
   /** An incident card's member alerts: title, scope, severity and value, one line each. */
   function renderMembers(list, rows) {
-    const lines = rows.map((row) => [row.id || '', row.severity, ruleTitle(row.rule, row.metric),
-      describeScope(row.scope), formatMetric(row.metric, row.value), row.scope]);
+    const lines = rows.map((row) => [row.id || '', row.severity, row.title || ruleTitle(row.rule, row.metric),
+      row.where, formatMetric(row.metric, row.value), row.scope]);
     const key = JSON.stringify(lines);
     if (list.dataset.key === key) return;
     list.dataset.key = key;
@@ -1257,7 +1266,7 @@
     const allowed = allowedActions();
     actions.hidden = resolvedList || (allowed.length === 0 && !state.token);
     // Every button names its alert: "Acknowledge: Service level under target, billing".
-    const label = ruleTitle(displayRule(alert), alert.metric) + ', ' + whereShort(alert);
+    const label = (RULE_TITLES[displayRule(alert)] || cardTitle(alert, state.alerts.values())) + ', ' + whereShort(alert);
     for (const button of actions.querySelectorAll('button[data-action]')) {
       const action = button.dataset.action;
       button.hidden = allowed.indexOf(action) < 0;
@@ -1631,8 +1640,9 @@
     const ws = conn.ws;
     if (!ws) return;
     const now = Date.now();
-    const stalledOpen = ws.readyState === WebSocket.OPEN && now - (conn.lastMessageAt || conn.openedAt) > HEARTBEAT_DEADLINE_MS;
-    const stuckConnecting = ws.readyState === WebSocket.CONNECTING && now - conn.openedAt > HEARTBEAT_DEADLINE_MS;
+    const deadline = $('connection').dataset.state === 'live' ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
+    const stalledOpen = ws.readyState === WebSocket.OPEN && now - (conn.lastMessageAt || conn.openedAt) > deadline;
+    const stuckConnecting = ws.readyState === WebSocket.CONNECTING && now - conn.openedAt > deadline;
     if (stalledOpen || stuckConnecting) dropSocket(ws, 'The connection stalled before the server answered.');
   }
 
@@ -1646,8 +1656,7 @@
       /* already closing */
     }
     failPending(reason);
-    if (conn.everLive) conn.attempt = 0; // a stall is not a refusal: the first retry comes at once
-    scheduleReconnect();
+    scheduleReconnect(); // after being live the first retry comes within a second; repeated stalls back off
   }
 
   function nextRequestId(prefix) {
@@ -1668,6 +1677,13 @@
     if (send(message)) conn.snapshotRequests.set(requestId, Date.now());
     // Answers that never come should not pile up.
     if (conn.snapshotRequests.size > 20) conn.snapshotRequests.delete(conn.snapshotRequests.keys().next().value);
+  }
+
+  /** The 5 s refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
+  function refreshUnlessWaiting() {
+    const waiting = Array.from(conn.snapshotRequests.values());
+    if (waiting.length && Date.now() - Math.min(...waiting) < REFRESH_MS * 2) return;
+    requestSnapshot('refresh');
   }
 
   function connect() {
@@ -1697,13 +1713,14 @@
     }
     conn.ws = ws;
     conn.openedAt = Date.now();
+    conn.snapshotRequests.clear(); // answers on an earlier socket never come
     ws.addEventListener('open', () => {
       if (conn.ws !== ws) return;
       conn.lastMessageAt = Date.now();
       setConnection('syncing', 'Syncing…');
       requestSnapshot('subscribe'); // on every (re)connect: the snapshot resyncs what we missed
       clearInterval(conn.refreshTimer);
-      conn.refreshTimer = setInterval(() => requestSnapshot('refresh'), REFRESH_MS);
+      conn.refreshTimer = setInterval(refreshUnlessWaiting, REFRESH_MS);
     });
     ws.addEventListener('message', (event) => {
       if (conn.ws !== ws) return;
