@@ -1430,8 +1430,10 @@
     const passing = alerts.filter(admits);
     const incidents = new Set(alerts.filter((a) => isIncident(a) && (admits(a) ||
       passing.some((m) => m.incident_id === a.alert_id))).map((a) => a.alert_id));
+    // A member someone is acting on (its note or snooze form open) keeps its card until they finish:
+    // an incident forming at that moment must not take the form, and what was typed, away.
     return alerts.filter((a) => (isIncident(a) ? incidents.has(a.alert_id)
-      : admits(a) && !(a.incident_id && incidents.has(a.incident_id))));
+      : admits(a) && !(a.incident_id && incidents.has(a.incident_id) && !openForms.has(a.alert_id))));
   }
 
   function renderAlerts() {

@@ -42,6 +42,7 @@ SUPERVISOR = {
     "actions": ["ack", "escalate", "feedback", "join", "note", "resolve", "snooze"],
 }
 OPS = {"user": "olu", "role": "ops", "actions": ["ack", "feedback", "note"]}
+INCIDENT_CARD = re.compile(r"\bis-incident\b")
 SL_ACTION = (
     "Move two agents from retention to billing; tell the floor manager if it stays under 50 % for 5 minutes."
 )
@@ -393,6 +394,7 @@ def test_an_incident_is_one_card_with_one_clock_one_set_of_actions_and_one_sound
     floor: FakeFloor, page: Page
 ) -> None:
     open_floor(floor)
+    expect_live(page)
     breach = {"rule": "contact-compliance-breach", "severity": "critical", "metric": None, "value": None}
     floor.push(transition("m-1", "opened", "m-1:1", scope="contact:call-5", incident_id="inc-9", **breach))
     expect(card(page, "m-1")).to_be_visible()
@@ -421,6 +423,40 @@ def test_an_incident_is_one_card_with_one_clock_one_set_of_actions_and_one_sound
     expect(incident.get_by_role("button", name=re.compile(r"^Acknowledge"))).to_have_count(1)
     # The member rang once when it opened; the incident formed around it and the second member did not.
     assert page.evaluate("window.floorwatch.state.rings.map((r) => r.alert_id)") == ["m-1"]
+
+
+def test_an_incident_forming_while_someone_types_a_note_does_not_take_it_away(
+    floor: FakeFloor, page: Page
+) -> None:
+    open_floor(floor)
+    expect_live(page)
+    breach = {"rule": "contact-compliance-breach", "severity": "critical", "metric": None, "value": None}
+    floor.push(transition("m-3", "opened", "m-3:1", scope="contact:call-7", incident_id="inc-3", **breach))
+    card(page, "m-3").get_by_role("button", name="Note").click()
+    page.keyboard.type("caller is on a recorded")
+    floor.push(
+        transition(
+            "inc-3",
+            "opened",
+            "inc-3:1",
+            rule="incident",
+            severity="critical",
+            scope="queue:billing",
+            metric=None,
+            value=None,
+            threshold=None,
+            trigger_rule="contact-compliance-breach",
+            members=["contact-compliance-breach|critical|contact:call-7"],
+        )
+    )
+    expect(card(page, "inc-3")).to_be_visible()
+    expect(card(page, "m-3").get_by_role("textbox", name="Note")).to_have_value("caller is on a recorded")
+    page.keyboard.type(" line")
+    page.keyboard.press("Enter")
+
+    expect(card(page, "m-3")).to_have_count(0)  # done: the member folds into its incident's card
+    notes = [m for m in floor.received if m.get("action") == "note"]
+    assert [(m["alert_id"], m["text"]) for m in notes] == [("m-3", "caller is on a recorded line")]
 
 
 # --- 6. a connection you can trust ---------------------------------------------------------------------
@@ -494,7 +530,7 @@ def test_a_reload_keeps_notes_escalations_and_the_clock_on_the_runtime(
     expect_live(page)
     local_runtime.push([compliance_breach(contact_id, queue_id=queue)])  # the e2e rules escalate after 2 s
     alert = card_about(page, contact_id)
-    expect(alert).to_be_visible()
+    expect(alert).to_have_class(INCIDENT_CARD)  # the breach's incident formed: the card to act on
 
     alert.get_by_role("button", name="Note").click()
     page.keyboard.type("customer called back on a recorded line")
@@ -536,6 +572,7 @@ def test_a_snooze_survives_a_reload_on_the_runtime(
     expect_live(page)
     local_runtime.push([compliance_breach(contact_id, queue_id=queue)])
     alert = card_about(page, contact_id)
+    expect(alert).to_have_class(INCIDENT_CARD)
     alert.get_by_role("button", name="Snooze").click()
     alert.get_by_role("button", name="60 min").click()
     expect(alert).to_have_attribute("data-status", "snoozed")
