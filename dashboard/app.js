@@ -16,8 +16,9 @@
   const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
   const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
   // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long
-  // while refreshes go out every 5 s means the feed is not live. Two missed answers plus a margin.
-  const HEARTBEAT_DEADLINE_MS = 11000;
+  // while refreshes go out every 5 s means the feed is not live: two missed answers plus a margin for a
+  // busy backend, checked every second, so a stall shows within 14 s.
+  const HEARTBEAT_DEADLINE_MS = 13000;
   // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
   // not been live yet gets this long before it counts as stalled.
   const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
