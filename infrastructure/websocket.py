@@ -51,6 +51,7 @@ ACTION_ROUTES = (
     "feedback",
     "escalate",
     "resolve",
+    "join",
 )
 # Per stage, across all connections: a floor of supervisors sends a few messages a minute each.
 THROTTLE_RATE_PER_SECOND = 100

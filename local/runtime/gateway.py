@@ -44,7 +44,18 @@ API_ID = "local0api"
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit
 # The routes the stack defines (route selection `$request.body.action`); anything else is $default.
 ROUTES = frozenset(
-    {"subscribe", "unsubscribe", "refresh", "ack", "snooze", "note", "feedback", "escalate", "resolve"}
+    {
+        "subscribe",
+        "unsubscribe",
+        "refresh",
+        "ack",
+        "snooze",
+        "note",
+        "feedback",
+        "escalate",
+        "resolve",
+        "join",
+    }
 )
 HANDLER_THREADS = 8
 

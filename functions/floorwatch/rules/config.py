@@ -206,6 +206,9 @@ DEFAULT_INCIDENT_POLICY = IncidentPolicy()
 class _RuleCommon(_Strict):
     id: str
     description: str = ""
+    # What the person who sees the alert should do, in a sentence or two (shown on the dashboard card and
+    # on the page an SMS links to); ``runbook`` is the link to the longer procedure.
+    action: str | None = Field(default=None, min_length=1, max_length=1000)
     scope: ScopeKind
     centers: IdList = None
     queues: IdList = None
