@@ -43,6 +43,9 @@ class CardSettings:
             raise ValueError(f"the Amazon Connect console URL must be an http(s) URL, not '{url}'")
 
 
+NO_CARD_SETTINGS = CardSettings()
+
+
 def card_rule(rules: RuleSet, rule_id: str, trigger_rule: str | None = None) -> Rule | None:
     """The rule that describes the card: an incident's is the member rule that triggered it."""
     if rule_id == INCIDENT_RULE_ID:

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from floorwatch.cards import CardSettings
 from floorwatch.names import DEFAULT_ESCALATION_CHAIN as DEFAULT_CHAIN
 from floorwatch.names import (
     DEFAULT_STAGE,
     ENV_ALERTS_TABLE,
     ENV_ALERTS_TOPIC_ARN,
     ENV_AUDIT_TABLE,
+    ENV_CONNECT_CONSOLE_URL,
     ENV_CONNECTIONS_TABLE,
     ENV_CX_EVENTS_STREAM,
-    ENV_CONNECT_CONSOLE_URL,
     ENV_DASHBOARD_URL,
     ENV_ESCALATION_CHAIN,
     ENV_ESCALATION_QUEUE_URL,
@@ -41,7 +42,6 @@ from floorwatch.names import (
     ESCALATION_REPEAT_SECONDS,
 )
 from floorwatch.names import ESCALATION_LEVEL_NAME_PATTERN as LEVEL_NAME_PATTERN
-from floorwatch.cards import CardSettings
 from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class CardSettingsMixin(BaseModel):
         default=None,
         validation_alias=ENV_CONNECT_CONSOLE_URL,
         pattern=r"^https?://[^\s]+$",
-        description="Amazon Connect admin website, e.g. https://acme.my.connect.aws (cards link contacts there)",
+        description="Amazon Connect admin website, e.g. https://acme.my.connect.aws (cards link contacts)",
     )
 
     @field_validator("connect_console_url", mode="before")

@@ -35,6 +35,7 @@ from typing import Any
 
 from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import AlertState, AlertStatus
+from floorwatch.cards import NO_CARD_SETTINGS, CardSettings, card_rule, clocks, links, rule_fields, where_view
 from floorwatch.metrics.catalog import CATALOG
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig
 from floorwatch.metrics.model import (
@@ -46,7 +47,6 @@ from floorwatch.metrics.model import (
     scope_key,
 )
 from floorwatch.metrics.window import window_value
-from floorwatch.cards import CardSettings, card_rule, clocks, links, rule_fields, where_view
 from floorwatch.rules.config import Rule, RuleSet, ThresholdRule
 from floorwatch.security.roles import Role, allowed_actions, may_see_scope, role_of
 from floorwatch.store.alerts_port import AlertStore
@@ -84,7 +84,7 @@ class SnapshotSources:
     rules: RuleSet
     directory: ScopeDirectory | None = None  # None: queues come from alerts and principals only
     fold_config: FoldConfig = DEFAULT_FOLD_CONFIG
-    cards: CardSettings = CardSettings()
+    cards: CardSettings = NO_CARD_SETTINGS
 
 
 class CachedScopeDirectory:
@@ -157,7 +157,7 @@ def alert_view(
     latest: Transition | None,
     rules: RuleSet,
     at: datetime | None = None,
-    cards: CardSettings = CardSettings(),
+    cards: CardSettings = NO_CARD_SETTINGS,
 ) -> dict[str, Any]:
     """One alert as the dashboard's card shows it (docs/protocol.md); ``at``: the snapshot's instant
     (whether a snooze still runs)."""

@@ -59,7 +59,6 @@ from floorwatch.events.model import CxEvent
 from floorwatch.metrics.model import MetricValue, scope_kind
 from floorwatch.rules.config import Direction, FlappingPolicy, MatchRule, Rule, ThresholdRule
 
-
 HISTORY_LIMIT = 20
 HISTORY_NOTE_LIMIT = 500
 
@@ -624,6 +623,7 @@ def _action(
     kind: TransitionKind,
     at: datetime,
     user: str | None,
+    *,
     note: str | None = None,
     remark: str | None = None,
 ) -> Result:
@@ -791,10 +791,11 @@ def value_update(
     Muted like the alert's other transitions (flapping or snoozed): dashboards show it without a sound.
     """
     _check_time(at)
-    if state.status is not AlertStatus.FIRING or state.severity is None:
+    severity = state.severity
+    if state.status is not AlertStatus.FIRING or severity is None:
         return state, []
     state = replace(state, shown_value=value, shown_at=at, worst_value=worst)
-    state, transitions = _record(state, _Change(TransitionKind.UPDATED, state.severity, value, threshold, at))
+    state, transitions = _record(state, _Change(TransitionKind.UPDATED, severity, value, threshold, at))
     return state, [replace(transition, worst_value=worst) for transition in transitions]
 
 
