@@ -60,7 +60,10 @@ def test_without_a_policy_nothing_extra_is_written() -> None:
     harness = Harness(LONGEST_WAIT_NOW)
     harness.each(snapshot(0, longest_wait_seconds=130))
     saves = harness.alerts.saves
-    assert updates(harness.each(snapshot(40, longest_wait_seconds=250), snapshot(80, longest_wait_seconds=290))) == []
+    assert (
+        updates(harness.each(snapshot(40, longest_wait_seconds=250), snapshot(80, longest_wait_seconds=290)))
+        == []
+    )
     assert harness.alerts.saves == saves  # a firing alert that stays put costs no write
 
 

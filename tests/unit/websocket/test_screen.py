@@ -32,7 +32,9 @@ def act(store: InMemoryAlertStore, action: str, alert_id: str, seconds: float, *
     return perform(ActionRequest(action, alert_id, SUPERVISOR, at, **extra), store, InMemoryAuditLog())
 
 
-def snapshot_alert(store: InMemoryAlertStore, seconds: float = 0, sources: SnapshotSources | None = None) -> Any:
+def snapshot_alert(
+    store: InMemoryAlertStore, seconds: float = 0, sources: SnapshotSources | None = None
+) -> Any:
     sources = sources or SnapshotSources(store, InMemoryMetricStore(), RULES)
     [alert] = build_snapshot(SUPERVISOR, T0 + timedelta(seconds=seconds), sources)["alerts"]
     return alert
@@ -85,7 +87,9 @@ def test_a_snoozed_alert_that_turns_critical_stays_snoozed_and_muted_in_the_snap
     snoozed = store.find(str(state.alert_id))
     assert snoozed is not None
     pushed = store.transitions(snoozed.key)[-1]
-    assert pushed.transition is TransitionKind.SNOOZED and pushed.snoozed_until == T0 + timedelta(minutes=60, seconds=5)
+    assert pushed.transition is TransitionKind.SNOOZED and pushed.snoozed_until == T0 + timedelta(
+        minutes=60, seconds=5
+    )
     later = T0 + timedelta(minutes=2)
     upgraded, transitions = evaluate_threshold(rule, snoozed, MetricValue(400.0, 100), later)
     assert [(t.transition, t.notify) for t in transitions] == [(TransitionKind.UPGRADED, False)]
