@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from floorwatch.alerts.model import Transition
@@ -118,7 +119,7 @@ def _since(text: str | None) -> datetime | None:
 def _from_files(paths: Iterable[str]) -> Iterable[Transition]:
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as lines:
+            with Path(path).open(encoding="utf-8") as lines:
                 for number, line in enumerate(lines, start=1):
                     if line.strip():
                         yield _transition(line, path, number)

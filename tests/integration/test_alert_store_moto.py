@@ -186,9 +186,9 @@ def test_loading_more_keys_than_one_batch_get_holds(store: Any) -> None:
 
 
 def test_live_values_history_and_the_action_clock_survive_the_table(client: Any, capsys: Any) -> None:
-    from floorwatch.alerts.state_machine import joined, note, snooze, value_update  # noqa: PLC0415
+    from floorwatch.alerts.state_machine import joined, note, snooze, value_update
 
-    from local.cli import main  # noqa: PLC0415
+    from local.cli import main
 
     store = DynamoAlertStore(client, TABLE)
     firing = opened(store)

@@ -23,6 +23,7 @@ def tr(
     kind: TransitionKind,
     seconds: float,
     actor: str | None = None,
+    *,
     rule: str = "queue-longest-wait",
     **extra: object,
 ) -> Transition:
