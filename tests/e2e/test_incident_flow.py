@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
-import urllib.request
 from typing import Any
 
 import pytest
