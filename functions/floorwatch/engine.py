@@ -543,7 +543,7 @@ class Engine:
             for step in item.steps:
                 state, more = step(state)
                 transitions += more
-            state, transitions = self._live_values(item, state, transitions)
+            state, transitions = self._live_values(item, before, state, transitions)
             if not transitions and not _worth_saving(before, state):
                 self._remember_progress(key, before, state)
                 return []
@@ -569,16 +569,26 @@ class Engine:
         return live.due(self._live, step.rule, state, step.value.value, step.at)
 
     def _live_values(
-        self, item: _Work, state: AlertState, transitions: list[Transition]
+        self, item: _Work, before: AlertState, state: AlertState, transitions: list[Transition]
     ) -> tuple[AlertState, list[Transition]]:
-        """Remember the value the transitions published; with no transition, publish it if it is due."""
+        """Remember the value the transitions published; with no transition, publish it if it is due.
+
+        A published value is stored with the evaluation time and value the state had (what the engine
+        stores without live values, see ``_worth_saving``): publishing must not change which later
+        evaluations count as late, or a late batch could no longer move the alert.
+        """
         step = item.steps[-1]
         if not isinstance(step, _ThresholdStep):
             return state, transitions
         state = live.track(step.rule, state, transitions)
         if transitions or self._live is None:
             return state, transitions
-        return live.update(self._live, step.rule, state, step.at)
+        state, published = live.update(self._live, step.rule, state, step.at)
+        if not published:
+            return state, transitions
+        return replace(
+            state, last_evaluated_at=before.last_evaluated_at, last_value=before.last_value
+        ), published
 
     def _progress_on(self, key: AlertKey, stored: AlertState) -> AlertState:
         """The pending progress this process computed but did not write (see ``_worth_saving``), as long as
