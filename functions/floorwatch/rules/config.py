@@ -9,7 +9,8 @@ Two kinds of rule:
 
 Keys (durations are written "30s", "5m", "1h", "7d"):
 
-- both kinds: ``id`` (lower-case slug, unique), ``description``, ``scope`` (center | queue | team | agent |
+- both kinds: ``id`` (lower-case slug, unique), ``description`` (what happened, the card's title),
+  ``action`` (what to do, one or two sentences on the card; up to 1,000 characters), ``scope`` (center | queue | team | agent |
   contact | feed), optional filters ``centers`` / ``queues`` / ``teams`` / ``agents`` (lists of ids; only
   those that make sense for the scope), ``notify`` ({severity: [dashboard | sms | email]}; a severity not
   listed goes to the dashboard), ``ack_within``, ``join_url`` / ``runbook`` (http(s) templates with
