@@ -23,6 +23,7 @@ from constructs import Construct
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_AUDIT_TABLE,
+    ENV_CONNECT_CONSOLE_URL,
     ENV_CONNECTIONS_TABLE,
     ENV_ESCALATION_CHAIN,
     ENV_METRICS_TABLE,
@@ -140,6 +141,7 @@ class WebSocketApiConstruct(Construct):
                     else {}
                 ),
                 ENV_WEBSOCKET_ENDPOINT: self.stage.callback_url,
+                **connect_console_environment(settings),
             },
             reads_rules=True,
             timeout_seconds=WEBSOCKET_TIMEOUT_SECONDS,
@@ -252,3 +254,9 @@ class WebSocketApiConstruct(Construct):
             "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
             f"<{api_id}>/{self.stage.stage_name}/*/@connections/*"
         )
+
+
+def connect_console_environment(settings: Settings) -> dict[str, str]:
+    """The cards' Amazon Connect link (websocket and fan-out functions), when the stage names one."""
+    url = settings.connect_console_url
+    return {ENV_CONNECT_CONSOLE_URL: url} if url else {}
