@@ -15,7 +15,8 @@ Keys (durations are written "30s", "5m", "1h", "7d"):
   ``teams`` / ``agents`` (lists of ids; only those that make sense for the scope), ``notify``
   ({severity: [dashboard | sms | email]}; a severity not listed goes to the dashboard), ``ack_within``,
   ``join_url`` / ``runbook`` (http(s) templates with {contact_id}, {agent_id}, {queue_id}, {team_id},
-  {center_id}, {scope_id}, {scope}, {rule_id}), ``team`` (owning team), ``flapping`` ({opens: 4, within: 30m, stable_for: 30m}).
+  {center_id}, {scope_id}, {scope}, {rule_id}), ``team`` (owning team), ``flapping`` ({opens: 4,
+  within: 30m, stable_for: 30m}).
 - threshold: ``metric`` (from the catalog, for that scope), ``direction`` (above | below), ``tiers``
   ({info, warning, critical}: at least one, rising with severity for above, falling for below), ``for``
   (0s), ``clear`` (hysteresis factor in (0, 1], 0.9), ``window`` (15m; whole minutes, 1m..24h),
