@@ -29,6 +29,7 @@ from floorwatch.names import (
     ENV_METRICS_TABLE,
     ENV_TOKEN_SECRET_ARN,
     ENV_WEBSOCKET_ENDPOINT,
+    WEBSOCKET_ACTION_ROUTES,
     ResourceNames,
 )
 
@@ -42,18 +43,7 @@ WEBSOCKET_HANDLER = "handlers.websocket.handler"
 ROUTE_SELECTION = "$request.body.action"
 TOKEN_IDENTITY_SOURCE = "route.request.querystring.token"
 # Client actions of the protocol; each gets a route (and so its own metrics and access-log route key).
-ACTION_ROUTES = (
-    "subscribe",
-    "unsubscribe",
-    "refresh",
-    "ack",
-    "snooze",
-    "note",
-    "feedback",
-    "escalate",
-    "resolve",
-    "join",
-)
+ACTION_ROUTES = WEBSOCKET_ACTION_ROUTES
 # Per stage, across all connections: a floor of supervisors sends a few messages a minute each.
 THROTTLE_RATE_PER_SECOND = 100
 THROTTLE_BURST = 200
