@@ -24,7 +24,7 @@ from floorwatch.metrics.catalog import CATALOG
 from floorwatch.rules.config import INCIDENT_RULE_ID, MatchRule, Rule, RuleSet, ThresholdRule, render_link
 from floorwatch.timefmt import iso_utc
 
-# The floor's working targets (DOMAIN: acknowledge within 30 s, act within 90 s of the alert opening).
+# The floor's working targets: acknowledge within 30 s, act within 90 s of the alert opening.
 ACK_TARGET = timedelta(seconds=30)
 ACT_TARGET = timedelta(seconds=90)
 WHERE_KEYS = ("queue_id", "queue_name", "team_id", "agent_id", "agent_name", "contact_id", "center_id")
