@@ -1,7 +1,8 @@
 """`floorwatch response-times`: how fast alerts are acknowledged and acted on, per rule and per person.
 
 Reads alert transitions from JSON Lines files (``Transition.to_dict()`` per line: what `floorwatch
-replay` prints, or an export of the alerts table) or, with ``--table``, from the alerts table itself (a
+replay` prints, the alerts table's items, or `aws dynamodb scan` output: local/report_sources.py) or, with
+``--table``, from the alerts table itself (a
 scan: run it against the local runtime with ``--endpoint-url``, or against AWS with your credentials).
 Prints two tables, per rule and per person (who acknowledged / who acted): alerts, how many were
 acknowledged, median and 90th-percentile time to acknowledge, how many within the floor's 30 s, and
@@ -15,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from floorwatch.alerts.model import Transition
@@ -33,9 +32,11 @@ from floorwatch.alerts.response_times import (
     summarize,
 )
 
+from local.aws_clients import aws_usage_errors
 from local.errors import UsageError
+from local.report_sources import dynamodb_client, read_transition_file, scan_transitions, to_stderr
 
-DEFAULT_REGION = "us-east-1"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +48,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("files", metavar="TRANSITIONS.jsonl", nargs="*", help="files of transitions")
     parser.add_argument("--table", metavar="NAME", help="read the alerts table instead of files")
     parser.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (e.g. the local runtime's)")
-    parser.add_argument("--region", help=f"AWS region (default: $AWS_DEFAULT_REGION, else {DEFAULT_REGION})")
+    parser.add_argument("--region", help="AWS region (default: $AWS_DEFAULT_REGION, else us-east-1)")
     parser.add_argument("--since", metavar="ISO8601", help="only alerts that opened at or after this time")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.set_defaults(handler=run)
@@ -116,34 +117,20 @@ def _since(text: str | None) -> datetime | None:
     return parsed
 
 
-def _from_files(paths: Iterable[str]) -> Iterable[Transition]:
-    for path in paths:
-        try:
-            with Path(path).open(encoding="utf-8") as lines:
-                for number, line in enumerate(lines, start=1):
-                    if line.strip():
-                        yield _transition(line, path, number)
-        except OSError as error:
-            raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-
-
-def _transition(line: str, path: str, number: int) -> Transition:
-    try:
-        return Transition.from_dict(json.loads(line))
-    except (ValueError, KeyError, TypeError) as error:
-        problem = f"missing field {error}" if isinstance(error, KeyError) else str(error)
-        raise UsageError(f"{path}:{number}: not a transition ({problem})") from None
+def _from_files(paths: Iterable[str]) -> list[Transition]:
+    return [transition for path in paths for transition in read_transition_file(path)]
 
 
 def _from_table(args: argparse.Namespace, since: datetime | None) -> list[Transition]:
-    import boto3  # noqa: PLC0415 - only this path needs AWS
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-    from floorwatch.store.alerts_dynamodb import DynamoAlertStore  # noqa: PLC0415
+    client = dynamodb_client(args.endpoint_url, args.region)
 
-    region = args.region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    client = boto3.client("dynamodb", region_name=region, endpoint_url=args.endpoint_url)
-    try:
-        # Since the opening: an alert's acknowledgement is later than its opening, never earlier.
-        return DynamoAlertStore(client, args.table).scan_transitions(since)
-    except (BotoCoreError, ClientError) as error:
-        raise UsageError(f"cannot read table {args.table}: {error}") from None
+    def missing(code: str) -> str | None:
+        return (
+            f"table {args.table!r} not found (check --table, --region)"
+            if code == "ResourceNotFoundException"
+            else None
+        )
+
+    with aws_usage_errors(args.endpoint_url or "AWS", missing):
+        # From the opening on: an alert's acknowledgement and actions come after it, never before.
+        return scan_transitions(client, args.table, since or EPOCH, to_stderr())

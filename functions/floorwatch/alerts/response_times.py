@@ -1,6 +1,7 @@
 """How fast the floor answers alerts: time to acknowledge and time to act, per rule and per person.
 
-The floor's target is to acknowledge within 30 s and act within 90 s of an alert opening (the contact-center norm the dashboard's clocks show).
+The floor's target is to acknowledge within 30 s and act within 90 s of an alert opening (the
+contact-center norm the dashboard's clocks show).
 From an alert's transitions:
 
 - *time to acknowledge*: the first ``acknowledged`` transition's time minus the ``opened`` one's; the

@@ -35,7 +35,7 @@ from floorwatch.alerts.state_machine import AlertState
 from floorwatch.names import ALERTS_ACTIVE_INDEX, ALERTS_ALERT_ID_INDEX, ALERTS_TABLE
 from floorwatch.store.alerts_common import check_save, is_active
 from floorwatch.store.alerts_port import AlertConflict, AlertKey
-from floorwatch.timefmt import iso_utc, ttl_epoch
+from floorwatch.timefmt import ttl_epoch
 
 DEFAULT_RETENTION = timedelta(days=30)
 STATE_SK = "state"
@@ -71,8 +71,6 @@ class DynamoClient(Protocol):
     def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
-
-    def scan(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class AlertStoreRetriesExhausted(RuntimeError):
@@ -171,28 +169,6 @@ class DynamoAlertStore:
             ConsistentRead=True,
         )
         return [Transition.from_dict(_plain(item)) for item in items]
-
-    def scan_transitions(self, since: datetime | None = None) -> list[Transition]:
-        """Every transition item (at or after ``since``), in no particular order: a whole-table scan
-        for reports (``floorwatch response-times``), never for the live path."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "FilterExpression": "#type = :transition",
-            "ExpressionAttributeNames": {"#type": "item_type"},
-            "ExpressionAttributeValues": {":transition": {"S": "transition"}},
-        }
-        if since is not None:
-            kwargs["FilterExpression"] += " AND #at >= :since"
-            kwargs["ExpressionAttributeNames"]["#at"] = "at"
-            kwargs["ExpressionAttributeValues"][":since"] = {"S": iso_utc(since)}
-        found: list[Transition] = []
-        while True:
-            self.read_requests += 1
-            page = self._client.scan(**kwargs)
-            found += [Transition.from_dict(_plain(item)) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- items -------------------------------------------------------------------------------------
     def _state_put(

@@ -132,5 +132,5 @@ def test_the_command_says_which_line_is_not_a_transition(
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(FLOOR[0].to_dict()) + '\n{"alert_id": "x"}\n', encoding="utf-8")
     assert main(["response-times", str(path)]) == 2
-    assert f"{path}:2: not a transition" in capsys.readouterr().err
+    assert f"{path} line 2: not an alert transition (missing 'transition_id')" in capsys.readouterr().err
     assert main(["response-times"]) == 2
