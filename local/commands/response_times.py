@@ -1,9 +1,9 @@
 """`floorwatch response-times`: how fast alerts are acknowledged and acted on, per rule and per person.
 
-Reads alert transitions from JSON Lines files (``Transition.to_dict()`` per line: what `floorwatch
-replay` prints, the alerts table's items, or `aws dynamodb scan` output: local/report_sources.py) or, with
-``--table``, from the alerts table itself (a
-scan: run it against the local runtime with ``--endpoint-url``, or against AWS with your credentials).
+Reads alert transitions from files (``Transition.to_dict()`` per line as `floorwatch replay` prints
+them, the alerts table's items, or `aws dynamodb scan` output: local/report_sources.py) or, with
+``--table``, from the alerts table itself (a filtered scan: against the local runtime with
+``--endpoint-url``, or against AWS with your credentials).
 Prints two tables, per rule and per person (who acknowledged / who acted): alerts, how many were
 acknowledged, median and 90th-percentile time to acknowledge, how many within the floor's 30 s, and
 the same for acting (a note, an escalation, a join, a resolve by hand) against 90 s
