@@ -27,7 +27,7 @@ from infrastructure.python_function import PythonFunction
 from infrastructure.queues import failure_queue
 from infrastructure.settings import Settings
 from infrastructure.tables import Tables
-from infrastructure.websocket import WebSocketApiConstruct
+from infrastructure.websocket import WebSocketApiConstruct, connect_console_environment
 
 FANOUT_HANDLER = "handlers.fanout.handler"
 # Posting to many connections concurrently; API Gateway answers in tens of milliseconds each.
@@ -67,6 +67,7 @@ class FanoutConstruct(Construct):
                 ENV_ESCALATION_TOPIC_ARN: notifications.escalation_topic.topic_arn,
                 **notifications.escalation_environment(settings),
                 **({ENV_DASHBOARD_URL: dashboard_url} if dashboard_url else {}),
+                **connect_console_environment(settings),
             },
             reads_rules=True,
             timeout_seconds=FANOUT_TIMEOUT_SECONDS,

@@ -27,6 +27,7 @@ CONTEXT_ALERT_CONTACTS = "alert_contacts"
 CONTEXT_OPERATIONS_CONTACTS = "operations_contacts"
 CONTEXT_ESCALATION_CHAIN = "escalation_chain"
 CONTEXT_DASHBOARD_URL = "dashboard_url"
+CONTEXT_CONNECT_CONSOLE_URL = "connect_console_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
 CONTEXT_KINESIS_SHARDS = "kinesis_shards"
@@ -103,6 +104,7 @@ class Settings:
     operations_contacts: AlertContacts = field(default_factory=AlertContacts)
     escalation_chain: tuple[EscalationLevel, ...] = ()
     dashboard_url: str = ""  # base of the short links in SMS / e-mail; empty: no link
+    connect_console_url: str = ""  # Amazon Connect admin website (cards' monitor links); empty: none
     apigateway_logging_role: bool = True
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
     kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
@@ -134,6 +136,9 @@ class Settings:
             ),
             escalation_chain=_escalation_chain(context(CONTEXT_ESCALATION_CHAIN, [])),
             dashboard_url=_dashboard_url(context(CONTEXT_DASHBOARD_URL, "")),
+            connect_console_url=_https_url(
+                CONTEXT_CONNECT_CONSOLE_URL, context(CONTEXT_CONNECT_CONSOLE_URL, "")
+            ),
             apigateway_logging_role=_flag(
                 CONTEXT_APIGATEWAY_LOGGING_ROLE, context(CONTEXT_APIGATEWAY_LOGGING_ROLE, True)
             ),
@@ -267,10 +272,14 @@ def _escalation_chain(value: Any) -> tuple[EscalationLevel, ...]:
 
 
 def _dashboard_url(value: Any) -> str:
+    return _https_url(CONTEXT_DASHBOARD_URL, value)
+
+
+def _https_url(key: str, value: Any) -> str:
     if value in ("", None):
         return ""
     if not isinstance(value, str) or not value.startswith("https://"):
-        raise SettingsError(f"{CONTEXT_DASHBOARD_URL}={value!r}: expected an https:// URL")
+        raise SettingsError(f"{key}={value!r}: expected an https:// URL")
     return value
 
 

@@ -23,11 +23,13 @@ from constructs import Construct
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_AUDIT_TABLE,
+    ENV_CONNECT_CONSOLE_URL,
     ENV_CONNECTIONS_TABLE,
     ENV_ESCALATION_CHAIN,
     ENV_METRICS_TABLE,
     ENV_TOKEN_SECRET_ARN,
     ENV_WEBSOCKET_ENDPOINT,
+    WEBSOCKET_ACTION_ROUTES,
     ResourceNames,
 )
 
@@ -41,17 +43,7 @@ WEBSOCKET_HANDLER = "handlers.websocket.handler"
 ROUTE_SELECTION = "$request.body.action"
 TOKEN_IDENTITY_SOURCE = "route.request.querystring.token"
 # Client actions of the protocol; each gets a route (and so its own metrics and access-log route key).
-ACTION_ROUTES = (
-    "subscribe",
-    "unsubscribe",
-    "refresh",
-    "ack",
-    "snooze",
-    "note",
-    "feedback",
-    "escalate",
-    "resolve",
-)
+ACTION_ROUTES = WEBSOCKET_ACTION_ROUTES
 # Per stage, across all connections: a floor of supervisors sends a few messages a minute each.
 THROTTLE_RATE_PER_SECOND = 100
 THROTTLE_BURST = 200
@@ -139,6 +131,7 @@ class WebSocketApiConstruct(Construct):
                     else {}
                 ),
                 ENV_WEBSOCKET_ENDPOINT: self.stage.callback_url,
+                **connect_console_environment(settings),
             },
             reads_rules=True,
             timeout_seconds=WEBSOCKET_TIMEOUT_SECONDS,
@@ -251,3 +244,9 @@ class WebSocketApiConstruct(Construct):
             "Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
             f"<{api_id}>/{self.stage.stage_name}/*/@connections/*"
         )
+
+
+def connect_console_environment(settings: Settings) -> dict[str, str]:
+    """The cards' Amazon Connect link (websocket and fan-out functions), when the stage names one."""
+    url = settings.connect_console_url
+    return {ENV_CONNECT_CONSOLE_URL: url} if url else {}

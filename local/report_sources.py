@@ -72,12 +72,17 @@ class History:
 
 def read_files(audit_path: str, alerts_path: str) -> History:
     audit = [_audit_entry(record, position) for position, record in _records(audit_path, "audit log")]
-    transitions = [
+    transitions = read_transition_file(alerts_path)
+    return History(audit, transitions, f"{display_name(audit_path)}, {display_name(alerts_path)}")
+
+
+def read_transition_file(path: str) -> list[Transition]:
+    """The alert transitions of one file (any of the forms above; state items are skipped)."""
+    return [
         transition
-        for position, record in _records(alerts_path, "alert history")
+        for position, record in _records(path, "alert history")
         if (transition := _transition(record, position)) is not None
     ]
-    return History(audit, transitions, f"{display_name(audit_path)}, {display_name(alerts_path)}")
 
 
 def _records(path: str, what: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -215,22 +220,31 @@ def read_tables(
             ExpressionAttributeNames={"#pk": AUDIT_TABLE.partition_key.name, "#sk": _sort_key(AUDIT_TABLE)},
             ExpressionAttributeValues={":alert": {"S": "alert#"}, ":low": {"S": low}},
         )
-        alert_items = _scan(
-            client,
-            tables.alerts,
-            progress,
-            **limit,
-            FilterExpression="item_type = :transition AND #at >= :low",
-            ExpressionAttributeNames={"#at": "at"},
-            ExpressionAttributeValues={":transition": {"S": "transition"}, ":low": {"S": low}},
-        )
+        transitions = scan_transitions(client, tables.alerts, since, progress, page_size=page_size)
     audit = [entry for item in audit_items if since <= (entry := entry_from_item(item)).at]
-    transitions = [
+    return History(audit, transitions, tables.where)
+
+
+def scan_transitions(
+    client: Any, table: str, since: datetime, progress: Progress, *, page_size: int | None = None
+) -> list[Transition]:
+    """The alerts table's transitions from ``since`` on (a filtered scan; AWS errors are the caller's)."""
+    limit = {"Limit": page_size} if page_size else {}
+    low = iso_seconds(since - timedelta(seconds=1))  # see read_tables
+    alert_items = _scan(
+        client,
+        table,
+        progress,
+        **limit,
+        FilterExpression="item_type = :transition AND #at >= :low",
+        ExpressionAttributeNames={"#at": "at"},
+        ExpressionAttributeValues={":transition": {"S": "transition"}, ":low": {"S": low}},
+    )
+    return [
         transition
         for item in alert_items
         if (transition := transition_from_item(item)) is not None and since <= transition.at
     ]
-    return History(audit, transitions, tables.where)
 
 
 def _sort_key(spec: Any) -> str:

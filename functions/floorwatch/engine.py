@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
+from floorwatch.alerts import live
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.alerts.state_machine import (
     AlertState,
@@ -216,8 +217,10 @@ class Engine:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         facts_capacity: int = DEFAULT_FACTS_CAPACITY,
         max_lag: timedelta = DEFAULT_MAX_LAG,
+        live_policy: live.LivePolicy | None = None,
     ) -> None:
         self.rules = rules
+        self._live = live_policy  # None: firing alerts' values are not published between transitions
         self._metrics = metric_store
         self._alerts = alert_store
         self._incidents = IncidentGrouper(rules, alert_store, max_attempts)
@@ -229,6 +232,8 @@ class Engine:
         self._facts: dict[str, ScopeFacts] = {}
         # Queue id -> display name (labels.queue_name): rules may name a queue either way.
         self._queue_names: dict[str, str] = {}
+        # Agent id -> the platform's user name (labels.username / agent_name), for the dashboard's cards.
+        self._agent_names: dict[str, str] = {}
         self._unsaved: dict[AlertKey, tuple[AlertState, AlertState]] = {}  # (stored, progressed) pending
         self._watches: WatchList = watches if watches is not None else InMemoryWatchList()
         self._watched: dict[str, Watched] | None = None  # per partition, loaded on first use
@@ -527,7 +532,7 @@ class Engine:
             state = stored.get(key)
             if state is None and item.verdict is None:
                 continue  # never alerted, nothing breached: most (rule, scope)s, most of the time
-            if not item.needless_for(state):
+            if not item.needless_for(state) or self._live_due(item, state):
                 recorded += self._settle(key, item, state)
         return recorded
 
@@ -538,6 +543,7 @@ class Engine:
             for step in item.steps:
                 state, more = step(state)
                 transitions += more
+            state, transitions = self._live_values(item, before, state, transitions)
             if not transitions and not _worth_saving(before, state):
                 self._remember_progress(key, before, state)
                 return []
@@ -554,6 +560,35 @@ class Engine:
         raise AlertRetriesExhausted(
             f"alert state {key[0]} / {key[1]} kept changing under us ({self._max_attempts} attempts)"
         )
+
+    # --- live values (floorwatch.alerts.live: the supervisor's screen) ---------------------------------
+    def _live_due(self, item: _Work, state: AlertState | None) -> bool:
+        step = item.steps[-1]
+        if self._live is None or not isinstance(step, _ThresholdStep):
+            return False
+        return live.due(self._live, step.rule, state, step.value.value, step.at)
+
+    def _live_values(
+        self, item: _Work, before: AlertState, state: AlertState, transitions: list[Transition]
+    ) -> tuple[AlertState, list[Transition]]:
+        """Remember the value the transitions published; with no transition, publish it if it is due.
+
+        A published value is stored with the evaluation time and value the state had (what the engine
+        stores without live values, see ``_worth_saving``): publishing must not change which later
+        evaluations count as late, or a late batch could no longer move the alert.
+        """
+        step = item.steps[-1]
+        if not isinstance(step, _ThresholdStep):
+            return state, transitions
+        state = live.track(step.rule, state, transitions)
+        if transitions or self._live is None:
+            return state, transitions
+        state, published = live.update(self._live, step.rule, state, step.at)
+        if not published:
+            return state, transitions
+        return replace(
+            state, last_evaluated_at=before.last_evaluated_at, last_value=before.last_value
+        ), published
 
     def _progress_on(self, key: AlertKey, stored: AlertState) -> AlertState:
         """The pending progress this process computed but did not write (see ``_worth_saving``), as long as
@@ -597,10 +632,23 @@ class Engine:
         if link is None and previous is not None:
             link = previous.link
         metric = rule.metric if isinstance(rule, ThresholdRule) else None
+        where = self._where(scope, facts, queue_id) or (previous.where if previous else ())
         return [
-            replace(transition, queue_id=queue_id, team_id=team_id, metric=metric, link=link)
+            replace(transition, queue_id=queue_id, team_id=team_id, metric=metric, link=link, where=where)
             for transition in transitions
         ]
+
+    def _where(self, scope: str, facts: ScopeFacts, queue_id: str | None) -> tuple[tuple[str, str], ...]:
+        """Where the alert is, by name where the platform gave one (the dashboard's card says it)."""
+        agent_id = facts.agent_id or (scope[6:] if scope.startswith("agent:") else None)
+        known = (
+            ("queue_name", self._queue_names.get(queue_id) if queue_id else None),
+            ("agent_id", agent_id),
+            ("agent_name", self._agent_names.get(agent_id) if agent_id else None),
+            ("contact_id", facts.contact_id),
+            ("center_id", facts.center_id),
+        )
+        return tuple((name, value) for name, value in known if value)
 
     # --- facts ------------------------------------------------------------------------------------
     def _learn(self, events: Iterable[CxEvent]) -> None:
@@ -611,6 +659,11 @@ class Engine:
             agent_id, contact_id = event.agent_id, event.contact_id
             if agent_id is not None:
                 remember("agent:" + agent_id, center_id, queue_id, team_id=team_id, agent_id=agent_id)
+                agent_name = event.labels.get("username") or event.labels.get("agent_name")
+                if agent_name is not None and self._agent_names.get(agent_id) != agent_name:
+                    if len(self._agent_names) >= self._facts_capacity:
+                        del self._agent_names[next(iter(self._agent_names))]
+                    self._agent_names[agent_id] = agent_name
             if contact_id is not None:
                 remember(
                     "contact:" + contact_id,

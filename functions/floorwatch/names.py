@@ -28,6 +28,8 @@ ENV_TOKEN_SECRET_ARN = "FLOORWATCH_TOKEN_SECRET_ARN"  # AWS: Secrets Manager sec
 ENV_TOKEN_SECRET_FILE = "FLOORWATCH_TOKEN_SECRET_FILE"  # local runtime: a file holding the signing key
 ENV_WEBSOCKET_ENDPOINT = "FLOORWATCH_WEBSOCKET_ENDPOINT"  # @connections management API endpoint URL
 ENV_DASHBOARD_URL = "FLOORWATCH_DASHBOARD_URL"  # base of the short link in SMS / e-mail
+ENV_LIVE_UPDATE_SECONDS = "FLOORWATCH_LIVE_UPDATE_SECONDS"  # live values on cards: at most one per N s
+ENV_CONNECT_CONSOLE_URL = "FLOORWATCH_CONNECT_CONSOLE_URL"  # Amazon Connect admin website (monitor links)
 ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # honoured by boto3 itself; the local runtime sets it
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 LOG_LEVEL = "LOG_LEVEL"  # read by the Powertools Logger
@@ -227,3 +229,19 @@ class ResourceNames:
 
     def function(self, logical_name: str) -> str:
         return f"floorwatch-{self.stage}-{logical_name}"
+
+
+# The WebSocket protocol's client actions (docs/protocol.md): each is a route of the stack's API (route
+# selection on `$request.body.action`) and of the local gateway; anything else goes to $default.
+WEBSOCKET_ACTION_ROUTES: tuple[str, ...] = (
+    "subscribe",
+    "unsubscribe",
+    "refresh",
+    "ack",
+    "snooze",
+    "note",
+    "feedback",
+    "escalate",
+    "resolve",
+    "join",
+)

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from floorwatch.cards import CardSettings
 from floorwatch.names import DEFAULT_ESCALATION_CHAIN as DEFAULT_CHAIN
 from floorwatch.names import (
     DEFAULT_STAGE,
     ENV_ALERTS_TABLE,
     ENV_ALERTS_TOPIC_ARN,
     ENV_AUDIT_TABLE,
+    ENV_CONNECT_CONSOLE_URL,
     ENV_CONNECTIONS_TABLE,
     ENV_CX_EVENTS_STREAM,
     ENV_DASHBOARD_URL,
@@ -114,6 +116,25 @@ class FunctionSettings(BaseModel):
         return "required"
 
 
+class CardSettingsMixin(BaseModel):
+    """What the dashboard's cards need from the deployment (floorwatch.cards)."""
+
+    connect_console_url: str | None = Field(
+        default=None,
+        validation_alias=ENV_CONNECT_CONSOLE_URL,
+        pattern=r"^https?://[^\s]+$",
+        description="Amazon Connect admin website, e.g. https://acme.my.connect.aws (cards link contacts)",
+    )
+
+    @field_validator("connect_console_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def card_settings(self) -> CardSettings:
+        return CardSettings(self.connect_console_url)
+
+
 class RulesFileSettings(FunctionSettings):
     """Settings of a function that reads the alert rules (evaluate, baselines, websocket, fan-out)."""
 
@@ -175,7 +196,7 @@ class AuthorizerSettings(FunctionSettings):
         return {name: value for name, value in named.items() if value}
 
 
-class WebsocketSettings(RulesFileSettings):
+class WebsocketSettings(RulesFileSettings, CardSettingsMixin):
     """The WebSocket routes: connections, snapshots (alerts + metrics + rules), actions, audit."""
 
     connections_table: str = Field(
@@ -273,7 +294,7 @@ class EscalateSettings(EscalationSettings):
     """The escalate function: SQS escalation checks -> escalated transitions in the alerts table."""
 
 
-class FanoutSettings(EscalationSettings, RulesFileSettings):
+class FanoutSettings(EscalationSettings, RulesFileSettings, CardSettingsMixin):
     """The fan-out function: alerts table stream -> dashboards, SNS, escalation checks, audit."""
 
     connections_table: str = Field(

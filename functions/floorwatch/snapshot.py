@@ -35,6 +35,7 @@ from typing import Any
 
 from floorwatch.alerts.model import Severity, Transition
 from floorwatch.alerts.state_machine import AlertState, AlertStatus
+from floorwatch.cards import NO_CARD_SETTINGS, CardSettings, card_rule, clocks, links, rule_fields, where_view
 from floorwatch.metrics.catalog import CATALOG
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig
 from floorwatch.metrics.model import (
@@ -46,8 +47,8 @@ from floorwatch.metrics.model import (
     scope_key,
 )
 from floorwatch.metrics.window import window_value
-from floorwatch.rules.config import RuleSet, ThresholdRule
-from floorwatch.security.roles import Role, may_see_scope, role_of
+from floorwatch.rules.config import Rule, RuleSet, ThresholdRule
+from floorwatch.security.roles import Role, allowed_actions, may_see_scope, role_of
 from floorwatch.store.alerts_port import AlertStore
 from floorwatch.store.baselines_port import ScopeDirectory
 from floorwatch.store.connections_port import Principal
@@ -57,10 +58,16 @@ from floorwatch.timefmt import iso_utc
 # Tile key (what the dashboard shows) -> catalog metric.
 TILE_METRICS: tuple[tuple[str, str], ...] = (
     ("service_level", "service_level"),
-    ("longest_wait_seconds", "longest_wait_seconds"),
-    ("contacts_in_queue", "contacts_in_queue"),
-    ("agents_available", "agents_available"),
+    ("average_speed_of_answer", "average_speed_of_answer"),
+    ("average_handle_time", "average_handle_time"),
     ("abandon_rate", "abandon_rate"),
+    ("contacts_in_queue", "contacts_in_queue"),
+    ("longest_wait_seconds", "longest_wait_seconds"),
+    ("agents_available", "agents_available"),
+    ("agents_on_contact", "agents_on_contact"),
+    ("agents_after_contact_work", "agents_after_contact_work"),
+    ("agents_not_ready", "agents_not_ready"),
+    ("agents_online", "agents_online"),
     ("customer_sentiment", "sentiment"),
 )
 DIRECTORY_LOOKBACK = timedelta(days=1)
@@ -77,6 +84,7 @@ class SnapshotSources:
     rules: RuleSet
     directory: ScopeDirectory | None = None  # None: queues come from alerts and principals only
     fold_config: FoldConfig = DEFAULT_FOLD_CONFIG
+    cards: CardSettings = NO_CARD_SETTINGS
 
 
 class CachedScopeDirectory:
@@ -105,9 +113,10 @@ class CachedScopeDirectory:
 
 def build_snapshot(principal: Principal, at: datetime, sources: SnapshotSources) -> dict[str, Any]:
     active = sources.alerts.active()
-    alerts = visible_alerts(principal, active, sources)
+    alerts = visible_alerts(principal, active, sources, at)
     queues = visible_queues(principal, active, at, sources)
     return {
+        "you": {"user": principal.user, "role": principal.role, "actions": allowed_actions(principal)},
         "alerts": most_important(alerts, MAX_SNAPSHOT_ALERTS),
         "alerts_total": len(alerts),
         "tiles": [queue_tile(queue, at, sources) for queue in queues],
@@ -129,7 +138,7 @@ def most_important(alerts: Sequence[dict[str, Any]], limit: int) -> list[dict[st
 
 
 def visible_alerts(
-    principal: Principal, active: Sequence[AlertState], sources: SnapshotSources
+    principal: Principal, active: Sequence[AlertState], sources: SnapshotSources, at: datetime | None = None
 ) -> list[dict[str, Any]]:
     found = []
     for state in active:
@@ -139,17 +148,31 @@ def visible_alerts(
         queue_id = latest.queue_id if latest else None
         team_id = latest.team_id if latest else None
         if may_see_scope(principal, state.scope, queue_id, team_id):
-            found.append(alert_view(state, latest, sources.rules))
+            found.append(alert_view(state, latest, sources.rules, at, sources.cards))
     return sorted(found, key=lambda alert: (alert["opened_at"] or "", alert["alert_id"]))
 
 
-def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> dict[str, Any]:
+def alert_view(
+    state: AlertState,
+    latest: Transition | None,
+    rules: RuleSet,
+    at: datetime | None = None,
+    cards: CardSettings = NO_CARD_SETTINGS,
+) -> dict[str, Any]:
+    """One alert as the dashboard's card shows it (docs/protocol.md); ``at``: the snapshot's instant
+    (whether a snooze still runs)."""
     rule = rules.get(state.rule_id)
     adaptive = isinstance(rule, ThresholdRule) and rule.baseline is not None
     if isinstance(rule, ThresholdRule) and state.severity is not None and not adaptive:
         threshold = rule.threshold(state.severity)
     else:
         threshold = latest.threshold if latest else None
+    return {**_state_view(state, latest, rule, threshold), **_card_view(state, latest, rules, at, cards)}
+
+
+def _state_view(
+    state: AlertState, latest: Transition | None, rule: Rule | None, threshold: float | None
+) -> dict[str, Any]:
     return {
         "alert_id": state.alert_id,
         "rule": state.rule_id,
@@ -163,7 +186,10 @@ def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> 
         "escalation_level": state.escalation_level,
         "snoozed_until": _time_or_none(state.snoozed_until),
         "flapping": state.flapping,
-        "value": state.last_value,
+        # The value dashboards were last told (opening, tier change, live update): what pushes said.
+        "value": state.shown_value if state.shown_value is not None else state.last_value,
+        "value_at": _time_or_none(state.shown_at or state.last_evaluated_at),
+        "worst_value": state.worst_value,
         "threshold": threshold,
         "queue_id": latest.queue_id if latest else None,
         "team_id": latest.team_id if latest else None,
@@ -178,6 +204,39 @@ def alert_view(state: AlertState, latest: Transition | None, rules: RuleSet) -> 
         "trigger_rule": state.trigger_rule,
         # Missing data keeps the alert's state: since when its window has been empty (None: data).
         "no_data_since": _time_or_none(state.no_data_since),
+    }
+
+
+def _card_view(
+    state: AlertState, latest: Transition | None, rules: RuleSet, at: datetime | None, cards: CardSettings
+) -> dict[str, Any]:
+    """What the card says beyond the state: title, action, where, links, snooze / mute, clocks, history."""
+    rule = card_rule(rules, state.rule_id, state.trigger_rule)
+    fields = rule_fields(rule, state.rule_id)
+    where = where_view(
+        state.scope,
+        latest.queue_id if latest else None,
+        latest.team_id if latest else None,
+        latest.where if latest else (),
+    )
+    found, runbook = links(rule, state.scope, where, latest.link if latest else None, cards)
+    snoozed = state.snoozed_until is not None and (at is None or at < state.snoozed_until)
+    muted_reason = "snoozed" if snoozed else "flapping" if state.flapping else None
+    return {
+        **fields,
+        "runbook": runbook,
+        "where": where,
+        "links": found,
+        "snoozed": snoozed,
+        "snoozed_by": state.snoozed_by if snoozed else None,
+        "muted": muted_reason is not None,
+        "muted_reason": muted_reason,
+        **clocks(state.opened_at, fields),
+        "acted": state.acted_at is not None,
+        "acted_at": _time_or_none(state.acted_at),
+        "acted_by": state.acted_by,
+        "acted_how": state.acted_how,
+        "history": [entry.to_dict() for entry in state.history],
     }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -30,6 +30,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from floorwatch.alerts.live import DEFAULT_INTERVAL, LivePolicy
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent
@@ -37,6 +38,7 @@ from floorwatch.events.normalize import describe_validation_error
 from floorwatch.names import (
     ENV_ALERTS_TABLE,
     ENV_BASELINES_TABLE,
+    ENV_LIVE_UPDATE_SECONDS,
     ENV_METRICS_TABLE,
     METRICS_NAMESPACE,
 )
@@ -87,6 +89,17 @@ class EvaluateSettings(RulesFileSettings):
         pattern=TABLE_NAME_PATTERN,
         description="DynamoDB baselines table (unset: static tiers only)",
     )
+    live_update_seconds: int = Field(
+        default=int(DEFAULT_INTERVAL.total_seconds()),
+        validation_alias=ENV_LIVE_UPDATE_SECONDS,
+        ge=0,
+        le=3600,
+        description="publish a firing alert's live value at most once per this many seconds (0: never)",
+    )
+
+    def live_policy(self) -> LivePolicy | None:
+        seconds = self.live_update_seconds
+        return LivePolicy(interval=timedelta(seconds=seconds)) if seconds else None
 
 
 @logger.inject_lambda_context(correlation_id_path=observability.KINESIS_BATCH_OR_SCHEDULE, clear_state=True)
@@ -150,7 +163,14 @@ def build_handler(
     baselines: BaselineLookup | None = None,
     watches: WatchList | None = None,
 ) -> Handler:
-    engine = Engine(rules, metric_store, alert_store, baselines=baselines, watches=watches)
+    engine = Engine(
+        rules,
+        metric_store,
+        alert_store,
+        baselines=baselines,
+        watches=watches,
+        live_policy=settings.live_policy(),
+    )
 
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if is_scheduled(event):

@@ -30,6 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from floorwatch.alerts.escalation import EscalationService
 from floorwatch.alerts.model import Transition
+from floorwatch.cards import transition_card
 from floorwatch.delivery.checks import SqsCheckScheduler
 from floorwatch.delivery.fanout import DeliveryReport, Topics, TransitionDelivery
 from floorwatch.delivery.sns import SnsTopicPublisher
@@ -78,6 +79,7 @@ def _default_handler() -> Handler:
     )
     dynamodb = boto3.client("dynamodb", config=config)
     alerts = DynamoAlertStore(dynamodb, settings.alerts_table)
+    rules = settings.rules()
     websocket = WebSocketFanout(
         DynamoConnectionStore(dynamodb, settings.connections_table),
         ApiGatewayPoster(
@@ -86,6 +88,7 @@ def _default_handler() -> Handler:
             )
         ),
         may_see,
+        describe=transition_card(rules, settings.card_settings()),
     )
     escalations = EscalationService(
         settings.escalation_policy(),
@@ -99,7 +102,7 @@ def _default_handler() -> Handler:
         escalations=escalations,
         alerts=alerts,
         audit=DynamoAuditLog(dynamodb, settings.audit_table),
-        rules=settings.rules(),
+        rules=rules,
         topics=Topics(settings.alerts_topic_arn, settings.escalation_topic_arn, settings.dashboard_url),
         clock=_utc_now,
     )

@@ -86,6 +86,7 @@ def _default_handler() -> Handler:
             DynamoMetricStore(dynamodb, settings.metrics_table),
             rules,
             CachedScopeDirectory(DynamoScopeDirectory(dynamodb, settings.metrics_table), DIRECTORY_CACHE),
+            cards=settings.card_settings(),
         ),
         escalation=EscalationPolicy(settings.escalation_levels()),
     )

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from local.commands import demo, dev, normalize, quarantine, replay, rules, score, send, simulate
+from local.commands import (
+    demo,
+    dev,
+    normalize,
+    quarantine,
+    replay,
+    response_times,
+    rules,
+    score,
+    send,
+    simulate,
+)
 from local.commands import token as token_command
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -18,4 +29,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     demo,
     simulate,
     score,
+    response_times,
 )

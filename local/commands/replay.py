@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from floorwatch.alerts.live import LivePolicy
 from floorwatch.alerts.model import Transition
 from floorwatch.engine import MAX_CLOCK_SKEW, Engine, transitions_in_time_order
 from floorwatch.events.model import CxEvent
@@ -64,6 +65,14 @@ def register(subparsers: Any) -> None:
         metavar="DURATION",
         help="evaluate active alerts every DURATION of event time between events (default 10s)",
     )
+    parser.add_argument(
+        "--live-updates",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="also print the cards' live value updates (`updated`), at most one per alert per SECONDS "
+        "of event time, as the evaluate function does (default 0: none)",
+    )
     parser.add_argument("file", metavar="EVENTS.jsonl", help="file of raw payloads, or - for stdin")
     parser.set_defaults(handler=run)
 
@@ -78,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(error.problems)} problem(s) in {args.rules}: nothing replayed", file=sys.stderr)
         return EXIT_INVALID
     payloads = read_payloads(args.file)
-    result = replay(rules, payloads, tick)
+    if args.live_updates < 0:
+        raise UsageError("--live-updates: give 0 (none) or a number of seconds")
+    live_policy = LivePolicy(timedelta(seconds=args.live_updates)) if args.live_updates else None
+    result = replay(rules, payloads, tick, live_policy)
     out = sys.stdout
     for transition in result.transitions:
         out.write(transition_line(transition) + "\n")
@@ -99,10 +111,15 @@ class ReplayResult:
     rejected: int = 0
 
 
-def replay(rules: RuleSet, payloads: Iterable[RawPayload], tick: timedelta = DEFAULT_TICK) -> ReplayResult:
+def replay(
+    rules: RuleSet,
+    payloads: Iterable[RawPayload],
+    tick: timedelta = DEFAULT_TICK,
+    live_policy: LivePolicy | None = None,
+) -> ReplayResult:
     """Normalize, evaluate in event time with ticks, and return the transitions in event-time order."""
     result = ReplayResult()
-    engine = Engine(rules, InMemoryMetricStore(), InMemoryAlertStore())
+    engine = Engine(rules, InMemoryMetricStore(), InMemoryAlertStore(), live_policy=live_policy)
     ticks = _Ticks(engine, tick)
     recorded: list[Transition] = []
     for event, arrival in _with_arrival(_events(payloads, result)):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from floorwatch.names import WEBSOCKET_ACTION_ROUTES
 
 from local.runtime.aws import ACCOUNT_ID, REGION
 from local.runtime.functions import LocalFunction
@@ -43,9 +44,7 @@ log = logging.getLogger("floorwatch.local")
 API_ID = "local0api"
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway's WebSocket message limit
 # The routes the stack defines (route selection `$request.body.action`); anything else is $default.
-ROUTES = frozenset(
-    {"subscribe", "unsubscribe", "refresh", "ack", "snooze", "note", "feedback", "escalate", "resolve"}
-)
+ROUTES = frozenset(WEBSOCKET_ACTION_ROUTES)
 HANDLER_THREADS = 8
 
 

@@ -769,6 +769,9 @@ class Simulation:
         for name, queue in self.queues.items():
             online = [a for a in queue.agents if a.online]
             available = sum(1 for a in online if a.contact is None and a.status == p.STATUS_AVAILABLE)
+            wrapping = sum(1 for a in online if a.contact is not None and a.contact_state == "ENDED")
+            on_contact = sum(1 for a in online if a.contact is not None) - wrapping
+            not_ready = sum(1 for a in online if a.contact is None and a.status != p.STATUS_AVAILABLE)
             longest = at - queue.waiting[0].enqueued if queue.waiting else 0.0
             payload = p.generic_event(
                 self.center,
@@ -781,6 +784,9 @@ class Simulation:
                     "longest_wait_seconds": round(longest, 1),
                     "agents_available": float(available),
                     "agents_online": float(len(online)),
+                    "agents_on_contact": float(on_contact),
+                    "agents_after_contact_work": float(wrapping),
+                    "agents_not_ready": float(not_ready),
                 },
             )
             self._emit(at, SRC_GENERIC, f"queue:{name}", payload, self._queue_incident(name, at), queue=name)

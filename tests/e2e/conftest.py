@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from floorwatch.names import ENV_LIVE_UPDATE_SECONDS
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from local.runtime import LocalRuntime, RuntimeOptions
@@ -35,6 +36,8 @@ def local_runtime() -> Iterator[RunningSystem]:
         batching_window=0.1,  # sub-second hops (the deployed mappings wait up to 1 s)
         escalation_repeat_seconds=2,
         log_level="WARNING",
+        # Cards' live values at most once per second of event time (30 s deployed), so tests see them.
+        extra_environment={ENV_LIVE_UPDATE_SECONDS: "1"},
     )
     runtime = LocalRuntime(options).start()
     try:

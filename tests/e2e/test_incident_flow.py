@@ -8,8 +8,11 @@ fanout -> @connections -> this WebSocket client; fanout -> escalation queue (del
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from tests.e2e.support import (
     Dashboard,
     RunningSystem,
     compliance_breach,
+    queue_snapshot,
     transition_for,
     wait_until,
 )
@@ -127,3 +131,44 @@ def _suffix() -> str:
     import uuid
 
     return uuid.uuid4().hex[:8]
+
+
+def test_a_card_gets_the_value_now_and_the_worst_live(local_runtime: RunningSystem) -> None:
+    # The e2e runtime publishes live values at most once per second (FLOORWATCH_LIVE_UPDATE_SECONDS=1).
+    require(local_runtime, *PIPELINE)
+    queue = f"live-{uuid.uuid4().hex[:8]}"
+    token = local_runtime.token(user="e2e-live", queues=(queue,))
+
+    def about(kind: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda m: (
+            m.get("type") == "transition"
+            and m.get("transition") == kind
+            and m.get("scope") == f"queue:{queue}"
+        )
+
+    with Dashboard(local_runtime.ws_url(token)) as dashboard:
+        dashboard.subscribe()
+        local_runtime.push([queue_snapshot(queue, 25)])  # over 20: a warning opens at once (for: 0s)
+        opened = dashboard.wait_for(about("opened"))
+        assert (opened["value"], opened["threshold"], opened["title"]) == (
+            25.0,
+            20.0,
+            "Contacts piling up in queue",
+        )
+        time.sleep(1.2)  # the next snapshot a second of event time later: worth an update
+        local_runtime.push([queue_snapshot(queue, 33)])
+        updated = dashboard.wait_for(about("updated"))
+        assert (updated["alert_id"], updated["severity"]) == (opened["alert_id"], "warning")
+        assert (updated["value"], updated["worst_value"], updated["threshold"]) == (33.0, 33.0, 20.0)
+        time.sleep(1.2)
+        local_runtime.push([queue_snapshot(queue, 28)])
+        second = dashboard.wait_for(lambda m: about("updated")(m) and m["value"] == 28.0)
+        assert second["worst_value"] == 33.0  # the worst since it opened stays on the card
+        dashboard.send({"action": "refresh", "request_id": "live-refresh"})
+        snapshot = dashboard.wait_for(lambda m: m.get("request_id") == "live-refresh")
+    [card] = [alert for alert in snapshot["alerts"] if alert["alert_id"] == opened["alert_id"]]
+    assert (card["value"], card["worst_value"], card["threshold"]) == (
+        28.0,
+        33.0,
+        20.0,
+    )  # agrees with the push

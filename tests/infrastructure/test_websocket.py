@@ -27,6 +27,7 @@ ROUTES = {
     "feedback",
     "escalate",
     "resolve",
+    "join",
 }
 
 

@@ -3,6 +3,7 @@ DynamoDB item layout the fan-out and the dashboard snapshot rely on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,3 +180,45 @@ def test_loading_more_keys_than_one_batch_get_holds(store: Any) -> None:
         store.save(0, pending, [])
     loaded = store.load(keys)
     assert sorted(loaded) == sorted(keys[::3])
+
+
+# --- the supervisor's screen: live values, history, the action clock, the response-times report ---------
+
+
+def test_live_values_history_and_the_action_clock_survive_the_table(client: Any, capsys: Any) -> None:
+    from floorwatch.alerts.state_machine import joined, note, snooze, value_update
+
+    from local.cli import main
+
+    store = DynamoAlertStore(client, TABLE)
+    firing = opened(store)
+    steps = [
+        lambda state: value_update(state, 260.0, 260.0, 120.0, at(60)),
+        lambda state: acknowledge(state, at(70), "ana"),
+        lambda state: note(state, at(95), "ana", "two agents moved from tech"),
+        lambda state: snooze(state, at(3700), at=at(100), user="ana"),
+        lambda state: joined(state, at(110), "tom"),
+    ]
+    state = firing
+    for step in steps:
+        after, transitions = step(state)
+        store.save(state.version, after, transitions)
+        state = after
+    loaded = store.load([KEY])[KEY]
+    assert loaded == state  # every new field round-trips through DynamoDB
+    assert (loaded.shown_value, loaded.worst_value, loaded.acted_how, loaded.acted_by) == (
+        260.0,
+        260.0,
+        "note",
+        "ana",
+    )
+    assert [entry.transition for entry in loaded.history] == ["acknowledged", "noted", "snoozed", "joined"]
+    stream = [transition_from_item(item) for item in items(client).values()]
+    kinds = {item.transition.value: item for item in stream if item is not None}
+    assert kinds["updated"].worst_value == 260.0  # what the fan-out rebuilds from the stream image
+    assert kinds["snoozed"].snoozed_until == at(3700)
+
+    assert main(["response-times", "--table", TABLE, "--region", REGION, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [rule] = report["by_rule"]
+    assert (rule["acknowledged"], rule["acted"], rule["ack_median"], rule["act_median"]) == (1, 1, 40.0, 65.0)

@@ -1,4 +1,5 @@
-"""People's actions on alerts (ack, snooze, note, feedback, escalate, resolve): authorize, apply, audit.
+"""People's actions on alerts (ack, snooze, note, feedback, escalate, resolve, join): authorize, apply,
+audit. (``join``: the person opened the alert's live session from the dashboard; it counts as acting.)
 
 One function, ``perform``, used by the WebSocket handler (and the local runtime through it):
 
@@ -37,6 +38,7 @@ from floorwatch.alerts.state_machine import (
     AlertStatus,
     Result,
     acknowledge,
+    joined,
     note,
     resolve_by,
     snooze,
@@ -160,6 +162,8 @@ def _step(request: ActionRequest, policy: EscalationPolicy) -> Step:
         return lambda state: resolve_by(state, at, user)
     if request.action == Action.ESCALATE:
         return lambda state: _escalate_one_level(state, at, user, policy)
+    if request.action == Action.JOIN:
+        return lambda state: joined(state, at, user)
     raise _Refused("invalid", f"'{request.action}' is not an action")
 
 
@@ -286,10 +290,16 @@ class _Context:
     team_id: str | None = None
     metric: str | None = None
     link: str | None = None
+    where: tuple[tuple[str, str], ...] = ()
 
     def attach(self, transition: Transition) -> Transition:
         return replace(
-            transition, queue_id=self.queue_id, team_id=self.team_id, metric=self.metric, link=self.link
+            transition,
+            queue_id=self.queue_id,
+            team_id=self.team_id,
+            metric=self.metric,
+            link=self.link,
+            where=self.where,
         )
 
 
@@ -299,7 +309,7 @@ def _context(alerts: AlertStore, state: AlertState) -> _Context:
     if not latest:
         return _Context()
     last = latest[-1]
-    return _Context(last.queue_id, last.team_id, last.metric, last.link)
+    return _Context(last.queue_id, last.team_id, last.metric, last.link, last.where)
 
 
 def _audit(request: ActionRequest, outcome: ActionOutcome, alerts: AlertStore, audit: AuditLog) -> None:

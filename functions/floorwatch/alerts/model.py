@@ -40,6 +40,10 @@ class TransitionKind(StrEnum):
     # Incidents only (rule ``incident``): the page (SMS / e-mail) that went out for the incident, when it
     # opened (after ``group_wait``), became critical, or is repeated after ``repeat_interval``.
     PAGED = "paged"
+    # The supervisor's screen (docs/protocol.md): the live value of a firing alert moved (coalesced,
+    # never paged), and a person opened the alert's live session (Join / Monitor), which counts as acting.
+    UPDATED = "updated"
+    JOINED = "joined"
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,24 @@ class Transition:
     # Adaptive (baseline) rules: which threshold applied and why ("usual for Mon 09:00 is 70s ± 20s;
     # warning at 130s"), or why the static tier applied; None for rules without a baseline.
     basis: str | None = None
+    # Display context, written only when known (and left out of to_dict when empty, so older readers and
+    # replays of alerts without it see the same dicts): where the alert is by name (queue_name,
+    # agent_name, agent_id, contact_id), the worst value since opening (``updated``), a snooze's end.
+    where: tuple[tuple[str, str], ...] = ()  # (name, value) pairs, e.g. (("queue_name", "Billing"),)
+    worst_value: float | None = None
+    snoozed_until: datetime | None = None
 
     def to_dict(self) -> dict[str, object]:
+        data = self._core_dict()
+        if self.where:
+            data["where"] = dict(self.where)
+        if self.worst_value is not None:
+            data["worst_value"] = self.worst_value
+        if self.snoozed_until is not None:
+            data["snoozed_until"] = _time_text(self.snoozed_until)
+        return data
+
+    def _core_dict(self) -> dict[str, object]:
         return {
             "at": _time_text(self.at),
             "alert_id": self.alert_id,
@@ -139,6 +159,13 @@ class Transition:
             trigger_rule=text("trigger_rule"),
             channels=None if data.get("channels") is None else tuple(str(c) for c in data["channels"]),
             basis=text("basis"),
+            where=tuple(
+                (str(name), str(value))
+                for name, value in (data.get("where") or {}).items()
+                if value is not None
+            ),
+            worst_value=number("worst_value"),
+            snoozed_until=None if data.get("snoozed_until") is None else _time_parse(data["snoozed_until"]),
         )
 
 

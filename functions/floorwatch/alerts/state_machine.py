@@ -59,6 +59,36 @@ from floorwatch.events.model import CxEvent
 from floorwatch.metrics.model import MetricValue, scope_kind
 from floorwatch.rules.config import Direction, FlappingPolicy, MatchRule, Rule, ThresholdRule
 
+HISTORY_LIMIT = 20
+HISTORY_NOTE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One thing people (or the escalation policy) did to an alert, as the dashboard lists it."""
+
+    transition: str
+    at: datetime
+    actor: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "transition": self.transition,
+            "at": _time_text(self.at),
+            "actor": self.actor,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
+        return cls(
+            transition=str(data["transition"]),
+            at=_time_parse(data["at"]),
+            actor=_text_in(data.get("actor")),
+            note=_text_in(data.get("note")),
+        )
+
 
 class AlertStatus(StrEnum):
     INACTIVE = "inactive"
@@ -113,6 +143,17 @@ class AlertState:
     paged_at: datetime | None = None
     paged_severity: Severity | None = None
     quiet_since: datetime | None = None
+    # The supervisor's screen: the value dashboards were last told (at the opening, a tier change or a
+    # coalesced ``updated`` transition) and its event time, the worst such value since the opening; the
+    # first thing a person did about the alert besides acknowledging (note, escalate, join, resolve); and
+    # what people and the escalation policy did, oldest first (at most HISTORY_LIMIT entries).
+    shown_value: float | None = None
+    shown_at: datetime | None = None
+    worst_value: float | None = None
+    acted_at: datetime | None = None
+    acted_by: str | None = None
+    acted_how: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
 
     @classmethod
     def initial(cls, rule_id: str, scope: str) -> AlertState:
@@ -166,6 +207,13 @@ class AlertState:
             "paged_at": _time_out(self.paged_at),
             "paged_severity": _enum_out(self.paged_severity),
             "quiet_since": _time_out(self.quiet_since),
+            "shown_value": self.shown_value,
+            "shown_at": _time_out(self.shown_at),
+            "worst_value": self.worst_value,
+            "acted_at": _time_out(self.acted_at),
+            "acted_by": self.acted_by,
+            "acted_how": self.acted_how,
+            "history": [entry.to_dict() for entry in self.history],
         }
 
     @classmethod
@@ -207,6 +255,13 @@ class AlertState:
             paged_at=_time_in(data.get("paged_at")),
             paged_severity=None if data.get("paged_severity") is None else Severity(data["paged_severity"]),
             quiet_since=_time_in(data.get("quiet_since")),
+            shown_value=_number_in(data.get("shown_value")),
+            shown_at=_time_in(data.get("shown_at")),
+            worst_value=_number_in(data.get("worst_value")),
+            acted_at=_time_in(data.get("acted_at")),
+            acted_by=_text_in(data.get("acted_by")),
+            acted_how=_text_in(data.get("acted_how")),
+            history=tuple(HistoryEntry.from_dict(entry) for entry in data.get("history") or ()),
         )
 
 
@@ -432,7 +487,8 @@ def snooze(state: AlertState, until: datetime, *, at: datetime, user: str | None
     state = replace(state, snoozed_until=until, snoozed_by=user)
     if state.alert_id is None or state.severity is None:
         return state, []
-    return _action(state, TransitionKind.SNOOZED, at, user)
+    state, transitions = _action(state, TransitionKind.SNOOZED, at, user, remark=_time_text(until))
+    return state, [replace(transition, snoozed_until=until) for transition in transitions]
 
 
 def escalate(state: AlertState, at: datetime, level: int, user: str | None = None) -> Result:
@@ -451,7 +507,7 @@ def escalate(state: AlertState, at: datetime, level: int, user: str | None = Non
     ):
         return state, []
     state = replace(state, escalation_level=level)
-    return _action(state, TransitionKind.ESCALATED, at, user)
+    return _action(state, TransitionKind.ESCALATED, at, user, remark=f"level {level}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -485,6 +541,10 @@ def _open(policy: FlappingPolicy, state: AlertState, opening: _Change) -> Result
         acknowledged_by=None,
         acknowledged_at=None,
         escalation_level=0,
+        acted_at=None,
+        acted_by=None,
+        acted_how=None,
+        history=(),
         recent_opens=opens,
         last_change_at=at,
         flapping=state.flapping or starts_flapping,
@@ -558,12 +618,50 @@ def _settle_flapping(policy: FlappingPolicy, state: AlertState, at: datetime) ->
     return _record(state, stopped)
 
 
-def _action(state: AlertState, kind: TransitionKind, at: datetime, user: str | None) -> Result:
-    """A person's action on the alert: always pushed, so every dashboard shows who did what."""
+def _action(
+    state: AlertState,
+    kind: TransitionKind,
+    at: datetime,
+    user: str | None,
+    *,
+    note: str | None = None,
+    remark: str | None = None,
+) -> Result:
+    """A person's action on the alert: always pushed, so every dashboard shows who did what; kept in the
+    alert's history, and the first note / escalation / join by a person is when someone acted."""
     severity = state.severity
     if severity is None:
         return state, []
-    return _record(state, _Change(kind, severity, state.last_value, None, at, actor=user, notify=True))
+    entry = HistoryEntry(kind.value, at, user, _history_note(note or remark))
+    state = replace(state, history=(*state.history, entry)[-HISTORY_LIMIT:])
+    if user is not None and kind in _ACTING_KINDS:
+        state = _acted(state, at, user, _ACTING_KINDS[kind])
+    state, transitions = _record(
+        state, _Change(kind, severity, state.last_value, None, at, actor=user, notify=True)
+    )
+    return state, [replace(transition, note=note) for transition in transitions] if note else transitions
+
+
+# What counts as acting on an alert (the floor's "act within 90 s"), by transition: acknowledging does not.
+_ACTING_KINDS = {
+    TransitionKind.NOTED: "note",
+    TransitionKind.ESCALATED: "escalate",
+    TransitionKind.JOINED: "join",
+    TransitionKind.RESOLVED: "resolve",
+}
+
+
+def _acted(state: AlertState, at: datetime, user: str, how: str) -> AlertState:
+    """The first action counts (the action clock stops there); later ones are in the history."""
+    if state.acted_at is not None:
+        return state
+    return replace(state, acted_at=at, acted_by=user, acted_how=how)
+
+
+def _history_note(note: str | None) -> str | None:
+    if note is None or len(note) <= HISTORY_NOTE_LIMIT:
+        return note
+    return note[: HISTORY_NOTE_LIMIT - 1] + "\u2026"
 
 
 def _clear_pending(state: AlertState) -> AlertState:
@@ -670,8 +768,35 @@ def resolve_by(state: AlertState, at: datetime, user: str) -> Result:
     _check_time(at)
     if state.status is not AlertStatus.FIRING or state.severity is None:
         return state, []
+    state = _acted(state, at, user, "resolve")
+    entry = HistoryEntry(TransitionKind.RESOLVED.value, at, user)
+    state = replace(state, history=(*state.history, entry)[-HISTORY_LIMIT:])
     state, transitions = _resolve(state, state.last_value, None, at)
     return state, [replace(transition, actor=user, notify=True) for transition in transitions]
+
+
+def joined(state: AlertState, at: datetime, user: str) -> Result:
+    """A person opened the firing alert's live session (Join / Monitor): that is acting on it."""
+    _check_time(at)
+    if state.status is not AlertStatus.FIRING or state.severity is None:
+        return state, []
+    return _action(state, TransitionKind.JOINED, at, user)
+
+
+def value_update(
+    state: AlertState, value: float, worst: float, threshold: float | None, at: datetime
+) -> Result:
+    """Publish the firing alert's live value (the engine decides when: see floorwatch.alerts.live).
+
+    Muted like the alert's other transitions (flapping or snoozed): dashboards show it without a sound.
+    """
+    _check_time(at)
+    severity = state.severity
+    if state.status is not AlertStatus.FIRING or severity is None:
+        return state, []
+    state = replace(state, shown_value=value, shown_at=at, worst_value=worst)
+    state, transitions = _record(state, _Change(TransitionKind.UPDATED, severity, value, threshold, at))
+    return state, [replace(transition, worst_value=worst) for transition in transitions]
 
 
 def note(state: AlertState, at: datetime, user: str, text: str) -> Result:
@@ -679,8 +804,7 @@ def note(state: AlertState, at: datetime, user: str, text: str) -> Result:
     _check_time(at)
     if not text.strip():
         raise ValueError("a note needs some text")
-    state, transitions = _action(state, TransitionKind.NOTED, at, user)
-    return state, [replace(transition, note=text) for transition in transitions]
+    return _action(state, TransitionKind.NOTED, at, user, note=text)
 
 
 def resolve_without_data(rule: ThresholdRule, state: AlertState, at: datetime) -> Result:

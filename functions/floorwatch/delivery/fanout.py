@@ -92,8 +92,9 @@ class TransitionDelivery:
     def deliver(self, transition: Transition) -> DeliveryReport:
         """Raises when the audit log, the escalation queue or SNS fail (the record must be retried)."""
         report = DeliveryReport(transition.transition_id)
-        if transition.notify:
-            report.push = self._websocket.push(transition)
+        # Muted transitions (snoozed, flapping: notify False) reach dashboards too, which show them without
+        # a sound: a card must not disagree with the next snapshot (docs/protocol.md).
+        report.push = self._websocket.push(transition)
         rule = self._rules.get(paging_rule_id(transition))
         if transition.transition is TransitionKind.ESCALATED:
             self._escalated(transition, rule, report)

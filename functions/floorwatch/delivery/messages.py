@@ -280,6 +280,7 @@ def email_for(
     dashboard_url: str | None = None,
     description: str | None = None,
     runbook: str | None = None,
+    action: str | None = None,
 ) -> Email:
     subject = email_subject(
         f"[floorwatch] {headline(transition)} {transition.scope} "
@@ -290,6 +291,7 @@ def email_for(
         "",
         f"Rule:        {transition.trigger_rule or transition.rule}"
         + (f" - {description}" if description else ""),
+        f"To do:       {action}" if action else None,
         f"Severity:    {transition.severity.value}",
         f"Transition:  {transition.transition.value}"
         + (f" by {transition.actor}" if transition.actor else ""),

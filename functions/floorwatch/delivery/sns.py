@@ -162,7 +162,11 @@ def alert_message(transition: Transition, rule: Rule, dashboard_url: str | None)
     if not channels:
         return None
     email = email_for(
-        transition, dashboard_url=dashboard_url, description=rule.description or None, runbook=rule.runbook
+        transition,
+        dashboard_url=dashboard_url,
+        description=rule.description or None,
+        runbook=rule.runbook,
+        action=rule.action,
     )
     return SnsMessage(
         default=_json(transition),

@@ -80,9 +80,14 @@ def _error_code(error: Exception) -> tuple[str | None, int | None]:
     return (str(code) if code else None, int(status) if status else None)
 
 
-def transition_message(transition: Transition) -> bytes:
-    """The server push of docs/protocol.md for one transition."""
-    return json.dumps({"type": "transition", **transition.to_dict()}, separators=(",", ":")).encode()
+Describe = Callable[[Transition], Mapping[str, Any]]
+
+
+def transition_message(transition: Transition, describe: Describe | None = None) -> bytes:
+    """The server push of docs/protocol.md for one transition; ``describe`` adds the card's fields
+    (``floorwatch.cards.transition_card``: title, action, links, ...) that the snapshot also carries."""
+    extra = describe(transition) if describe is not None else {}
+    return json.dumps({"type": "transition", **transition.to_dict(), **extra}, separators=(",", ":")).encode()
 
 
 def audience_scopes(transition: Transition) -> list[str]:
@@ -134,7 +139,9 @@ class WebSocketFanout:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        describe: Describe | None = None,
     ) -> None:
+        self._describe = describe
         self._connections = connections
         self._poster = poster
         self._may_see = may_see
@@ -151,7 +158,7 @@ class WebSocketFanout:
     def push(self, transition: Transition) -> PushReport:
         """Post ``transition`` to its audience; never raises for a connection's failure."""
         report = PushReport(transition.transition_id)
-        data = transition_message(transition)
+        data = transition_message(transition, self._describe)
         pending = [connection.connection_id for connection in self.audience(transition)]
         failures: dict[str, str] = {}
         for attempt in range(self._retry.attempts):

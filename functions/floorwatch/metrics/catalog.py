@@ -90,7 +90,19 @@ CONTACTS_IN_QUEUE = "contacts_in_queue"
 LONGEST_WAIT = "longest_wait_seconds"
 AGENTS_AVAILABLE = "agents_available"
 AGENTS_ONLINE = "agents_online"
-SNAPSHOT_GAUGES: tuple[str, ...] = (CONTACTS_IN_QUEUE, LONGEST_WAIT, AGENTS_AVAILABLE, AGENTS_ONLINE)
+# Agents by state, as a queue snapshot reports them (the dashboard's tiles; not every platform does).
+AGENTS_ON_CONTACT = "agents_on_contact"
+AGENTS_AFTER_CONTACT_WORK = "agents_after_contact_work"
+AGENTS_NOT_READY = "agents_not_ready"
+SNAPSHOT_GAUGES: tuple[str, ...] = (
+    CONTACTS_IN_QUEUE,
+    LONGEST_WAIT,
+    AGENTS_AVAILABLE,
+    AGENTS_ONLINE,
+    AGENTS_ON_CONTACT,
+    AGENTS_AFTER_CONTACT_WORK,
+    AGENTS_NOT_READY,
+)
 AGENT_STATE = "agent_state"
 # When the agent entered the state of the same report (epoch seconds). Kept apart from AGENT_STATE,
 # which is stamped with the report's own time: platforms report a state with the time it began, and a
@@ -273,6 +285,13 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
     _gauge(LONGEST_WAIT, "seconds", "Wait of the oldest contact in queue (latest snapshot)."),
     _gauge(AGENTS_AVAILABLE, "agents", "Agents available to take a contact (latest snapshot)."),
     _gauge(AGENTS_ONLINE, "agents", "Agents logged in (latest snapshot)."),
+    _gauge(AGENTS_ON_CONTACT, "agents", "Agents handling a contact (latest snapshot)."),
+    _gauge(AGENTS_AFTER_CONTACT_WORK, "agents", "Agents in after-contact work (latest snapshot)."),
+    _gauge(
+        AGENTS_NOT_READY,
+        "agents",
+        "Agents logged in but not ready: break, lunch, training (latest snapshot).",
+    ),
     # duration in state (agent scope)
     _in_state(
         "agent_on_hold_seconds", STATE_ON_HOLD, "How long the agent has had a customer on hold (0 if not)."

@@ -9,12 +9,14 @@ Two kinds of rule:
 
 Keys (durations are written "30s", "5m", "1h", "7d"):
 
-- both kinds: ``id`` (lower-case slug, unique), ``description``, ``scope`` (center | queue | team | agent |
-  contact | feed), optional filters ``centers`` / ``queues`` / ``teams`` / ``agents`` (lists of ids; only
-  those that make sense for the scope), ``notify`` ({severity: [dashboard | sms | email]}; a severity not
-  listed goes to the dashboard), ``ack_within``, ``join_url`` / ``runbook`` (http(s) templates with
-  {contact_id}, {agent_id}, {queue_id}, {team_id}, {center_id}, {scope_id}, {scope}, {rule_id}), ``team``
-  (owning team), ``flapping`` ({opens: 4, within: 30m, stable_for: 30m}).
+- both kinds: ``id`` (lower-case slug, unique), ``description`` (what happened, the card's title),
+  ``action`` (what to do, one or two sentences on the card; up to 1,000 characters), ``scope``
+  (center | queue | team | agent | contact | feed), optional filters ``centers`` / ``queues`` /
+  ``teams`` / ``agents`` (lists of ids; only those that make sense for the scope), ``notify``
+  ({severity: [dashboard | sms | email]}; a severity not listed goes to the dashboard), ``ack_within``,
+  ``join_url`` / ``runbook`` (http(s) templates with {contact_id}, {agent_id}, {queue_id}, {team_id},
+  {center_id}, {scope_id}, {scope}, {rule_id}), ``team`` (owning team), ``flapping`` ({opens: 4,
+  within: 30m, stable_for: 30m}).
 - threshold: ``metric`` (from the catalog, for that scope), ``direction`` (above | below), ``tiers``
   ({info, warning, critical}: at least one, rising with severity for above, falling for below), ``for``
   (0s), ``clear`` (hysteresis factor in (0, 1], 0.9), ``window`` (15m; whole minutes, 1m..24h),
@@ -206,6 +208,9 @@ DEFAULT_INCIDENT_POLICY = IncidentPolicy()
 class _RuleCommon(_Strict):
     id: str
     description: str = ""
+    # What the person who sees the alert should do, in a sentence or two (shown on the dashboard card and
+    # on the page an SMS links to); ``runbook`` is the link to the longer procedure.
+    action: str | None = Field(default=None, min_length=1, max_length=1000)
     scope: ScopeKind
     centers: IdList = None
     queues: IdList = None

@@ -4,13 +4,16 @@ Roles (from the verified token, ``Principal.role``):
 
 =============  =====================================  =============================================
 role           sees                                   may act (ack snooze note feedback escalate
-                                                      resolve)
+                                                      resolve join)
 =============  =====================================  =============================================
 agent          their own agent scope ``agent:<user>``  nothing: read-only
 supervisor     scopes of their teams / queues          every action, on alerts they may see
 manager        everything                             every action
 ops            everything (receives escalations)      ack, note, feedback only
 =============  =====================================  =============================================
+
+``join`` records that the person opened the alert's live session (Join / Monitor links); joining a
+floor's live contact is the floor's call, like snoozing.
 
 Why ops may ack but not snooze, escalate or resolve: operations on call are paged by escalations and
 must be able to stop the chain they are answering (ack) and say what they did (note, feedback); muting,
@@ -45,6 +48,7 @@ class Action(StrEnum):
     FEEDBACK = "feedback"
     ESCALATE = "escalate"
     RESOLVE = "resolve"
+    JOIN = "join"
 
 
 ROLES: frozenset[str] = frozenset(role.value for role in Role)
@@ -58,6 +62,13 @@ ALLOWED_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OPS: frozenset({Action.ACK, Action.NOTE, Action.FEEDBACK}),
 }
 _SEES_EVERYTHING = frozenset({Role.MANAGER, Role.OPS})
+
+
+def allowed_actions(principal: Principal) -> list[str]:
+    """The actions the principal's role may take (sorted; empty for agents and unknown roles): what the
+    dashboard's buttons follow."""
+    role = role_of(principal)
+    return [] if role is None else sorted(action.value for action in ALLOWED_ACTIONS[role])
 
 
 def role_of(principal: Principal) -> Role | None:

@@ -52,3 +52,12 @@ def test_a_resolved_incident_without_channels_sends_no_sms() -> None:
     world = World(auto_stream=False)
     world.delivery.deliver(incident(TransitionKind.RESOLVED, (), version=3))
     assert world.publisher.published == []
+
+
+def test_a_muted_transition_reaches_dashboards_without_paging() -> None:
+    # A snoozed alert that turns critical: the card must follow (and the snapshot agrees), no SMS goes out.
+    world = World(auto_stream=False)
+    muted = critical_opening("a2", transition=TransitionKind.UPGRADED, notify=False)
+    report = world.delivery.deliver(muted)
+    assert report.push is not None and report.push.delivered == ["c-ana"]
+    assert world.publisher.published == []

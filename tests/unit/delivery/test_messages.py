@@ -201,9 +201,11 @@ def test_email_body_has_everything_the_alert_knows() -> None:
         dashboard_url=DASHBOARD,
         description="Oldest contact in queue has waited too long",
         runbook="https://wiki.example/runbooks/longest-wait",
+        action="Take the oldest contact now.",
     )
     for expected in (
         "queue-longest-wait - Oldest contact in queue has waited too long",
+        "To do:       Take the oldest contact now.",
         "Value:       340s > 300s",
         "Queue:       billing",
         "Team:        tier1",

@@ -94,7 +94,7 @@ def test_user_observations_over_eventbridge_count_agents_on_queue_and_idle_ones(
         "occurred_at": "2026-11-23T09:05:10Z",
         "center_id": "default",
         "queue_id": TECH_SUPPORT,
-        "values": {"agents_online": 13.0, "agents_available": 3.0},
+        "values": {"agents_online": 13.0, "agents_available": 3.0, "agents_on_contact": 9.0},
         "labels": {},
     }
     assert event["event_id"].startswith("genesys-")

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from floorwatch.alerts.model import Severity, Transition, TransitionKind
 from floorwatch.alerts.state_machine import AlertState
-from floorwatch.security.roles import ACTIONS, may_act, may_see, may_see_scope, may_subscribe, refusal
+from floorwatch.security.roles import (
+    ACTIONS,
+    allowed_actions,
+    may_act,
+    may_see,
+    may_see_scope,
+    may_subscribe,
+    refusal,
+)
 from floorwatch.store.connections_port import Principal
 
 AGENT = Principal(user="bob", role="agent", teams=("billing",), queues=("billing",))
@@ -25,26 +33,38 @@ EXPECTED = {
     ("agent", "feedback"): False,
     ("agent", "escalate"): False,
     ("agent", "resolve"): False,
+    ("agent", "join"): False,
     ("supervisor", "ack"): True,
     ("supervisor", "snooze"): True,
     ("supervisor", "note"): True,
     ("supervisor", "feedback"): True,
     ("supervisor", "escalate"): True,
     ("supervisor", "resolve"): True,
+    ("supervisor", "join"): True,
     ("manager", "ack"): True,
     ("manager", "snooze"): True,
     ("manager", "note"): True,
     ("manager", "feedback"): True,
     ("manager", "escalate"): True,
     ("manager", "resolve"): True,
+    ("manager", "join"): True,
     ("ops", "ack"): True,
     ("ops", "snooze"): False,
     ("ops", "note"): True,
     ("ops", "feedback"): True,
     ("ops", "escalate"): False,
     ("ops", "resolve"): False,
+    ("ops", "join"): False,
 }
 PRINCIPALS = {"agent": AGENT, "supervisor": SUPERVISOR, "manager": MANAGER, "ops": OPS}
+
+
+def test_the_snapshot_tells_each_role_its_buttons() -> None:
+    # What the dashboard's buttons follow: the same matrix, per role.
+    for role, principal in PRINCIPALS.items():
+        expected = sorted(action for (who, action), allowed in EXPECTED.items() if who == role and allowed)
+        assert allowed_actions(principal) == expected
+    assert allowed_actions(STRANGER) == []
 
 
 def test_the_matrix_covers_every_role_and_action() -> None:

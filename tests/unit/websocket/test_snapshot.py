@@ -84,7 +84,7 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
         [str(billing.alert_id), str(agent_alert.alert_id)]
     )
     view = next(a for a in snapshot["alerts"] if a["alert_id"] == billing.alert_id)
-    assert view == {
+    state_fields = {
         "alert_id": billing.alert_id,
         "rule": "queue-longest-wait",
         "scope": "queue:billing",
@@ -108,6 +108,26 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
         "members": [],
         "trigger_rule": None,
         "no_data_since": None,
+        "value_at": "2026-11-30T08:56:00Z",
+        "worst_value": None,  # saved without the engine, which tracks the worst value it published
+    }
+    assert {key: view[key] for key in state_fields} == state_fields
+    # The card: what happened, how bad, what to do, where, clocks from the alert's own opening.
+    rule = RULES.get("queue-longest-wait")
+    assert rule is not None
+    assert view["title"] == rule.description
+    assert view["action"] == rule.action
+    assert (view["direction"], view["unit"]) == ("above", "seconds")
+    assert view["thresholds"] == {"warning": 120.0, "critical": 300.0}
+    assert view["where"]["queue_id"] == "billing"
+    assert (view["ack_target_seconds"], view["ack_due_at"]) == (30.0, "2026-11-30T08:56:30Z")
+    assert (view["act_target_seconds"], view["act_due_at"]) == (90.0, "2026-11-30T08:57:30Z")
+    assert (view["snoozed"], view["muted"], view["muted_reason"]) == (False, False, None)
+    assert (view["acted"], view["acted_how"], view["history"]) == (False, None, [])
+    assert snapshot["you"] == {
+        "user": "ana",
+        "role": "supervisor",
+        "actions": ["ack", "escalate", "feedback", "join", "note", "resolve", "snooze"],
     }
     [tile] = snapshot["tiles"]
     assert (tile["scope"], tile["queue_id"]) == ("queue:billing", "billing")
@@ -128,14 +148,22 @@ def test_supervisor_sees_their_alerts_and_queue_tiles() -> None:
     assert metrics["contacts_in_queue"]["state"] == "warning"
     assert metrics["agents_available"] == {"value": 3.0, "samples": 1, "target": 1.0, "state": "ok"}
     assert metrics["abandon_rate"] == {"value": None, "samples": 0, "target": 0.1, "state": "ok"}
-    assert set(metrics) == {
+    assert list(metrics) == [
         "service_level",
-        "longest_wait_seconds",
-        "contacts_in_queue",
-        "agents_available",
+        "average_speed_of_answer",
+        "average_handle_time",
         "abandon_rate",
+        "contacts_in_queue",
+        "longest_wait_seconds",
+        "agents_available",
+        "agents_on_contact",
+        "agents_after_contact_work",
+        "agents_not_ready",
+        "agents_online",
         "customer_sentiment",
-    }
+    ]
+    assert metrics["average_speed_of_answer"]["value"] == (8 * 10 + 4 * 30) / 12  # ASA of the 12 answered
+    assert metrics["agents_on_contact"] == {"value": None, "samples": 0, "target": None, "state": "ok"}
 
 
 def test_manager_sees_every_queue_known_to_alerts_or_the_directory() -> None:

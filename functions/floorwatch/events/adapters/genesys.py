@@ -21,7 +21,8 @@ Supported topics (anything else is acknowledged as skipped, with a reason naming
   ``stats.calculatedMetricValue`` (Genesys reports the epoch-ms instant the longest wait began, so the
   wait is observation time minus that; a value below 1e12 is read as a duration in ms; no value means
   nobody is waiting: 0); ``agents_online`` = sum of oOnQueueUsers counts over routing-status
-  qualifiers; ``agents_available`` = the IDLE qualifier's count. Observations only describe one media
+  qualifiers; ``agents_available`` = the IDLE qualifier's count; ``agents_on_contact`` = the INTERACTING and
+  COMMUNICATING qualifiers' counts. Observations only describe one media
   type per group, so the snapshot's ``channel`` is that media type (absent for user metrics, which
   Genesys groups without one).
 - ``v2.detail.events.conversation.{id}.acd.start`` (AcdStartEvent) -> ``contact_queued``.
@@ -333,6 +334,10 @@ def _interval_end(interval: Any, path: str) -> datetime | None:
     return parse_instant(interval.split("/", 1)[1], path)
 
 
+# Routing statuses of agents handling an interaction (wrap-up counts as interacting in Genesys).
+_ON_CONTACT_STATUSES = frozenset({"INTERACTING", "COMMUNICATING"})
+
+
 def _snapshot_values(metrics: Sequence[_Metric], observed_at: datetime) -> dict[str, float]:
     values: dict[str, float] = {}
     for metric in metrics:
@@ -341,8 +346,11 @@ def _snapshot_values(metrics: Sequence[_Metric], observed_at: datetime) -> dict[
         elif metric.name == "oOnQueueUsers":
             count = _count(metric)
             values["agents_online"] = values.get("agents_online", 0.0) + count
-            idle = count if (metric.qualifier or "").upper() == "IDLE" else 0.0
+            qualifier = (metric.qualifier or "").upper()
+            idle = count if qualifier == "IDLE" else 0.0
             values["agents_available"] = values.get("agents_available", 0.0) + idle
+            busy = count if qualifier in _ON_CONTACT_STATUSES else 0.0
+            values["agents_on_contact"] = values.get("agents_on_contact", 0.0) + busy
         elif metric.name == "oLongestWaiting":
             wait = _longest_wait_seconds(metric, observed_at)
             values["longest_wait_seconds"] = max(values.get("longest_wait_seconds", 0.0), wait)
