@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup lock cdk-cli browser test test-unit lint synth bootstrap diff deploy subscriptions bench demo dev clean
+.PHONY: setup lock cdk-cli browser a11y test test-unit lint synth bootstrap diff deploy subscriptions bench demo dev clean
 
 setup: $(STAMP)
 
@@ -51,7 +51,19 @@ browser:
 		echo "==> installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# axe-core for the dashboard's accessibility scan, pinned in tests/e2e/a11y/package-lock.json; the test
+# injects that copy into the page (nothing is fetched at test time). Re-installed only when the pins change.
+A11Y_DIR := tests/e2e/a11y
+A11Y_STAMP := $(A11Y_DIR)/node_modules/.installed
+
+a11y: $(A11Y_STAMP)
+
+$(A11Y_STAMP): $(A11Y_DIR)/package.json $(A11Y_DIR)/package-lock.json
+	@echo "==> installing the pinned axe-core into $(A11Y_DIR)/node_modules/"
+	@npm ci --prefix $(A11Y_DIR) --no-audit --no-fund --loglevel=error
+	@touch $(A11Y_STAMP)
+
+test: setup browser a11y
 	$(BIN)/pytest
 
 # The fast suite (domain, handlers, CLI, docs: no moto, no CDK synth, no runtime, no browser), ~1 minute.

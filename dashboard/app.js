@@ -12,18 +12,40 @@
   // Constants
   // ---------------------------------------------------------------------------------------------
 
-  const ACK_TARGET_SECONDS = 30; // "acknowledge within 30 s, act within 90 s"
-  const REFRESH_MS = 5000; // tiles poll: the `refresh` action
+  const ACK_TARGET_SECONDS = 30; // the floor's working target: "acknowledge within 30 s, act within 90 s"
+  const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
+  const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
+  // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long
+  // while refreshes go out every 5 s means the feed is not live: two missed answers plus a margin for a
+  // busy backend, checked every second, so a stall shows within 14 s.
+  const HEARTBEAT_DEADLINE_MS = 13000;
+  // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
+  // not been live yet gets this long before it counts as stalled.
+  const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
   const OUTBOX_MS = 3000;
   const ACTION_TIMEOUT_MS = 10000;
   const BACKOFF_BASE_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
   const RESOLVED_KEEP = 50;
   const SEEN_KEEP = 5000;
+  const RING_GROUP_MS = 60000; // an incident forming this soon after its member rang is not rung again
   const LIVE_SKEW_MS = 60000; // a pushed transition is older than this only when clocks disagree // transition ids remembered for dedupe (delivery is at-least-once)
   const SEVERITY_RANK = { info: 1, warning: 2, critical: 3 };
   const STATE_RANK = { none: 0, ok: 1, info: 2, warning: 3, critical: 4 };
   const STORAGE_KEY = 'floorwatch.dashboard.v1';
+
+  // Which actions each role may send (docs/security.md#who-may-do-what) when the snapshot does not say
+  // (`you.actions`): a button the server would refuse is not shown. The rule's links show for everyone
+  // who may act; `join` is only whether opening one is recorded as acting.
+  const ROLE_ACTIONS = {
+    supervisor: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve', 'join'],
+    manager: ['ack', 'note', 'escalate', 'snooze', 'feedback', 'resolve', 'join'],
+    ops: ['ack', 'note', 'feedback'],
+    agent: [],
+  };
+  // What counts as acting on an alert (the 90-second target): a note, an escalation, a join, a resolve.
+  const ACTING_ACTIONS = new Set(['note', 'escalate', 'resolve', 'join']);
+  const ACTING_TRANSITIONS = { noted: 'note', escalated: 'escalate', resolved: 'resolve', joined: 'join' };
 
   const RULE_TITLES = {
     'queue-service-level': 'Service level under target',
@@ -297,6 +319,9 @@
     tiles: [],
     tilesReceivedAt: null,
     clockOffsetMs: 0, // client clock minus server clock, from snapshots' `at`
+    rung: new Map(), // alert_id -> {at, severity}: when it last rang (one problem, one sound)
+    rings: [], // the sounds the page made (or would have, with sound off), newest last: for tests
+    you: null, // the snapshot's `you`: {user, role, actions} (what the buttons follow)
     filters: { team: '', queue: '', severity: 'info' },
     sound: false,
     notify: false,
@@ -316,7 +341,7 @@
   }
 
   function alertFromFields(data, now) {
-    return {
+    const alert = {
       alert_id: String(data.alert_id),
       rule: data.rule || '',
       scope: data.scope || '',
@@ -341,13 +366,80 @@
       members: Array.isArray(data.members) ? data.members.map(String) : [],
       trigger_rule: data.trigger_rule || null,
       no_data_since: parseTime(data.no_data_since),
-      notes: [],
+      ...contextFields(data),
+      worst_value: numberOrNull(data.worst_value),
+      acted_at: data.acted === false ? null : parseTime(data.acted_at),
+      acted_by: data.acted_by || null,
+      acted_how: data.acted_how || null,
+      muted: Boolean(data.muted),
+      muted_reason: textOrNull(data.muted_reason),
+      ack_target: numberOrNull(data.ack_target_seconds) || ACK_TARGET_SECONDS,
+      act_target: numberOrNull(data.act_target_seconds) || ACT_TARGET_SECONDS,
+      // The snapshot carries the history (notes, escalations, snoozes, joins), so a reload keeps it.
+      history: historyEntries(data.history),
       last_transition: null,
       resolved_at: null,
       first_seen: now,
       seen_live: false, // true when a pushed transition, not a snapshot, brought it
       updated_at: now,
+      lower_is_worse: directionLowerIsWorse(data.direction),
     };
+    if (alert.value !== null) {
+      alert.value = numberOrNull(alert.value);
+      if (alert.lower_is_worse === null) alert.lower_is_worse = lowerIsWorse(alert.metric, alert.value, alert.threshold);
+      if (alert.worst_value === null) alert.worst_value = alert.value;
+    }
+    return alert;
+  }
+
+  function numberOrNull(value) {
+    if (value === null || value === undefined || value === '') return null;
+    const n = Number(value);
+    return isFinite(n) ? n : null;
+  }
+
+  function textOrNull(value) {
+    return value === null || value === undefined || value === '' ? null : String(value);
+  }
+
+  /**
+   * Who and what an alert is about, and what the rule says to do (docs/protocol.md, "The supervisor's
+   * screen"): `where` names (queue, agent, contact), `title` (what happened), `action` (what to do)
+   * and `links` (Join, Monitor, Runbook).
+   */
+  function contextFields(data) {
+    const where = data.where && typeof data.where === 'object' ? data.where : {};
+    const pick = (key) => textOrNull(where[key] !== undefined && where[key] !== null ? where[key] : data[key]);
+    return {
+      queue_name: pick('queue_name'),
+      agent_name: pick('agent_name'),
+      agent_id: pick('agent_id'),
+      contact_id: pick('contact_id'),
+      contact_name: pick('contact_name'),
+      team_name: pick('team_name'),
+      title: textOrNull(data.title),
+      action_text: textOrNull(data.action),
+      rule_links: ruleLinks(data.links),
+    };
+  }
+
+  /** The rule's action links ([{kind, label, url}]): only http(s) ones, never a javascript: URL from a file. */
+  function ruleLinks(items) {
+    if (!Array.isArray(items)) return [];
+    const links = [];
+    for (const item of items) {
+      if (!item || typeof item !== 'object' || !isWebLink(item.url)) continue;
+      const kind = String(item.kind || 'link');
+      links.push({ label: String(item.label || humanize(kind)), url: String(item.url), kind: kind });
+    }
+    return links;
+  }
+
+  /** History entries {transition, at, actor, note}, oldest first. */
+  function historyEntries(items) {
+    if (!Array.isArray(items)) return [];
+    return items.filter((e) => e && typeof e === 'object' && e.transition).map((e) => ({
+      transition: String(e.transition), at: parseTime(e.at), actor: textOrNull(e.actor), note: textOrNull(e.note) }));
   }
 
   /** Context fields a later message may fill in (the first one seen can lack them). */
@@ -355,6 +447,12 @@
     for (const key of ['rule', 'scope', 'queue_id', 'team_id', 'metric', 'link', 'trigger_rule']) {
       if (data[key]) alert[key] = data[key];
     }
+    const context = contextFields(data);
+    for (const [key, value] of Object.entries(context)) {
+      if (key === 'rule_links' ? value.length : value !== null) alert[key] = value;
+    }
+    if (numberOrNull(data.worst_value) !== null) alert.worst_value = numberOrNull(data.worst_value);
+    if (directionLowerIsWorse(data.direction) !== null) alert.lower_is_worse = directionLowerIsWorse(data.direction);
     if (data.incident_id) alert.incident_id = String(data.incident_id);
     if (Array.isArray(data.members)) alert.members = data.members.map(String);
   }
@@ -379,13 +477,14 @@
     const held = Array.from(pool).filter((a) => a.incident_id === incident.alert_id && !isIncident(a))
       .sort(compareAlerts);
     const rows = held.map((a) => ({ id: a.alert_id, rule: a.rule, severity: a.severity, scope: a.scope,
-      metric: a.metric, value: a.value }));
+      metric: a.metric, value: a.value, where: whereShort(a), title: a.title }));
     const known = new Set(rows.map((row) => row.rule + '|' + row.scope));
     for (const entry of incident.members) {
       const member = parseMember(entry);
       if (known.has(member.rule + '|' + member.scope)) continue;
       known.add(member.rule + '|' + member.scope);
-      rows.push({ id: null, rule: member.rule, severity: member.severity, scope: member.scope, metric: null, value: null });
+      rows.push({ id: null, rule: member.rule, severity: member.severity, scope: member.scope, metric: null, value: null,
+        where: describeScope(member.scope), title: null });
     }
     return rows;
   }
@@ -432,11 +531,18 @@
     mergeContext(alert, t);
     alert.updated_at = now;
     alert.last_transition = kind;
+    if (t.threshold !== undefined && t.threshold !== null) alert.threshold = t.threshold;
     if (t.value !== undefined && t.value !== null) {
-      alert.value = t.value;
+      noteValue(alert, t.value);
       alert.no_data_since = null; // a measured value: the data is back
     }
-    if (t.threshold !== undefined && t.threshold !== null) alert.threshold = t.threshold;
+    addHistory(alert, { transition: kind, at: at, actor: textOrNull(t.actor), note: textOrNull(t.note) });
+    if (ACTING_TRANSITIONS[kind] && t.actor && t.actor !== 'escalation-policy' && alert.acted_at === null) {
+      // People's actions count as acting; the escalation policy paging someone else does not.
+      alert.acted_at = at;
+      alert.acted_by = t.actor;
+      alert.acted_how = textOrNull(t.acted_how) || ACTING_TRANSITIONS[kind];
+    }
 
     switch (kind) {
       case 'opened':
@@ -460,10 +566,6 @@
       case 'snoozed':
         alert.status = 'snoozed';
         alert.snoozed_until = parseTime(t.snoozed_until) || alert.snoozed_until;
-        if (t.actor) alert.notes.push({ at: at, actor: t.actor, text: 'snoozed' + (t.note ? ': ' + t.note : '') });
-        break;
-      case 'noted':
-        if (t.note) alert.notes.push({ at: at, actor: t.actor || '', text: t.note });
         break;
       case 'flapping_started':
         alert.flapping = true;
@@ -482,6 +584,75 @@
     return { outcome: 'updated', alert: alert };
   }
 
+  /** The value now, and the worst since the alert opened (the server's when it sends one). */
+  function noteValue(alert, value) {
+    const v = numberOrNull(value);
+    if (v === null) return;
+    if (alert.lower_is_worse === undefined || alert.lower_is_worse === null) {
+      alert.lower_is_worse = lowerIsWorse(alert.metric, v, alert.threshold);
+    }
+    alert.value = v;
+    const worst = alert.worst_value;
+    alert.worst_value = worst === null ? v : alert.lower_is_worse ? Math.min(worst, v) : Math.max(worst, v);
+  }
+
+  /** The rule's `direction`: `below` (service level) means lower is worse; null when not given. */
+  function directionLowerIsWorse(direction) {
+    return direction === 'below' ? true : direction === 'above' ? false : null;
+  }
+
+  /** A breach sits on the far side of its threshold; without one, the metric's usual direction. */
+  function lowerIsWorse(metric, value, threshold) {
+    const t = numberOrNull(threshold);
+    if (t !== null && value !== t) return value < t;
+    return /service_level|agents_available|sentiment/.test(String(metric || ''));
+  }
+
+  const HISTORY_KINDS = new Set(['acknowledged', 'snoozed', 'noted', 'escalated', 'joined']);
+
+  /** One entry of what people (and the escalation policy) did; the same entry twice is kept once. */
+  function addHistory(alert, entry) {
+    if (!HISTORY_KINDS.has(entry.transition)) return;
+    const near = (e) => e.at === null || entry.at === null || Math.abs(e.at - entry.at) < 5000;
+    if (entry.transition === 'escalated') {
+      // The snapshot's history says "level 2", the push names the level ("floor-manager"): one event.
+      const twin = alert.history.find((e) => e.transition === 'escalated' && near(e));
+      if (twin) {
+        twin.note = escalationNote(twin.note, entry.note);
+        twin.actor = twin.actor || entry.actor;
+        return;
+      }
+    }
+    const same = (e) => e.transition === entry.transition && e.actor === entry.actor && e.note === entry.note && near(e);
+    if (alert.history.some(same)) return;
+    alert.history.push(entry);
+    alert.history.sort((a, b) => (a.at || 0) - (b.at || 0));
+  }
+
+  /** "level 2" and "floor-manager" -> "level 2 (floor-manager)" (either may already be merged). */
+  function escalationNote(a, b) {
+    const parse = (text) => {
+      const m = /^level (\d+)(?: \((.*)\))?$/.exec(text || '');
+      return m ? { level: 'level ' + m[1], name: m[2] || null } : { level: null, name: text || null };
+    };
+    const x = parse(a);
+    const y = parse(b);
+    const level = x.level || y.level;
+    const name = x.name || y.name;
+    return level ? level + (name ? ' (' + name + ')' : '') : name;
+  }
+
+  /** Snoozed by its status or by a snooze still running: snapshot and push must agree (issue 12). */
+  function isSnoozed(alert) {
+    if (alert.status === 'snoozed') return alert.snoozed_until === null || alert.snoozed_until > serverNow();
+    return alert.snoozed_until !== null && alert.snoozed_until > serverNow();
+  }
+
+  /** Muted: snoozed or flapping; its news makes no sound, it does not pulse, no countdown asks for action. */
+  function isMuted(alert) {
+    return isSnoozed(alert) || alert.flapping || (alert.muted && alert.muted_reason !== 'snoozed');
+  }
+
   function moveToResolved(alert, at, actor) {
     state.alerts.delete(alert.alert_id);
     alert.status = 'resolved';
@@ -498,6 +669,7 @@
   function applySnapshot(msg, requestedAt, now) {
     const serverAt = parseTime(msg.at);
     if (serverAt) state.clockOffsetMs = now - serverAt;
+    if (msg.you && typeof msg.you === 'object') state.you = msg.you;
     if (Array.isArray(msg.tiles)) {
       state.tiles = msg.tiles;
       state.tilesReceivedAt = now;
@@ -513,7 +685,7 @@
       const existing = state.alerts.get(String(data.alert_id));
       const fresh = alertFromFields(data, now);
       if (existing) {
-        fresh.notes = existing.notes;
+        keepWhatTheSnapshotLacks(fresh, existing, data);
         fresh.first_seen = existing.first_seen;
         fresh.seen_live = existing.seen_live;
         fresh.escalation_note = existing.escalation_note;
@@ -530,6 +702,30 @@
         moveToResolved(alert, serverNow(), null);
       }
     }
+  }
+
+  /**
+   * A refresh replaces an alert's view; what only this page knew (history from pushes, the worst value
+   * it saw, an action it recorded) stays unless the snapshot carries it.
+   */
+  function keepWhatTheSnapshotLacks(fresh, existing, data) {
+    for (const entry of existing.history) addHistory(fresh, entry);
+    if (data.worst_value === undefined || data.worst_value === null) {
+      const worst = [existing.worst_value, fresh.value].filter((v) => v !== null);
+      if (worst.length) {
+        fresh.worst_value = fresh.lower_is_worse ? Math.min(...worst) : Math.max(...worst);
+      }
+    }
+    if (fresh.acted_at === null && existing.acted_at !== null) {
+      fresh.acted_at = existing.acted_at;
+      fresh.acted_by = existing.acted_by;
+      fresh.acted_how = existing.acted_how;
+    }
+    for (const key of ['queue_name', 'agent_name', 'agent_id', 'contact_id', 'contact_name', 'team_name', 'title',
+      'action_text']) {
+      if (fresh[key] === null) fresh[key] = existing[key];
+    }
+    if (!fresh.rule_links.length) fresh.rule_links = existing.rule_links;
   }
 
   function passesFilters(alert) {
@@ -640,12 +836,23 @@
   // Tiles
   // ---------------------------------------------------------------------------------------------
 
+  // The figures a floor watches (docs/protocol.md, KPI tiles), after service level and longest wait.
   const TILE_SMALL_METRICS = [
-    ['contacts_in_queue', 'In queue'],
-    ['agents_available', 'Agents available'],
-    ['abandon_rate', 'Abandon rate'],
-    ['customer_sentiment', 'Sentiment'],
+    ['average_speed_of_answer', 'ASA'],
+    ['average_handle_time', 'AHT'],
+    ['abandon_rate', 'Abandoned'],
+    ['contacts_in_queue', 'Waiting'],
+    ['customer_sentiment', 'Sentiment'], // the average of the queue's live contacts
   ];
+  const AGENT_STATES = [
+    ['agents_available', 'available'],
+    ['agents_on_contact', 'on contact'],
+    ['agents_after_contact_work', 'after-contact work'],
+    ['agents_not_ready', 'not ready'],
+  ];
+  // The tier as a shape and a word, not only a colour.
+  const TIER_MARKS = { none: '–', ok: '✓', info: 'ℹ', warning: '▲', critical: '◆' };
+  const expandedTiles = new Set(); // queues whose figures are shown on a phone (collapsed by default)
 
   function metricState(metric) {
     if (!metric || metric.value === null || metric.value === undefined) return 'none';
@@ -663,6 +870,13 @@
 
   function stateLabel(s) {
     return { none: 'No data', ok: 'OK', info: 'Info', warning: 'Warning', critical: 'Critical' }[s] || s;
+  }
+
+  function tierMark(s) {
+    if (s === 'none') return null; // the value's dash already says there is no data
+    return h('span', { class: 'kpi-tier', 'data-state': s, title: stateLabel(s) },
+      h('span', { 'aria-hidden': 'true', text: TIER_MARKS[s] || '' }),
+      h('span', { class: 'visually-hidden', text: ' ' + stateLabel(s) }));
   }
 
   function bar(fraction, modifier, label) {
@@ -688,7 +902,7 @@
     if (m.samples !== undefined && m.samples !== null) sub.push('n ' + m.samples);
     return h('div', { class: 'kpi kpi-main', 'data-state': s, 'data-metric': 'service_level' },
       h('span', { class: 'kpi-label', text: 'Service level' }),
-      h('span', { class: 'kpi-value', text: hasValue ? formatPercent(Number(m.value)) : '—' }),
+      h('span', { class: 'kpi-value' }, hasValue ? formatPercent(Number(m.value)) : '—', tierMark(s)),
       gauge,
       h('span', { class: 'kpi-sub', text: hasValue ? sub.join(' · ') : 'no data yet' }));
   }
@@ -710,7 +924,7 @@
     }
     return h('div', { class: 'kpi kpi-main', 'data-state': s, 'data-metric': 'longest_wait_seconds' },
       h('span', { class: 'kpi-label', text: 'Longest wait' }),
-      h('span', { class: 'kpi-value', text: hasValue ? formatDuration(value) : '—' }),
+      h('span', { class: 'kpi-value' }, hasValue ? formatDuration(value) : '—', tierMark(s)),
       bar(fraction, 'bar-sla' + (fraction > 1 ? ' bar-over' : ''), 'SLA countdown: ' + sub),
       h('span', { class: 'kpi-sub', text: sub }));
   }
@@ -719,33 +933,94 @@
     const m = metric || {};
     const s = metricState(m);
     const value = s === 'none' ? '—' : formatMetric(key, m.value);
+    const target = typeof m.target === 'number' && s !== 'none' ? 'target ' + formatMetric(key, m.target) : null;
     return h('div', { class: 'kpi kpi-small', 'data-state': s, 'data-metric': key, title: label + ': ' + stateLabel(s) },
       h('span', { class: 'kpi-label', text: label }),
-      h('span', { class: 'kpi-value', text: value }));
+      h('span', { class: 'kpi-value' }, value, tierMark(s)),
+      target ? h('span', { class: 'kpi-sub', text: target }) : null);
+  }
+
+  /** Agents by state: one line of counts and a stacked bar (a state the platform does not report: —). */
+  function renderAgents(metrics) {
+    const counts = AGENT_STATES.map(([key, label]) => {
+      const m = metrics[key] || {};
+      const v = numberOrNull(m.value);
+      return { key: key, label: label, value: v, state: metricState(m) };
+    });
+    const total = counts.reduce((sum, c) => sum + (c.value || 0), 0);
+    const stack = h('div', { class: 'agent-stack', 'aria-hidden': 'true' },
+      ...counts.filter((c) => c.value).map((c) => {
+        const part = h('span', { class: 'agent-part', 'data-key': c.key });
+        part.style.flexGrow = String(c.value);
+        return part;
+      }));
+    return h('div', { class: 'kpi kpi-agents', 'data-metric': 'agents' },
+      h('span', { class: 'kpi-label', text: 'Agents' }),
+      h('ul', { class: 'agent-states' }, ...counts.map((c) => h('li', { 'data-metric': c.key, 'data-state': c.state },
+        h('span', { class: 'agent-swatch', 'data-key': c.key, 'aria-hidden': 'true' }),
+        h('strong', { text: c.value === null ? '—' : String(c.value) }), ' ' + c.label,
+        c.state === 'warning' || c.state === 'critical' ? tierMark(c.state) : null))),
+      total > 0 ? stack : null);
+  }
+
+  /** The phone's one-line view of a collapsed tile. */
+  function tileSummary(metrics) {
+    const parts = [];
+    const sl = metrics.service_level;
+    if (sl && metricState(sl) !== 'none') parts.push('SL ' + formatPercent(Number(sl.value)));
+    const wait = metrics.longest_wait_seconds;
+    if (wait && metricState(wait) !== 'none') parts.push('wait ' + formatDuration(Number(wait.value)));
+    const queued = metrics.contacts_in_queue;
+    if (queued && metricState(queued) !== 'none') parts.push(queued.value + ' waiting');
+    return parts.join(' · ') || 'no data yet';
   }
 
   function renderTile(tile) {
     const metrics = tile.metrics || {};
     const worst = worstState(metrics);
     const queueId = tileQueueId(tile);
-    const title = tile.name || humanize(queueId) || tile.scope;
-    return h('article', { class: 'tile', 'data-state': worst, 'data-queue': queueId,
+    const title = tile.queue_name || tile.name || humanize(queueId) || tile.scope;
+    const expanded = expandedTiles.has(queueId);
+    const bodyId = 'tile-body-' + queueId.replace(/[^A-Za-z0-9_-]/g, '_');
+    // On a phone a tile is one line (the alerts come first); the button shows its figures.
+    const toggle = h('button', { type: 'button', class: 'btn btn-ghost tile-toggle', 'aria-expanded': String(expanded),
+      'aria-controls': bodyId, 'aria-label': (expanded ? 'Hide figures: ' : 'Show figures: ') + title,
+      text: expanded ? 'Less' : 'More' });
+    toggle.addEventListener('click', () => {
+      if (expandedTiles.has(queueId)) expandedTiles.delete(queueId);
+      else expandedTiles.add(queueId);
+      renderTiles();
+      const again = document.querySelector('.tile[data-queue="' + CSS.escape(queueId) + '"] .tile-toggle');
+      if (again) again.focus();
+    });
+    return h('article', { class: 'tile' + (expanded ? ' is-expanded' : ''), 'data-state': worst, 'data-queue': queueId,
       'aria-label': title + ': ' + stateLabel(worst) },
     h('header', { class: 'tile-head' },
       h('h3', { class: 'tile-title', text: title }),
-      h('span', { class: 'tile-state', text: stateLabel(worst) })),
-    h('div', { class: 'tile-main' },
-      renderServiceLevel(metrics.service_level), renderLongestWait(metrics.longest_wait_seconds)),
-    h('div', { class: 'tile-small' },
-      ...TILE_SMALL_METRICS.map(([key, label]) => renderSmallMetric(key, label, metrics[key]))));
+      h('span', { class: 'tile-state' }, h('span', { 'aria-hidden': 'true', text: TIER_MARKS[worst] + ' ' }),
+        stateLabel(worst)),
+      toggle),
+    h('p', { class: 'tile-summary', text: tileSummary(metrics) }),
+    h('div', { class: 'tile-body', id: bodyId },
+      h('div', { class: 'tile-main' },
+        renderServiceLevel(metrics.service_level), renderLongestWait(metrics.longest_wait_seconds)),
+      h('div', { class: 'tile-small' },
+        ...TILE_SMALL_METRICS.map(([key, label]) => renderSmallMetric(key, label, metrics[key]))),
+      renderAgents(metrics)));
   }
 
   function renderTiles() {
     const box = $('tiles');
+    const focused = document.activeElement && document.activeElement.closest('.tile');
+    const focusedQueue = focused ? focused.dataset.queue : null;
     const visible = state.tiles.filter(tilePassesFilters)
       .slice()
       .sort((a, b) => tileQueueId(a).localeCompare(tileQueueId(b)));
     box.replaceChildren(...visible.map(renderTile));
+    if (focusedQueue !== null) {
+      const again = box.querySelector('.tile[data-queue="' + CSS.escape(focusedQueue) + '"] .tile-toggle');
+      if (again) again.focus(); // a refresh must not throw the keyboard focus away
+    }
     box.setAttribute('aria-busy', state.tilesReceivedAt === null ? 'true' : 'false');
     $('tiles-empty').hidden = state.tilesReceivedAt === null || visible.length > 0;
     renderTilesFreshness();
@@ -769,23 +1044,112 @@
   const alertNodes = new Map(); // alert_id -> <li>
   const openForms = new Map(); // alert_id -> form kind being shown ('note' | 'feedback' | ...)
 
-  function alertDetail(alert) {
-    const parts = [describeScope(alert.scope)];
-    if (isIncident(alert)) {
-      const count = alert.member_rows ? alert.member_rows.length : alert.members.length;
-      parts.push('incident of ' + count + ' alert' + (count === 1 ? '' : 's'));
-      if (alert.team_id) parts.push('team ' + alert.team_id);
-      return parts.join(' · ');
-    }
-    if (alert.value !== null && alert.value !== undefined) {
-      let text = formatMetric(alert.metric, alert.value);
-      if (alert.threshold !== null && alert.threshold !== undefined) {
-        text += ' (threshold ' + formatMetric(alert.metric, alert.threshold) + ')';
-      }
-      parts.push(text);
-    }
-    if (alert.team_id) parts.push('team ' + alert.team_id);
+  /** The scope's kind and id: "contact:abc" -> ["contact", "abc"]. */
+  function scopeParts(scope) {
+    const text = String(scope || '');
+    const colon = text.indexOf(':');
+    return colon < 0 ? ['', text] : [text.slice(0, colon), text.slice(colon + 1)];
+  }
+
+  function shortId(id) {
+    const text = String(id || '');
+    return /^[0-9a-f]{8}-[0-9a-f-]{20,}$/i.test(text) || /^[0-9a-f]{16,}$/i.test(text) ? text.slice(0, 8) + '…' : text;
+  }
+
+  /** Where: the contact, agent and queue by name where the platform gives one, else by id. */
+  function alertWhere(alert) {
+    const [kind, id] = scopeParts(alert.scope);
+    const parts = [];
+    const contact = kind === 'contact' ? id : alert.contact_id;
+    const agent = kind === 'agent' ? id : alert.agent_id;
+    const queueName = alert.queue_name || (alert.queue_id ? humanize(alert.queue_id) : null) ||
+      (kind === 'queue' ? humanize(id) : null);
+    if (contact) parts.push('Contact ' + (alert.contact_name ? alert.contact_name + ' (' + shortId(contact) + ')' : shortId(contact)));
+    if (agent || alert.agent_name) parts.push('Agent ' + (alert.agent_name || shortId(agent)));
+    if (queueName) parts.push('Queue ' + queueName);
+    if (alert.team_id || alert.team_name) parts.push('Team ' + (alert.team_name || alert.team_id));
+    if (!parts.length) parts.push(describeScope(alert.scope) || 'Whole floor');
     return parts.join(' · ');
+  }
+
+  /** The few words an accessible name needs to tell this card from the others: who or which queue. */
+  function whereShort(alert) {
+    const [kind, id] = scopeParts(alert.scope);
+    if (kind === 'contact') return alert.contact_name || 'contact ' + shortId(id);
+    if (kind === 'agent') return alert.agent_name || 'agent ' + shortId(id);
+    return alert.queue_name || alert.queue_id || (kind === 'queue' ? id : describeScope(alert.scope));
+  }
+
+  /** How bad: the value now, the worst since it opened, the threshold. */
+  function alertHowBad(alert) {
+    if (isIncident(alert) || alert.value === null || alert.value === undefined) return '';
+    const parts = ['Now ' + formatMetric(alert.metric, alert.value)];
+    if (alert.worst_value !== null && alert.worst_value !== undefined) {
+      parts.push('worst ' + formatMetric(alert.metric, alert.worst_value));
+    }
+    if (alert.threshold !== null && alert.threshold !== undefined) {
+      parts.push('threshold ' + formatMetric(alert.metric, alert.threshold));
+    }
+    return parts.join(' · ');
+  }
+
+  /**
+   * One problem, one card: what people did on an incident's member alerts (a note on the alert they
+   * saw before the incident formed, a join) shows on the incident's card and counts as acting on it.
+   */
+  function absorbMembers(incident, pool) {
+    for (const member of Array.from(pool || [])) {
+      if (member.incident_id !== incident.alert_id || isIncident(member)) continue;
+      for (const entry of member.history) {
+        if (entry.transition !== 'escalated') addHistory(incident, entry); // the incident pages for itself
+      }
+      if (member.acted_at !== null && (incident.acted_at === null || member.acted_at < incident.acted_at)) {
+        incident.acted_at = member.acted_at;
+        incident.acted_by = member.acted_by;
+        incident.acted_how = member.acted_how;
+      }
+    }
+  }
+
+  /** What happened: the server's title (the rule's description), an incident's trigger member's. */
+  function cardTitle(alert, pool) {
+    if (!isIncident(alert)) return alert.title || ruleTitle(alert.rule, alert.metric);
+    const rule = incidentRule(alert);
+    const member = Array.from(pool || []).find((a) => a.incident_id === alert.alert_id && a.rule === rule && a.title);
+    return member ? member.title : ruleTitle(rule, alert.metric);
+  }
+
+  /** One line for notifications: where and how bad. */
+  function alertDetail(alert) {
+    const bad = alertHowBad(alert);
+    return alertWhere(alert) + (bad ? ' · ' + bad : '');
+  }
+
+  /** An incident's member alerts this page holds: the one its card is titled after first, then the worst. */
+  function heldMembers(incident, pool) {
+    const rule = incidentRule(incident);
+    return Array.from(pool || []).filter((a) => a.incident_id === incident.alert_id && !isIncident(a))
+      .sort((a, b) => (a.rule === rule ? -1 : 0) - (b.rule === rule ? -1 : 0) || compareAlerts(a, b));
+  }
+
+  /** How bad an incident is: its leading member's value now, worst and threshold. */
+  function howBadOf(alert, pool) {
+    if (!isIncident(alert)) return alertHowBad(alert);
+    const lead = heldMembers(alert, pool).find((a) => a.value !== null && a.value !== undefined);
+    return lead ? alertHowBad(lead) : '';
+  }
+
+  /** An incident speaks for its trigger member: that alert's action text and links when it has none. */
+  function guidanceOf(alert, pool) {
+    if (!isIncident(alert) || (alert.action_text && alert.rule_links.length)) return alert;
+    const members = heldMembers(alert, pool);
+    const withText = members.find((a) => a.action_text);
+    const withLinks = members.find((a) => a.rule_links.length || isWebLink(a.link));
+    return {
+      action_text: alert.action_text || (withText ? withText.action_text : null),
+      rule_links: alert.rule_links.length ? alert.rule_links : withLinks ? withLinks.rule_links : [],
+      link: alert.link || (withLinks ? withLinks.link : null),
+    };
   }
 
   function createAlertNode(alert) {
@@ -805,11 +1169,15 @@
     const incident = isIncident(alert);
     node.classList.toggle('is-incident', incident);
     if (incident) alert.member_rows = incidentMembers(alert, pool || []);
+    const muted = !resolvedList && isMuted(alert);
     node.dataset.severity = alert.severity;
     node.dataset.kind = kind;
-    node.dataset.status = resolvedList ? 'resolved' : alert.acknowledged ? 'acknowledged' : alert.status;
+    node.dataset.status = resolvedList ? 'resolved' : muted ? 'snoozed' : alert.acknowledged ? 'acknowledged'
+      : alert.status === 'snoozed' ? 'open' : alert.status;
     node.classList.toggle('is-acked', alert.acknowledged);
-    node.classList.toggle('is-pulsing', alert.severity === 'critical' && !alert.acknowledged && !resolvedList);
+    node.classList.toggle('is-muted', muted);
+    // A muted (snoozed) alert never pulses: the server is not asking anyone to act on it now.
+    node.classList.toggle('is-pulsing', alert.severity === 'critical' && !alert.acknowledged && !resolvedList && !muted);
     const icon = node.querySelector('.alert-icon');
     if (icon.dataset.kind !== kind) {
       icon.innerHTML = ICONS[kind]; // static markup from ICONS only
@@ -818,19 +1186,29 @@
     }
     setText(node.querySelector('.sev-badge'), alert.severity.toUpperCase() + ' · ' + KIND_LABELS[kind] +
       (incident ? ' · Incident' : ''));
-    setText(node.querySelector('.alert-title'), ruleTitle(rule, alert.metric));
-    setText(node.querySelector('.alert-detail'), alertDetail(alert));
-    node.querySelector('.alert-detail').title = alert.scope;
+    setText(node.querySelector('.alert-title'), cardTitle(alert, pool));
+    const where = node.querySelector('.alert-where');
+    setText(where, alertWhere(alert));
+    where.title = alert.scope;
+    const detail = node.querySelector('.alert-detail');
+    const bad = howBadOf(alert, pool);
+    detail.hidden = !bad;
+    setText(detail, bad);
+    const guidance = guidanceOf(alert, pool);
+    const todo = node.querySelector('.alert-todo');
+    todo.hidden = !guidance.action_text;
+    setText(todo.querySelector('.todo-text'), guidance.action_text || '');
     renderMembers(node.querySelector('.incident-members'), incident ? alert.member_rows : []);
+    if (incident) absorbMembers(alert, pool);
     renderNotes(node.querySelector('.alert-notes'), alert);
-    updateAlertActions(node, alert, resolvedList);
+    updateAlertActions(node, alert, resolvedList, guidance);
     updateAlertClock(node, alert, resolvedList);
   }
 
   /** An incident card's member alerts: title, scope, severity and value, one line each. */
   function renderMembers(list, rows) {
-    const lines = rows.map((row) => [row.id || '', row.severity, ruleTitle(row.rule, row.metric),
-      describeScope(row.scope), formatMetric(row.metric, row.value), row.scope]);
+    const lines = rows.map((row) => [row.id || '', row.severity, row.title || ruleTitle(row.rule, row.metric),
+      row.where, formatMetric(row.metric, row.value), row.scope]);
     const key = JSON.stringify(lines);
     if (list.dataset.key === key) return;
     list.dataset.key = key;
@@ -843,22 +1221,33 @@
         value !== '—' ? h('span', { class: 'member-value', text: value }) : null)));
   }
 
+  /** What was done about the alert (from the snapshot's history and later pushes) and its state. */
   function renderNotes(list, alert) {
     const lines = [];
-    if (alert.escalation_level > 0 && (alert.acknowledged || alert.escalation_note)) {
+    const clock = (at) => new Date(at + state.clockOffsetMs).toLocaleTimeString();
+    const when = (at) => (at ? ' at ' + clock(at) : '');
+    let escalations = 0;
+    for (const e of alert.history.slice(-8)) {
+      const by = e.actor && e.actor !== 'escalation-policy' ? ' by ' + e.actor : '';
+      if (e.transition === 'noted') lines.push((e.actor ? e.actor + ': ' : '') + (e.note || '') + ' (' + clock(e.at) + ')');
+      else if (e.transition === 'escalated') {
+        escalations += 1;
+        lines.push('Escalated' + (e.note ? ' to ' + e.note : '') + by + when(e.at));
+      } else if (e.transition === 'snoozed') lines.push('Snoozed' + by + when(e.at));
+      else if (e.transition === 'joined') lines.push('Joined' + by + when(e.at));
+    }
+    if (!escalations && alert.escalation_level > 0 && (alert.acknowledged || alert.escalation_note)) {
       lines.push('Escalated (level ' + alert.escalation_level + ')' +
         (alert.escalation_note ? ' — ' + alert.escalation_note : ''));
     }
-    if (alert.status === 'snoozed') {
-      lines.push('Snoozed' + (alert.snoozed_until ? ' until ' +
-        new Date(alert.snoozed_until + state.clockOffsetMs).toLocaleTimeString() : ''));
+    if (isSnoozed(alert)) {
+      lines.push('Snoozed' + (alert.snoozed_until ? ' until ' + clock(alert.snoozed_until) : '') +
+        ' — muted: no sound, no pages');
     }
     if (alert.flapping) lines.push('Flapping — notifications paused until it is stable');
     if (alert.no_data_since) {
-      lines.push('No data since ' + new Date(alert.no_data_since + state.clockOffsetMs).toLocaleTimeString() +
-        ' — last state kept');
+      lines.push('No data since ' + clock(alert.no_data_since) + ' — last state kept');
     }
-    for (const note of alert.notes.slice(-3)) lines.push((note.actor ? note.actor + ': ' : '') + note.text);
     if (alert.resolved_at) lines.push('Resolved' + (alert.resolved_by ? ' by ' + alert.resolved_by : ''));
     const key = lines.join('\n');
     if (list.dataset.key === key) return;
@@ -866,30 +1255,71 @@
     list.replaceChildren(...lines.map((line) => h('li', { text: line })));
   }
 
-  function updateAlertActions(node, alert, resolvedList) {
+  /** The action buttons this user's role may use (docs/security.md#who-may-do-what). */
+  function allowedActions() {
+    if (state.you && Array.isArray(state.you.actions)) return state.you.actions.map(String);
+    const role = state.principal && state.principal.role;
+    return ROLE_ACTIONS[role] || [];
+  }
+
+  function updateAlertActions(node, alert, resolvedList, guidance) {
     const actions = node.querySelector('.alert-actions');
-    actions.hidden = state.readOnly || resolvedList;
+    const allowed = allowedActions();
+    actions.hidden = resolvedList || (allowed.length === 0 && !state.token);
+    // Every button names its alert: "Acknowledge: Service level under target, billing".
+    const label = (RULE_TITLES[displayRule(alert)] || cardTitle(alert, state.alerts.values())) + ', ' + whereShort(alert);
+    for (const button of actions.querySelectorAll('button[data-action]')) {
+      const action = button.dataset.action;
+      button.hidden = allowed.indexOf(action) < 0;
+      button.setAttribute('aria-label', button.textContent.trim() + ': ' + label);
+    }
     const ack = actions.querySelector('[data-action="ack"]');
     const hadFocus = document.activeElement === ack;
     // Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus.
     ack.setAttribute('aria-disabled', String(ack.dataset.busy === '1'));
     // Once acknowledged the timer line says by whom; the button goes (keyboard focus moves on to Note).
-    ack.hidden = alert.acknowledged;
+    ack.hidden = alert.acknowledged || allowed.indexOf('ack') < 0;
     setText(ack, ack.dataset.busy === '1' ? 'Acknowledging…' : 'Acknowledge');
-    if (hadFocus && ack.hidden) actions.querySelector('[data-action="note"]').focus();
+    ack.setAttribute('aria-label', ack.textContent + ': ' + label);
+    if (hadFocus && ack.hidden) {
+      const next = actions.querySelector('button[data-action]:not([hidden])');
+      if (next) next.focus();
+    }
+    // A snoozed alert cannot be escalated (the server refuses it): the button goes while it is muted.
+    const escalate = actions.querySelector('[data-action="escalate"]');
+    escalate.hidden = escalate.hidden || alert.acknowledged || isMuted(alert);
+    const links = guidance.rule_links.slice();
+    if (!links.some((l) => l.kind === 'join' || /^join\b/i.test(l.label)) && isWebLink(guidance.link)) {
+      links.unshift({ label: 'Join', url: guidance.link, kind: 'join' });
+    }
     const join = actions.querySelector('[data-action="join"]');
-    if (isWebLink(alert.link)) {
-      join.setAttribute('href', alert.link);
+    const first = links[0] || null;
+    if (first) {
+      join.setAttribute('href', first.url);
       join.removeAttribute('aria-disabled');
-      join.title = 'Open the live session';
+      setText(join, first.label);
+      join.title = 'Opens in a new tab';
     } else {
       join.removeAttribute('href');
       join.setAttribute('aria-disabled', 'true');
+      setText(join, 'Join');
       join.title = 'No live session link for this alert';
     }
+    join.setAttribute('aria-label', join.textContent + ': ' + label + (first ? '' : ' (no link)'));
+    renderRuleLinks(actions.querySelector('.rule-links'), links.slice(1), label);
     const form = node.querySelector('.alert-form');
     const wanted = resolvedList || state.readOnly ? null : openForms.get(alert.alert_id) || null;
     if ((form.dataset.kind || null) !== wanted) renderAlertForm(form, alert.alert_id, wanted);
+  }
+
+  /** The rule's further action links (listen in, the platform's monitoring page, a runbook). */
+  function renderRuleLinks(box, links, label) {
+    const key = JSON.stringify(links) + label;
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.replaceChildren(...links.map((link) => h('a', { class: 'btn', href: link.url, target: '_blank',
+      rel: 'noopener noreferrer', 'data-action': 'link', 'data-kind': link.kind,
+      'aria-label': link.label + ': ' + label, text: link.label })));
   }
 
   /** Only http(s) deep links become Join: never a javascript: URL from a rules file. */
@@ -910,8 +1340,6 @@
     const prefix = alertClockTrusted(alert) || alert.seen_live ? '' : 'seen ';
     setText(node.querySelector('.alert-age'), resolvedList ? 'open ' + age : prefix + age + ' ago');
     const timer = node.querySelector('.ack-timer');
-    const barNode = timer.querySelector('.ack-bar');
-    const fill = barNode.querySelector('span');
     let elapsed;
     let text;
     if (alert.acknowledged) {
@@ -922,22 +1350,66 @@
     } else if (resolvedList) {
       elapsed = Math.max(0, (ended - start) / 1000);
       text = 'Resolved without acknowledgement';
+    } else if (isMuted(alert)) {
+      elapsed = 0;
+      text = isSnoozed(alert) ? 'Snoozed' + (alert.snoozed_until ? ' until ' +
+        new Date(alert.snoozed_until + state.clockOffsetMs).toLocaleTimeString() : '') + ' — no clock while muted'
+        : 'Muted while it flaps — no clock';
     } else if (alert.escalation_level > 0) {
       // The server escalates only what was not acknowledged in time, whatever this page counted.
-      elapsed = Math.max(ACK_TARGET_SECONDS + 1, (now - start) / 1000);
+      elapsed = Math.max(alert.ack_target + 1, (now - start) / 1000);
       text = 'Not acknowledged in time — escalated to level ' + alert.escalation_level;
     } else {
       elapsed = Math.max(0, (now - start) / 1000);
-      const left = ACK_TARGET_SECONDS - elapsed;
+      const left = alert.ack_target - elapsed;
       text = left >= 0 ? 'Acknowledge within ' + formatDuration(left)
-        : 'Unacknowledged — ' + formatDuration(-left) + ' past the ' + ACK_TARGET_SECONDS + ' s target';
+        : 'Unacknowledged — ' + formatDuration(-left) + ' past the ' + alert.ack_target + ' s target';
     }
-    const over = elapsed > ACK_TARGET_SECONDS;
-    timer.dataset.state = alert.acknowledged ? (over ? 'late' : 'met') : over ? 'over' : 'running';
-    fill.style.width = Math.round(Math.min(1, elapsed / ACK_TARGET_SECONDS) * 100) + '%';
-    barNode.setAttribute('aria-valuenow', String(Math.round(Math.min(elapsed, ACK_TARGET_SECONDS))));
-    barNode.setAttribute('aria-label', 'Acknowledgement timer');
-    setText(timer.querySelector('.ack-text'), text);
+    const over = elapsed > alert.ack_target;
+    const muted = !resolvedList && !alert.acknowledged && isMuted(alert);
+    timer.classList.toggle('is-muted', muted);
+    timer.dataset.state = muted ? 'muted' : alert.acknowledged ? (over ? 'late' : 'met') : over ? 'over' : 'running';
+    setTimerBar(timer, 'Acknowledgement clock', elapsed, alert.ack_target);
+    setText(timer.querySelector('.timer-text'), text);
+    updateActionClock(node.querySelector('.act-timer'), alert, resolvedList, start, now);
+  }
+
+  function setTimerBar(timer, label, elapsed, target) {
+    const barNode = timer.querySelector('.timer-bar');
+    barNode.setAttribute('aria-valuemax', String(target));
+    barNode.querySelector('span').style.width = Math.round(Math.min(1, elapsed / target) * 100) + '%';
+    barNode.setAttribute('aria-valuenow', String(Math.round(Math.min(elapsed, target))));
+    barNode.setAttribute('aria-label', label);
+  }
+
+  /**
+   * After the acknowledgement, the second half of the floor's target: act (a note, an escalation,
+   * a join, a resolve) within 90 s of the opening. The server records "acted"; this page shows it.
+   */
+  function updateActionClock(timer, alert, resolvedList, start, now) {
+    const show = alert.acknowledged && !(resolvedList && alert.acted_at === null);
+    timer.hidden = !show;
+    if (!show) return;
+    let elapsed;
+    let text;
+    if (alert.acted_at !== null) {
+      elapsed = Math.max(0, (alert.acted_at + state.clockOffsetMs - start) / 1000);
+      text = 'Acted' + (alert.acted_how ? ' (' + alert.acted_how + (alert.acted_by ? ' by ' + alert.acted_by : '') + ')'
+        : alert.acted_by ? ' by ' + alert.acted_by : '') + ' ' + formatDuration(elapsed) + ' after opening';
+    } else if (isMuted(alert)) {
+      elapsed = 0;
+      text = 'Snoozed — no action clock while muted';
+    } else {
+      elapsed = Math.max(0, (now - start) / 1000);
+      const left = alert.act_target - elapsed;
+      text = left >= 0 ? 'Act within ' + formatDuration(left) + ' (note, escalate, join or resolve)'
+        : 'No action yet — ' + formatDuration(-left) + ' past the ' + alert.act_target + ' s target';
+    }
+    const over = elapsed > alert.act_target;
+    timer.dataset.state = alert.acted_at !== null ? (over ? 'late' : 'met') : isMuted(alert) ? 'muted'
+      : over ? 'over' : 'running';
+    setTimerBar(timer, 'Action clock', elapsed, alert.act_target);
+    setText(timer.querySelector('.timer-text'), text);
   }
 
   /** Put list items in the wanted order, moving only what is out of place (keeps focus stable). */
@@ -959,8 +1431,10 @@
     const passing = alerts.filter(admits);
     const incidents = new Set(alerts.filter((a) => isIncident(a) && (admits(a) ||
       passing.some((m) => m.incident_id === a.alert_id))).map((a) => a.alert_id));
+    // A member someone is acting on (its note or snooze form open) keeps its card until they finish:
+    // an incident forming at that moment must not take the form, and what was typed, away.
     return alerts.filter((a) => (isIncident(a) ? incidents.has(a.alert_id)
-      : admits(a) && !(a.incident_id && incidents.has(a.incident_id))));
+      : admits(a) && !(a.incident_id && incidents.has(a.incident_id) && !openForms.has(a.alert_id))));
   }
 
   function renderAlerts() {
@@ -1040,14 +1514,16 @@
       buttons[1].focus();
       return;
     }
-    if (kind === 'escalate') {
-      const confirm = h('button', { type: 'button', class: 'btn btn-danger', text: 'Escalate now' });
+    if (kind === 'escalate' || kind === 'resolve') {
+      const escalate = kind === 'escalate';
+      const confirm = h('button', { type: 'button', class: 'btn btn-danger', text: escalate ? 'Escalate now' : 'Resolve now' });
       confirm.addEventListener('click', () => {
-        sendAction('escalate', alertId, {}, confirm);
+        sendAction(kind, alertId, {}, confirm);
         closeForm(alertId);
       });
       form.replaceChildren(h('div', { class: 'form-row' },
-        h('span', { class: 'form-label', text: 'Page the next level of the escalation chain?' }), confirm, cancel));
+        h('span', { class: 'form-label', text: escalate ? 'Page the next level of the escalation chain?'
+          : 'Close this alert now? (It opens again if the condition persists.)' }), confirm, cancel));
       confirm.focus();
       return;
     }
@@ -1087,8 +1563,16 @@
     const target = event.target.closest('[data-action]');
     if (!target || state.readOnly || target.dataset.busy === '1') return;
     const action = target.dataset.action;
-    if (action === 'join') {
-      if (!target.hasAttribute('href')) event.preventDefault();
+    if (action === 'join' || action === 'link') {
+      if (!target.hasAttribute('href')) {
+        event.preventDefault();
+        return;
+      }
+      // Opening the live session (Join / Monitor) is acting on the alert: the server records it.
+      const kind = action === 'join' ? target.dataset.kind || 'join' : target.dataset.kind;
+      if ((kind === 'join' || kind === 'monitor') && allowedActions().indexOf('join') >= 0) {
+        sendAction('join', alertId, {}, null, true);
+      }
       return;
     }
     if (action === 'ack') {
@@ -1112,6 +1596,9 @@
     reconnectAt: null,
     refreshTimer: null,
     requestSeq: 0,
+    openedAt: null, // when the current socket started connecting (client ms)
+    lastMessageAt: null, // when the server last said anything: the heartbeat
+    notLiveSince: null, // the last moment the page was known live, while it is not
     snapshotRequests: new Map(), // request_id -> sent at (client ms)
     pending: new Map(), // request_id -> {action, alertId, button, timer}
   };
@@ -1121,6 +1608,58 @@
     box.dataset.state = status;
     setText($('connection-text'), text);
     $('reconnect-now').hidden = status !== 'reconnecting';
+    renderLiveness(status === 'live');
+  }
+
+  /**
+   * Not live (socket closed, stalled or resyncing after being live): say since when, prominently, and
+   * grey the clocks, which count on but can no longer be trusted to match the server.
+   */
+  function renderLiveness(live) {
+    if (live) {
+      conn.notLiveSince = null;
+    } else if (conn.everLive && conn.notLiveSince === null) {
+      conn.notLiveSince = conn.lastMessageAt || Date.now();
+    }
+    const notLive = conn.notLiveSince !== null;
+    document.body.classList.toggle('not-live', notLive);
+    const box = $('not-live');
+    const text = notLive ? 'Not live since ' + new Date(conn.notLiveSince).toLocaleTimeString() +
+      ': alerts, values and clocks may be out of date. Reconnecting…' : '';
+    box.hidden = !notLive;
+    setText(box, text);
+  }
+
+  function notLiveLabel() {
+    return conn.notLiveSince === null ? 'Offline' : 'Not live since ' + new Date(conn.notLiveSince).toLocaleTimeString();
+  }
+
+  /**
+   * The heartbeat: refreshes go out every 5 s and every one is answered, so a socket that is open but
+   * has said nothing for HEARTBEAT_DEADLINE_MS has stalled (no close ever comes): drop it, reconnect,
+   * resync. A socket stuck connecting gets the same deadline.
+   */
+  function checkHeartbeat() {
+    const ws = conn.ws;
+    if (!ws) return;
+    const now = Date.now();
+    const deadline = $('connection').dataset.state === 'live' ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
+    const stalledOpen = ws.readyState === WebSocket.OPEN && now - (conn.lastMessageAt || conn.openedAt) > deadline;
+    const stuckConnecting = ws.readyState === WebSocket.CONNECTING && now - conn.openedAt > deadline;
+    if (stalledOpen || stuckConnecting) dropSocket(ws, 'The connection stalled before the server answered.');
+  }
+
+  function dropSocket(ws, reason) {
+    if (conn.ws !== ws) return;
+    conn.ws = null; // its late events, if any, are ignored from now on
+    clearInterval(conn.refreshTimer);
+    try {
+      ws.close(4000, 'heartbeat missed');
+    } catch (err) {
+      /* already closing */
+    }
+    failPending(reason);
+    scheduleReconnect(); // after being live the first retry comes within a second; repeated stalls back off
   }
 
   function nextRequestId(prefix) {
@@ -1143,12 +1682,20 @@
     if (conn.snapshotRequests.size > 20) conn.snapshotRequests.delete(conn.snapshotRequests.keys().next().value);
   }
 
+  /** The 5 s refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
+  function refreshUnlessWaiting() {
+    const waiting = Array.from(conn.snapshotRequests.values());
+    if (waiting.length && Date.now() - Math.min(...waiting) < REFRESH_MS * 2) return;
+    requestSnapshot('refresh');
+  }
+
   function connect() {
     clearTimeout(conn.reconnectTimer);
     conn.reconnectTimer = null;
     if (!state.token) {
       setConnection('offline', 'No token');
-      showBanner('No token in the address: open the dashboard URL printed by `make demo` (it ends in ?token=…).');
+      showBanner('No token in the address: open the dashboard link you were given (it ends in ?token=…) once on ' +
+        'this device; after that, links from SMS and e-mail open here directly.');
       return;
     }
     let url;
@@ -1168,15 +1715,20 @@
       return;
     }
     conn.ws = ws;
+    conn.openedAt = Date.now();
+    conn.snapshotRequests.clear(); // answers on an earlier socket never come
     ws.addEventListener('open', () => {
       if (conn.ws !== ws) return;
+      conn.lastMessageAt = Date.now();
       setConnection('syncing', 'Syncing…');
       requestSnapshot('subscribe'); // on every (re)connect: the snapshot resyncs what we missed
       clearInterval(conn.refreshTimer);
-      conn.refreshTimer = setInterval(() => requestSnapshot('refresh'), REFRESH_MS);
+      conn.refreshTimer = setInterval(refreshUnlessWaiting, REFRESH_MS);
     });
     ws.addEventListener('message', (event) => {
-      if (conn.ws === ws) onMessage(event.data);
+      if (conn.ws !== ws) return;
+      conn.lastMessageAt = Date.now();
+      onMessage(event.data);
     });
     ws.addEventListener('close', () => {
       if (conn.ws !== ws) return;
@@ -1206,21 +1758,21 @@
     if (!conn.reconnectTimer && conn.reconnectAt === null) return;
     if (conn.ws) return;
     const left = Math.max(0, Math.ceil((conn.reconnectAt - Date.now()) / 1000));
-    setConnection('reconnecting', 'Offline — retrying in ' + left + ' s');
+    setConnection('reconnecting', notLiveLabel() + ' — retrying in ' + left + ' s');
   }
 
   function failPending(message) {
     for (const [requestId, pending] of conn.pending) {
       clearTimeout(pending.timer);
       settleButton(pending);
-      toast(actionLabel(pending.action) + ' not confirmed: ' + message, 'error');
+      if (!pending.quiet) toast(actionLabel(pending.action) + ' not confirmed: ' + message, 'error');
       conn.pending.delete(requestId);
     }
   }
 
   function actionLabel(action) {
     return { ack: 'Acknowledge', snooze: 'Snooze', note: 'Note', feedback: 'Feedback', escalate: 'Escalate',
-      resolve: 'Resolve' }[action] || humanize(action);
+      resolve: 'Resolve', join: 'Join' }[action] || humanize(action);
   }
 
   function settleButton(pending) {
@@ -1231,15 +1783,17 @@
     renderAlerts();
   }
 
-  function sendAction(action, alertId, extra, button) {
+  /** Send an action; `quiet`: a refusal is not worth a message (recording a join). */
+  function sendAction(action, alertId, extra, button, quiet) {
     if (state.readOnly) return;
     const requestId = nextRequestId(action);
     const message = Object.assign({ action: action, alert_id: alertId, request_id: requestId }, extra || {});
     if (!send(message)) {
-      toast('Not connected: ' + actionLabel(action).toLowerCase() + ' was not sent. Try again when live.', 'error');
+      if (!quiet) toast('Not connected: ' + actionLabel(action).toLowerCase() + ' was not sent. Try again when live.', 'error');
       return;
     }
-    const pending = { action: action, alertId: alertId, button: button || null, timer: null };
+    const pending = { action: action, alertId: alertId, button: button || null, timer: null, extra: extra || {},
+      quiet: Boolean(quiet) };
     if (button) {
       button.dataset.busy = '1';
       button.setAttribute('aria-busy', 'true');
@@ -1248,7 +1802,7 @@
     pending.timer = setTimeout(() => {
       conn.pending.delete(requestId);
       settleButton(pending);
-      toast(actionLabel(action) + ': no answer from the server yet.', 'error');
+      if (!quiet) toast(actionLabel(action) + ': no answer from the server yet.', 'error');
     }, ACTION_TIMEOUT_MS);
     conn.pending.set(requestId, pending);
     if (action === 'ack') renderAlerts();
@@ -1323,18 +1877,36 @@
     if (!alert || !passesFilters(alert)) return;
     // One problem, one announcement: a member's news is its incident's when the page holds that incident.
     if (!isIncident(alert) && alert.incident_id && state.alerts.has(alert.incident_id)) return;
-    const title = ruleTitle(displayRule(alert), alert.metric);
+    const title = cardTitle(alert, state.alerts.values());
     if (result.outcome === 'opened' || result.outcome === 'upgraded') {
       const verb = result.outcome === 'opened' ? 'New' : 'Upgraded to';
-      announce(verb + ' ' + alert.severity + ' alert: ' + title + ', ' + describeScope(alert.scope),
-        alert.severity === 'critical');
-      if (alert.severity !== 'info') beep(alert.severity);
-      desktopNotify(alert, title);
+      const muted = msg.notify === false || isMuted(alert);
+      // An incident formed around an alert that just rang is the same problem: it does not ring again.
+      const rungAlready = isIncident(alert) && heldMembers(alert, state.alerts.values()).some((m) => {
+        const rung = state.rung.get(m.alert_id);
+        return rung && Date.now() - rung.at < RING_GROUP_MS && SEVERITY_RANK[rung.severity] >= SEVERITY_RANK[alert.severity];
+      });
+      const quiet = muted || rungAlready;
+      announce(verb + ' ' + alert.severity + ' alert' + (muted ? ' (muted)' : '') + ': ' + title + ', ' +
+        whereShort(alert), alert.severity === 'critical' && !quiet);
+      if (quiet) return; // snoozed or flapping, or already rung as its member: shown, not rung
+      ring(alert, title);
     } else if (result.outcome === 'resolved') {
       announce('Resolved: ' + title + ', ' + describeScope(alert.scope), false);
     } else if (msg.transition === 'acknowledged') {
       announce('Acknowledged' + (alert.acknowledged_by ? ' by ' + alert.acknowledged_by : '') + ': ' + title, false);
     }
+  }
+
+  /** The one sound (and desktop notification) for a new or worse problem; remembered per alert. */
+  function ring(alert, title) {
+    state.rung.set(alert.alert_id, { at: Date.now(), severity: alert.severity });
+    if (state.rung.size > SEEN_KEEP) state.rung.delete(state.rung.keys().next().value);
+    if (alert.severity === 'info') return;
+    state.rings.push({ alert_id: alert.alert_id, severity: alert.severity });
+    if (state.rings.length > 100) state.rings.shift();
+    beep(alert.severity);
+    desktopNotify(alert, title);
   }
 
   function onActionAnswer(msg, errorText) {
@@ -1346,7 +1918,7 @@
     }
     const action = msg.action || (pending && pending.action) || '';
     if (errorText !== null) {
-      toast((action ? actionLabel(action) + ' failed: ' : '') + errorText, 'error');
+      if (!(pending && pending.quiet)) toast((action ? actionLabel(action) + ' failed: ' : '') + errorText, 'error');
       return;
     }
     const alertId = msg.alert_id || (pending && pending.alertId);
@@ -1357,6 +1929,17 @@
       alert.acknowledged_by = alert.acknowledged_by || (state.principal && state.principal.sub) || 'you';
       alert.acknowledged_at = serverNow();
       alert.updated_at = Date.now();
+      renderAlerts();
+    }
+    if (alert && action === 'snooze' && pending && pending.extra.minutes) {
+      // The `snoozed` transition follows; until then (and whatever a snapshot's status says) it is muted.
+      alert.snoozed_until = serverNow() + pending.extra.minutes * 60000;
+      renderAlerts();
+    }
+    if (alert && ACTING_ACTIONS.has(action) && alert.acted_at === null) {
+      alert.acted_at = serverNow();
+      alert.acted_by = (state.principal && state.principal.sub) || 'you';
+      alert.acted_how = action;
       renderAlerts();
     }
     const done = { snooze: 'Snoozed', note: 'Note added', feedback: 'Thanks — feedback recorded',
@@ -1596,9 +2179,39 @@
     document.body.classList.toggle('read-only', state.readOnly);
   }
 
+  const TOKEN_KEY = STORAGE_KEY + '.token';
+
+  /**
+   * SMS and e-mail links carry no token (<dashboard>/#a=<alert_id>): the page remembers the token it was
+   * last opened with on this device until the token expires, so such a link opens straight onto its alert.
+   */
+  function rememberToken(token) {
+    const payload = decodeTokenPayload(token);
+    if (!payload || !Number(payload.exp)) return; // a token that never expires is not kept
+    try {
+      localStorage.setItem(TOKEN_KEY, token);
+    } catch (err) {
+      /* private mode: the link needs its token */
+    }
+  }
+
+  function recalledToken() {
+    try {
+      const token = localStorage.getItem(TOKEN_KEY) || '';
+      const payload = decodeTokenPayload(token);
+      if (payload && Number(payload.exp) * 1000 > Date.now()) return token;
+      localStorage.removeItem(TOKEN_KEY);
+    } catch (err) {
+      /* unreadable storage: no remembered token */
+    }
+    return '';
+  }
+
   function start() {
     const params = new URLSearchParams(window.location.search);
     state.token = params.get('token') || '';
+    if (state.token) rememberToken(state.token);
+    else state.token = recalledToken();
     state.principal = decodeTokenPayload(state.token);
     // The server refuses agents' actions anyway; hiding the buttons just saves them the error.
     const role = state.principal && state.principal.role;
@@ -1619,12 +2232,14 @@
       connect();
     });
     setInterval(() => {
+      checkHeartbeat();
       tickClocks();
       updateReconnectCountdown();
     }, 1000);
     tickClocks();
 
-    outbox.url = outboxUrl();
+    // The ops outbox is the whole floor's messages: never on an agent's (read-only) page.
+    outbox.url = state.readOnly ? null : outboxUrl();
     if (outbox.url) pollOutbox();
     else $('outbox-panel').hidden = true;
     connect();

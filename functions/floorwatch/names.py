@@ -254,3 +254,19 @@ class ResourceNames:
 
     def function(self, logical_name: str) -> str:
         return f"floorwatch-{self.stage}-{logical_name}"
+
+
+# The WebSocket protocol's client actions (docs/protocol.md): each is a route of the stack's API (route
+# selection on `$request.body.action`) and of the local gateway; anything else goes to $default.
+WEBSOCKET_ACTION_ROUTES: tuple[str, ...] = (
+    "subscribe",
+    "unsubscribe",
+    "refresh",
+    "ack",
+    "snooze",
+    "note",
+    "feedback",
+    "escalate",
+    "resolve",
+    "join",
+)

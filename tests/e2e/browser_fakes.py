@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,10 @@ def transition(alert_id: str, kind: str, transition_id: str, **fields: Any) -> d
     return message
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now_iso(seconds: float = 0.0) -> str:
+    """Now (plus ``seconds``, negative for the past) as the server writes times."""
+    at = datetime.now(UTC) + timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def tile(queue_id: str, **metrics: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +66,9 @@ def tile(queue_id: str, **metrics: dict[str, Any]) -> dict[str, Any]:
 class FakeFloor:
     """Serves the page at ORIGIN and plays the server side of its WebSocket.
 
-    ``alerts`` / ``tiles`` are what the next snapshot holds; ``refused`` maps an action to the error
-    code the server answers it with; ``received`` lists what the page sent.
+    ``alerts`` / ``tiles`` / ``you`` are what the next snapshot holds; ``refused`` maps an action to the
+    error code the server answers it with; ``received`` lists what the page sent. ``server_time``
+    False: snapshots carry no ``at`` (tests that drive the page's clock keep its timers uncorrected).
     """
 
     def __init__(self, page: Page, socket_url: str = "ws://floorwatch.test/ws**") -> None:
@@ -73,8 +76,11 @@ class FakeFloor:
         self.alerts: list[dict[str, Any]] = []
         self.tiles: list[dict[str, Any]] = []
         self.outbox: list[dict[str, Any]] | None = []  # None: no outbox here (AWS), GET /outbox is a 404
+        self.you: dict[str, Any] | None = None
+        self.server_time = True
         self.refused: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
+        self.requested: list[str] = []  # the HTTP paths the page asked for
         self.sockets: list[WebSocketRoute] = []
         self.down = False  # True: every connection attempt is closed at once, as when the API is unreachable
         page.route(f"{ORIGIN}/**", self._http)
@@ -89,6 +95,7 @@ class FakeFloor:
 
     def _http(self, route: Route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0].lstrip("/") or "index.html"
+        self.requested.append("/" + path)
         if path == "outbox" and self.outbox is not None:
             route.fulfill(status=200, content_type="application/json", body=json.dumps(self.outbox))
             return
@@ -112,13 +119,17 @@ class FakeFloor:
         action = message.get("action")
         request_id = message.get("request_id")
         if action in ("subscribe", "refresh"):
-            snapshot = {
+            snapshot: dict[str, Any] = {
                 "type": "snapshot",
                 "request_id": request_id,
                 "alerts": self.alerts,
                 "tiles": self.tiles,
             }
-            socket.send(json.dumps({**snapshot, "at": now_iso()}))
+            if self.you is not None:
+                snapshot["you"] = self.you
+            if self.server_time:
+                snapshot["at"] = now_iso()
+            socket.send(json.dumps(snapshot))
             return
         answer: dict[str, Any] = {
             "request_id": request_id,

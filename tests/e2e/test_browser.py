@@ -9,81 +9,19 @@ Screenshots land in test-artifacts/browser/ (gitignored) for people to look at.
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.e2e.browser_fakes import FakeFloor, tile, transition, unsigned_token
+from tests.e2e.browser_support import card, card_about, expect_live, screenshot
 from tests.e2e.support import Dashboard, RunningSystem, compliance_breach, require, transition_for
 
 pytestmark = pytest.mark.timeout(180)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 PIPELINE = ("normalize", "evaluate", "fanout", "authorizer", "websocket")
-UI_TIMEOUT_MS = 20_000  # a hop may take seconds on 2 shared cores
-
-
-def chromium_path() -> str | None:
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip(
-            "chromium not found at /usr/bin/chromium: `make browser` installs it (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=path, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    opened = context.new_page()
-    opened.set_default_timeout(UI_TIMEOUT_MS)
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not errors, f"the page threw: {errors}"
-
-
-@pytest.fixture
-def floor(page: Page) -> FakeFloor:
-    return FakeFloor(page)
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def expect_live(page: Page) -> None:
-    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
-
-
-def card_about(page: Page, text: str) -> Locator:
-    return page.locator("#alerts li.alert", has_text=text)
-
-
-def card(page: Page, alert_id: str) -> Locator:
-    return page.locator(f"#alerts li.alert[data-alert-id='{alert_id}']")
 
 
 # --- against the whole local runtime ----------------------------------------------------------------
@@ -207,7 +145,8 @@ def test_duplicates_are_dropped_and_later_transitions_update_the_alert(floor: Fa
     floor.push(opened)  # delivery is at-least-once
     expect(card(page, "a-1")).to_have_count(1)
     expect(card(page, "a-1")).to_have_attribute("data-kind", "sentiment")
-    expect(card(page, "a-1")).to_contain_text("-0.45 (threshold -0.30)")
+    detail = card(page, "a-1").locator(".alert-detail")
+    expect(detail).to_have_text("Now -0.45 · worst -0.45 · threshold -0.30")
 
     floor.push(transition("a-1", "upgraded", "t-2", severity="critical", value=-0.7))
     expect(card(page, "a-1")).to_have_attribute("data-severity", "critical")
@@ -247,7 +186,7 @@ def test_note_snooze_and_not_useful_send_their_actions(floor: FakeFloor, page: P
     alert.get_by_role("button", name="Snooze").click()
     alert.get_by_role("button", name="30 min").click()
     alert.get_by_role("button", name="Not useful").click()
-    alert.get_by_label("Not useful").fill("queue is closed today")
+    alert.get_by_role("textbox", name="Not useful").fill("queue is closed today")
     alert.get_by_role("button", name="Send feedback").click()
 
     expect(page.locator("#toasts")).to_contain_text("Thanks")

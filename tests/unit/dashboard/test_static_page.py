@@ -70,7 +70,7 @@ def test_alert_actions_are_real_buttons_except_the_join_link() -> None:
     controls = {
         str(attributes["data-action"]): (tag, attributes) for tag, attributes in parse_page().controls
     }
-    assert set(controls) == {"ack", "join", "note", "escalate", "snooze", "feedback"}
+    assert set(controls) == {"ack", "join", "note", "escalate", "snooze", "resolve", "feedback"}
     for action, (tag, attributes) in controls.items():
         if action == "join":
             assert tag == "a" and attributes.get("rel") == "noopener noreferrer"
