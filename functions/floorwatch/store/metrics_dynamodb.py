@@ -31,9 +31,13 @@ Kinesis batch is retried by Lambda.
 Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
 ``n`` digests of the same shard and event-time minute: probability ``n / 2**64``. At the Kinesis shard
 maximum (1,000 records/s, n = 60,000 per minute) that is 3.3e-15 per event, about one lost event per
-10,000 years of a saturated shard. Chunks are capped at 20,000 digests (~160 KB, well under the 400 KB item
-limit) because a full minute of a saturated shard would not fit in one item; a ledger write costs WRUs in
-proportion to the chunk size, so the cap also bounds that cost.
+10,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
+update by the whole item's size, so a chunk that grew for a whole minute (2,000 digests at a busy
+center's peak, 16 KB) made every batch's ledger write cost up to 16 write units (32 in a transaction);
+a small chunk costs one or two. A batch's own digests always go into one chunk, so a 500-event batch
+writes one 4 KB chunk. The store reads a (partition, bucket) ledger with one consistent ``Query`` on
+the bucket's sort-key prefix, all chunks at once, and caches it (the shard's own process is its only
+writer in steady state; a conflict reloads it from the cancellation's ALL_OLD).
 """
 
 from __future__ import annotations
@@ -57,8 +61,7 @@ from floorwatch.store.metrics_port import DEFAULT_RETENTION
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
-MAX_BATCH_GET_KEYS = 100
-LEDGER_CHUNK_CAPACITY = 20_000
+LEDGER_CHUNK_CAPACITY = 100
 DIGEST_BYTES = 8
 DEFAULT_MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 0.05
@@ -77,11 +80,9 @@ _RETRYABLE_ERRORS = frozenset(
 
 
 class DynamoClient(Protocol):
-    """The three low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
+    """The two low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
 
     def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
-
-    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
 
@@ -225,29 +226,43 @@ class DynamoMetricStore:
         if not missing:
             return
         self._make_room(len(missing), {(partition, bucket) for bucket in needed})
-        loaded = {bucket: _Ledger() for bucket in missing}
-        to_read = [(bucket, 0) for bucket in missing]
-        while to_read:  # one round per chunk depth: a sealed chunk sends us to the next one
-            items = self._batch_get([self._ledger_key(partition, bucket, chunk) for bucket, chunk in to_read])
-            next_round: list[tuple[int, int]] = []
-            for bucket, chunk in to_read:
-                ledger = loaded[bucket]
-                item = items.get(self._ledger_key(partition, bucket, chunk)[_SK]["S"])
-                if item is None:
-                    ledger.chunk, ledger.count, ledger.version = chunk, 0, None
-                    continue
+        for bucket in missing:
+            ledger = _Ledger()
+            open_chunk: int | None = None
+            for item in self._ledger_chunks(partition, bucket):
                 ledger.digests.update(item.get("d", {}).get("BS", []))
+                chunk = int(item[_SK]["S"].partition("#")[2] or 0)
                 if item.get("sealed", {}).get("BOOL"):
-                    next_round.append((bucket, chunk + 1))
-                else:
-                    ledger.chunk, ledger.count, ledger.version = (
-                        chunk,
-                        int(item["n"]["N"]),
-                        int(item["v"]["N"]),
-                    )
-            to_read = next_round
-        for bucket, ledger in loaded.items():
+                    ledger.chunk = max(ledger.chunk, chunk + 1)  # the next one, if it is not stored yet
+                elif open_chunk is None or chunk > open_chunk:
+                    open_chunk = chunk
+                    ledger.count, ledger.version = int(item["n"]["N"]), int(item["v"]["N"])
+            if open_chunk is not None:
+                ledger.chunk = open_chunk
             self._ledgers[(partition, bucket)] = ledger
+
+    def _ledger_chunks(self, partition: str, bucket: int) -> list[dict[str, Any]]:
+        """Every stored chunk of one (partition, bucket) ledger: one consistent Query (chunk sort keys all
+        begin with the bucket's), paged."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :bucket)",
+            "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"ledger#{partition}"},
+                ":bucket": {"S": self._iso_of(bucket)},
+            },
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            self.read_requests += 1
+            items += response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
 
     def _make_room(self, incoming: int, keep: set[tuple[str, int]]) -> None:
         """Forget the oldest cached ledgers (dicts keep insertion order), never one this batch needs."""
@@ -255,26 +270,6 @@ class DynamoMetricStore:
         if excess > 0:
             for key in [key for key in self._ledgers if key not in keep][:excess]:
                 del self._ledgers[key]
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Items by sort key (all keys share one partition key), BatchGetItem <= 100 keys per call."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}
-            }
-            for attempt in range(self._max_attempts + 1):
-                response = self._client.batch_get_item(RequestItems=request)
-                self.read_requests += 1
-                for item in response.get("Responses", {}).get(self._table, []):
-                    found[item[_SK]["S"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if attempt == self._max_attempts:
-                    raise MetricStoreRetriesExhausted("ledger read kept returning unprocessed keys")
-                self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
-        return found
 
     # --- writing -----------------------------------------------------------------------------------
     def _plan(
