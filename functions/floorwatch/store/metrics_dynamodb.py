@@ -53,7 +53,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from floorwatch.events.model import CxEvent
-from floorwatch.metrics.catalog import MAX_FIELDS
+from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.names import METRICS_TABLE
@@ -107,6 +107,18 @@ class _Group:
     deltas: Mapping[BucketKey, BucketDelta]
 
 
+@dataclass(frozen=True, slots=True)
+class _KnownState:
+    """An agent's state as this store last wrote it (heartbeats repeating it are not written again)."""
+
+    value: float | str
+    since: float | str
+    at: datetime
+
+
+_STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
+
+
 class _Cancelled(Exception):
     def __init__(self, learned: bool) -> None:
         super().__init__("transaction cancelled")
@@ -134,6 +146,7 @@ class DynamoMetricStore:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         ledger_cache_size: int = 512,
+        state_cache_size: int = 50_000,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -146,6 +159,8 @@ class DynamoMetricStore:
         self._cache_size = ledger_cache_size
         self._ledgers: dict[tuple[str, int], _Ledger] = {}
         self._iso: dict[int, str] = {}
+        self._states: dict[str, _KnownState] = {}  # agent scope -> its state as last written here
+        self._states_capacity = state_cache_size
         # Observability for benchmarks: every item of every attempted transaction counts as one write
         # request (a cancelled transaction is billed too), so the figure is an upper bound.
         self.write_requests = 0
@@ -307,7 +322,7 @@ class DynamoMetricStore:
         metric_items = [
             operation
             for key, delta in group.deltas.items()
-            if (operation := self._metric_update(key, delta, stored_latest)) is not None
+            if (operation := self._metric_update(key, self._news(key, delta), stored_latest)) is not None
         ]
         new_digests: dict[int, set[bytes]] = {}
         for event in group.events:
@@ -325,6 +340,48 @@ class DynamoMetricStore:
             raise _Cancelled(learned) from error
         for bucket, digests in new_digests.items():
             self._advance(self._ledgers[(partition, bucket)], digests)
+        self._remember_states(group.deltas, stored_latest)
+
+    def _news(self, key: BucketKey, delta: BucketDelta) -> BucketDelta:
+        """``delta`` without an agent state this store wrote last for the scope, unchanged (same state,
+        same start): a heartbeat. Its report time would only restamp the stored state; every duration is
+        ``at - start`` and stays the same. Most agent items of a busy hour are heartbeats."""
+        state = delta.latest.get(AGENT_STATE)
+        known = self._states.get(key.scope) if state is not None else None
+        if known is None or state is None:
+            return delta
+        since = delta.latest.get(AGENT_STATE_SINCE)
+        if (
+            since is None
+            or (state.value, since.value) != (known.value, known.since)
+            or since.at != state.at
+            or state.at < known.at
+        ):
+            return delta
+        latest = {name: stamped for name, stamped in delta.latest.items() if name not in _STATE_FIELDS}
+        return BucketDelta(delta.adds, latest)
+
+    def _remember_states(
+        self, deltas: Mapping[BucketKey, BucketDelta], stored_latest: Mapping[tuple[str, str, str], str]
+    ) -> None:
+        states = self._states
+        for key, delta in deltas.items():
+            state = delta.latest.get(AGENT_STATE)
+            if state is None:
+                continue
+            if any(scope == key.scope and name == AGENT_STATE for scope, _, name in stored_latest):
+                states.pop(key.scope, None)  # a newer state was stored by someone else: unknown here
+                continue
+            since = delta.latest.get(AGENT_STATE_SINCE)
+            known = states.pop(key.scope, None)  # re-inserted last: the dict stays in use order
+            if since is None or since.at != state.at:
+                continue
+            if known is not None and known.at > state.at:
+                states[key.scope] = known
+                continue
+            states[key.scope] = _KnownState(state.value, since.value, state.at)
+            if len(states) > self._states_capacity:
+                del states[next(iter(states))]
 
     def _metric_update(
         self, key: BucketKey, delta: BucketDelta, stored_latest: Mapping[tuple[str, str, str], str]
@@ -492,6 +549,7 @@ class DynamoMetricStore:
             if scope.startswith("ledger#"):
                 self._absorb_ledger(partition, sk, item)
                 continue
+            self._states.pop(scope, None)  # another writer stored something newer: no longer known
             for name, value in item.items():
                 if name.startswith("lt_") and "S" in value:
                     stored_latest[(scope, sk, name[3:])] = value["S"]
