@@ -23,6 +23,14 @@ ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk). Eit
 the events are recorded, or neither: a retried batch can never count twice. More than 100 items (the
 transaction limit) are split into transactions along event groups, each carrying its own events' digests.
 
+Heartbeats: an agent's report that repeats the state and start this store wrote last for the agent (the
+platform's "still on hold, since 09:12") is left out of the batch's agent item, and an item left with
+nothing is not written: a duration is ``at - start`` whatever report time stamps the state, and the state
+stays in the agent's newest items for the reader (its 15-item read). The store remembers the state it
+wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
+busy hour's agent reports are heartbeats (every 120 s of silence on Amazon Connect). The engine still
+evaluates the agent on the heartbeat (it folds the batch itself), so alerts are the same.
+
 On ``TransactionCanceledException`` the items whose condition failed come back (ALL_OLD): a stored latest
 value newer than ours is dropped from the retry, ledger digests already present drop those events (and
 their contribution is folded again without them). Bounded retries, then the error propagates and the
