@@ -127,8 +127,10 @@ def writes_per_event(events: list[CxEvent]) -> tuple[float, int, int]:
     from floorwatch.store.watches import DynamoWatchList
     from moto import mock_aws
 
+    from local.runtime import moto_patches
     from tests.integration.ddb_tables import create_table
 
+    moto_patches.apply()  # moto deep-copies whole tables per transaction otherwise (same results)
     for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
         os.environ.setdefault(name, value)
     os.environ.pop("AWS_ENDPOINT_URL", None)
