@@ -351,3 +351,68 @@ def test_in_memory_and_dynamodb_stores_give_the_same_window_values(client: Any) 
                     assert actual.value == pytest.approx(expected.value, rel=1e-9), (scope, metric.name, when)
                     compared += expected.value is not None
     assert compared > 300
+
+
+def agent_report(seconds: float, state: str, in_state: float, agent: str = "a1") -> CxEvent:
+    return event(
+        EventType.AGENT_STATE,
+        seconds,
+        agent_id=agent,
+        labels={"state": state},
+        values={"state_seconds": in_state},
+    )
+
+
+def test_a_heartbeat_repeating_the_agent_state_writes_no_agent_item(client: Any) -> None:
+    target = store(client)
+    run(target, [agent_report(10, "not_ready", 0)])
+    before = target.write_requests
+    # 120 s later the platform repeats the state with the time spent in it: nothing new to store.
+    run(target, [agent_report(130, "not_ready", 120), agent_report(250, "not_ready", 240)])
+    agent_items = [key for key in scan(client) if key[0] == "agent:a1"]
+    assert agent_items == [("agent:a1", "2026-11-23T09:00:00Z")]
+    # Per report (09:02 and 09:04): the feed's and the center's items and the ledger chunk, no agent item.
+    assert target.write_requests - before == 6
+    duration = window_value(
+        CATALOG["agent_not_ready_seconds"],
+        target.recent_rows("agent:a1", at(300), 15),
+        at(300),
+        timedelta(minutes=15),
+    )
+    assert duration.value == 290.0  # since 09:00:10, whichever report says so
+
+
+def test_a_changed_agent_state_is_written_after_heartbeats(client: Any) -> None:
+    target = store(client)
+    run(target, [agent_report(10, "not_ready", 0), agent_report(130, "not_ready", 120)])
+    run(target, [agent_report(140, "available", 0)])
+    rows = target.recent_rows("agent:a1", at(150), 15)
+    assert rows[0].latest[c.AGENT_STATE] == Stamped("available", at(140))
+    # A new process knows nothing yet: it writes the heartbeat once, then skips the next ones.
+    fresh = store(client)
+    run(fresh, [agent_report(200, "available", 60)])
+    written = fresh.write_requests
+    run(fresh, [agent_report(230, "available", 90)])
+    assert fresh.write_requests - written == 3  # the feed and center items, the ledger; no agent item
+
+
+def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
+    target = store(client)
+    for second in range(60):  # one-second batches of 40 events: 2,400 digests in one minute
+        run(
+            target,
+            [
+                event(EventType.CONTACT_QUEUED, second + n / 40, queue_id="q", event_id=f"busy-{second}-{n}")
+                for n in range(40)
+            ],
+        )
+    chunks = [item for (pk, _), item in scan(client).items() if pk.startswith("ledger#")]
+    assert max(len(item["d"]) for item in chunks) <= metrics_dynamodb.LEDGER_CHUNK_CAPACITY
+    assert sum(len(item["d"]) for item in chunks) == 2400
+    # A cold process reads the whole minute back (one Query) and recognizes every event as applied.
+    cold = store(client)
+    replayed = [
+        event(EventType.CONTACT_QUEUED, 59 + n / 40, queue_id="q", event_id=f"busy-59-{n}") for n in range(40)
+    ]
+    assert cold.filter_new(SHARD, replayed) == []
+    assert cold.read_requests == 1

@@ -23,6 +23,14 @@ ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk). Eit
 the events are recorded, or neither: a retried batch can never count twice. More than 100 items (the
 transaction limit) are split into transactions along event groups, each carrying its own events' digests.
 
+Heartbeats: an agent's report that repeats the state and start this store wrote last for the agent (the
+platform's "still on hold, since 09:12") is left out of the batch's agent item, and an item left with
+nothing is not written: a duration is ``at - start`` whatever report time stamps the state, and the state
+stays in the agent's newest items for the reader (its 15-item read). The store remembers the state it
+wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
+busy hour's agent reports are heartbeats (every 120 s of silence on Amazon Connect). The engine still
+evaluates the agent on the heartbeat (it folds the batch itself), so alerts are the same.
+
 On ``TransactionCanceledException`` the items whose condition failed come back (ALL_OLD): a stored latest
 value newer than ours is dropped from the retry, ledger digests already present drop those events (and
 their contribution is folded again without them). Bounded retries, then the error propagates and the
@@ -31,9 +39,13 @@ Kinesis batch is retried by Lambda.
 Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
 ``n`` digests of the same shard and event-time minute: probability ``n / 2**64``. At the Kinesis shard
 maximum (1,000 records/s, n = 60,000 per minute) that is 3.3e-15 per event, about one lost event per
-10,000 years of a saturated shard. Chunks are capped at 20,000 digests (~160 KB, well under the 400 KB item
-limit) because a full minute of a saturated shard would not fit in one item; a ledger write costs WRUs in
-proportion to the chunk size, so the cap also bounds that cost.
+10,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
+update by the whole item's size, so a chunk that grew for a whole minute (2,000 digests at a busy
+center's peak, 16 KB) made every batch's ledger write cost up to 16 write units (32 in a transaction);
+a small chunk costs one or two. A batch's own digests always go into one chunk, so a 500-event batch
+writes one 4 KB chunk. The store reads a (partition, bucket) ledger with one consistent ``Query`` on
+the bucket's sort-key prefix, all chunks at once, and caches it (the shard's own process is its only
+writer in steady state; a conflict reloads it from the cancellation's ALL_OLD).
 """
 
 from __future__ import annotations
@@ -49,7 +61,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from floorwatch.events.model import CxEvent
-from floorwatch.metrics.catalog import MAX_FIELDS
+from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.names import METRICS_TABLE
@@ -57,8 +69,7 @@ from floorwatch.store.metrics_port import DEFAULT_RETENTION
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
-MAX_BATCH_GET_KEYS = 100
-LEDGER_CHUNK_CAPACITY = 20_000
+LEDGER_CHUNK_CAPACITY = 100
 DIGEST_BYTES = 8
 DEFAULT_MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 0.05
@@ -77,11 +88,9 @@ _RETRYABLE_ERRORS = frozenset(
 
 
 class DynamoClient(Protocol):
-    """The three low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
+    """The two low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
 
     def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
-
-    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
 
@@ -104,6 +113,18 @@ class _Ledger:
 class _Group:
     events: list[CxEvent]
     deltas: Mapping[BucketKey, BucketDelta]
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownState:
+    """An agent's state as this store last wrote it (heartbeats repeating it are not written again)."""
+
+    value: float | str
+    since: float | str
+    at: datetime
+
+
+_STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
 
 
 class _Cancelled(Exception):
@@ -133,6 +154,7 @@ class DynamoMetricStore:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         ledger_cache_size: int = 512,
+        state_cache_size: int = 50_000,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -145,6 +167,8 @@ class DynamoMetricStore:
         self._cache_size = ledger_cache_size
         self._ledgers: dict[tuple[str, int], _Ledger] = {}
         self._iso: dict[int, str] = {}
+        self._states: dict[str, _KnownState] = {}  # agent scope -> its state as last written here
+        self._states_capacity = state_cache_size
         # Observability for benchmarks: every item of every attempted transaction counts as one write
         # request (a cancelled transaction is billed too), so the figure is an upper bound.
         self.write_requests = 0
@@ -225,29 +249,43 @@ class DynamoMetricStore:
         if not missing:
             return
         self._make_room(len(missing), {(partition, bucket) for bucket in needed})
-        loaded = {bucket: _Ledger() for bucket in missing}
-        to_read = [(bucket, 0) for bucket in missing]
-        while to_read:  # one round per chunk depth: a sealed chunk sends us to the next one
-            items = self._batch_get([self._ledger_key(partition, bucket, chunk) for bucket, chunk in to_read])
-            next_round: list[tuple[int, int]] = []
-            for bucket, chunk in to_read:
-                ledger = loaded[bucket]
-                item = items.get(self._ledger_key(partition, bucket, chunk)[_SK]["S"])
-                if item is None:
-                    ledger.chunk, ledger.count, ledger.version = chunk, 0, None
-                    continue
+        for bucket in missing:
+            ledger = _Ledger()
+            open_chunk: int | None = None
+            for item in self._ledger_chunks(partition, bucket):
                 ledger.digests.update(item.get("d", {}).get("BS", []))
+                chunk = int(item[_SK]["S"].partition("#")[2] or 0)
                 if item.get("sealed", {}).get("BOOL"):
-                    next_round.append((bucket, chunk + 1))
-                else:
-                    ledger.chunk, ledger.count, ledger.version = (
-                        chunk,
-                        int(item["n"]["N"]),
-                        int(item["v"]["N"]),
-                    )
-            to_read = next_round
-        for bucket, ledger in loaded.items():
+                    ledger.chunk = max(ledger.chunk, chunk + 1)  # the next one, if it is not stored yet
+                elif open_chunk is None or chunk > open_chunk:
+                    open_chunk = chunk
+                    ledger.count, ledger.version = int(item["n"]["N"]), int(item["v"]["N"])
+            if open_chunk is not None:
+                ledger.chunk = open_chunk
             self._ledgers[(partition, bucket)] = ledger
+
+    def _ledger_chunks(self, partition: str, bucket: int) -> list[dict[str, Any]]:
+        """Every stored chunk of one (partition, bucket) ledger: one consistent Query (chunk sort keys all
+        begin with the bucket's), paged."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :bucket)",
+            "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"ledger#{partition}"},
+                ":bucket": {"S": self._iso_of(bucket)},
+            },
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            self.read_requests += 1
+            items += response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
 
     def _make_room(self, incoming: int, keep: set[tuple[str, int]]) -> None:
         """Forget the oldest cached ledgers (dicts keep insertion order), never one this batch needs."""
@@ -255,26 +293,6 @@ class DynamoMetricStore:
         if excess > 0:
             for key in [key for key in self._ledgers if key not in keep][:excess]:
                 del self._ledgers[key]
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Items by sort key (all keys share one partition key), BatchGetItem <= 100 keys per call."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}
-            }
-            for attempt in range(self._max_attempts + 1):
-                response = self._client.batch_get_item(RequestItems=request)
-                self.read_requests += 1
-                for item in response.get("Responses", {}).get(self._table, []):
-                    found[item[_SK]["S"]] = item
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if attempt == self._max_attempts:
-                    raise MetricStoreRetriesExhausted("ledger read kept returning unprocessed keys")
-                self._sleep(BASE_BACKOFF_SECONDS * (2**attempt))
-        return found
 
     # --- writing -----------------------------------------------------------------------------------
     def _plan(
@@ -312,7 +330,7 @@ class DynamoMetricStore:
         metric_items = [
             operation
             for key, delta in group.deltas.items()
-            if (operation := self._metric_update(key, delta, stored_latest)) is not None
+            if (operation := self._metric_update(key, self._news(key, delta), stored_latest)) is not None
         ]
         new_digests: dict[int, set[bytes]] = {}
         for event in group.events:
@@ -330,6 +348,48 @@ class DynamoMetricStore:
             raise _Cancelled(learned) from error
         for bucket, digests in new_digests.items():
             self._advance(self._ledgers[(partition, bucket)], digests)
+        self._remember_states(group.deltas, stored_latest)
+
+    def _news(self, key: BucketKey, delta: BucketDelta) -> BucketDelta:
+        """``delta`` without an agent state this store wrote last for the scope, unchanged (same state,
+        same start): a heartbeat. Its report time would only restamp the stored state; every duration is
+        ``at - start`` and stays the same. Most agent items of a busy hour are heartbeats."""
+        state = delta.latest.get(AGENT_STATE)
+        known = self._states.get(key.scope) if state is not None else None
+        if known is None or state is None:
+            return delta
+        since = delta.latest.get(AGENT_STATE_SINCE)
+        if (
+            since is None
+            or (state.value, since.value) != (known.value, known.since)
+            or since.at != state.at
+            or state.at < known.at
+        ):
+            return delta
+        latest = {name: stamped for name, stamped in delta.latest.items() if name not in _STATE_FIELDS}
+        return BucketDelta(delta.adds, latest)
+
+    def _remember_states(
+        self, deltas: Mapping[BucketKey, BucketDelta], stored_latest: Mapping[tuple[str, str, str], str]
+    ) -> None:
+        states = self._states
+        for key, delta in deltas.items():
+            state = delta.latest.get(AGENT_STATE)
+            if state is None:
+                continue
+            if any(scope == key.scope and name == AGENT_STATE for scope, _, name in stored_latest):
+                states.pop(key.scope, None)  # a newer state was stored by someone else: unknown here
+                continue
+            since = delta.latest.get(AGENT_STATE_SINCE)
+            known = states.pop(key.scope, None)  # re-inserted last: the dict stays in use order
+            if since is None or since.at != state.at:
+                continue
+            if known is not None and known.at > state.at:
+                states[key.scope] = known
+                continue
+            states[key.scope] = _KnownState(state.value, since.value, state.at)
+            if len(states) > self._states_capacity:
+                del states[next(iter(states))]
 
     def _metric_update(
         self, key: BucketKey, delta: BucketDelta, stored_latest: Mapping[tuple[str, str, str], str]
@@ -497,6 +557,7 @@ class DynamoMetricStore:
             if scope.startswith("ledger#"):
                 self._absorb_ledger(partition, sk, item)
                 continue
+            self._states.pop(scope, None)  # another writer stored something newer: no longer known
             for name, value in item.items():
                 if name.startswith("lt_") and "S" in value:
                     stored_latest[(scope, sk, name[3:])] = value["S"]
