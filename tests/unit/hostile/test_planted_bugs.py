@@ -23,18 +23,26 @@ from tests.unit.delivery.world import World
 from tests.unit.events.test_genesys import load
 
 
-def test_a_muted_transition_is_not_pushed_to_dashboards() -> None:
-    """Plant: ``deliver`` pushes every transition (``if transition.notify:`` dropped)."""
+def test_a_muted_transition_reaches_dashboards_silently_and_pages_nobody() -> None:
+    """Plant: ``deliver`` treats a muted transition like any other (its ``notify`` ignored).
+
+    Muted transitions (snoozed, flapping) are pushed so a card agrees with the next snapshot
+    (docs/protocol.md), marked ``notify: false`` so the page shows them without a sound or a countdown;
+    they never reach SNS and never start an escalation."""
     world = World()
     world.observe(200)  # opens warning
     world.snooze(30)
+    sent_before = len(world.publisher.published)
     world.observe(340)  # upgrades to critical while snoozed: stored with notify false
 
     (upgraded,) = [t for t in world.alerts.all_transitions() if t.transition is TransitionKind.UPGRADED]
     assert upgraded.notify is False
-    pushed = [message["transition"] for message in world.poster.messages("c-ana")]
-    assert pushed == ["opened", "snoozed"]
-    assert upgraded.transition_id not in json.dumps(world.poster.messages("c-ana"))
+    pushed = {message["transition"]: message for message in world.poster.messages("c-ana")}
+    assert list(pushed) == ["opened", "snoozed", "upgraded"]
+    assert pushed["upgraded"]["notify"] is False
+    assert len(world.publisher.published) == sent_before  # no SMS, no e-mail
+    world.advance(120)
+    assert world.escalation_pages() == []  # muted: nobody is paged past ack_within
 
 
 def test_a_re_escalation_after_a_downgrade_continues_from_the_alerts_level() -> None:
