@@ -121,7 +121,7 @@ class Season:
         if shape is None or shape.peak is None:
             return []
         first = self._center.local_time(start).date() - timedelta(days=8)
-        found = []
+        found: list[PeakDraw] = []
         monday = first - timedelta(days=first.weekday())
         while True:
             draw = self._draw(monday, shape.peak)

@@ -5,13 +5,14 @@ weekend, a Monday-morning rush that is normal, recurs every week and drifts a li
 runs for ``--weeks`` weeks (8) with incidents at random hours — quiet hours included (``quiet_stall``:
 a queue nobody answers for an hour at night; and every kind on weekends). Then:
 
-1. **learn** on the first ``weeks - 2`` weeks: their events are folded into a metric store (no alert
-   evaluation: only the baselines are wanted) and the product's baselines learner
-   (``floorwatch.rules.baselines_learner``) runs once a simulated day over it, as the scheduled
-   function would, with the baseline rules;
+1. **learn** on the first ``weeks - 2`` weeks with the baseline rules, as ``floorwatch baselines learn``
+   does (``local.baselines_offline``): the events are folded into a metric store (no alert evaluation:
+   only the baselines are wanted) and the scheduled function's learner runs at every whole hour of
+   event time;
 2. **replay** the last two weeks twice, as ``floorwatch replay`` does (10 s ticks, fresh alert and
    metric stores from the same instant): (a) the static rules, (b) the baseline rules with the learned
-   baselines (frozen at the end of the learning weeks);
+   baselines (``replay --baselines``; frozen at the end of the learning weeks, or learning on hourly
+   with ``--keep-learning``, as ``replay --learn``);
 3. **score** both against the labels (``local.quality``; the normal peaks are ``normal_peak`` labels)
    and check the issue's three goals.
 
@@ -21,7 +22,7 @@ after the other). Benchmarks print numbers; nothing here asserts, least of all o
 
 Run: ``make bench`` (all benchmarks) or ``.venv/bin/python -m tests.bench weeks``; options:
 ``--weeks``, ``--agents``, ``--seed``, ``--per-day``, ``--rules-static``, ``--rules-baseline``,
-``--jobs``.
+``--jobs``, ``--replay-days``, ``--keep-learning``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing
+import resource
 import statistics
 import sys
 import time
@@ -39,21 +41,19 @@ from importlib import resources
 from multiprocessing.connection import Connection
 from typing import Any
 
-from floorwatch.events.normalize import normalize_document
-from floorwatch.metrics.fold import fold
-from floorwatch.rules.baselines_learner import SETTLE, BaselineLearner
+from floorwatch.rules.baselines import HISTORY
 from floorwatch.rules.config import RuleSet, load_rules
-from floorwatch.store.baselines_memory import InMemoryBaselineStore, InMemoryScopeDirectory
-from floorwatch.store.baselines_port import BaselineLookup
-from floorwatch.store.metrics_memory import InMemoryMetricStore
+from floorwatch.rules.durations import parse_duration
+from floorwatch.store.baselines_memory import InMemoryBaselineStore
+from floorwatch.store.baselines_port import BaselineStore
 
+from local import baselines_offline as offline
 from local.commands.replay import replay
-from local.payload_files import RawPayload
 from local.quality import Tally, first_detections, score, to_line
 from local.simulator.config import DEFAULT_QUEUES, SMALL_QUEUES, CenterConfig
 from local.simulator.engine import Simulation, placement
 from local.simulator.incidents import KIND_NAMES, QUIET_STALL, random_incidents
-from local.simulator.labels import SIMULATION, Label, meta_labels
+from local.simulator.labels import NORMAL_PEAK, SIMULATION, Label, meta_labels
 from local.simulator.model import SimRecord
 from local.simulator.weekly import WeeklyShape, is_quiet
 
@@ -62,15 +62,14 @@ WEEK = timedelta(weeks=1)
 DAY = timedelta(days=1)
 REPLAY_WEEKS = 2
 DEFAULT_WEEKS = 8
-DEFAULT_AGENTS = 40
+DEFAULT_AGENTS = 30
 DEFAULT_PER_DAY = 3
 DEFAULT_SEED = 7
 DEFAULT_JOBS = 2
 SNAPSHOT_SECONDS = 60.0  # a snapshot a minute (LIGHT_CENTER): half the records of the default 30 s
-LEARN_EVERY = DAY  # the learner's runs during the learning weeks (each catches up the hours since)
+DEFAULT_TICK = timedelta(minutes=1)  # the deployed evaluator's schedule (infrastructure/alerting.py)
 PEAK_WEEKS_SEEN = 3  # the goal: no page on a normal peak seen in this many earlier weeks
 KINDS = (*KIND_NAMES, QUIET_STALL, QUIET_STALL)  # every kind in turn; a night stall twice as often
-PARTITION = "learn"
 
 
 def default_rules(name: str) -> str:
@@ -87,6 +86,9 @@ class Setup:
     rules_baseline: str = field(default_factory=lambda: default_rules("baseline_rules.yaml"))
     jobs: int = DEFAULT_JOBS
     replay_days: int = REPLAY_WEEKS * 7  # the last days of the run; fewer only for a quick check
+    keep_learning: bool = False  # the baseline replay learns on hourly (as production); default: frozen
+    learn_all: bool = False  # fold every learning week, not only those the learner still keeps
+    tick: timedelta = DEFAULT_TICK
 
     @property
     def start(self) -> datetime:
@@ -109,7 +111,7 @@ class Setup:
         last = (self.end - self.start) // DAY
         if self.replay_days % 7 == 0 and (first - 1) % 7 == 0:
             return f"weeks {(first - 1) // 7 + 1}-{last // 7}"
-        return f"days {first}-{last}"
+        return f"day {first}" if first == last else f"days {first}-{last}"
 
     def center(self) -> CenterConfig:
         return CenterConfig(
@@ -127,6 +129,7 @@ class Row:
     name: str
     tally: Tally
     detections: dict[Label, datetime | None]
+    peaks: int  # normal weekly peaks in the replayed period
     records: int
     events: int
     transitions: int
@@ -151,51 +154,59 @@ class LearnStats:
     records: int = 0
     events: int = 0
     runs: int = 0
-    slots: int = 0
     seconds: float = 0.0
     pairs: set[str] = field(default_factory=set)
 
 
 # --- learning ---------------------------------------------------------------------------------------
+class _Between:
+    """The payloads of the records in [since, until) (what the learner reads); keeps the first record at
+    or after ``until``."""
+
+    def __init__(self, records: Iterator[SimRecord], since: datetime, until: datetime) -> None:
+        self._records = records
+        self._since = since
+        self._until = until
+        self.following: SimRecord | None = None
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for record in self._records:
+            if record.at >= self._until:
+                self.following = record
+                return
+            if record.at >= self._since:
+                self.count += 1
+                yield record.payload
+
+
+def learn_from(setup: Setup, rules: RuleSet) -> datetime:
+    """Where learning needs to start: a slot keeps only the samples of the last ``HISTORY`` (4 weeks),
+    and a pair is used once watched for its rule's ``min_history``; a day more warms the windows up. The
+    weeks before are simulated (the center runs on) but not folded: folding them would give the same
+    baselines, slower (``--learn-all`` does it anyway)."""
+    if setup.learn_all:
+        return setup.start
+    needed = max([HISTORY] + [rule.baseline.min_history for rule in rules.threshold_rules() if rule.baseline])
+    return max(setup.start, setup.learn_end - needed - DAY)
+
+
 def learn(
-    records: Iterator[SimRecord], rules: RuleSet, until: datetime, stats: LearnStats
+    records: Iterator[SimRecord], rules: RuleSet, since: datetime, until: datetime, stats: LearnStats
 ) -> tuple[InMemoryBaselineStore, SimRecord | None]:
-    """Fold the records before ``until`` into a metric store and run the baselines learner over it once a
-    simulated day and at the end; returns the learned baselines and the first record at or after
-    ``until`` (the records iterator has consumed it)."""
+    """Learn the baselines of ``rules`` from the records in [since, until) with the product's offline
+    learning (``local.baselines_offline``: the events folded into a metric store, the scheduled learner
+    run at every whole hour of event time); returns them and the first record at or after ``until``
+    (the records iterator has consumed it)."""
     started = time.perf_counter()
-    metrics = InMemoryMetricStore()
-    store = InMemoryBaselineStore()
-    learner = BaselineLearner(metrics, store, InMemoryScopeDirectory(metrics))
-    due: datetime | None = None
-    following: SimRecord | None = None
-    for record in records:
-        if record.at >= until:
-            following = record
-            break
-        stats.records += 1
-        if due is None:
-            due = record.at + LEARN_EVERY
-        elif record.at >= due:
-            _learn_run(learner, rules, due, stats)
-            due += LEARN_EVERY
-        outcome = normalize_document(record.payload)
-        if outcome.rejected or not outcome.events:
-            continue
-        fresh = metrics.filter_new(PARTITION, outcome.events)
-        if fresh:
-            metrics.apply(PARTITION, fresh, fold(fresh))
-            stats.events += len(fresh)
-    _learn_run(learner, rules, until + SETTLE, stats)
-    stats.pairs = {f"{scope}#{metric}" for scope, metric in store.pairs()}
+    source = _Between(records, since, until)
+    learned = offline.learn(source, rules)
+    stats.records = source.count
+    stats.events = learned.counts.events
+    stats.runs = learned.runs
+    stats.pairs = {f"{scope}#{metric}" for scope, metric in learned.baselines.pairs()}
     stats.seconds = time.perf_counter() - started
-    return store, following
-
-
-def _learn_run(learner: BaselineLearner, rules: RuleSet, now: datetime, stats: LearnStats) -> None:
-    report = learner.learn(rules, now)
-    stats.runs += 1
-    stats.slots += report.slots_written
+    return learned.baselines, source.following
 
 
 # --- replaying ---------------------------------------------------------------------------------------
@@ -203,7 +214,7 @@ def _learn_run(learner: BaselineLearner, rules: RuleSet, now: datetime, stats: L
 class Variant:
     name: str
     rules_path: str
-    baselines: BaselineLookup | None
+    baselines: BaselineStore | None
 
 
 def replay_and_score(
@@ -212,14 +223,21 @@ def replay_and_score(
     started = time.perf_counter()
     rules = load_rules(variant.rules_path)
     counted = _Counter(records)
-    payloads = (RawPayload(f"record {i}", b"", record.payload) for i, record in enumerate(counted, 1))
-    result = replay(rules, payloads, baselines=variant.baselines)
+    payloads = (record.payload for record in counted)
+    result = replay(
+        rules,
+        payloads,
+        setup.tick,
+        baselines=variant.baselines,
+        learn=setup.keep_learning and variant.baselines is not None,
+    )
     lines = [to_line(transition.to_dict(), rules) for transition in result.transitions]
     labels = replay_labels(simulation, setup)
     return Row(
         variant.name,
         score(labels, lines),
         first_detections(labels, lines),
+        sum(1 for label in labels if label.kind == NORMAL_PEAK),
         counted.count,
         result.events,
         len(result.transitions),
@@ -259,7 +277,7 @@ def _child(send: Connection, work: tuple[Any, ...]) -> None:
 
 
 def replay_both(
-    simulation: Simulation, records: Iterator[SimRecord], store: BaselineLookup, setup: Setup
+    simulation: Simulation, records: Iterator[SimRecord], store: BaselineStore, setup: Setup
 ) -> list[Row]:
     """Fork one process per variant; each continues the simulation from the end of the learning weeks."""
     context = multiprocessing.get_context("fork")
@@ -301,13 +319,16 @@ def run(setup: Setup) -> tuple[list[Row], LearnStats, Simulation]:
     print(
         f"{setup.days / 7:g} weeks from {setup.start:%Y-%m-%d} (seed {setup.seed}), {setup.agents} agents in "
         f"{len(center.queues)} queues, {len(incidents)} incidents ({setup.per_day} a day); learning on "
-        f"{setup.learn_weeks:g} week(s), replaying {setup.period()}",
+        f"{setup.learn_weeks:.1f} week(s), replaying {setup.period()}",
         flush=True,
     )
-    store, following = learn(records, load_rules(setup.rules_baseline), setup.learn_end, stats)
+    rules = load_rules(setup.rules_baseline)
+    since = learn_from(setup, rules)
+    store, following = learn(records, rules, since, setup.learn_end, stats)
     print(
-        f"  learned: {stats.records:,} records, {stats.events:,} events folded, {stats.runs} learner runs, "
-        f"{len(stats.pairs)} (scope, metric) pairs ({stats.seconds:.0f} s)",
+        f"  learned from {since:%Y-%m-%d %H:%M} to {setup.learn_end:%Y-%m-%d %H:%M}: {stats.records:,} "
+        f"records, {stats.events:,} events folded, {stats.runs} hourly learner runs, {len(stats.pairs)} "
+        f"(scope, metric) pairs ({stats.seconds:.0f} s)",
         flush=True,
     )
     rest = itertools.chain([following] if following is not None else [], records)
@@ -358,9 +379,9 @@ def goals(static: Row, baseline: Row, center: CenterConfig, learn_weeks: float) 
         Goal(
             f"0 pages on a normal peak seen in {PEAK_WEEKS_SEEN} earlier weeks",
             peaks_known and baseline.tally.peaks.pages == 0,
-            f"{baseline.tally.peaks.pages} page(s) on {_peak_count(baseline)} peak(s) (static rules: "
+            f"{baseline.tally.peaks.pages} page(s) on {baseline.peaks} peak(s) (static rules: "
             f"{static.tally.peaks.pages})"
-            + ("" if peaks_known else f"; only {learn_weeks:g} learning week(s): not measurable"),
+            + ("" if peaks_known else f"; only {learn_weeks:.1f} learning week(s): not measurable"),
         ),
         Goal(
             "a quiet-hour incident caught that the static rules miss",
@@ -369,10 +390,6 @@ def goals(static: Row, baseline: Row, center: CenterConfig, learn_weeks: float) 
             + (": " + ", ".join(_describe(label) for label in only_baseline[:4]) if only_baseline else ""),
         ),
     ]
-
-
-def _peak_count(row: Row) -> str:
-    return f"{row.tally.peaks.days * 24:.0f} h of"
 
 
 def _describe(label: Label) -> str:
@@ -417,7 +434,7 @@ def report(rows: Sequence[Row], setup: Setup) -> str:
     out = [
         f"{setup.period()}: {static.tally.labels} incidents "
         f"({len(quiet)} at quiet hours: nights 22-06 and weekends), "
-        f"{len(_peaks(static))} normal weekly peak(s)",
+        f"{static.peaks} normal weekly peak(s)",
         _table(table),
         "",
         _kind_table(rows),
@@ -427,10 +444,6 @@ def report(rows: Sequence[Row], setup: Setup) -> str:
     for goal in goals(static, baseline, center, setup.learn_weeks):
         out.append(f"  [{'PASS' if goal.passed else 'FAIL'}] {goal.text}: {goal.value}")
     return "\n".join(out)
-
-
-def _peaks(row: Row) -> list[None]:
-    return [None] * round(row.tally.peaks.days * 24 / 3) if row.tally.peaks.days else []
 
 
 def _kind_table(rows: Sequence[Row]) -> str:
@@ -513,7 +526,28 @@ def main(argv: list[str] | None = None) -> None:
         default=REPLAY_WEEKS * 7,
         help="replay the last DAYS days (default %(default)s: two weeks); the weeks before are learned",
     )
+    parser.add_argument(
+        "--keep-learning",
+        action="store_true",
+        help="the baseline replay goes on learning hourly, as production does (default: frozen baselines)",
+    )
+    parser.add_argument(
+        "--learn-all",
+        action="store_true",
+        help="fold every learning week (default: only the weeks the learner keeps, HISTORY and min_history)",
+    )
+    parser.add_argument(
+        "--tick",
+        default="1m",
+        help="replay tick (default %(default)s: the deployed evaluator's schedule; floorwatch replay: 10s)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
+    try:
+        tick = parse_duration(args.tick)
+    except ValueError as error:
+        parser.error(f"--tick: {error}")
+    if tick <= timedelta(0):
+        parser.error("--tick must be longer than 0s")
     if args.weeks < 1 or not 1 <= args.replay_days < args.weeks * 7:
         parser.error("--replay-days must be at least 1 and leave at least a day of the --weeks to learn on")
     if args.agents < 12 or args.per_day < 0:
@@ -529,9 +563,20 @@ def main(argv: list[str] | None = None) -> None:
         args.rules_baseline,
         args.jobs,
         args.replay_days,
+        args.keep_learning,
+        args.learn_all,
+        tick,
     )
+    started = time.perf_counter()
     rows, _, _ = run(setup)
     print(report(rows, setup))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"CPU: {own.ru_utime + own.ru_stime:.0f} s simulating and learning, "
+        f"{children.ru_utime + children.ru_stime:.0f} s in the replays; "
+        f"{time.perf_counter() - started:.0f} s wall",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
