@@ -78,14 +78,14 @@ def default_rules(name: str) -> str:
 
 @dataclass(frozen=True)
 class Setup:
-    days: int  # simulated days from FIRST_MONDAY (weeks x 7)
+    duration: timedelta  # simulated from FIRST_MONDAY (weeks)
     agents: int = DEFAULT_AGENTS
     seed: int = DEFAULT_SEED
     per_day: int = DEFAULT_PER_DAY
     rules_static: str = field(default_factory=lambda: default_rules("default_rules.yaml"))
     rules_baseline: str = field(default_factory=lambda: default_rules("baseline_rules.yaml"))
     jobs: int = DEFAULT_JOBS
-    replay_days: int = REPLAY_WEEKS * 7  # the last days of the run; fewer only for a quick check
+    replay: timedelta = WEEK * REPLAY_WEEKS  # the end of the run replayed; shorter only for a quick check
     keep_learning: bool = False  # the baseline replay learns on hourly (as production); default: frozen
     learn_all: bool = False  # fold every learning week, not only those the learner still keeps
     tick: timedelta = DEFAULT_TICK
@@ -96,22 +96,22 @@ class Setup:
 
     @property
     def learn_end(self) -> datetime:
-        return self.end - DAY * self.replay_days
+        return self.end - self.replay
 
     @property
     def end(self) -> datetime:
-        return FIRST_MONDAY + DAY * self.days
+        return FIRST_MONDAY + self.duration
 
     @property
     def learn_weeks(self) -> float:
         return (self.learn_end - self.start) / WEEK
 
     def period(self) -> str:
-        first = (self.learn_end - self.start) // DAY + 1
-        last = (self.end - self.start) // DAY
-        if self.replay_days % 7 == 0 and (first - 1) % 7 == 0:
-            return f"weeks {(first - 1) // 7 + 1}-{last // 7}"
-        return f"day {first}" if first == last else f"days {first}-{last}"
+        """The replayed period: "weeks 7-8", or its instants when it is not whole weeks."""
+        learned, total = self.learn_end - self.start, self.end - self.start
+        if learned % WEEK == timedelta(0) and total % WEEK == timedelta(0):
+            return f"weeks {learned // WEEK + 1}-{total // WEEK}"
+        return f"{self.learn_end:%a %d %b %H:%M}-{self.end:%a %d %b %H:%M} UTC"
 
     def center(self) -> CenterConfig:
         return CenterConfig(
@@ -317,7 +317,8 @@ def run(setup: Setup) -> tuple[list[Row], LearnStats, Simulation]:
     records = simulation.run()
     stats = LearnStats()
     print(
-        f"{setup.days / 7:g} weeks from {setup.start:%Y-%m-%d} (seed {setup.seed}), {setup.agents} agents in "
+        f"{setup.duration / WEEK:.1f} weeks from {setup.start:%Y-%m-%d} (seed {setup.seed}), "
+        f"{setup.agents} agents in "
         f"{len(center.queues)} queues, {len(incidents)} incidents ({setup.per_day} a day); learning on "
         f"{setup.learn_weeks:.1f} week(s), replaying {setup.period()}",
         flush=True,
@@ -548,21 +549,21 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--tick: {error}")
     if tick <= timedelta(0):
         parser.error("--tick must be longer than 0s")
-    if args.weeks < 1 or not 1 <= args.replay_days < args.weeks * 7:
+    if args.weeks < 1 or not 1 <= args.replay_days < args.weeks * 7:  # a day to learn on at least
         parser.error("--replay-days must be at least 1 and leave at least a day of the --weeks to learn on")
     if args.agents < 12 or args.per_day < 0:
         parser.error("--agents must be at least 12 (one per queue and more) and --per-day at least 0")
     for path in (args.rules_static, args.rules_baseline):
         load_rules(path)  # a bad file fails here, before an hour of simulation
     setup = Setup(
-        args.weeks * 7,
+        WEEK * args.weeks,
         args.agents,
         args.seed,
         args.per_day,
         args.rules_static,
         args.rules_baseline,
         args.jobs,
-        args.replay_days,
+        DAY * args.replay_days,
         args.keep_learning,
         args.learn_all,
         tick,
