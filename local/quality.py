@@ -430,9 +430,9 @@ def goals(tally: Tally) -> list[Goal]:
         Goal(
             "median time to detect < 2 min",
             bool(detect) and statistics.median(detect) < 120,
-            _clock(detect, "median"),
+            clock(detect, "median"),
         ),
-        Goal("worst critical < 5 min", not critical or max(critical) < 300, _clock(critical, "max")),
+        Goal("worst critical < 5 min", not critical or max(critical) < 300, clock(critical, "max")),
     ]
 
 
@@ -485,10 +485,10 @@ def _overall_table(tally: Tally) -> str:
             str(overall.incidents),
             _percent(overall.true_incidents, overall.incidents),
             _percent(tally.detected, tally.labels),
-            _clock(detect, "median"),
-            _clock(detect, "max"),
-            _clock(critical, "median"),
-            _clock(critical, "max"),
+            clock(detect, "median"),
+            clock(detect, "max"),
+            clock(critical, "median"),
+            clock(critical, "max"),
             f"{_per_day(overall.pages, overall.days):.2f}",
             f"{_per_day(overall.false_pages, overall.days):.2f}",
             _percent(true_pages, pages),
@@ -529,7 +529,7 @@ def _overall_table(tally: Tally) -> str:
                 "-",
             ]
         )
-    return _table(rows)
+    return text_table(rows)
 
 
 def _kind_table(tally: Tally) -> str:
@@ -553,14 +553,14 @@ def _kind_table(tally: Tally) -> str:
                 str(kind.labels),
                 str(kind.detected),
                 _percent(kind.detected, kind.labels),
-                _clock(kind.detect_seconds, "median"),
-                _clock(kind.detect_seconds, "max"),
+                clock(kind.detect_seconds, "median"),
+                clock(kind.detect_seconds, "max"),
                 str(len(kind.critical_seconds)),
-                _clock(kind.critical_seconds, "median"),
-                _clock(kind.critical_seconds, "max"),
+                clock(kind.critical_seconds, "median"),
+                clock(kind.critical_seconds, "max"),
             ]
         )
-    return _table(rows)
+    return text_table(rows)
 
 
 def _rule_table(tally: Tally) -> str:
@@ -591,13 +591,14 @@ def _rule_table(tally: Tally) -> str:
                 f"{_per_day(rule.pages, days):.2f}",
                 f"{_per_day(rule.false_pages, days):.2f}",
                 str(rule.detected),
-                _clock(rule.detect_seconds, "median"),
+                clock(rule.detect_seconds, "median"),
             ]
         )
-    return _table(rows)
+    return text_table(rows)
 
 
-def _table(rows: list[list[str]]) -> str:
+def text_table(rows: list[list[str]]) -> str:
+    """Rows as aligned columns (the first row a header, underlined; the first column left-aligned)."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
@@ -623,7 +624,8 @@ def _per_day(count: float, days: float) -> float:
     return count / days if days else 0.0
 
 
-def _clock(seconds: Sequence[float], how: str) -> str:
+def clock(seconds: Sequence[float], how: str) -> str:
+    """The median or max of ``seconds`` as m:ss ("-" when empty)."""
     if not seconds:
         return "-"
     value = statistics.median(seconds) if how == "median" else max(seconds)

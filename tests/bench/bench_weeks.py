@@ -31,7 +31,6 @@ import argparse
 import itertools
 import multiprocessing
 import resource
-import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -49,7 +48,7 @@ from floorwatch.store.baselines_port import BaselineStore
 
 from local import baselines_offline as offline
 from local.commands.replay import replay
-from local.quality import Tally, first_detections, score, to_line
+from local.quality import Tally, clock, first_detections, score, text_table, to_line
 from local.simulator.config import DEFAULT_QUEUES, SMALL_QUEUES, CenterConfig
 from local.simulator.engine import Simulation, placement
 from local.simulator.incidents import KIND_NAMES, QUIET_STALL, random_incidents
@@ -427,7 +426,7 @@ def report(rows: Sequence[Row], setup: Setup) -> str:
                 str(overall.false_pages),
                 f"{row.precision:.0%}",
                 f"{row.recall:.0%} ({row.tally.detected}/{row.tally.labels})",
-                _clock(row.tally.detect_seconds()),
+                clock(row.tally.detect_seconds(), "median"),
                 str(row.tally.peaks.pages),
                 f"{caught}/{len(quiet)}",
             ]
@@ -436,7 +435,7 @@ def report(rows: Sequence[Row], setup: Setup) -> str:
         f"{setup.period()}: {static.tally.labels} incidents "
         f"({len(quiet)} at quiet hours: nights 22-06 and weekends), "
         f"{static.peaks} normal weekly peak(s)",
-        _table(table),
+        text_table(table),
         "",
         _kind_table(rows),
         "",
@@ -465,35 +464,14 @@ def _kind_table(rows: Sequence[Row]) -> str:
                 name,
                 str(labels),
                 *(str(tally.detected if tally else 0) for tally in tallies),
-                *(_clock(tally.detect_seconds if tally else []) for tally in tallies),
+                *(clock(tally.detect_seconds if tally else [], "median") for tally in tallies),
             ]
         )
-    return _table(table)
+    return text_table(table)
 
 
 def _short(path: str) -> str:
     return path.rsplit("/", 1)[-1]
-
-
-def _clock(seconds: Sequence[float]) -> str:
-    if not seconds:
-        return "-"
-    whole = round(statistics.median(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = []
-    for index, row in enumerate(rows):
-        cells = [
-            cell.ljust(width) if column == 0 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
