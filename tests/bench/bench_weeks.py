@@ -22,7 +22,7 @@ after the other). Benchmarks print numbers; nothing here asserts, least of all o
 
 Run: ``make bench`` (all benchmarks) or ``.venv/bin/python -m tests.bench weeks``; options:
 ``--weeks``, ``--agents``, ``--seed``, ``--per-day``, ``--rules-static``, ``--rules-baseline``,
-``--jobs``, ``--replay-days``, ``--keep-learning``.
+``--jobs``, ``--replay-days``, ``--keep-learning``, ``--learn-all``, ``--tick``.
 """
 
 from __future__ import annotations
