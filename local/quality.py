@@ -21,7 +21,9 @@ channels today's fan-out asks for (``floorwatch.delivery.sns.requested_channels`
 A page is false when its incident is not true.
 
 Per-day figures divide by the simulated days (the labels' ``simulation`` lines); control days (the
-``control_day`` lines) are also reported on their own: everything raised on them is false.
+``control_day`` lines) are also reported on their own: everything raised on them is false. So are the
+weekly peaks (``normal_peak`` lines, simulations with weekly seasonality): normal traffic, so a page
+opened in one is false unless it matches an incident label.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from floorwatch.alerts.model import Transition
 from floorwatch.delivery.sns import requested_channels
 from floorwatch.rules.config import RuleSet
 
-from local.simulator.labels import CONTROL_DAY, SIMULATION, Label, parse_instant
+from local.simulator.labels import CONTROL_DAY, NORMAL_PEAK, SIMULATION, Label, parse_instant
 
 GRACE = timedelta(minutes=10)
 DETECTIONS = frozenset({"opened", "upgraded"})
@@ -230,12 +232,14 @@ class PeriodTally:
 class Tally:
     overall: PeriodTally = field(default_factory=PeriodTally)
     control: PeriodTally = field(default_factory=PeriodTally)
+    peaks: PeriodTally = field(default_factory=PeriodTally)  # within the normal weekly peaks
     rules: dict[str, RuleTally] = field(default_factory=dict)
     kinds: dict[str, KindTally] = field(default_factory=dict)
 
     def add(self, other: Tally) -> None:
         self.overall.add(other.overall)
         self.control.add(other.control)
+        self.peaks.add(other.peaks)
         for name, rule in other.rules.items():
             self.rules.setdefault(name, RuleTally()).add(rule)
         for name, kind in other.kinds.items():
@@ -265,6 +269,7 @@ def score(labels: Sequence[Label], lines: Sequence[Line], days: float | None = N
     tally = Tally()
     scripted = [label for label in labels if label.is_incident]
     control = [label for label in labels if label.kind == CONTROL_DAY]
+    peaks = [label for label in labels if label.kind == NORMAL_PEAK]
     groups = incidents(lines)
     true_groups = {group.key for group in groups if any(_is_true(group, label) for label in scripted)}
     group_of = {id(line): group.key for group in groups for line in group.lines}
@@ -274,7 +279,12 @@ def score(labels: Sequence[Label], lines: Sequence[Line], days: float | None = N
     tally.overall.incidents = len(groups)
     tally.overall.true_incidents = len(true_groups)
     tally.control.incidents = sum(1 for group in groups if _within(group.opened_at, control))
-    _tally_alerts(tally, lines, scripted, control)
+    tally.peaks.days = _days(labels, NORMAL_PEAK)
+    tally.peaks.incidents = sum(1 for group in groups if _within(group.opened_at, peaks))
+    tally.peaks.true_incidents = sum(
+        1 for group in groups if group.key in true_groups and _within(group.opened_at, peaks)
+    )
+    _tally_alerts(tally, lines, scripted, control, peaks)
     for line in lines:
         if not line.is_page:
             continue
@@ -287,12 +297,19 @@ def score(labels: Sequence[Label], lines: Sequence[Line], days: float | None = N
         if _within(line.at, control):
             tally.control.pages += 1
             tally.control.false_pages += 1
+        if _within(line.at, peaks):
+            tally.peaks.pages += 1
+            tally.peaks.false_pages += false
     _tally_labels(tally, scripted, groups, lines)
     return tally
 
 
 def _tally_alerts(
-    tally: Tally, lines: Sequence[Line], scripted: Sequence[Label], control: Sequence[Label]
+    tally: Tally,
+    lines: Sequence[Line],
+    scripted: Sequence[Label],
+    control: Sequence[Label],
+    peaks: Sequence[Label] = (),
 ) -> None:
     alerts: dict[str, list[Line]] = {}
     for line in lines:
@@ -310,6 +327,8 @@ def _tally_alerts(
         if _within(alert[0].at, control):
             rule.control_alerts += 1
             tally.control.alerts += 1
+        if _within(alert[0].at, peaks):
+            tally.peaks.alerts += 1
 
 
 def _tally_labels(
@@ -341,6 +360,16 @@ def _tally_labels(
             rule = tally.rule(name)
             rule.detected += 1
             rule.detect_seconds.append((found - label.start).total_seconds())
+
+
+def first_detections(labels: Sequence[Label], lines: Sequence[Line]) -> dict[Label, datetime | None]:
+    """Each incident label's first detection (the matching rule above), None when it was missed."""
+    groups = incidents(lines)
+    return {
+        label: _earliest(_first_detection(group, frozenset(label.scopes), label) for group in groups)
+        for label in labels
+        if label.is_incident
+    }
 
 
 def _is_true(group: Group, label: Label) -> bool:
@@ -401,9 +430,9 @@ def goals(tally: Tally) -> list[Goal]:
         Goal(
             "median time to detect < 2 min",
             bool(detect) and statistics.median(detect) < 120,
-            _clock(detect, "median"),
+            clock(detect, "median"),
         ),
-        Goal("worst critical < 5 min", not critical or max(critical) < 300, _clock(critical, "max")),
+        Goal("worst critical < 5 min", not critical or max(critical) < 300, clock(critical, "max")),
     ]
 
 
@@ -456,10 +485,10 @@ def _overall_table(tally: Tally) -> str:
             str(overall.incidents),
             _percent(overall.true_incidents, overall.incidents),
             _percent(tally.detected, tally.labels),
-            _clock(detect, "median"),
-            _clock(detect, "max"),
-            _clock(critical, "median"),
-            _clock(critical, "max"),
+            clock(detect, "median"),
+            clock(detect, "max"),
+            clock(critical, "median"),
+            clock(critical, "max"),
             f"{_per_day(overall.pages, overall.days):.2f}",
             f"{_per_day(overall.false_pages, overall.days):.2f}",
             _percent(true_pages, pages),
@@ -484,7 +513,23 @@ def _overall_table(tally: Tally) -> str:
             f"{_per_day(control.incidents, control.days):.1f}",
         ]
     )
-    return _table(rows)
+    peaks = tally.peaks
+    if peaks.days:
+        rows.append(
+            [
+                "normal peaks",
+                f"{peaks.days:.2f}",
+                str(peaks.alerts),
+                str(peaks.incidents),
+                _percent(peaks.true_incidents, peaks.incidents),
+                *["-"] * 5,
+                f"{peaks.pages} SMS",
+                f"{peaks.false_pages} false",
+                "-",
+                "-",
+            ]
+        )
+    return text_table(rows)
 
 
 def _kind_table(tally: Tally) -> str:
@@ -508,14 +553,14 @@ def _kind_table(tally: Tally) -> str:
                 str(kind.labels),
                 str(kind.detected),
                 _percent(kind.detected, kind.labels),
-                _clock(kind.detect_seconds, "median"),
-                _clock(kind.detect_seconds, "max"),
+                clock(kind.detect_seconds, "median"),
+                clock(kind.detect_seconds, "max"),
                 str(len(kind.critical_seconds)),
-                _clock(kind.critical_seconds, "median"),
-                _clock(kind.critical_seconds, "max"),
+                clock(kind.critical_seconds, "median"),
+                clock(kind.critical_seconds, "max"),
             ]
         )
-    return _table(rows)
+    return text_table(rows)
 
 
 def _rule_table(tally: Tally) -> str:
@@ -546,13 +591,14 @@ def _rule_table(tally: Tally) -> str:
                 f"{_per_day(rule.pages, days):.2f}",
                 f"{_per_day(rule.false_pages, days):.2f}",
                 str(rule.detected),
-                _clock(rule.detect_seconds, "median"),
+                clock(rule.detect_seconds, "median"),
             ]
         )
-    return _table(rows)
+    return text_table(rows)
 
 
-def _table(rows: list[list[str]]) -> str:
+def text_table(rows: list[list[str]]) -> str:
+    """Rows as aligned columns (the first row a header, underlined; the first column left-aligned)."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
@@ -578,7 +624,8 @@ def _per_day(count: float, days: float) -> float:
     return count / days if days else 0.0
 
 
-def _clock(seconds: Sequence[float], how: str) -> str:
+def clock(seconds: Sequence[float], how: str) -> str:
+    """The median or max of ``seconds`` as m:ss ("-" when empty)."""
     if not seconds:
         return "-"
     value = statistics.median(seconds) if how == "median" else max(seconds)

@@ -10,6 +10,11 @@ Incidents: the default timeline (``--incidents all``, shifted by ``--incidents-a
 names or of ``KIND@OFFSET[/QUEUE]`` placements, or ``random[:N]``: N a day at random hours and queues
 (seeded by ``--seed``), except on ``--control-days``.
 
+Weeks: ``--weekly`` gives the center weekly seasonality (``local.simulator.weekly``: weekday and weekend
+volumes, a normal Monday-morning peak that drifts a little each week); ``--weeks N`` simulates N weeks
+with it (``--duration Nw``); with either, ``random`` also places the quiet-hour kinds (a night stall).
+``--timezone`` puts the center in an IANA time zone (daylight-saving time included).
+
 Exit status: 0 when it ran; 1 when some records could not be stored after the retries; 2 on unusable
 arguments (bad duration or start, unknown incident, unknown stream, unreachable endpoint).
 """
@@ -45,8 +50,10 @@ from local.simulator import pusher
 from local.simulator.config import DEFAULT_QUEUES, SMALL_QUEUES, CenterConfig, busy_offset_hours
 from local.simulator.engine import Simulation, placement
 from local.simulator.incidents import (
+    ALL_KIND_NAMES,
     DEFAULT_INCIDENTS,
     DEFAULT_PER_DAY,
+    KIND_NAMES,
     KINDS,
     Incident,
     parse_random,
@@ -55,10 +62,12 @@ from local.simulator.incidents import (
     timeline,
 )
 from local.simulator.labels import meta_labels, write_labels
+from local.simulator.weekly import WeeklyShape
 
 LOCAL_RAW_STREAM = ResourceNames(stage="local").raw_events_stream
 DEFAULT_OUT_DURATION = timedelta(hours=1)
 MAX_AGENTS = 100_000
+MAX_WEEKS = 52
 PROGRESS_EVERY_SECONDS = 1.0  # on a terminal; otherwise one line every 10 s
 EXIT_SOME_NOT_STORED = 1
 
@@ -127,6 +136,24 @@ def register(subparsers: Any) -> None:
         "--start, whatever makes now 10:00 local, so traffic is busy whenever you run it)",
     )
     parser.add_argument(
+        "--timezone",
+        metavar="IANA",
+        help="the center's time zone as an IANA name, e.g. Europe/London (instead of --utc-offset; keeps "
+        "daylight-saving time); the rules file names it under centers: <instance id>: {timezone: ...}",
+    )
+    parser.add_argument(
+        "--weekly",
+        action="store_true",
+        help="weekly seasonality: busy weekdays, a quiet weekend, a normal Monday-morning peak that drifts "
+        "a little week to week",
+    )
+    parser.add_argument(
+        "--weeks",
+        type=int,
+        metavar="N",
+        help="simulate N weeks with weekly seasonality (the same as --weekly --duration Nw)",
+    )
+    parser.add_argument(
         "--out", metavar="FILE", help="write JSON Lines to FILE ('-': stdout) instead of pushing"
     )
     parser.add_argument(
@@ -167,6 +194,12 @@ def run(args: argparse.Namespace) -> int:
     start = _start(args.start)
     default_duration = DEFAULT_OUT_DURATION if args.out is not None else pusher.UNLIMITED
     duration = _duration(args.duration, "--duration") if args.duration else default_duration
+    if args.weeks is not None:
+        if args.duration:
+            raise UsageError("--weeks sets the duration: give --weeks or --duration, not both")
+        if not 1 <= args.weeks <= MAX_WEEKS:
+            raise UsageError(f"--weeks must be between 1 and {MAX_WEEKS}, got {args.weeks}")
+        duration = timedelta(weeks=args.weeks)
     center = _center(args, start)
     control_days = _control_days(args.control_days)
     per_day = _per_day(args.incidents)
@@ -174,11 +207,12 @@ def run(args: argparse.Namespace) -> int:
         if control_days:
             raise UsageError("--control-days goes with --incidents random[:N]")
         incidents = _incidents(args.incidents, center)
-    elif not args.duration and args.out is None:
+    elif not args.duration and args.weeks is None and args.out is None:
         raise UsageError("--incidents random needs --duration (incidents are placed over the whole run)")
     else:
+        kinds = ALL_KIND_NAMES if center.weekly is not None else KIND_NAMES
         incidents = random_incidents(
-            placement(start, duration, center), args.seed, per_day, control_days=control_days
+            placement(start, duration, center), args.seed, per_day, kinds=kinds, control_days=control_days
         )
     plan = _Plan(
         start=start,
@@ -243,17 +277,27 @@ def _duration(text: str, option: str, *, allow_zero: bool = False) -> timedelta:
 
 
 def _center(args: argparse.Namespace, start: datetime) -> CenterConfig:
+    if args.timezone is not None and args.utc_offset is not None:
+        raise UsageError("give --timezone or --utc-offset, not both")
     if args.utc_offset is not None:
         offset = args.utc_offset
     else:
-        offset = 0.0 if args.start is not None else busy_offset_hours(start)
+        offset = 0.0 if args.start is not None or args.timezone else busy_offset_hours(start)
     if not -24 < offset < 24:
         raise UsageError(f"--utc-offset must be within +-24 hours, got {offset:g}")
     if not 1 <= args.agents <= MAX_AGENTS:  # a typo of many digits would simulate for hours
         raise UsageError(f"--agents must be between 1 and {MAX_AGENTS}, got {args.agents}")
     queues = DEFAULT_QUEUES + SMALL_QUEUES if args.small_queues else DEFAULT_QUEUES
+    weekly = WeeklyShape() if args.weekly or args.weeks is not None else None
+    if args.timezone is not None:
+        try:
+            CenterConfig(timezone=args.timezone)
+        except ValueError as error:
+            raise UsageError(f"--timezone: {error}") from None
     try:
-        return CenterConfig(queues=queues, agents=args.agents, utc_offset_hours=offset)
+        return CenterConfig(
+            queues=queues, agents=args.agents, utc_offset_hours=offset, weekly=weekly, timezone=args.timezone
+        )
     except ValueError as error:
         raise UsageError(f"--agents: {error}") from None
 
@@ -277,6 +321,13 @@ def _write(out: str, plan: _Plan) -> int:
         f"{written} records written to {where} (simulated {plan.start:%Y-%m-%dT%H:%M:%SZ} + {plan.duration})",
         file=sys.stderr,
     )
+    if plan.center.timezone:
+        center, zone = plan.center.instance_id, plan.center.timezone
+        print(
+            f"center {center} is in {zone}; for baselines in its local time the rules file says: "
+            f"centers: {{{center}: {{timezone: {zone}}}}}",
+            file=sys.stderr,
+        )
     if plan.labels is not None:
         _write_labels(plan, simulation)
     return 0
@@ -285,7 +336,13 @@ def _write(out: str, plan: _Plan) -> int:
 def _write_labels(plan: _Plan, simulation: Simulation) -> None:
     assert plan.labels is not None
     summary = f"seed {plan.seed}, {plan.center.agents} agents, {len(plan.center.queues)} queues"
-    labels = meta_labels(plan.start, plan.duration, plan.control_days, summary) + simulation.labels()
+    if plan.center.timezone:
+        summary += f", center {plan.center.instance_id} in {plan.center.timezone}"
+    labels = (
+        meta_labels(plan.start, plan.duration, plan.control_days, summary)
+        + simulation.peak_labels()
+        + simulation.labels()
+    )
     with _output(plan.labels) as stream:
         stream.write(write_labels(labels))
     incidents = sum(1 for label in labels if label.is_incident)

@@ -7,7 +7,10 @@ center: 8 queues, 120 agents, voice + chat on Amazon Connect, e-mail and tasks f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from local.simulator.weekly import WeeklyShape
 
 # Share of the peak arrival rate per local hour (0..23); linearly interpolated inside the hour.
 # Two humps (mid-morning, early afternoon) and a quiet night: the shape most inbound centers show.
@@ -65,7 +68,10 @@ class CenterConfig:
 
     ``occupancy`` sets arrivals against staffed capacity (0.6 keeps service level mostly green with
     natural dips). ``utc_offset_hours`` is the center's local time zone: the hour-of-day curve and
-    shifts follow local time. ``contact_lens_share`` is the share of voice/chat contacts with
+    shifts follow local time; ``timezone`` (an IANA name, e.g. ``Europe/London``) replaces it with a
+    zone that keeps daylight-saving time. ``weekly`` adds weekly seasonality (``local.simulator.weekly``:
+    weekday and weekend volumes, a normal weekly peak); without it every day is the same.
+    ``contact_lens_share`` is the share of voice/chat contacts with
     real-time Contact Lens analysis; ``contact_record_share`` the share of Connect contacts whose facts
     arrive only as a contact record (CTR) rather than as EventBridge contact events.
     """
@@ -86,6 +92,8 @@ class CenterConfig:
     account_id: str = "123456789012"
     region: str = "eu-west-2"
     curve: tuple[float, ...] = field(default=HOUR_OF_DAY_CURVE)
+    weekly: WeeklyShape | None = None
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.curve) != 24 or any(share < 0 for share in self.curve) or max(self.curve) <= 0:
@@ -94,10 +102,31 @@ class CenterConfig:
             raise ValueError(f"{self.agents} agents cannot staff {len(self.queues)} queues")
         if not 0 < self.occupancy <= 1:
             raise ValueError("occupancy must be in (0, 1]")
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {self.timezone!r} (an IANA name, e.g. Europe/London)"
+                ) from None
+
+    def local_time(self, at: datetime) -> datetime:
+        """The center's local wall-clock time (naive) at a UTC instant."""
+        if self.timezone is not None:
+            return at.astimezone(ZoneInfo(self.timezone)).replace(tzinfo=None)
+        return (at.astimezone(UTC) + timedelta(hours=self.utc_offset_hours)).replace(tzinfo=None)
+
+    def utc_of_local(self, local: datetime) -> datetime:
+        """The UTC instant of a naive local wall-clock time (the first, when a clock change repeats it)."""
+        if self.timezone is not None:
+            return local.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+        return (local - timedelta(hours=self.utc_offset_hours)).replace(tzinfo=UTC)
 
     def local_hour(self, at: datetime) -> float:
         """The center's local time of day in hours (0..24) at a UTC instant."""
-        local = at + timedelta(hours=self.utc_offset_hours)
+        local = (
+            self.local_time(at) if self.timezone is not None else at + timedelta(hours=self.utc_offset_hours)
+        )
         return local.hour + local.minute / 60 + local.second / 3600
 
     def curve_at(self, hour: float) -> float:

@@ -31,8 +31,9 @@ from local.simulator import incidents as inc
 from local.simulator import payloads as p
 from local.simulator.config import HANDLING, CenterConfig, QueueConfig
 from local.simulator.conversation import batches, utterances
-from local.simulator.labels import Label, Victim, incident_label
+from local.simulator.labels import Label, Victim, incident_label, normal_peak_label
 from local.simulator.model import AgentProfile, ContactPlan, SimRecord
+from local.simulator.weekly import PeakDraw, Season
 
 SRC_AGENT = "amazon_connect.agent"
 SRC_CONTACT_EVENT = "amazon_connect.contact_event"
@@ -47,6 +48,7 @@ _QUEUE_INCIDENTS = (
     inc.SLOW_SLIDE,
     inc.QUEUE_STOPS_REPORTING,
     inc.SMALL_QUEUE_FAILING,
+    inc.QUIET_STALL,
 )
 HOLD_MEDIAN_SECONDS = 60.0
 HOLD_SIGMA = 0.5
@@ -146,7 +148,15 @@ class Simulation:
         self._out: list[tuple[float, int, SimRecord]] = []
         self._seq = 0
         self.queues = self._build_queues()
-        self.curve_peak = max(center.curve)
+        self._season = Season(center, seed)
+
+    def normal_peaks(self) -> list[PeakDraw]:
+        """The weekly peaks of this run (normal traffic, not incidents; none without ``center.weekly``)."""
+        return self._season.peaks(self.start, self.start + timedelta(seconds=self.end))
+
+    def peak_labels(self) -> list[Label]:
+        """One ``normal_peak`` label per weekly peak of this run (see ``local.simulator.labels``)."""
+        return [normal_peak_label(draw.start, draw.end, draw.extra) for draw in self.normal_peaks()]
 
     def labels(self) -> list[Label]:
         """Each scripted incident's label (read the records first: who took a victim's call is known
@@ -220,7 +230,7 @@ class Simulation:
             start, end = incident.offset.total_seconds(), incident.end_offset.total_seconds()
             if incident.name in SINGLE_CONTACT_INCIDENTS:
                 self._schedule(start, "incident_contact", index)
-            if incident.name in (inc.LONG_WAIT_PILEUP, inc.QUEUE_STOPS_REPORTING):
+            if incident.name in (inc.LONG_WAIT_PILEUP, inc.QUEUE_STOPS_REPORTING, inc.QUIET_STALL):
                 self._schedule(start, "meeting_start", incident)
                 self._schedule(end, "meeting_end", incident)
             if incident.name == inc.SLOW_SLIDE:
@@ -316,7 +326,7 @@ class Simulation:
     # --- arrivals -----------------------------------------------------------------------------------
     def _on_minute(self, at: float, _: Any) -> None:
         self._schedule(at + 60.0, "minute", None)
-        share = self.center.curve_at(self.center.local_hour(self._time(at + 30.0))) / self.curve_peak
+        share = self._season.arrivals(self._time(at + 30.0))
         for queue in self.queues.values():
             name = queue.config.name
             per_hour = len(queue.agents) * share * self._working_share() * 3600.0 / queue.mean_handle
@@ -535,8 +545,7 @@ class Simulation:
 
     def _staffed(self, queue: _Queue, at: float) -> int:
         """Agents planned for the hour starting at ``at``: enough for the busier end of that hour."""
-        hour = self.center.local_hour(self._time(at))
-        share = max(self.center.curve_at(hour), self.center.curve_at(hour + 1)) / self.curve_peak
+        share = self._season.staffing(self._time(at))
         return max(self.center.min_agents_per_queue, math.ceil(len(queue.agents) * share))
 
     def _on_hour(self, at: float, _: Any) -> None:

@@ -40,6 +40,15 @@ small_queue_failing    3 h       a (small) queue gets one voice contact every ~6
 late_data              20 min    the queue's Amazon Connect contact events and contact records are
                                  delivered 30 minutes late (a platform backlog), stamped as they happened
 =====================  ========  =========================================================================
+
+Quiet-hour kinds (``QUIET_KIND_NAMES``; placed only when asked for, e.g. by ``floorwatch simulate
+--weeks``, so the daily quality set keeps its 11 kinds):
+
+=====================  ========  =========================================================================
+quiet_stall            1 h       at night (00:00-05:00 local) every agent of the queue stops answering (a
+                                 stuck softphone nobody notices): the few night callers wait and abandon,
+                                 e-mails pile up; volume is so low that static tiers hardly see it
+=====================  ========  =========================================================================
 """
 
 from __future__ import annotations
@@ -77,6 +86,7 @@ QUEUE_STOPS_REPORTING = "queue_stops_reporting"
 DEAD_FEED = "dead_feed"
 SMALL_QUEUE_FAILING = "small_queue_failing"
 LATE_DATA = "late_data"
+QUIET_STALL = "quiet_stall"
 
 SPIKE_MULTIPLIER = 6.0
 PILEUP_AGENTS_LEFT = 0  # claims agents who stay on the phones during the meeting
@@ -196,7 +206,23 @@ KINDS: dict[str, Kind] = {
         ),
     )
 }
+QUIET_KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            QUIET_STALL,
+            timedelta(hours=1),
+            (0, 5),
+            "any",
+            "at night every agent of the queue stops answering for an hour",
+        ),
+    )
+}
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
+"""The kinds ``random_incidents`` takes in turn by default (the daily quality set)."""
+QUIET_KIND_NAMES: tuple[str, ...] = tuple(QUIET_KINDS)
+KINDS.update(QUIET_KINDS)
+ALL_KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 DEFAULT_PER_DAY = 6
 SMALL_QUEUE_AGENTS = 3  # a queue with at most this many agents is small
 LARGE_QUEUE_AGENTS = 5  # a slow slide needs at least this many agents to leave one by one
@@ -222,7 +248,7 @@ def select_incidents(choice: str, queues: Sequence[str] = ()) -> tuple[Incident,
         named = ", ".join(unknown) if unknown else repr(choice)
         raise ValueError(
             f"unknown incident(s) {named}; choose all, none, random[:N] or a comma-separated list of: "
-            f"{', '.join(INCIDENT_NAMES)} (or KIND@OFFSET[/QUEUE] for any of: {', '.join(KIND_NAMES)})"
+            f"{', '.join(INCIDENT_NAMES)} (or KIND@OFFSET[/QUEUE] for any of: {', '.join(ALL_KIND_NAMES)})"
         )
     chosen = [incident for incident in DEFAULT_INCIDENTS if incident.name in wanted]
     chosen += [_placed(item, queues) for item in placed]
@@ -234,7 +260,7 @@ def _placed(item: str, queues: Sequence[str]) -> Incident:
     offset_text, _, queue_text = rest.partition("/")
     kind = KINDS.get(name)
     if kind is None:
-        raise ValueError(f"unknown incident kind {name!r} in {item!r}; kinds: {', '.join(KIND_NAMES)}")
+        raise ValueError(f"unknown incident kind {name!r} in {item!r}; kinds: {', '.join(ALL_KIND_NAMES)}")
     offset = parse_duration(offset_text)  # ValueError says what a duration looks like
     queue: str | None = None
     if kind.queues != "none":
@@ -286,7 +312,7 @@ def random_incidents(
     unknown = [name for name in kinds if name not in KINDS]
     if unknown or not kinds:
         named = ", ".join(unknown) or "(none)"
-        raise ValueError(f"unknown incident kind(s) {named}; kinds: {', '.join(KIND_NAMES)}")
+        raise ValueError(f"unknown incident kind(s) {named}; kinds: {', '.join(ALL_KIND_NAMES)}")
     rng = random.Random(f"floorwatch-incidents-{seed}")
     skip = set(control_days)
     days = math.ceil(placement.duration / timedelta(days=1))

@@ -10,7 +10,9 @@
   (late data: until the last late record is delivered).
 - one ``{"kind": "simulation", ...}`` line: the simulated period (``start``, ``end``), so a scorer
   knows how many days it covers;
-- one ``{"kind": "control_day", ...}`` line per incident-free control day (its ``start`` and ``end``).
+- one ``{"kind": "control_day", ...}`` line per incident-free control day (its ``start`` and ``end``);
+- with weekly seasonality, one ``{"kind": "normal_peak", ...}`` line per weekly peak (the Monday rush:
+  normal traffic, not an incident; a page in it is a false page the scorer counts on its own).
 
 ``floorwatch score`` (``local.quality``) reads them back with ``read_labels``.
 """
@@ -27,7 +29,8 @@ from local.simulator import incidents as inc
 
 SIMULATION = "simulation"
 CONTROL_DAY = "control_day"
-META_KINDS = (SIMULATION, CONTROL_DAY)
+NORMAL_PEAK = "normal_peak"
+META_KINDS = (SIMULATION, CONTROL_DAY, NORMAL_PEAK)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,10 @@ def meta_labels(
             day_end = min(end, day_start + timedelta(days=1))
             labels.append(Label(CONTROL_DAY, (), day_start, day_end, None, "no scripted incident"))
     return labels
+
+
+def normal_peak_label(start: datetime, end: datetime, extra: float) -> Label:
+    return Label(NORMAL_PEAK, (), start, end, None, f"weekly peak: arrivals up to x{1 + extra:.2f}, normal")
 
 
 def write_labels(labels: Iterable[Label]) -> str:

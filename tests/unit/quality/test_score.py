@@ -11,7 +11,7 @@ import pytest
 from floorwatch.rules.config import load_default_rules
 
 from local.cli import main
-from local.quality import Line, Tally, goals, read_lines, score, to_line
+from local.quality import Line, Tally, first_detections, goals, read_lines, score, to_line
 from local.simulator.labels import Label, write_labels
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -193,3 +193,27 @@ def test_line_fields_are_read() -> None:
         DAY.replace(hour=10, minute=2), "a1", "opened", "queue-service-level", "queue:billing", "warning",
         "billing", "i", ("sms", "email"),
     )  # fmt: skip
+
+
+def test_pages_in_a_normal_weekly_peak_are_counted_false_unless_they_match_an_incident() -> None:
+    peak = Label("normal_peak", (), DAY.replace(hour=8), DAY.replace(hour=11), None, "Monday peak")
+    lines = [
+        _line(_at(9, 0), "p1", scope="queue:sales", queue_id="sales", severity="critical", channels=["sms"]),
+        _line(_at(10, 1), "s1", severity="critical", channels=["sms"]),  # the spike, inside the peak
+        _line(_at(12, 0), "late", scope="queue:sales", queue_id="sales", channels=["sms"]),  # after it
+    ]
+    tally = _score([SIMULATION, peak, SPIKE], lines)
+    assert (tally.peaks.alerts, tally.peaks.incidents, tally.peaks.true_incidents) == (2, 2, 1)
+    assert (tally.peaks.pages, tally.peaks.false_pages) == (2, 1)
+    assert tally.peaks.days == pytest.approx(3 / 24)
+    assert tally.labels == 1  # a peak is not an incident to detect
+    assert (tally.overall.pages, tally.overall.false_pages) == (3, 2)
+
+
+def test_first_detections_name_each_missed_and_detected_label() -> None:
+    other = Label(
+        "slow_slide", ("queue:sales",), DAY.replace(hour=3), DAY.replace(hour=3, minute=20), "sales", ""
+    )
+    rules = load_default_rules()
+    found = first_detections([SIMULATION, SPIKE, other], [to_line(_line(_at(10, 2), "a1"), rules)])
+    assert found == {SPIKE: DAY.replace(hour=10, minute=2), other: None}

@@ -99,6 +99,10 @@ def closed_local_port() -> int:
         (["--agents", "3"], "--agents: 3 agents cannot staff 8 queues"),
         (["--utc-offset", "30"], "--utc-offset must be within +-24 hours"),
         (["--endpoint-url", "ftp://example"], "--endpoint-url must be an http(s) URL"),
+        (["--out", "-", "--weeks", "2", "--duration", "1d"], "give --weeks or --duration, not both"),
+        (["--out", "-", "--weeks", "0"], "--weeks must be between 1 and 52"),
+        (["--timezone", "Mars/Olympus"], "--timezone: unknown time zone 'Mars/Olympus'"),
+        (["--timezone", "Europe/London", "--utc-offset", "1"], "give --timezone or --utc-offset, not both"),
     ],
 )
 def test_unusable_arguments_exit_2_with_the_reason(
