@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from floorwatch.metrics.catalog import (
     AGENT_STATE,
@@ -114,24 +115,42 @@ def silence_value(
 ) -> MetricValue:
     """How surprising the scope's current silence is for its own cadence: -ln P(silence).
 
-    The cadence is the share ``f`` of buckets (minutes) with at least one event over the ``window`` that
-    ends with the scope's last event (so the silence itself does not dilute it); a silence of ``n``
-    buckets then has probability about ``(1 - f) ** n``, and the value is ``-n * ln(1 - f)``. Counting
-    active minutes rather than events keeps bursty feeds (a call's utterances arrive together) honest.
+    The cadence is read from the ``window`` that ends with the scope's last event (so the silence itself
+    does not dilute it), in buckets (minutes) with at least one event: counting active minutes rather
+    than events keeps bursty feeds (a call's utterances arrive together) honest. With a share ``f`` of
+    active buckets, ``n`` silent buckets have probability about ``(1 - f) ** n``: ``-n * ln(1 - f)``.
     ``f`` is capped at ``k / (k + 1)`` for ``k`` buckets in the window, so an always-busy feed scores
-    about 4 per silent minute (1h window) and a night feed active one minute in ten about 0.1. 9.2 is a
-    chance of 1 in 10,000. Samples: the active buckets measured. None when the scope never spoke.
+    about 4 per silent minute (1h window) and a night feed active one minute in ten about 0.1.
+
+    A silence no longer than the longest pause the scope had in that window is not surprising at all:
+    only the minutes beyond it count. Activity comes in bursts (contact analytics in the evening: a few
+    calls, then six quiet minutes), and minutes are not independent draws: a feed that paused for six
+    minutes twice this hour is not alarming when it pauses for seven; a feed that never paused for more
+    than a minute is, after a few.
+
+    9.2 is a chance of 1 in 10,000. Samples: the active buckets measured. None when the scope never
+    spoke.
     """
     last = _latest(rows, LAST_SEEN, at)
     if last is None:
         return NO_VALUE
     seen = last.at
     after = seen - window
-    active = sum(1 for row in rows if after < row.bucket <= seen and row.adds.get(EVENTS, 0.0) > 0)
+    active = sorted(
+        {row.bucket for row in rows if after < row.bucket <= seen and row.adds.get(EVENTS, 0.0) > 0}
+    )
     buckets = max(1, round(window / bucket))
-    share = min(active / buckets, buckets / (buckets + 1))
-    silent = max(0.0, (at - seen) / bucket)
-    return MetricValue(-silent * math.log1p(-share), active)
+    share = min(len(active) / buckets, buckets / (buckets + 1))
+    silent = max(0.0, (at - seen) / bucket - _longest_pause(active, bucket))
+    return MetricValue(-silent * math.log1p(-share), len(active))
+
+
+def _longest_pause(active: Sequence[datetime], bucket: timedelta) -> int:
+    """The most silent buckets in a row between two active ones (``active``: bucket starts, in order)."""
+    longest = 0
+    for previous, current in pairwise(active):
+        longest = max(longest, round((current - previous) / bucket) - 1)
+    return longest
 
 
 def agent_state_at(rows: Sequence[BucketRow], at: datetime) -> Stamped | None:

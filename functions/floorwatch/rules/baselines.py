@@ -31,9 +31,12 @@ and that has a static tier ``T``::
     band   = center + k * spread   (above)               center - k * spread   (below)
     tier   = band, clamped between tightest and loosest
 
-- *tightest*: a tier tightens at most ``MAX_TIGHTENING`` (half) of its own magnitude (``T - |T|/2``
-  above, ``T + |T|/2`` below), and never past the less severe tier's effective threshold (tiers stay
-  ordered; a tier may meet the one below it, and a value past both is then the more severe).
+- *tightest*: the rule's ``baseline.tightest`` for that severity; by default a warning or info tier
+  tightens at most ``MAX_TIGHTENING`` (half) of its own magnitude (``T - |T|/2`` above, ``T + |T|/2``
+  below) and the critical tier, the one that pages, does not tighten (a quiet slot's handful of
+  contacts must not page on a hair trigger; the warning is what catches quiet-hour trouble). Never past
+  the less severe tier's effective threshold (tiers stay ordered; a tier may meet the one below it, and
+  a value past both is then the more severe).
 - *loosest*: the rule's ``baseline.loosest`` for that severity ("never warn later than 240 s", "page
   under 50 % whatever the baseline says"); by default a warning (or info) may loosen up to the next more
   severe *static* tier, and the most severe tier never loosens: an absolute critical stays absolute
@@ -45,7 +48,8 @@ and that has a static tier ``T``::
 Example: ``longest_wait_seconds`` above, tiers warning 120 / critical 300. Monday 09:00 is a normal
 peak: center 170 s, sigma 20 s -> warning = 170 + 3 * 20 = 230 (looser than 120, inside the default
 loosest 300), critical = 170 + 5 * 20 = 270. Saturday 03:00: center 5 s, sigma 2 s -> spread 12 s
-(min_spread), band 41 / 65 -> warning 60 (tightest), critical 150 (tightest). A slot seen in only two
+(min_spread), band 41 / 65 -> warning 60 (tightest), critical 300 (a critical does not tighten by
+default; with ``tightest: {critical: 150}`` it would be 150). A slot seen in only two
 weeks: the static 120 / 300.
 
 **Explanations** (`Thresholds.explain`): every transition of a baseline rule carries ``basis``, e.g.
@@ -380,6 +384,19 @@ def _loosest(rule: ThresholdRule, severity: Severity, static: float) -> float:
     return more_severe[0] if more_severe else static
 
 
+def _tightest(rule: ThresholdRule, severity: Severity, static: float, *, above: bool) -> float:
+    """How far a tier may tighten: the rule's ``tightest`` limit, else ``MAX_TIGHTENING`` of its
+    magnitude for a warning or info tier, and not at all for the critical tier: the tier that pages stays
+    where the rule put it in a quiet slot (a handful of contacts), unless the rule states otherwise."""
+    config = rule.baseline
+    stated = config.tightest.threshold(severity) if config is not None and config.tightest else None
+    if stated is not None:
+        return stated
+    if severity is Severity.CRITICAL:
+        return static
+    return static - abs(static) * MAX_TIGHTENING if above else static + abs(static) * MAX_TIGHTENING
+
+
 def _guarded(
     rule: ThresholdRule,
     severity: Severity,
@@ -392,13 +409,12 @@ def _guarded(
     """The band clamped between the tightest (``MAX_TIGHTENING`` of the tier's magnitude, and never past
     the less severe tier) and the loosest value the tier may take."""
     loosest = _loosest(rule, severity, static)
+    tightest = _tightest(rule, severity, static, above=above)
     if above:
-        tightest = static - abs(static) * MAX_TIGHTENING
         if previous is not None:
             tightest = max(tightest, previous)
         threshold = min(max(band, tightest), max(loosest, tightest))
     else:
-        tightest = static + abs(static) * MAX_TIGHTENING
         if previous is not None:
             tightest = min(tightest, previous)
         threshold = max(min(band, tightest), min(loosest, tightest))

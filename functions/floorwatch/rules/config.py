@@ -416,7 +416,10 @@ class BaselineConfig(_Strict):
     ``<severity>_sigma``: how many (robust) standard deviations from the slot's usual value a tier sits;
     ``loosest``: the loosest each tier may become ({warning: 240, critical: 600}: never warn later than
     240, page past 600 whatever the baseline says; by default a warning may loosen up to the static
-    critical tier and the critical tier never loosens); ``min_spread``: the smallest deviation a
+    critical tier and the critical tier never loosens); ``tightest``: the tightest each tier may become
+    (by default a warning or info tier tightens at most half its magnitude and the critical tier, the
+    one that pages, never tightens: a quiet slot's few contacts must not page on a hair trigger);
+    ``min_spread``: the smallest deviation a
     sigma stands for, in the metric's unit (default a tenth of the static warning tier: a slot that
     never varies must not give hair-trigger tiers); ``min_periods``: how many past hours of a slot (3:
     three earlier weeks of "Monday 09:00") it needs before it is used; ``min_history``: how long the
@@ -429,6 +432,7 @@ class BaselineConfig(_Strict):
     min_history: Duration = timedelta(days=7)
     seasonality: Literal["hour_of_week", "hour_of_day"] = "hour_of_week"
     loosest: Tiers | None = None
+    tightest: Tiers | None = None
     min_spread: Number | None = Field(default=None, gt=0)
     min_periods: Count = Field(default=3, ge=1)
 
@@ -539,23 +543,31 @@ class ThresholdRule(_RuleCommon):
         return self
 
     def _check_baseline_limits(self) -> None:
-        """A ``loosest`` limit must be a tier of the rule, and at least as loose as its static value."""
-        if self.baseline is None or self.baseline.loosest is None:
+        """A ``loosest`` / ``tightest`` limit must be a tier of the rule, on the right side of its static
+        value (at least as loose / at least as tight)."""
+        if self.baseline is None:
             return
-        for severity, limit in self.baseline.loosest.levels():
-            static = self.tiers.threshold(severity)
-            if static is None:
+        looser_side = "above" if self.direction is Direction.ABOVE else "below"
+        tighter_side = "below" if self.direction is Direction.ABOVE else "above"
+        for name, limits, side in (
+            ("loosest", self.baseline.loosest, looser_side),
+            ("tightest", self.baseline.tightest, tighter_side),
+        ):
+            for severity, limit in limits.levels() if limits is not None else ():
+                static = self.tiers.threshold(severity)
+                if static is None:
+                    raise FieldProblem(
+                        f"baseline.{name}", f"{severity.value}: the rule has no {severity.value} tier"
+                    )
+                looser = self.breaches(limit, static)
+                if limit == static or looser == (name == "loosest"):
+                    continue
+                verb = "loosen" if name == "loosest" else "tighten"
                 raise FieldProblem(
-                    "baseline.loosest", f"{severity.value}: the rule has no {severity.value} tier"
+                    f"baseline.{name}",
+                    f"{severity.value} {limit:g} must be at or {side} the static tier ({static:g}): "
+                    f"it is how far the tier may {verb}",
                 )
-            if self.breaches(limit, static) or limit == static:
-                continue
-            side = "above" if self.direction is Direction.ABOVE else "below"
-            raise FieldProblem(
-                "baseline.loosest",
-                f"{severity.value} {limit:g} must be at or {side} the static tier ({static:g}): "
-                "it is how far the tier may loosen",
-            )
 
     def _check_sparse_options(self) -> None:
         if self.confidence is not None and not _is_ratio(self.metric):

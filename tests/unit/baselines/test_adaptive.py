@@ -85,10 +85,15 @@ def levels(rule_: ThresholdRule, base: Baseline | None) -> dict[Severity, float]
 
 
 def test_the_docstring_examples_hold() -> None:
-    # A normal Monday peak (170 s +- 20 s) loosens both tiers: warning 230, critical 270.
-    assert levels(rule(), baseline(170, 20)) == {Severity.WARNING: 230, Severity.CRITICAL: 270}
-    # A quiet Saturday night (5 s +- 2 s) tightens them to their floors; the spread is at least 12 s.
-    assert levels(rule(), baseline(5, 2)) == {Severity.WARNING: 60, Severity.CRITICAL: 150}
+    # A normal Monday peak (170 s +- 20 s) loosens the warning to 230; the critical band (270) would
+    # tighten the tier that pages, which by default does not move.
+    assert levels(rule(), baseline(170, 20)) == {Severity.WARNING: 230, Severity.CRITICAL: 300}
+    # A quiet Saturday night (5 s +- 2 s) tightens the warning to its floor; the spread is at least 12 s.
+    assert levels(rule(), baseline(5, 2)) == {Severity.WARNING: 60, Severity.CRITICAL: 300}
+    # A rule that states how far its critical may tighten gets it.
+    tightening = rule("{warning_sigma: 3, critical_sigma: 5, tightest: {critical: 150}}")
+    assert levels(tightening, baseline(5, 2)) == {Severity.WARNING: 60, Severity.CRITICAL: 150}
+    assert levels(tightening, baseline(170, 20)) == {Severity.WARNING: 230, Severity.CRITICAL: 270}
     # Two weeks seen: static.
     assert levels(rule(), baseline(170, 20, periods=2)) == {Severity.WARNING: 120, Severity.CRITICAL: 300}
 
@@ -110,16 +115,19 @@ def test_a_slot_that_never_varies_gets_no_hair_trigger_tiers() -> None:
     # issue's "0.878 paged critical against a learned 0.881"); min_spread (0.07) keeps it meaningful.
     found = levels(below_rule(), baseline(0.881, 0.003))
     assert found[Severity.WARNING] == pytest.approx(0.881 - 3 * 0.07)
-    assert found[Severity.CRITICAL] == pytest.approx(0.531)  # 0.881 - 5 * 0.07, not 0.866
+    assert found[Severity.CRITICAL] == 0.5  # the paging tier does not tighten by default
+    tightening = below_rule("{warning_sigma: 3, critical_sigma: 5, tightest: {critical: 0.75}}")
+    assert levels(tightening, baseline(0.881, 0.003))[Severity.CRITICAL] == pytest.approx(0.531)  # not 0.866
     explicit = below_rule("{info_sigma: 2, warning_sigma: 3, critical_sigma: 5, min_spread: 0.02}")
     assert levels(explicit, baseline(0.881, 0.003))[Severity.WARNING] == pytest.approx(0.821)
 
 
 def test_below_rules_move_both_ways_within_their_rails() -> None:
     sl = below_rule()
-    # Normally 0.97 +- 0.01 (spread 0.07): info 0.83, warning 0.76 (tighter than 0.7), critical 0.62.
+    # Normally 0.97 +- 0.01 (spread 0.07): info 0.83, warning 0.76 (tighter than 0.7), critical 0.5
+    # (the band says 0.62; the paging tier does not tighten by default).
     assert levels(sl, baseline(0.97, 0.01)) == pytest.approx(
-        {Severity.INFO: 0.83, Severity.WARNING: 0.76, Severity.CRITICAL: 0.62}
+        {Severity.INFO: 0.83, Severity.WARNING: 0.76, Severity.CRITICAL: 0.5}
     )
     # A slot where 0.65 is normal: warning loosens towards 0.44 but stops at the static critical 0.5;
     # critical stays 0.5 (absolute); info would loosen to 0.51 but stops at the static warning 0.7.
@@ -169,13 +177,16 @@ def test_a_tier_without_sigma_stays_static_and_tiers_stay_ordered() -> None:
             found = levels(rule(), baseline(center, sigma))
             assert found[Severity.WARNING] <= found[Severity.CRITICAL]
             assert 60 <= found[Severity.WARNING] <= 300
-            assert 150 <= found[Severity.CRITICAL] <= 300
+            assert found[Severity.CRITICAL] == 300  # never tightens, never loosens by default
 
 
 def test_every_adaptive_threshold_is_explained() -> None:
     applied = thresholds(rule(), baseline(70, 20))
     assert applied.explain(Severity.WARNING) == "usual for Mon 09:00 is 70s ± 20s; warning at 130s"
-    assert applied.explain(Severity.CRITICAL) == "usual for Mon 09:00 is 70s ± 20s; critical at 170s"
+    assert (
+        applied.explain(Severity.CRITICAL)
+        == "usual for Mon 09:00 is 70s ± 20s; critical at 300s (rule limit)"
+    )
     capped = thresholds(rule(), baseline(250, 30))
     assert (
         capped.explain(Severity.CRITICAL)
@@ -197,6 +208,10 @@ def test_loosest_limits_are_checked_against_the_rule() -> None:
         rule("{loosest: {info: 100}}")
     with pytest.raises(RulesError, match=r"critical 0.6 must be at or below the static tier \(0.5\)"):
         below_rule("{loosest: {critical: 0.6}}")
+    with pytest.raises(RulesError, match=r"critical 400 must be at or below the static tier \(300\)"):
+        rule("{tightest: {critical: 400}}")
+    with pytest.raises(RulesError, match=r"critical 0.4 must be at or above the static tier \(0.5\)"):
+        below_rule("{tightest: {critical: 0.4}}")
 
 
 def test_adapted_rule_feeds_the_state_machine_with_the_new_tiers() -> None:

@@ -101,6 +101,24 @@ def test_a_busy_queue_going_silent_alerts_and_a_quiet_one_does_not() -> None:
     assert kinds(back) == [("resolved", "warning", "queue:busy")]
 
 
+def test_a_queue_that_reports_in_bursts_is_not_alarmed_by_a_pause_like_its_last_ones() -> None:
+    harness = Harness(SILENCE)
+    # "bursty" reports for 13 minutes, pauses for 7, three times an hour (an evening queue: a few calls,
+    # then quiet); "steady" reports every minute. At 61 minutes both pause.
+    for minute in range(61):
+        if minute % 20 < 13:
+            harness.feed(snapshot(minute * 60, "bursty", contacts_in_queue=1))
+        harness.feed(snapshot(minute * 60, "steady", contacts_in_queue=1))
+    found = []
+    for minute in range(62, 72):  # ten silent minutes: steady alerts within a few, bursty not at 7 or 9
+        found += harness.live(minute * 60)
+    assert [(item.transition.value, item.scope) for item in found] == [("opened", "queue:steady")]
+    # A pause well past its longest one is a surprise for the bursty queue too.
+    for minute in range(72, 95):
+        found += harness.live(minute * 60)
+    assert ("opened", "queue:bursty") in [(item.transition.value, item.scope) for item in found]
+
+
 # --- sparse queues and single contacts --------------------------------------------------------------
 
 

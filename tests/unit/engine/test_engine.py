@@ -372,7 +372,7 @@ def test_a_normal_peak_for_the_hour_does_not_alert_where_the_static_tier_would()
     assert adaptive.recorded == []  # warning at 230 s for this hour
     adaptive.feed(snapshot(60, longest_wait_seconds=400))  # past the absolute critical: pages anyway
     assert kinds(adaptive.recorded) == [("opened", "critical", "queue:billing")]
-    assert adaptive.recorded[0].basis == "usual for Mon 00:00 is 170s ± 20s; critical at 270s"
+    assert adaptive.recorded[0].basis == "usual for Mon 00:00 is 170s ± 20s; critical at 300s (rule limit)"
 
 
 @pytest.mark.parametrize("empty", [[], ()])

@@ -95,7 +95,7 @@ def test_sentiment_collapse_is_per_contact_over_a_few_minutes(rules: RuleSet) ->
     rule = threshold(rules, "sentiment")
     assert (rule.scope, rule.direction) == (ScopeKind.CONTACT, Direction.BELOW)
     assert (rule.threshold(Severity.WARNING), rule.threshold(Severity.CRITICAL)) == (-0.6, -0.7)
-    assert rule.min_samples == 4
+    assert rule.min_samples == 5  # four of five remarks negative: an unhappy caller is not a collapse
     assert rule.window <= timedelta(minutes=5)
 
 
