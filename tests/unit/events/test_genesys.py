@@ -661,7 +661,9 @@ def test_agent_empathy_scores_are_skipped_with_that_reason() -> None:
         "topicName": f"v2.speechandtextanalytics.conversation.{CALL}.empathy",
         "eventBody": {"conversationId": CALL, "agents": [{"agentId": AGENT, "overallEmpathyScore": 40}]},
     }
-    assert "agent empathy scores, neither customer sentiment nor a topic match" in arrived(document).skipped
+    skipped = arrived(document).skipped
+    assert skipped is not None
+    assert "agent empathy scores, neither customer sentiment nor a topic match" in skipped
 
 
 def test_only_speech_analytics_notifications_get_the_arrival_time_written_in() -> None:

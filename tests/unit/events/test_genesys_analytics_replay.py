@@ -28,7 +28,7 @@ def load(relative: str) -> Any:
 
 def over_eventbridge(notification: dict[str, Any], at: str) -> dict[str, Any]:
     """A WebSocket notification as the EventBridge integration delivers it, at ``at``."""
-    envelope = copy.deepcopy(load("genesys/sta_sentiment_eventbridge.json"))
+    envelope: dict[str, Any] = copy.deepcopy(load("genesys/sta_sentiment_eventbridge.json"))
     topic = notification["topicName"]
     envelope["detail-type"] = topic.replace(CALL, "{id}")
     envelope["time"] = at
@@ -37,7 +37,7 @@ def over_eventbridge(notification: dict[str, Any], at: str) -> dict[str, Any]:
 
 
 def sentiment_at(second: int, score: float) -> dict[str, Any]:
-    document = load("genesys/sta_sentiment_eventbridge.json")
+    document: dict[str, Any] = load("genesys/sta_sentiment_eventbridge.json")
     at = f"2026-11-23T09:{16 + second // 60:02d}:{second % 60:02d}Z"
     document["time"] = document["detail"]["timestamp"] = at
     document["detail"]["eventBody"]["sentimentOverallScore"] = score
