@@ -827,8 +827,8 @@ def _analytics_time(notification: _Notification) -> datetime:
     if at is None:
         raise AdapterError(
             ARRIVAL_FIELD,
-            "missing: a speech analytics notification carries no time; deliver it through the stream "
-            "(its arrival time is used) or EventBridge",
+            "missing: a speech analytics notification carries no time; sent through the stream it takes "
+            "its arrival time (floorwatch normalize: --arrival-time), over EventBridge the event's time",
         )
     return at
 
