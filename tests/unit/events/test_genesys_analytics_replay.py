@@ -81,8 +81,10 @@ def test_a_topic_no_rule_names_opens_nothing(tmp_path: Path, capsys: pytest.Capt
 def test_low_overall_sentiment_scores_open_the_sentiment_collapse_for_the_conversation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Four scores within five minutes, averaging -0.8 on floorwatch's scale (-80 on Genesys's).
-    records = [sentiment_at(second, score) for second, score in ((0, -75), (40, -80), (80, -85), (120, -80))]
+    # Six scores within five minutes (the rule wants at least five), averaging -0.8 on floorwatch's
+    # scale (-80 on Genesys's).
+    scores = ((0, -75), (40, -80), (80, -85), (120, -80), (160, -80), (200, -80))
+    records = [sentiment_at(second, score) for second, score in scores]
     transitions = replay(records, tmp_path, capsys)
     assert opened(transitions, "contact-sentiment-collapse") >= {(f"contact:{CALL}", "critical")}
 
@@ -90,6 +92,6 @@ def test_low_overall_sentiment_scores_open_the_sentiment_collapse_for_the_conver
 def test_mildly_negative_scores_do_not_open_a_collapse(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    records = [sentiment_at(second, -30) for second in (0, 40, 80, 120)]
+    records = [sentiment_at(second, -30) for second in (0, 40, 80, 120, 160, 200)]
     transitions = replay(records, tmp_path, capsys)
     assert not opened(transitions, "contact-sentiment-collapse")
