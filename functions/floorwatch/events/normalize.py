@@ -18,7 +18,9 @@ contribute no events, and a record whose elements are all skipped is skipped.
 Arrival time: a payload that has no time of its own (Contact Lens voice segments carry only offsets from
 the start of the contact) takes the record's Kinesis ``ApproximateArrivalTimestamp`` when the caller gives
 ``arrival_time`` (the handler does). It is injected only into payloads of adapters that declare an
-``arrival_field`` and lack it, so a payload's own field always wins and ids never depend on it.
+``arrival_field`` and lack it (and, for an adapter that also has ``needs_arrival(payload)``, only where
+that says so: Genesys speech analytics notifications), so a payload's own field always wins and ids
+never depend on it.
 """
 
 from __future__ import annotations
@@ -180,6 +182,9 @@ def _with_arrival(adapter: Adapter, payload: Mapping[str, Any], arrival_time: da
     """The payload with the record's arrival time in the adapter's ``arrival_field``, if it has none."""
     name: str | None = getattr(adapter, "arrival_field", None)
     if name is None or payload.get(name) is not None:
+        return payload
+    needs = getattr(adapter, "needs_arrival", None)  # optional: only some of the adapter's payloads
+    if needs is not None and not needs(payload):
         return payload
     return {**payload, name: arrival_time.isoformat()}
 

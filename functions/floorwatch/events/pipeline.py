@@ -14,6 +14,7 @@ Kinesis/S3 implementations, tests and the local runtime pass in-memory ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -239,6 +240,7 @@ def _quarantine_all(
     return quarantined
 
 
+@functools.lru_cache(maxsize=1024)  # skip reasons repeat record after record ("contact event INITIATED ...")
 def _clip(reason: str) -> str:
     """The reason as stored and logged: redacted (adapters quote short field values to say what is wrong,
     and those are payload content), then clipped."""

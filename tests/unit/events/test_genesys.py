@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,8 @@ def test_the_same_event_over_websocket_and_eventbridge_has_the_same_id() -> None
         "acd_end_answered.json",
         "acd_end_abandoned_eventbridge.json",
         "user_end_eventbridge.json",
+        "sta_sentiment_eventbridge.json",
+        "sta_categories_eventbridge.json",
     ],
 )
 def test_the_same_payload_always_gives_the_same_events(name: str) -> None:
@@ -494,13 +497,177 @@ def test_queue_conversation_with_a_bad_time_names_the_field() -> None:
     assert "participants[1].connectedTime" in reason_of(document)
 
 
+# --- speech and text analytics -----------------------------------------------------------------
+
+ARRIVAL = datetime(2026, 11, 23, 9, 17, 30, tzinfo=UTC)
+
+
+def arrived(document: Any) -> Normalized:
+    """Normalized as the handler does: with the record's Kinesis arrival time."""
+    return normalize_bytes(json.dumps(document).encode(), ARRIVAL)
+
+
+def test_overall_sentiment_over_eventbridge_is_the_customer_sentiment_on_floorwatch_scale() -> None:
+    event = the_event(load("sta_sentiment_eventbridge.json"))
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "sentiment",
+        "occurred_at": "2026-11-23T09:16:48.215000Z",  # EventBridge's detail.timestamp
+        "center_id": "default",
+        "queue_id": BILLING,  # queueIds names one queue
+        "contact_id": CALL,
+        # Genesys scores -100..+100; floorwatch's sentiment is -1..1
+        "values": {"sentiment": -0.625, "sentiment_trend": -0.18},
+        "labels": {"participant_role": "customer", "event": "sta.sentiment"},
+    }
+    assert event["event_id"].startswith("genesys-")
+
+
+def test_overall_sentiment_over_a_websocket_takes_the_arrival_time() -> None:
+    notification = load("sta_sentiment_eventbridge.json")["detail"]
+    del notification["timestamp"]
+    (event,) = arrived(notification).events
+    assert event.occurred_at == ARRIVAL
+    assert event.values == {"sentiment": -0.625, "sentiment_trend": -0.18}
+    # the same notification has the same id, whichever way and whenever it arrived
+    assert event.event_id == the_event(load("sta_sentiment_eventbridge.json"))["event_id"]
+    reason = reason_of(notification)  # no arrival time given (a replay of a bare notification)
+    assert reason.startswith("genesys: field 'ApproximateArrivalTimestamp': missing")
+
+
+def test_sentiment_without_a_trend_or_with_several_queues_keeps_what_it_can_tell() -> None:
+    document = load("sta_sentiment_eventbridge.json")
+    body(document).pop("sentimentTrendScore")
+    body(document)["queueIds"].append(TECH_SUPPORT)
+    event = the_event(document)
+    assert event["values"] == {"sentiment": -0.625}
+    assert "queue_id" not in event  # which of two queues is current is not documented
+
+
 @pytest.mark.parametrize(
-    "topic",
+    ("value", "problem"),
     [
-        f"v2.conversations.{CALL}.transcription",
-        f"v2.speechandtextanalytics.conversation.{CALL}.topics",
+        (-140, "must lie between -100 and 100, got -140"),
+        ("very bad", "expected a number"),
+        (None, "missing"),
     ],
 )
-def test_transcription_and_analytics_topics_are_skipped_with_their_reason(topic: str) -> None:
-    document = {"topicName": topic, "eventBody": {"conversationId": CALL, "transcripts": []}}
-    assert "not sentiment scores or topic matches" in skip_of(document)
+def test_an_unusable_sentiment_score_is_rejected_naming_the_field(value: Any, problem: str) -> None:
+    document = load("sta_sentiment_eventbridge.json")
+    body(document)["sentimentOverallScore"] = value
+    reason = reason_of(document)
+    assert reason.startswith("genesys: field 'detail.eventBody.sentimentOverallScore': ")
+    assert problem in reason
+
+
+def test_detected_topics_are_compliance_events_named_by_topic_for_the_one_agent() -> None:
+    outcome = arrived(load("sta_topics.json"))
+    events = [json.loads(event.to_json()) for event in outcome.events]
+    shared = {
+        "source": SOURCE,
+        "type": "compliance",
+        "occurred_at": "2026-11-23T09:17:30Z",  # no time in the notification: the arrival
+        "center_id": "default",
+        "queue_id": BILLING,
+        "agent_id": AGENT,
+        "contact_id": CALL,
+        "channel": "voice",
+        "values": {},
+    }
+    assert events == [
+        {
+            **shared,
+            "event_id": events[0]["event_id"],
+            "labels": {
+                "category": "card-number-spoken",
+                "event": "sta.topics",
+                "topic_id": "e3f5a7c9-1b3d-4f5a-97c9-4e6a8c0e2a4c",
+                "participant": "external",
+            },
+        },
+        {
+            **shared,
+            "event_id": events[1]["event_id"],
+            "labels": {
+                "category": "supervisor-requested",
+                "event": "sta.topics",
+                "topic_id": "a5c7e9b1-3d5f-4b7a-b9e1-6a8c0e2a4c6e",
+                "participant": "external",
+            },
+        },
+    ]
+    assert len({event["event_id"] for event in events}) == 2
+
+
+def test_a_topic_without_a_name_is_named_by_its_id_and_two_agents_name_no_agent() -> None:
+    document = load("sta_topics.json")
+    del body(document)["topics"][0]["topicName"]
+    body(document)["participants"].append({"userId": "other-agent", "purpose": "agent"})
+    first = arrived(document).events[0]
+    assert first.labels["category"] == "e3f5a7c9-1b3d-4f5a-97c9-4e6a8c0e2a4c"
+    assert (first.agent_id, first.queue_id) == (None, None)
+
+
+def test_topics_notifications_without_topics_are_skipped_and_bad_topics_rejected() -> None:
+    document = load("sta_topics.json")
+    body(document)["topics"] = []
+    assert arrived(document).skipped == (
+        "genesys: speech analytics topics notification without topics: nothing detected"
+    )
+    body(document)["topics"] = [{"participant": "External"}]
+    assert arrived(document).reason == (
+        "genesys: field 'eventBody.topics[0].topicName': missing (and no topicId): nothing names the topic"
+    )
+    body(document)["topics"] = "card-number-spoken"
+    assert arrived(document).reason == "genesys: field 'eventBody.topics': expected an array, got str"
+
+
+def test_matched_categories_are_compliance_events_named_by_their_id() -> None:
+    event = the_event(load("sta_categories_eventbridge.json"))
+    category = "c1e3a5b7-d9f1-4a3c-8e5b-7d9f1b3d5f7a"
+    assert event == {
+        "event_id": event["event_id"],
+        "source": SOURCE,
+        "type": "compliance",
+        "occurred_at": "2026-11-23T09:21:05.633000Z",
+        "center_id": "default",
+        "contact_id": CALL,
+        "channel": "voice",
+        "values": {},
+        "labels": {"category": category, "category_id": category, "event": "sta.categories"},
+    }
+
+
+def test_categories_without_ids_are_skipped_and_non_string_ids_rejected() -> None:
+    document = load("sta_categories_eventbridge.json")
+    body(document)["categoryIds"] = []
+    assert skip_of(document) == (
+        "genesys: speech analytics categories notification without categoryIds: nothing matched"
+    )
+    body(document)["categoryIds"] = [42]
+    assert reason_of(document) == (
+        "genesys: field 'detail.eventBody.categoryIds[0]': expected a non-empty string"
+    )
+
+
+def test_transcription_carries_no_sentiment_and_is_skipped_with_that_reason() -> None:
+    reason = skip_of(load("conversation_transcription.json"))
+    assert "carries transcripts, not sentiment scores or topic matches" in reason
+
+
+def test_agent_empathy_scores_are_skipped_with_that_reason() -> None:
+    document = {
+        "topicName": f"v2.speechandtextanalytics.conversation.{CALL}.empathy",
+        "eventBody": {"conversationId": CALL, "agents": [{"agentId": AGENT, "overallEmpathyScore": 40}]},
+    }
+    skipped = arrived(document).skipped
+    assert skipped is not None
+    assert "agent empathy scores, neither customer sentiment nor a topic match" in skipped
+
+
+def test_only_speech_analytics_notifications_get_the_arrival_time_written_in() -> None:
+    adapter = GenesysAdapter()
+    assert adapter.needs_arrival(load("sta_topics.json"))
+    assert not adapter.needs_arrival(load("acd_end_answered.json"))
+    assert not adapter.needs_arrival(load("sta_sentiment_eventbridge.json"))  # EventBridge has a time

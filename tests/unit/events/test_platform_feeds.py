@@ -300,6 +300,14 @@ def test_null_strings_from_a_relay_are_absent_field_by_field() -> None:
     assert outcome.reason == "amazon_connect.agent: field 'AgentARN': missing"
 
 
+def test_null_strings_in_parts_the_adapter_never_reads_change_nothing() -> None:
+    document = load("amazon_connect/agent_state_change_on_hold.json")
+    clean = events_of(document)
+    document["PreviousAgentSnapshot"]["AgentStatus"]["Name"] = "null"
+    document["CurrentAgentSnapshot"]["Configuration"]["RoutingProfile"]["Name"] = "null"
+    assert events_of(document) == clean
+
+
 def test_one_connect_queue_is_one_scope_through_ctrs_agent_events_and_contact_events() -> None:
     record = normalize_document(load("amazon_connect/contact_record_answered.json")).events
     contact = normalize_document(load("amazon_connect/contact_event_queued.json")).events

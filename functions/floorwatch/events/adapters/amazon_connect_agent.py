@@ -79,6 +79,10 @@ _ACTIVE_CONTACT_STATES = frozenset(
 _STATUS_TYPES = frozenset({"ROUTABLE", "CUSTOM", "OFFLINE"})
 
 
+# Parts of an agent event this adapter never reads: no need to look for a relay's "null" strings in them.
+_UNREAD = frozenset({"PreviousAgentSnapshot", "RoutingProfile"})
+
+
 class AmazonConnectAgentAdapter:
     source = Source.AMAZON_CONNECT_AGENT
 
@@ -86,7 +90,7 @@ class AmazonConnectAgentAdapter:
         return "AgentARN" in payload and "EventType" in payload
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
-        payload = without_null_strings(payload)
+        payload = without_null_strings(payload, _UNREAD)
         event_type = text_field(payload, "EventType").upper()
         if event_type not in _EVENT_TYPES:
             raise AdapterError(

@@ -127,15 +127,20 @@ def lower_label(value: Any) -> str | None:
 _NULL_TEXT = "null"
 
 
-def without_null_strings(value: Any) -> Any:
+def without_null_strings(value: Any, unread: frozenset[str] = frozenset()) -> Any:
     """``value`` with every string ``"null"`` (a relay's spelling of a JSON null) turned into None.
 
     Returns the very same object when there is none, so a clean payload costs one walk and no copy.
+    Objects under a key in ``unread`` (parts of the payload the caller never reads: an agent event's
+    previous snapshot, the routing profile) are left as they are, which halves the walk on agent events.
     """
     if value.__class__ is dict:
         changed: dict[str, Any] | None = None
         for key, item in value.items():
-            cleaned = without_null_strings(item) if item.__class__ in (dict, list) else item
+            if item.__class__ in (dict, list):
+                cleaned = item if key in unread else without_null_strings(item, unread)
+            else:
+                cleaned = item
             if cleaned is not item or item == _NULL_TEXT:
                 if changed is None:
                     changed = dict(value)
@@ -145,7 +150,7 @@ def without_null_strings(value: Any) -> Any:
         items = [
             None
             if item == _NULL_TEXT
-            else without_null_strings(item)
+            else without_null_strings(item, unread)
             if item.__class__ in (dict, list)
             else item
             for item in value

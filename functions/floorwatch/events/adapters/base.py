@@ -44,6 +44,10 @@ class Skip(Exception):
 
 
 class Adapter(Protocol):
+    """Optional, read by the normalizer with getattr: ``arrival_field`` (a payload field to receive the
+    record's Kinesis arrival time when the payload has no time of its own) and ``needs_arrival(payload)``
+    (which of the adapter's payloads need it; all of them when absent)."""
+
     source: Source
 
     def matches(self, payload: Payload) -> bool:

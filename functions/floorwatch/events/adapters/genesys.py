@@ -70,9 +70,34 @@ Supported topics (anything else is acknowledged as skipped, with a reason naming
   ids hash (conversation, transition, participant), so a resent snapshot repeats ids and the ledger
   drops them. Subscribe to this topic or to the detail events above, not both (their ids differ).
   No connected acd participant for the queue: skipped.
-- ``v2.conversations.{id}.transcription`` and ``v2.speechandtextanalytics.conversation(s).{id}...``:
-  skipped with that reason; the documented transcription payload (TranscriptionTopicTranscriptionMessage)
-  carries transcripts only, no sentiment score or topic match to count.
+- Speech and text analytics (the notification models of Genesys's platform API SDKs, whose
+  notification mappings tie each topic to its model):
+
+  - ``v2.speechandtextanalytics.conversation.{id}.sentiment`` (V2StaSentimentOverallTopic
+    OverallSentimentMessage: conversationId, sentimentOverallScore, sentimentTrendScore, queueIds,
+    divisionIds, flowIds) -> one ``sentiment`` for the customer (``labels.participant_role``
+    customer): ``values.sentiment`` = sentimentOverallScore / 100 (Genesys scores the overall customer
+    sentiment from -100 to +100; floorwatch's scale is -1..1), ``values.sentiment_trend`` =
+    sentimentTrendScore / 100 when present. ``queue_id`` when queueIds names exactly one queue (the
+    order of several is not documented). A score outside -100..100 is rejected naming the field.
+  - ``v2.speechandtextanalytics.conversation.{id}.topics`` (V2StaTopicsDetectedTopicTopicsDetected
+    Message: conversationId, communicationId, mediaType, programId, topics [{participant, topicId,
+    topicName}], participants [{userId, queueId, purpose, ...}]) -> one ``compliance`` per detected
+    topic, ``labels.category`` = topicName (else topicId; rules match it without case),
+    ``labels.topic_id``, ``labels.participant`` (who said it); ``agent_id`` / ``queue_id`` from the one
+    agent participant (purpose agent or user) when there is exactly one. No topics: skipped.
+  - ``v2.speechandtextanalytics.conversations.{id}.categories`` (V2StaConversationCategories
+    StaConversationCategoriesMessage: conversationId, mediaType, transcriptIds, categoryIds) -> one
+    ``compliance`` per category id; Genesys sends the ids only, so ``labels.category`` is the id
+    (name the id in a rule's category list). No categories: skipped.
+  - ``v2.speechandtextanalytics.conversation.{id}.empathy`` (agent empathy scores) and
+    ``v2.conversations.{id}.transcription`` (TranscriptionTopicTranscriptionMessage: transcripts and
+    their confidence, no sentiment and no topic match) are skipped with that reason.
+
+  These notifications carry no time of their own. Over EventBridge the event's time is used; over a
+  WebSocket the record's Kinesis arrival time, which the normalizer writes into the payload as
+  ``ApproximateArrivalTimestamp`` when absent (as for Contact Lens voice). Ids hash the conversation,
+  the topic kind and what was detected, never the time, so a resent notification repeats its id.
 
 Deliberately not mapped: ``customer.end`` (carries no queue, and would count each conversation a
 second time next to user.end), ``v2.conversations.{id}`` (a full conversation snapshot resent on every
@@ -115,13 +140,19 @@ _USER = re.compile(r"^v2\.users\.(?P<user>[^.]+)\.(?P<kind>activity|presence|rou
 _DETAIL = re.compile(r"^v2\.detail\.events\.conversation\.(?P<conversation>[^.]+)\.(?P<kind>.+)$")
 _QUEUE_CONVERSATIONS = re.compile(r"^v2\.routing\.queues\.(?P<queue>[^.]+)\.conversations$")
 _TRANSCRIPTION = re.compile(r"^v2\.conversations\.[^.]+\.transcription$")
-_SPEECH_ANALYTICS = re.compile(r"^v2\.speechandtextanalytics\.conversations?\.")
+_SPEECH_ANALYTICS = re.compile(
+    r"^v2\.speechandtextanalytics\.conversations?\.(?P<conversation>[^.]+)\.(?P<kind>[A-Za-z]+)$"
+)
+ARRIVAL_FIELD = "ApproximateArrivalTimestamp"
 SUPPORTED_TOPICS = (
     "v2.analytics.queues.{id}.observations",
     "v2.detail.events.conversation.{id}.acd.start",
     "v2.detail.events.conversation.{id}.acd.end",
     "v2.detail.events.conversation.{id}.user.end",
     "v2.routing.queues.{id}.conversations",
+    "v2.speechandtextanalytics.conversation.{id}.sentiment",
+    "v2.speechandtextanalytics.conversation.{id}.topics",
+    "v2.speechandtextanalytics.conversations.{id}.categories",
     "v2.users.{id}.activity",
     "v2.users.{id}.presence",
     "v2.users.{id}.routingStatus",
@@ -180,6 +211,12 @@ class _Notification:
 
 class GenesysAdapter:
     source = Source.GENESYS
+    arrival_field = ARRIVAL_FIELD  # speech analytics over a WebSocket: the normalizer fills it
+
+    def needs_arrival(self, payload: Payload) -> bool:
+        """Only a WebSocket speech analytics notification lacks a time of its own."""
+        topic = payload.get("topicName")
+        return isinstance(topic, str) and topic.startswith("v2.speechandtextanalytics.")
 
     def matches(self, payload: Payload) -> bool:
         if isinstance(payload.get("topicName"), str) and "eventBody" in payload:
@@ -204,10 +241,17 @@ class GenesysAdapter:
             return [_agent_state(notification, user["user"], user["kind"])]
         if (queued := _QUEUE_CONVERSATIONS.match(topic)) is not None:
             return _queue_conversation(notification, queued["queue"])
-        if _TRANSCRIPTION.match(topic) is not None or _SPEECH_ANALYTICS.match(topic) is not None:
+        if (analytics := _SPEECH_ANALYTICS.match(topic)) is not None and analytics["kind"] in _STA_MAPPERS:
+            return _STA_MAPPERS[analytics["kind"]](notification, analytics["conversation"])
+        if _TRANSCRIPTION.match(topic) is not None:
             raise Skip(
                 f"topic {topic[:120]!r}: its documented payload carries transcripts, "
-                "not sentiment scores or topic matches floorwatch could count"
+                "not sentiment scores or topic matches floorwatch could count "
+                "(the speech and text analytics sentiment and topics topics carry those)"
+            )
+        if analytics is not None and analytics["kind"] == "empathy":
+            raise Skip(
+                f"topic {topic[:120]!r}: agent empathy scores, neither customer sentiment nor a topic match"
             )
         raise Skip(f"topic {topic[:120]!r} is not monitored (mapped: {', '.join(SUPPORTED_TOPICS)})")
 
@@ -765,3 +809,166 @@ def _conversation_channel(participants: Any) -> Channel | None:
                 return _MESSAGE_CHANNELS[kind.upper()]
             return Channel.CHAT
     return None
+
+
+# --- speech and text analytics ------------------------------------------------------------------
+# Models: V2StaSentimentOverallTopicOverallSentimentMessage, V2StaTopicsDetectedTopicTopicsDetectedMessage,
+# V2StaConversationCategoriesStaConversationCategoriesMessage (Genesys platform API SDKs).
+
+_SENTIMENT_SCALE = 100.0  # Genesys: overall customer sentiment from -100 to +100
+_AGENT_PURPOSES = frozenset({"agent", "user"})
+
+
+def _analytics_time(notification: _Notification) -> datetime:
+    """EventBridge's time, else the record's arrival (these notifications carry no time of their own)."""
+    at = notification.envelope_time()
+    if at is None:
+        at = time_field(notification.payload, ARRIVAL_FIELD, None)
+    if at is None:
+        raise AdapterError(
+            ARRIVAL_FIELD,
+            "missing: a speech analytics notification carries no time; sent through the stream it takes "
+            "its arrival time (floorwatch normalize: --arrival-time), over EventBridge the event's time",
+        )
+    return at
+
+
+def _conversation_of(notification: _Notification, topic_conversation: str) -> str:
+    return str(
+        text_field(notification.payload, f"{notification.body_path}.conversationId", None)
+        or topic_conversation
+    )
+
+
+def _ids(payload: Payload, path: str) -> list[str]:
+    """An optional array of ids (strings), every element checked."""
+    value = lookup(payload, path, None)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AdapterError(path, f"expected an array, got {type(value).__name__}")
+    return [str(_text_at_index(value, index, path)) for index in range(len(value))]
+
+
+def _text_at_index(items: list[Any], index: int, path: str) -> str:
+    item = items[index]
+    if isinstance(item, str) and item.strip():
+        return item.strip()
+    raise AdapterError(f"{path}[{index}]", "expected a non-empty string")
+
+
+def _sta_sentiment(notification: _Notification, topic_conversation: str) -> list[CxEvent]:
+    payload, body = notification.payload, notification.body_path
+    conversation = _conversation_of(notification, topic_conversation)
+    values = {"sentiment": _score(payload, f"{body}.sentimentOverallScore")}
+    if lookup(payload, f"{body}.sentimentTrendScore", None) is not None:
+        values["sentiment_trend"] = _score(payload, f"{body}.sentimentTrendScore")
+    queues = _ids(payload, f"{body}.queueIds")
+    return [
+        CxEvent(
+            event_id="genesys-"
+            + stable_id("sta.sentiment", conversation, values["sentiment"], values.get("sentiment_trend")),
+            source=Source.GENESYS,
+            type=EventType.SENTIMENT,
+            occurred_at=_analytics_time(notification),
+            queue_id=queues[0] if len(queues) == 1 else None,
+            contact_id=conversation,
+            values=values,
+            labels={"participant_role": "customer", "event": "sta.sentiment"},
+        )
+    ]
+
+
+def _score(payload: Payload, path: str) -> float:
+    score: float = number_field(payload, path)
+    if not -_SENTIMENT_SCALE <= score <= _SENTIMENT_SCALE:
+        raise AdapterError(path, f"must lie between -100 and 100, got {score:g}")
+    return score / _SENTIMENT_SCALE
+
+
+def _sta_topics(notification: _Notification, topic_conversation: str) -> list[CxEvent]:
+    payload, body = notification.payload, notification.body_path
+    conversation = _conversation_of(notification, topic_conversation)
+    topics = lookup(payload, f"{body}.topics", None) or []
+    if not isinstance(topics, list):
+        raise AdapterError(f"{body}.topics", f"expected an array, got {type(topics).__name__}")
+    if not topics:
+        raise Skip("speech analytics topics notification without topics: nothing detected")
+    agent_id, queue_id = _the_agent(payload, f"{body}.participants")
+    channel = channel_of(text_field(payload, f"{body}.mediaType", None))
+    at = _analytics_time(notification)
+    events = []
+    for index, topic in enumerate(topics):
+        path = f"{body}.topics[{index}]"
+        if not isinstance(topic, dict):
+            raise AdapterError(path, f"expected an object, got {type(topic).__name__}")
+        topic_id = _text_at(topic, "topicId", path)
+        name = _text_at(topic, "topicName", path) or topic_id
+        if name is None:
+            raise AdapterError(f"{path}.topicName", "missing (and no topicId): nothing names the topic")
+        participant = _text_at(topic, "participant", path)
+        labels = {"category": name, "event": "sta.topics"}
+        if topic_id is not None:
+            labels["topic_id"] = topic_id
+        if participant is not None:
+            labels["participant"] = participant.lower()
+        events.append(
+            CxEvent(
+                event_id="genesys-" + stable_id("sta.topics", conversation, topic_id, name, participant),
+                source=Source.GENESYS,
+                type=EventType.COMPLIANCE,
+                occurred_at=at,
+                queue_id=queue_id,
+                agent_id=agent_id,
+                contact_id=conversation,
+                channel=channel,
+                labels=labels,
+            )
+        )
+    return events
+
+
+def _the_agent(payload: Payload, path: str) -> tuple[str | None, str | None]:
+    """(user id, queue id) of the conversation's one agent participant; (None, None) unless exactly one."""
+    participants = lookup(payload, path, None) or []
+    if not isinstance(participants, list):
+        raise AdapterError(path, f"expected an array, got {type(participants).__name__}")
+    agents = []
+    for index, item in enumerate(participants):
+        at = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            raise AdapterError(at, f"expected an object, got {type(item).__name__}")
+        purpose = _text_at(item, "purpose", at)
+        user = _text_at(item, "userId", at)
+        if user is not None and purpose is not None and purpose.lower() in _AGENT_PURPOSES:
+            agents.append((user, _text_at(item, "queueId", at)))
+    return agents[0] if len(set(agents)) == 1 else (None, None)
+
+
+def _sta_categories(notification: _Notification, topic_conversation: str) -> list[CxEvent]:
+    payload, body = notification.payload, notification.body_path
+    conversation = _conversation_of(notification, topic_conversation)
+    categories = _ids(payload, f"{body}.categoryIds")
+    if not categories:
+        raise Skip("speech analytics categories notification without categoryIds: nothing matched")
+    channel = channel_of(text_field(payload, f"{body}.mediaType", None))
+    at = _analytics_time(notification)
+    return [
+        CxEvent(
+            event_id="genesys-" + stable_id("sta.categories", conversation, category),
+            source=Source.GENESYS,
+            type=EventType.COMPLIANCE,
+            occurred_at=at,
+            contact_id=conversation,
+            channel=channel,
+            labels={"category": category, "category_id": category, "event": "sta.categories"},
+        )
+        for category in dict.fromkeys(categories)  # a repeated id is one match
+    ]
+
+
+_STA_MAPPERS = {
+    "sentiment": _sta_sentiment,
+    "topics": _sta_topics,
+    "categories": _sta_categories,
+}
