@@ -954,8 +954,12 @@
         part.style.flexGrow = String(c.value);
         return part;
       }));
+    // Counted from agent events (no queue snapshot gives them): agents whose routing profile has the queue.
+    const counted = AGENT_STATES.some(([key]) => metrics[key] && metrics[key].source === 'agent_events');
     return h('div', { class: 'kpi kpi-agents', 'data-metric': 'agents' },
-      h('span', { class: 'kpi-label', text: 'Agents' }),
+      h('span', { class: 'kpi-label', text: 'Agents' },
+        counted ? h('span', { class: 'kpi-source', title: 'Counted from agent events: agents whose routing ' +
+          'profile includes this queue', text: ' · from agent events' }) : null),
       h('ul', { class: 'agent-states' }, ...counts.map((c) => h('li', { 'data-metric': c.key, 'data-state': c.state },
         h('span', { class: 'agent-swatch', 'data-key': c.key, 'aria-hidden': 'true' }),
         h('strong', { text: c.value === null ? '—' : String(c.value) }), ' ' + c.label,
