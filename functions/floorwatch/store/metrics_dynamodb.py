@@ -162,6 +162,7 @@ class DynamoMetricStore:
         sleep: Callable[[float], None] = time.sleep,
         ledger_cache_size: int = 512,
         state_cache_size: int = 50_000,
+        presence_cache_size: int = 50_000,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -183,7 +184,7 @@ class DynamoMetricStore:
         self.cancellations = 0
         self.read_requests = 0
         # Contacts' queues and agents' presence: their own items and calls (presence_dynamodb).
-        self._presence = DynamoPresence(client, table_name, cache_size=state_cache_size, sleep=sleep)
+        self._presence = DynamoPresence(client, table_name, cache_size=presence_cache_size, sleep=sleep)
 
     # --- port ------------------------------------------------------------------------------------
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
@@ -250,6 +251,11 @@ class DynamoMetricStore:
 
     def presence(self, center_id: str) -> list[AgentPresence]:
         return self._counted(lambda: self._presence.presence(center_id))
+
+    @property
+    def presence_write_requests(self) -> int:
+        """The part of ``write_requests`` that remembered contacts' queues and agents' presence."""
+        return self._presence.write_requests
 
     def _counted(self, call: Callable[[], _T]) -> _T:
         writes, reads = self._presence.write_requests, self._presence.read_requests

@@ -17,9 +17,10 @@ never takes them for a queue)::
 
 Writes are single ``UpdateItem`` calls under ``attribute_not_exists(at) OR at <= :at`` (an older report
 never overwrites a newer one; a failed condition is simply that), made only where the ``worth_storing``
-rules say so against what this process last wrote or read (bounded caches; a cold process writes what it
-sees first). Reads: ``BatchGetItem`` for contacts not confirmed within the last minute of event time
-(another shard may have seen a transfer), one paged ``Query`` per center for presence.
+rules say so against what this process last wrote or read (bounded caches; a cold process reads each
+center's stored presence once, so it does not rewrite every agent). Reads: ``BatchGetItem`` for
+contacts not confirmed within the last minute of event time (another shard may have seen a transfer),
+one paged ``Query`` per center for presence.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class DynamoPresence:
         # contact -> (its queue as stored, the event time this process last confirmed it)
         self._contacts: dict[str, tuple[ContactQueue, datetime]] = {}
         self._agents: dict[tuple[str, str], AgentPresence] = {}  # (center, agent) -> as stored
+        self._loaded: set[str] = set()  # centers whose stored presence this process has read
         self.write_requests = 0
         self.read_requests = 0
 
@@ -124,6 +126,12 @@ class DynamoPresence:
 
     # --- agents ------------------------------------------------------------------------------------
     def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
+        for center_id in {entry.center_id for entry in entries} - self._loaded:
+            # A cold process reads what is stored once per center (one Query), so it does not rewrite
+            # every agent it sees first: Lambda containers start cold often.
+            self._loaded.add(center_id)
+            for stored in self.presence(center_id):
+                _remember(self._agents, (center_id, stored.agent_id), stored, self._cache_size)
         for entry in entries:
             key = (entry.center_id, entry.agent_id)
             if not worth_storing(self._agents.get(key), entry):
