@@ -130,8 +130,8 @@ class DynamoPresence:
             # A cold process reads what is stored once per center (one Query), so it does not rewrite
             # every agent it sees first: Lambda containers start cold often.
             self._loaded.add(center_id)
-            for stored in self.presence(center_id):
-                _remember(self._agents, (center_id, stored.agent_id), stored, self._cache_size)
+            for known in self.presence(center_id):
+                _remember(self._agents, (center_id, known.agent_id), known, self._cache_size)
         for entry in entries:
             key = (entry.center_id, entry.agent_id)
             if not worth_storing(self._agents.get(key), entry):
