@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -840,6 +841,83 @@ def test_tiles_show_the_kpis_a_floor_watches_with_their_tier_in_words(floor: Fak
     expect(agents).to_contain_text("4 not ready")
     expect(billing.locator("[data-metric='customer_sentiment']")).to_contain_text("-0.12")
     screenshot(page, "tiles.png")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "events"
+
+
+def connect_example(path: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EXAMPLES / path).read_text())
+    return document
+
+
+def connect_queued(contact_id: str, queue_id: str) -> dict[str, Any]:
+    """An Amazon Connect contact event: the contact entered ``queue_id`` (now)."""
+    document = connect_example("amazon_connect/contact_event_queued.json")
+    instance = document["detail"]["instanceArn"]
+    document["id"] = f"e2e-queued-{contact_id}"
+    detail = document["detail"]
+    document["time"] = detail["initiationTimestamp"] = detail["connectedToSystemTimestamp"] = now_iso()
+    detail["contactId"] = contact_id
+    detail["queueInfo"].update(queueArn=f"{instance}/queue/{queue_id}", enqueueTimestamp=now_iso())
+    return document
+
+
+def connect_agent_available(agent_id: str, queue_id: str) -> dict[str, Any]:
+    """An Amazon Connect agent event: logged in, available, routing profile serving ``queue_id``."""
+    document = connect_example("amazon_connect/agent_login.json")
+    instance = document["InstanceARN"]
+    snapshot = document["CurrentAgentSnapshot"]
+    document["AgentARN"] = f"{instance}/agent/{agent_id}"
+    document["EventId"] = f"e2e-login-{agent_id}"
+    document["EventTimestamp"] = snapshot["AgentStatus"]["StartTimestamp"] = now_iso()
+    snapshot["Configuration"]["RoutingProfile"]["InboundQueues"] = [
+        {"ARN": f"{instance}/queue/{queue_id}", "Name": queue_id, "Channels": ["VOICE", "CHAT"]}
+    ]
+    return document
+
+
+def contact_lens_chat(contact_id: str) -> dict[str, Any]:
+    """Contact Lens chat analysis: one negative customer message (the stream names no queue, no agent)."""
+    document = connect_example("contact_lens/chat_segments.json")
+    document["ContactId"] = contact_id
+    document["Segments"] = [
+        {
+            "Transcript": {
+                "Id": f"e2e-{contact_id}-1",
+                "ParticipantId": "customer",
+                "ParticipantRole": "CUSTOMER",
+                "Content": "This is the third time this week.",
+                "ContentType": "text/plain",
+                "Time": {"AbsoluteTime": now_iso()},
+                "Sentiment": "NEGATIVE",
+            }
+        }
+    ]
+    return document
+
+
+def test_a_connect_only_queue_tile_shows_sentiment_and_agents_by_state_on_the_runtime(
+    local_runtime: RunningSystem, page: Page
+) -> None:
+    """No queue snapshot feed: the queue's contact event, an agent event and Contact Lens, as Amazon Connect
+    sends them, through the whole local runtime."""
+    queue = fresh_queue()
+    contact_id = f"call-{uuid.uuid4().hex[:10]}"
+    require(local_runtime, *PIPELINE)
+    local_runtime.push([connect_queued(contact_id, queue), connect_agent_available(f"agent-{queue}", queue)])
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-connect", queues=(queue,))))
+    expect_live(page)
+    tile_of_queue = page.locator(f".tile[data-queue='{queue}']")
+    agents = tile_of_queue.locator("[data-metric='agents']")
+    expect(agents).to_contain_text("1 available", timeout=30_000)  # refreshes every 5 s
+    expect(agents).to_contain_text("from agent events")
+    expect(agents).to_contain_text("0 on contact")
+
+    local_runtime.push([contact_lens_chat(contact_id)])  # knows the contact, not its queue
+    sentiment = tile_of_queue.locator("[data-metric='customer_sentiment']")
+    expect(sentiment).to_contain_text("-1.00", timeout=30_000)
+    screenshot(page, "tile-connect-only.png")
 
 
 # --- accessibility ---------------------------------------------------------------------------------------
