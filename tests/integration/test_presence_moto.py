@@ -137,6 +137,12 @@ def test_heartbeats_and_repeated_contact_events_cost_no_writes(client: Any) -> N
     assert table.read_requests == reads
     table.contact_queues(["k1"], at(3600))  # long since: read again (a transfer seen elsewhere)
     assert table.read_requests == reads + 1
+    # A contact nobody has named a queue for: read once, then again only after 10 s of event time.
+    assert table.contact_queues(["k9"], at(3600)) == {}
+    assert table.contact_queues(["k9"], at(3605)) == {}
+    assert table.read_requests == reads + 2
+    dynamo(client).remember_contact_queues([ContactQueue("k9", "billing", at(3606))])  # another shard
+    assert table.contact_queues(["k9"], at(3611))["k9"].queue_id == "billing"
 
 
 def example(path: str, arrival: datetime | None = None, **changes: Any) -> list[CxEvent]:

@@ -19,7 +19,8 @@ Writes are single ``UpdateItem`` calls under ``attribute_not_exists(at) OR at <=
 never overwrites a newer one; a failed condition is simply that), made only where the ``worth_storing``
 rules say so against what this process last wrote or read (bounded caches; a cold process reads each
 center's stored presence once, so it does not rewrite every agent). Reads: ``BatchGetItem`` for
-contacts not confirmed within the last minute of event time (another shard may have seen a transfer),
+contacts not confirmed within the last minute of event time (another shard may have seen a transfer;
+a contact found unknown is asked again after 10 s),
 one paged ``Query`` per center for presence.
 """
 
@@ -52,6 +53,8 @@ PRESENCE_PREFIX = "presence#"
 CONTACT_RECHECK = timedelta(minutes=1)
 """A contact's queue read or written this long ago (event time) is read again: a transfer may have been
 seen by another shard's process."""
+UNKNOWN_RECHECK = timedelta(seconds=10)
+"""A contact whose queue was not stored when last read is read again after this long (event time)."""
 BATCH_GET_LIMIT = 100
 MAX_UNPROCESSED_ROUNDS = 5
 
@@ -81,6 +84,7 @@ class DynamoPresence:
         self._sleep = sleep
         # contact -> (its queue as stored, the event time this process last confirmed it)
         self._contacts: dict[str, tuple[ContactQueue, datetime]] = {}
+        self._unknown: dict[str, datetime] = {}  # contact -> when a read last found no queue for it
         self._agents: dict[tuple[str, str], AgentPresence] = {}  # (center, agent) -> as stored
         self._loaded: set[str] = set()  # centers whose stored presence this process has read
         self.write_requests = 0
@@ -98,6 +102,7 @@ class DynamoPresence:
                 entry.at,
                 ttl_epoch(entry.at, CONTACT_QUEUE_TTL),
             )
+            self._unknown.pop(entry.contact_id, None)
             if stored:
                 _remember(self._contacts, entry.contact_id, (entry, entry.at), self._cache_size)
             else:
@@ -107,6 +112,9 @@ class DynamoPresence:
         found: dict[str, ContactQueue] = {}
         missing: list[str] = []
         for contact_id in contact_ids:
+            unknown_since = self._unknown.get(contact_id)
+            if unknown_since is not None and at - unknown_since < UNKNOWN_RECHECK:
+                continue  # not stored a moment ago: a Contact Lens burst asks once, not every batch
             cached = self._contacts.get(contact_id)
             if cached is not None and at - cached[1] < CONTACT_RECHECK:
                 entry = fresh_contact_queue(cached[0], at)
@@ -114,9 +122,12 @@ class DynamoPresence:
                     found[contact_id] = entry
                 continue
             missing.append(contact_id)
+        for contact_id in missing:
+            _remember(self._unknown, contact_id, at, self._cache_size)  # until the read finds it
         for start in range(0, len(missing), BATCH_GET_LIMIT):
             for item in self._batch_get(missing[start : start + BATCH_GET_LIMIT]):
                 contact_id = item[_PK]["S"].removeprefix(CONTACT_PREFIX)
+                self._unknown.pop(contact_id, None)
                 stored = ContactQueue(contact_id, item["q"]["S"], datetime.fromisoformat(item["at"]["S"]))
                 _remember(self._contacts, contact_id, (stored, at), self._cache_size)
                 entry = fresh_contact_queue(stored, at)
