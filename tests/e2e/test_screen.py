@@ -935,6 +935,8 @@ def test_the_page_has_no_serious_accessibility_violation(scan_page: Page) -> Non
         ),
     ]
     floor.tiles = [full_tile("billing"), full_tile("sales")]
+    for metric in floor.tiles[1]["metrics"].values():
+        metric["source"] = "agent_events"  # counted from agent events: the tile says so
     floor.outbox = [
         {"channel": "sms", "to": "duty-supervisor", "message": "CRITICAL compliance breach", "at": now_iso()}
     ]
