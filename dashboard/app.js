@@ -15,10 +15,17 @@
   const ACK_TARGET_SECONDS = 30; // the floor's working target: "acknowledge within 30 s, act within 90 s"
   const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
   const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
-  // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long
-  // while refreshes go out every 5 s means the feed is not live: two missed answers plus a margin for a
-  // busy backend, checked every second, so a stall shows within 14 s.
-  const HEARTBEAT_DEADLINE_MS = 13000;
+  // A socket can stall without closing (a proxy or NAT drops it silently). Any message from the server
+  // is a heartbeat; refreshes go out every 5 s, so silence this long means the feed is not live: a
+  // refresh's answer may take 9 s on a busy backend, and a stall still shows within 15 s (checked
+  // every second).
+  const HEARTBEAT_DEADLINE_MS = 14000;
+  const HEARTBEAT_CHECK_MS = 1000;
+  // Silence is counted only while the page itself runs: a check that comes late (the machine was
+  // busy, the tab throttled, the laptop asleep) counts at most this much, since messages that arrived
+  // meanwhile may still wait behind it in the page's queue. A late check also sends a refresh at once,
+  // so a live socket proves itself quickly and a dead one is noticed within the deadline.
+  const HEARTBEAT_CHECK_CAP_MS = 2000;
   // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
   // not been live yet gets this long before it counts as stalled.
   const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
@@ -954,8 +961,12 @@
         part.style.flexGrow = String(c.value);
         return part;
       }));
+    // Counted from agent events (no queue snapshot gives them): agents whose routing profile has the queue.
+    const counted = AGENT_STATES.some(([key]) => metrics[key] && metrics[key].source === 'agent_events');
     return h('div', { class: 'kpi kpi-agents', 'data-metric': 'agents' },
-      h('span', { class: 'kpi-label', text: 'Agents' }),
+      h('span', { class: 'kpi-label', text: 'Agents' },
+        counted ? h('span', { class: 'kpi-source', title: 'Counted from agent events: agents whose routing ' +
+          'profile includes this queue', text: ' · from agent events' }) : null),
       h('ul', { class: 'agent-states' }, ...counts.map((c) => h('li', { 'data-metric': c.key, 'data-state': c.state },
         h('span', { class: 'agent-swatch', 'data-key': c.key, 'aria-hidden': 'true' }),
         h('strong', { text: c.value === null ? '—' : String(c.value) }), ' ' + c.label,
@@ -1598,6 +1609,8 @@
     requestSeq: 0,
     openedAt: null, // when the current socket started connecting (client ms)
     lastMessageAt: null, // when the server last said anything: the heartbeat
+    silentMs: 0, // how long the page has been running since then (see HEARTBEAT_CHECK_CAP_MS)
+    lastCheckAt: null, // when the heartbeat was last checked (client ms)
     notLiveSince: null, // the last moment the page was known live, while it is not
     snapshotRequests: new Map(), // request_id -> sent at (client ms)
     pending: new Map(), // request_id -> {action, alertId, button, timer}
@@ -1634,19 +1647,38 @@
     return conn.notLiveSince === null ? 'Offline' : 'Not live since ' + new Date(conn.notLiveSince).toLocaleTimeString();
   }
 
+  /** Something came from the server (or the socket opened): the heartbeat, whatever the message. */
+  function heard() {
+    conn.lastMessageAt = Date.now();
+    conn.silentMs = 0;
+  }
+
   /**
-   * The heartbeat: refreshes go out every 5 s and every one is answered, so a socket that is open but
-   * has said nothing for HEARTBEAT_DEADLINE_MS has stalled (no close ever comes): drop it, reconnect,
-   * resync. A socket stuck connecting gets the same deadline.
+   * The heartbeat: refreshes go out every 5 s and every one is answered, and pushes come besides, so a
+   * socket that is open but has said nothing for HEARTBEAT_DEADLINE_MS of the page's running time has
+   * stalled (no close ever comes): drop it, reconnect, resync. A socket stuck connecting gets the same
+   * deadline. Time the page did not run (a late check) counts at most HEARTBEAT_CHECK_CAP_MS, and is
+   * answered with a refresh at once instead of a verdict.
    */
   function checkHeartbeat() {
+    const now = Date.now();
+    const elapsed = conn.lastCheckAt === null ? HEARTBEAT_CHECK_MS : Math.max(0, now - conn.lastCheckAt);
+    conn.lastCheckAt = now;
     const ws = conn.ws;
     if (!ws) return;
-    const now = Date.now();
+    conn.silentMs += Math.min(elapsed, HEARTBEAT_CHECK_CAP_MS);
+    const late = elapsed > HEARTBEAT_CHECK_CAP_MS;
     const deadline = $('connection').dataset.state === 'live' ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
-    const stalledOpen = ws.readyState === WebSocket.OPEN && now - (conn.lastMessageAt || conn.openedAt) > deadline;
-    const stuckConnecting = ws.readyState === WebSocket.CONNECTING && now - conn.openedAt > deadline;
-    if (stalledOpen || stuckConnecting) dropSocket(ws, 'The connection stalled before the server answered.');
+    if (ws.readyState === WebSocket.OPEN) {
+      if (late) {
+        // The page was held up: ask now rather than judge, and give the answer time to come.
+        conn.silentMs = Math.min(conn.silentMs, deadline - REFRESH_MS);
+        requestSnapshot('refresh');
+      }
+      else if (conn.silentMs >= deadline) dropSocket(ws, 'The connection stalled before the server answered.');
+    } else if (ws.readyState === WebSocket.CONNECTING && !late && conn.silentMs >= deadline) {
+      dropSocket(ws, 'The connection stalled before the server answered.');
+    }
   }
 
   function dropSocket(ws, reason) {
@@ -1716,10 +1748,11 @@
     }
     conn.ws = ws;
     conn.openedAt = Date.now();
+    conn.silentMs = 0; // a new socket's silence counts from its start
     conn.snapshotRequests.clear(); // answers on an earlier socket never come
     ws.addEventListener('open', () => {
       if (conn.ws !== ws) return;
-      conn.lastMessageAt = Date.now();
+      heard();
       setConnection('syncing', 'Syncing…');
       requestSnapshot('subscribe'); // on every (re)connect: the snapshot resyncs what we missed
       clearInterval(conn.refreshTimer);
@@ -1727,7 +1760,7 @@
     });
     ws.addEventListener('message', (event) => {
       if (conn.ws !== ws) return;
-      conn.lastMessageAt = Date.now();
+      heard(); // any message counts, before it is handled (a large snapshot may take a while to draw)
       onMessage(event.data);
     });
     ws.addEventListener('close', () => {
@@ -2235,7 +2268,7 @@
       checkHeartbeat();
       tickClocks();
       updateReconnectCountdown();
-    }, 1000);
+    }, HEARTBEAT_CHECK_MS);
     tickClocks();
 
     // The ops outbox is the whole floor's messages: never on an agent's (read-only) page.

@@ -59,6 +59,7 @@ from floorwatch.alerts.state_machine import (
 )
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.incident_grouping import IncidentGrouper
+from floorwatch.metrics import presence
 from floorwatch.metrics.catalog import CATALOG, LAST_SEEN, MetricDef, MetricKind
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import DEFAULT_WINDOW, BucketRow, MetricValue, ScopeKind, Stamped
@@ -274,6 +275,7 @@ class Engine:
         """
         if not events:
             return []
+        events = self._with_contact_queues(events)
         fresh = self._metrics.filter_new(partition, events)
         deltas = fold(fresh, self._fold_config) if fresh else {}
         if fresh:
@@ -281,6 +283,8 @@ class Engine:
         # A retried batch (some or all events already applied) is evaluated as a whole again, so an
         # evaluation lost to a failure after the metric write still happens.
         touched = deltas if len(fresh) == len(events) else fold(events, self._fold_config)
+        self._metrics.remember_contact_queues(list(presence.contact_queues_of(events).values()))
+        self._metrics.remember_presence(presence.presence_of(events))
         self._learn(events)
         newest = max(event.occurred_at for event in events)
         plan = _Plan(newest if now is None else min(newest, now + MAX_CLOCK_SKEW))
@@ -298,6 +302,19 @@ class Engine:
         transitions = self._commit(plan.work, {})
         self._update_watch_list(partition, plan)
         return transitions
+
+    def _with_contact_queues(self, events: Sequence[CxEvent]) -> Sequence[CxEvent]:
+        """Queue-less sentiment (Contact Lens) given the queue its contact is in: from this batch's own
+        events, else from the metric store's memory (``metrics.presence``)."""
+        wanted = {event.contact_id for event in events if presence.needs_contact_queue(event)}
+        if not wanted:
+            return events
+        known = presence.contact_queues_of(events)
+        missing = {contact_id for contact_id in wanted if contact_id is not None and contact_id not in known}
+        if missing:
+            newest = max(event.occurred_at for event in events)
+            known.update(self._metrics.contact_queues(missing, newest))
+        return presence.with_contact_queues(events, known)
 
     def tick(self, at: datetime, correlation_id: str | None = None) -> list[Transition]:
         """Time passes: evaluate every active state, every feed's staleness and due watched agents.

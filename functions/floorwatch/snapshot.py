@@ -46,6 +46,7 @@ from floorwatch.metrics.model import (
     ScopeKind,
     scope_key,
 )
+from floorwatch.metrics.presence import PRESENCE_GAUGES, AgentPresence, agents_by_state
 from floorwatch.metrics.window import window_value
 from floorwatch.rules.config import Rule, RuleSet, ThresholdRule
 from floorwatch.security.roles import Role, allowed_actions, may_see_scope, role_of
@@ -115,11 +116,12 @@ def build_snapshot(principal: Principal, at: datetime, sources: SnapshotSources)
     active = sources.alerts.active()
     alerts = visible_alerts(principal, active, sources, at)
     queues = visible_queues(principal, active, at, sources)
+    rosters: dict[str, list[AgentPresence]] = {}  # center -> its agents' presence, read once per snapshot
     return {
         "you": {"user": principal.user, "role": principal.role, "actions": allowed_actions(principal)},
         "alerts": most_important(alerts, MAX_SNAPSHOT_ALERTS),
         "alerts_total": len(alerts),
-        "tiles": [queue_tile(queue, at, sources) for queue in queues],
+        "tiles": [queue_tile(queue, at, sources, rosters) for queue in queues],
         "at": _time_text(at),
     }
 
@@ -255,7 +257,12 @@ def visible_queues(
     return sorted(queue for queue in queues if may_see_scope(principal, scope_key(ScopeKind.QUEUE, queue)))
 
 
-def queue_tile(queue_id: str, at: datetime, sources: SnapshotSources) -> dict[str, Any]:
+def queue_tile(
+    queue_id: str,
+    at: datetime,
+    sources: SnapshotSources,
+    rosters: dict[str, list[AgentPresence]] | None = None,
+) -> dict[str, Any]:
     scope = scope_key(ScopeKind.QUEUE, queue_id)
     rules = {key: _tile_rule(sources.rules, scope, metric) for key, metric in TILE_METRICS}
     windows = {key: rule.window if rule else DEFAULT_WINDOW for key, rule in rules.items()}
@@ -267,7 +274,45 @@ def queue_tile(queue_id: str, at: datetime, sources: SnapshotSources) -> dict[st
         value = window_value(CATALOG[metric], rows, judged_at, windows[key])
         metrics[key] = _tile_metric(value, rules[key])
     metrics["longest_wait_seconds"]["sla_seconds"] = sources.fold_config.sl_threshold(queue_id)
+    rosters = {} if rosters is None else rosters
+    _agents_from_presence(metrics, queue_id, rows, judged_at, sources=sources, rosters=rosters)
     return {"scope": scope, "queue_id": queue_id, "metrics": metrics}
+
+
+def _agents_from_presence(
+    metrics: dict[str, dict[str, Any]],
+    queue_id: str,
+    rows: Sequence[BucketRow],
+    at: datetime,
+    *,
+    sources: SnapshotSources,
+    rosters: dict[str, list[AgentPresence]],
+) -> None:
+    """Agents by state counted from agent events when no queue snapshot gives any of them.
+
+    A queue snapshot stays authoritative: when it reports any agent figure, its figures are shown alone
+    (counts from two sources would not add up). Otherwise the figures are counted from the presence of
+    the agents whose routing profile includes the queue (``metrics.presence``), marked ``"source":
+    "agent_events"``. The queue's center (whose agents to read) is the one stamped on its items.
+    """
+    if any(metrics[name]["value"] is not None for name in PRESENCE_GAUGES):
+        return
+    center = next((row.center for row in rows if row.center is not None), None)
+    if center is None:
+        return
+    roster = rosters.get(center)
+    if roster is None:
+        roster = rosters[center] = sources.metrics.presence(center)
+    counted = agents_by_state(roster, queue_id, at)
+    if counted is None:
+        return
+    for name in PRESENCE_GAUGES:
+        agents, reporting = counted[name]
+        rule = _tile_rule(sources.rules, scope_key(ScopeKind.QUEUE, queue_id), name)
+        metrics[name] = {
+            **_tile_metric(MetricValue(float(agents), reporting), rule),
+            "source": "agent_events",
+        }
 
 
 def newest_report(rows: Sequence[BucketRow]) -> datetime | None:

@@ -101,6 +101,9 @@ def agent_event(
                 "RoutingProfile": {
                     "ARN": arns.routing_profile(agent.queue),
                     "Name": f"{agent.queue} profile",
+                    "InboundQueues": [
+                        {"ARN": arns.queue(agent.queue), "Name": agent.queue, "Channels": ["VOICE", "CHAT"]}
+                    ],
                 },
                 "Username": agent.username,
             },

@@ -83,6 +83,9 @@ class FakeFloor:
         self.requested: list[str] = []  # the HTTP paths the page asked for
         self.sockets: list[WebSocketRoute] = []
         self.down = False  # True: every connection attempt is closed at once, as when the API is unreachable
+        # False: snapshots are held (a backend too busy to answer yet) until ``release()`` sends them.
+        self.answering = True
+        self.held: list[tuple[WebSocketRoute, str]] = []
         page.route(f"{ORIGIN}/**", self._http)
         page.route_web_socket(socket_url, self._socket)
 
@@ -92,6 +95,12 @@ class FakeFloor:
     def push(self, message: dict[str, Any]) -> None:
         for socket in self.sockets:
             socket.send(json.dumps(message))
+
+    def release(self) -> None:
+        """Send the held snapshots, late, in order."""
+        held, self.held = self.held, []
+        for socket, text in held:
+            socket.send(text)
 
     def _http(self, route: Route) -> None:
         path = route.request.url.removeprefix(ORIGIN).split("?")[0].lstrip("/") or "index.html"
@@ -129,7 +138,10 @@ class FakeFloor:
                 snapshot["you"] = self.you
             if self.server_time:
                 snapshot["at"] = now_iso()
-            socket.send(json.dumps(snapshot))
+            if self.answering:
+                socket.send(json.dumps(snapshot))
+            else:
+                self.held.append((socket, json.dumps(snapshot)))
             return
         answer: dict[str, Any] = {
             "request_id": request_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -472,7 +473,7 @@ def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_
     relay.block.set()  # reconnects fail until the test lets them through
     relay.stall()  # open, but nothing passes either way: no close frame will ever come
     local_runtime.push([compliance_breach(contact_id, queue_id=queue)])  # opens while the page hears nothing
-    page.clock.fast_forward(15_000)
+    page.clock.run_for(15_000)  # 15 s of the page running (its timers fire), with nothing heard
 
     status = page.locator("#connection")
     expect(status).to_contain_text("Not live since", timeout=5_000)
@@ -491,6 +492,98 @@ def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_
     expect(card_about(page, contact_id)).to_be_visible()  # the resync brought what it missed
     expect(page.locator("#not-live")).to_be_hidden()
     expect(page.locator("body")).not_to_have_class(re.compile(r"\bnot-live\b"))
+
+
+def record_connection_states(page: Page) -> None:
+    """Every state the connection indicator takes from now on, in ``window.connectionStates``."""
+    page.evaluate(
+        """() => { const box = document.getElementById('connection'); window.connectionStates = [];
+            new MutationObserver(() => window.connectionStates.push(box.dataset.state))
+              .observe(box, { attributes: true, attributeFilter: ['data-state'] }); }"""
+    )
+
+
+def update(transition_id: str, value: float) -> dict[str, Any]:
+    """A live value update of ``service_level_alert()`` (the server's coalesced ``updated`` push)."""
+    return transition(
+        "sl-1",
+        "updated",
+        transition_id,
+        rule="queue-service-level",
+        scope="queue:billing",
+        severity="critical",
+        metric="service_level",
+        value=value,
+        threshold=0.8,
+    )
+
+
+def connection_states(page: Page) -> set[str]:
+    return set(page.evaluate("window.connectionStates"))
+
+
+def pause_page_clock(page: Page) -> None:
+    """Stop the page's clock (timers fire only when the test runs it); messages still arrive."""
+    page.clock.pause_at(int(page.evaluate("Date.now()")) + 1000)
+
+
+def test_a_page_held_up_by_a_busy_machine_does_not_call_a_live_socket_stalled(
+    floor: FakeFloor, page: Page
+) -> None:
+    """20 s in which the page did not run (a busy machine, a throttled tab, a closed lid): its timers fire
+    once, late, with messages possibly still queued behind them. That is no evidence of a stall: the
+    page asks for a refresh and stays live when it comes."""
+    page.clock.install()
+    floor.server_time = False
+    floor.alerts = [service_level_alert()]
+    open_floor(floor)
+    expect_live(page)
+    pause_page_clock(page)
+    record_connection_states(page)
+    refreshes = sum(1 for message in floor.received if message.get("action") == "refresh")
+
+    page.clock.fast_forward(20_000)  # the jump: every due timer fires at most once, 20 s late
+    wait_in_page(page, lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes)
+    page.clock.run_for(3_000)
+
+    expect_live(page)
+    assert connection_states(page) <= {"live"}
+    expect(page.locator("#not-live")).to_be_hidden()
+
+
+def test_late_answers_and_pushes_keep_the_page_live_and_a_silent_socket_is_not_live_within_15_s(
+    floor: FakeFloor, page: Page
+) -> None:
+    page.clock.install()
+    floor.server_time = False
+    floor.alerts = [service_level_alert()]
+    open_floor(floor)
+    expect_live(page)
+    pause_page_clock(page)
+    record_connection_states(page)
+
+    # A busy backend: the refresh sent 5 s after the last message is answered 7 s later (12 s of silence).
+    floor.answering = False
+    page.clock.run_for(12_000)
+    floor.release()
+    detail = card(page, "sl-1").locator(".alert-detail")
+    floor.push(update("t-late", 0.55))
+    expect(detail).to_contain_text("Now 55%")  # both arrived and were handled
+    # Answers stop for good, but the server's pushes go on: any message counts as a heartbeat.
+    for second in range(10):
+        page.clock.run_for(4_000)
+        value = 0.54 - second / 100
+        floor.push(update(f"t-{second}", value))
+        expect(detail).to_contain_text(f"Now {round(value * 100)}%")
+    assert connection_states(page) <= {"live"}
+
+    # Nothing at all any more (the socket stalled without a close): not live within 15 s of silence,
+    # and a new socket (whose first snapshot this busy fake holds back too, so it stays not live).
+    sockets = len(floor.sockets)
+    page.clock.run_for(15_000)
+    expect(page.locator("#not-live")).to_contain_text("Not live since")
+    assert "reconnecting" in connection_states(page)
+    assert len(floor.sockets) > sockets
 
 
 def test_clocks_are_greyed_while_not_live(floor: FakeFloor, page: Page) -> None:
@@ -750,6 +843,83 @@ def test_tiles_show_the_kpis_a_floor_watches_with_their_tier_in_words(floor: Fak
     screenshot(page, "tiles.png")
 
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "events"
+
+
+def connect_example(path: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EXAMPLES / path).read_text())
+    return document
+
+
+def connect_queued(contact_id: str, queue_id: str) -> dict[str, Any]:
+    """An Amazon Connect contact event: the contact entered ``queue_id`` (now)."""
+    document = connect_example("amazon_connect/contact_event_queued.json")
+    instance = document["detail"]["instanceArn"]
+    document["id"] = f"e2e-queued-{contact_id}"
+    detail = document["detail"]
+    document["time"] = detail["initiationTimestamp"] = detail["connectedToSystemTimestamp"] = now_iso()
+    detail["contactId"] = contact_id
+    detail["queueInfo"].update(queueArn=f"{instance}/queue/{queue_id}", enqueueTimestamp=now_iso())
+    return document
+
+
+def connect_agent_available(agent_id: str, queue_id: str) -> dict[str, Any]:
+    """An Amazon Connect agent event: logged in, available, routing profile serving ``queue_id``."""
+    document = connect_example("amazon_connect/agent_login.json")
+    instance = document["InstanceARN"]
+    snapshot = document["CurrentAgentSnapshot"]
+    document["AgentARN"] = f"{instance}/agent/{agent_id}"
+    document["EventId"] = f"e2e-login-{agent_id}"
+    document["EventTimestamp"] = snapshot["AgentStatus"]["StartTimestamp"] = now_iso()
+    snapshot["Configuration"]["RoutingProfile"]["InboundQueues"] = [
+        {"ARN": f"{instance}/queue/{queue_id}", "Name": queue_id, "Channels": ["VOICE", "CHAT"]}
+    ]
+    return document
+
+
+def contact_lens_chat(contact_id: str) -> dict[str, Any]:
+    """Contact Lens chat analysis: one negative customer message (the stream names no queue, no agent)."""
+    document = connect_example("contact_lens/chat_segments.json")
+    document["ContactId"] = contact_id
+    document["Segments"] = [
+        {
+            "Transcript": {
+                "Id": f"e2e-{contact_id}-1",
+                "ParticipantId": "customer",
+                "ParticipantRole": "CUSTOMER",
+                "Content": "This is the third time this week.",
+                "ContentType": "text/plain",
+                "Time": {"AbsoluteTime": now_iso()},
+                "Sentiment": "NEGATIVE",
+            }
+        }
+    ]
+    return document
+
+
+def test_a_connect_only_queue_tile_shows_sentiment_and_agents_by_state_on_the_runtime(
+    local_runtime: RunningSystem, page: Page
+) -> None:
+    """No queue snapshot feed: the queue's contact event, an agent event and Contact Lens, as Amazon Connect
+    sends them, through the whole local runtime."""
+    queue = fresh_queue()
+    contact_id = f"call-{uuid.uuid4().hex[:10]}"
+    require(local_runtime, *PIPELINE)
+    local_runtime.push([connect_queued(contact_id, queue), connect_agent_available(f"agent-{queue}", queue)])
+    page.goto(local_runtime.dashboard_url(local_runtime.token(user="e2e-connect", queues=(queue,))))
+    expect_live(page)
+    tile_of_queue = page.locator(f".tile[data-queue='{queue}']")
+    agents = tile_of_queue.locator("[data-metric='agents']")
+    expect(agents).to_contain_text("1 available", timeout=30_000)  # refreshes every 5 s
+    expect(agents).to_contain_text("from agent events")
+    expect(agents).to_contain_text("0 on contact")
+
+    local_runtime.push([contact_lens_chat(contact_id)])  # knows the contact, not its queue
+    sentiment = tile_of_queue.locator("[data-metric='customer_sentiment']")
+    expect(sentiment).to_contain_text("-1.00", timeout=30_000)
+    screenshot(page, "tile-connect-only.png")
+
+
 # --- accessibility ---------------------------------------------------------------------------------------
 
 
@@ -765,6 +935,8 @@ def test_the_page_has_no_serious_accessibility_violation(scan_page: Page) -> Non
         ),
     ]
     floor.tiles = [full_tile("billing"), full_tile("sales")]
+    for metric in floor.tiles[1]["metrics"].values():
+        metric["source"] = "agent_events"  # counted from agent events: the tile says so
     floor.outbox = [
         {"channel": "sms", "to": "duty-supervisor", "message": "CRITICAL compliance breach", "at": now_iso()}
     ]

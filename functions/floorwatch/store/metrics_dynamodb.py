@@ -52,11 +52,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -64,8 +64,10 @@ from floorwatch.events.model import CxEvent
 from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.presence import AgentPresence, ContactQueue
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
+from floorwatch.store.presence_dynamodb import DynamoPresence
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
@@ -93,6 +95,10 @@ class DynamoClient(Protocol):
     def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]: ...  # contact queues, agent presence
+
+    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class MetricStoreRetriesExhausted(RuntimeError):
@@ -125,6 +131,7 @@ class _KnownState:
 
 
 _STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
+_T = TypeVar("_T")
 
 
 class _Cancelled(Exception):
@@ -155,6 +162,7 @@ class DynamoMetricStore:
         sleep: Callable[[float], None] = time.sleep,
         ledger_cache_size: int = 512,
         state_cache_size: int = 50_000,
+        presence_cache_size: int = 50_000,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -175,6 +183,8 @@ class DynamoMetricStore:
         self.transactions = 0
         self.cancellations = 0
         self.read_requests = 0
+        # Contacts' queues and agents' presence: their own items and calls (presence_dynamodb).
+        self._presence = DynamoPresence(client, table_name, cache_size=presence_cache_size, sleep=sleep)
 
     # --- port ------------------------------------------------------------------------------------
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
@@ -228,6 +238,32 @@ class DynamoMetricStore:
                 break  # TTL deletion is best effort: an expired item is treated as gone (in event time)
             rows.append(row)
         return rows
+
+    # Contacts' queues and agents' presence (the port's memory besides buckets), counted with the rest.
+    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
+        self._counted(lambda: self._presence.remember_contact_queues(entries))
+
+    def contact_queues(self, contact_ids: Collection[str], at: datetime) -> dict[str, ContactQueue]:
+        return self._counted(lambda: self._presence.contact_queues(contact_ids, at))
+
+    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
+        self._counted(lambda: self._presence.remember_presence(entries))
+
+    def presence(self, center_id: str) -> list[AgentPresence]:
+        return self._counted(lambda: self._presence.presence(center_id))
+
+    @property
+    def presence_write_requests(self) -> int:
+        """The part of ``write_requests`` that remembered contacts' queues and agents' presence."""
+        return self._presence.write_requests
+
+    def _counted(self, call: Callable[[], _T]) -> _T:
+        writes, reads = self._presence.write_requests, self._presence.read_requests
+        try:
+            return call()
+        finally:
+            self.write_requests += self._presence.write_requests - writes
+            self.read_requests += self._presence.read_requests - reads
 
     # --- dedup -------------------------------------------------------------------------------------
     def _fresh(self, partition: str, events: Sequence[CxEvent]) -> list[tuple[CxEvent, int, bytes]]:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.presence import (
+    AgentPresence,
+    ContactQueue,
+    contact_queue_worth_storing,
+    fresh_contact_queue,
+    worth_storing,
+)
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -57,6 +64,9 @@ class InMemoryMetricStore:
         # next, and apply then need not work the buckets out again.
         self._filtered: tuple[list[CxEvent], list[int]] | None = None
         self.applied_events = 0
+        self._contact_queues: dict[str, ContactQueue] = {}
+        self._contact_queues_limit = 10_000  # pruned of expired entries when it grows past this
+        self._presence: dict[str, dict[str, AgentPresence]] = {}  # center -> agent -> presence
 
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
         fresh: list[CxEvent] = []
@@ -119,6 +129,35 @@ class InMemoryMetricStore:
                 row = item.row = BucketRow(scope, item.bucket, item.adds, item.latest, item.center)
             rows.append(row)
         return rows
+
+    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
+        known = self._contact_queues
+        for entry in entries:
+            if contact_queue_worth_storing(known.get(entry.contact_id), entry):
+                known[entry.contact_id] = entry
+        if len(known) > self._contact_queues_limit and entries:
+            # Like DynamoDB's TTL, in event time: a week-long replay must not keep every contact.
+            newest = max(entry.at for entry in entries)
+            for contact_id in [c for c, e in known.items() if fresh_contact_queue(e, newest) is None]:
+                del known[contact_id]
+            self._contact_queues_limit = max(10_000, 2 * len(known))
+
+    def contact_queues(self, contact_ids: Collection[str], at: datetime) -> dict[str, ContactQueue]:
+        found = {}
+        for contact_id in contact_ids:
+            entry = fresh_contact_queue(self._contact_queues.get(contact_id), at)
+            if entry is not None:
+                found[contact_id] = entry
+        return found
+
+    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
+        for entry in entries:
+            agents = self._presence.setdefault(entry.center_id, {})
+            if worth_storing(agents.get(entry.agent_id), entry):
+                agents[entry.agent_id] = entry
+
+    def presence(self, center_id: str) -> list[AgentPresence]:
+        return list(self._presence.get(center_id, {}).values())
 
     def scopes(self) -> list[str]:
         """Every scope with at least one item (for inspection and tests)."""

@@ -1,17 +1,20 @@
 """The metric store port: what the evaluator needs from wherever buckets are kept.
 
 Two implementations: ``InMemoryMetricStore`` (replay, benchmarks, unit tests) and ``DynamoMetricStore``.
-Both must give the same rows for the same applied events; the parity test holds them to it.
+Both must give the same rows for the same applied events; the parity test holds them to it. Besides
+buckets, a store remembers which queue each contact is in and each agent's presence
+(``floorwatch.metrics.presence``): the same answers from both, by the same ``worth_storing`` rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow
+from floorwatch.metrics.presence import AgentPresence, ContactQueue
 
 DEFAULT_RETENTION = timedelta(days=8)
 """How long a (scope, bucket) item is kept: baselines need a week of history, plus a day of slack."""
@@ -37,4 +40,20 @@ class MetricStore(Protocol):
 
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         """Up to ``limit`` stored items of ``scope`` whose bucket starts at or before ``at``, newest first."""
+        ...
+
+    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
+        """Remember each contact's queue (newest report wins; ``presence.contact_queue_worth_storing``)."""
+        ...
+
+    def contact_queues(self, contact_ids: Collection[str], at: datetime) -> dict[str, ContactQueue]:
+        """The remembered queue of each of ``contact_ids`` still trusted at ``at`` (unknown ones left out)."""
+        ...
+
+    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
+        """Remember each agent's state category and queues (``presence.worth_storing`` decides)."""
+        ...
+
+    def presence(self, center_id: str) -> list[AgentPresence]:
+        """Every remembered agent of ``center_id`` (readers judge freshness: ``presence.agents_by_state``)."""
         ...

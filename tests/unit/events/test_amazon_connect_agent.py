@@ -18,6 +18,8 @@ RAVI = "ebda9f44-0a00-4634-ba92-cfa741e4e6fa"
 CALL = "ec2b5abb-d1d3-4cca-8647-134fa5ea9060"
 BILLING = "110bbe7f-cd5a-470e-a0ba-5600aad5b14e"  # the queue ARN's id: one queue, one id in every feed
 TECH_SUPPORT = "08f63b0f-229f-4bf4-b9f3-b0f9f9bc7feb"
+# The routing profile's inbound queues, sorted (the agent's own queue left out).
+ROUTING_QUEUES = f"{TECH_SUPPORT} {BILLING}"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -60,6 +62,7 @@ def test_login_makes_the_agent_available() -> None:
                 "status": "Available",
                 "status_type": "routable",
                 "username": "amelia.ortiz",
+                "queues": ROUTING_QUEUES,
             },
         }
     ]
@@ -84,6 +87,7 @@ def test_a_held_customer_puts_the_agent_on_hold() -> None:
                 "status": "Available",
                 "status_type": "routable",
                 "username": "amelia.ortiz",
+                "queues": ROUTING_QUEUES,
                 "contact_state": "on_hold",
                 "queue": BILLING,
                 "queue_name": "billing",
@@ -109,6 +113,7 @@ def test_a_custom_status_is_not_ready() -> None:
                 "status": "Break",
                 "status_type": "custom",
                 "username": "amelia.ortiz",
+                "queues": ROUTING_QUEUES,
             },
         }
     ]
@@ -134,6 +139,7 @@ def test_heartbeat_keeps_reporting_after_contact_work_with_its_original_start() 
                 "status": "Available",
                 "status_type": "routable",
                 "username": "ravi.menon",
+                "queues": ROUTING_QUEUES,
                 "contact_state": "ended",
                 "queue": TECH_SUPPORT,
                 "queue_name": "tech-support",
@@ -159,6 +165,7 @@ def test_logout_makes_the_agent_offline_from_that_instant() -> None:
                 "status": "Offline",
                 "status_type": "offline",
                 "username": "amelia.ortiz",
+                "queues": ROUTING_QUEUES,
             },
         }
     ]
@@ -323,3 +330,21 @@ def test_a_contact_without_a_known_state_is_named_by_its_index() -> None:
     )
     del document["CurrentAgentSnapshot"]["Contacts"][1]["State"]
     assert "field 'CurrentAgentSnapshot.Contacts[1].State': missing" in reason_of(document)
+
+
+def test_routing_profile_entries_without_a_usable_queue_arn_are_left_out_not_rejected() -> None:
+    document = load("agent_login.json")
+    profile = document["CurrentAgentSnapshot"]["Configuration"]["RoutingProfile"]
+    profile["InboundQueues"] = [
+        {"ARN": "arn:aws:connect:eu-west-2:1:instance/x/queue/" + BILLING, "Name": "billing"},
+        {"ARN": "not an arn"},
+        {"Name": "no arn at all"},
+        "a string",
+        {"ARN": 42},
+    ]
+    [event] = events_of(document)
+    assert event["labels"]["queues"] == BILLING
+
+    profile["InboundQueues"] = "not a list"
+    [event] = events_of(document)
+    assert "queues" not in event["labels"]

@@ -3,9 +3,9 @@
 Format: the documented AgentEvent (admin guide, "Agent event streams data model"): ``AgentARN``,
 ``EventId``, ``EventTimestamp``, ``EventType`` (LOGIN | LOGOUT | STATE_CHANGE | HEART_BEAT), ``InstanceARN``,
 ``CurrentAgentSnapshot`` {``AgentStatus`` {ARN, Name, StartTimestamp[, Type]}, ``Configuration``
-{Username, AgentHierarchyGroups {Level1..5 {ARN, Name}}, RoutingProfile}, ``Contacts`` [{ContactId,
-Channel, InitiationMethod, State, StateStartTimestamp, ConnectedToAgentTimestamp, QueueTimestamp,
-Queue {ARN, Name}}]}.
+{Username, AgentHierarchyGroups {Level1..5 {ARN, Name}}, RoutingProfile {InboundQueues [{ARN, Name}]}},
+``Contacts`` [{ContactId, Channel, InitiationMethod, State, StateStartTimestamp, ConnectedToAgentTimestamp,
+QueueTimestamp, Queue {ARN, Name}}]}.
 
 Every event type, HEART_BEAT included, becomes an ``agent_state`` event: heartbeats (every 120 s while
 nothing else happens) are what keeps the feed's staleness honest and a long hold visible.
@@ -29,6 +29,9 @@ Mapping:
   ``labels.queue_name`` (Queue.Name) describe the most significant contact, whose id and channel
   become ``contact_id`` and ``channel``. ``queue_id`` stays empty on purpose: all of one agent's events
   share the partition key ``agent:<id>`` and therefore stay in order.
+- ``labels.queues`` = the ids of the queues of the agent's routing profile
+  (Configuration.RoutingProfile.InboundQueues[].ARN, sorted, space-separated; agents' own
+  ``queue/agent/`` queues left out): which queue tiles count the agent in (``metrics.presence``).
 - ``values.active_contacts`` = contacts ringing, connected, on hold or paused; ``values.state_seconds`` =
   how long the agent has been in ``labels.state`` at event time (from the contact's StateStartTimestamp
   or the status' StartTimestamp; 0 on LOGOUT), when that start is known.
@@ -50,6 +53,7 @@ from floorwatch.events.adapters.amazon_connect_common import (
     optional_instant,
     queue_id_of,
     queue_name_of,
+    resource_id,
     seconds_between,
     team_id_of,
     without_null_strings,
@@ -77,6 +81,7 @@ _ACTIVE_CONTACT_STATES = frozenset(
     {"CONNECTED_ONHOLD", "CONNECTED", "PAUSED", "CONNECTING", "INCOMING", "PENDING"}
 )
 _STATUS_TYPES = frozenset({"ROUTABLE", "CUSTOM", "OFFLINE"})
+_MAX_ROUTING_QUEUES = 50  # labels.queues: routing profiles rarely have more; the event stays small
 
 
 # Parts of an agent event this adapter never reads: no need to look for a relay's "null" strings in them.
@@ -123,6 +128,9 @@ class AmazonConnectAgentAdapter:
                 labels["queue"] = contact.queue_id
             if contact.queue_name:
                 labels["queue_name"] = contact.queue_name
+        routing_queues = _routing_queues(payload)
+        if routing_queues:
+            labels["queues"] = " ".join(routing_queues)
         values = {"active_contacts": float(sum(1 for item in contacts if item.active))}
         state_seconds = seconds_between(state_start, occurred_at)
         if state_seconds is not None:
@@ -230,6 +238,28 @@ def _contacts(payload: Payload) -> list[_Contact]:
             )
         contacts.append(_Contact(item, index))
     return contacts
+
+
+def _routing_queues(payload: Payload) -> list[str]:
+    """The ids of the queues the agent's routing profile takes contacts from (InboundQueues), sorted.
+
+    Optional context (per-queue agent counts): an entry without a usable queue ARN is left out, never
+    a reason to reject the event. Agents' own queues (``queue/agent/<id>``, for transfers to one agent)
+    serve one agent and are left out too.
+    """
+    raw = lookup(payload, f"{_SNAPSHOT}.Configuration.RoutingProfile.InboundQueues", None)
+    if not isinstance(raw, list):
+        return []
+    found: set[str] = set()
+    for entry in raw:
+        arn = entry.get("ARN") if isinstance(entry, dict) else None
+        if not isinstance(arn, str) or "/queue/agent/" in arn:
+            continue
+        try:
+            found.add(resource_id(arn, "queue", "InboundQueues.ARN"))
+        except AdapterError:
+            continue
+    return sorted(found)[:_MAX_ROUTING_QUEUES]
 
 
 def _primary_contact(contacts: list[_Contact]) -> _Contact | None:
