@@ -112,7 +112,16 @@ def peak_sample(minutes: float) -> Sample:
 # --- normalize -----------------------------------------------------------------------------------------
 
 
-def normalize_cpu_per_record(sample: Sample) -> float:
+@dataclass(frozen=True)
+class NormalizeFigures:
+    cpu_per_record: float  # seconds
+    events: int  # CxEvents written to the cx-events sink
+    quarantined: int  # records the handler refused (the sample's are all valid: 0 expected)
+
+
+def normalize_records(sample: Sample) -> NormalizeFigures:
+    """The normalize handler over the sample, one trigger per second of arrival, each record stamped with
+    its own arrival time (the handler refuses events too far from it, as it does in AWS)."""
     from floorwatch.store.memory import InMemoryEventSink, InMemoryQuarantine
     from handlers import normalize
 
@@ -122,17 +131,22 @@ def normalize_cpu_per_record(sample: Sample) -> float:
     start = sample.records[0][0]
     for at, data in sample.records:
         by_second[int((at - start).total_seconds())].append(data)
-    handle = normalize.build_handler(SETTINGS, InMemoryEventSink(), InMemoryQuarantine())
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    handle = normalize.build_handler(SETTINGS, sink, quarantine)
     normalize.logger.setLevel("WARNING")  # a line per batch otherwise
-    triggers = [_kinesis_event(records, second) for second, records in sorted(by_second.items())]
+    triggers = [
+        _kinesis_event(records, second, start + timedelta(seconds=second))
+        for second, records in sorted(by_second.items())
+    ]
     started = time.process_time()
     for trigger in triggers:
         handle(trigger, None)
+    cpu = (time.process_time() - started) / len(sample.records)
     normalize.metrics.clear_metrics()  # build_handler's metrics are flushed by the decorated handler only
-    return (time.process_time() - started) / len(sample.records)
+    return NormalizeFigures(cpu, len(sink.events), len(quarantine.items))
 
 
-def _kinesis_event(records: Sequence[bytes], second: int) -> dict[str, Any]:
+def _kinesis_event(records: Sequence[bytes], second: int, arrival: datetime) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -140,7 +154,7 @@ def _kinesis_event(records: Sequence[bytes], second: int) -> dict[str, Any]:
                     "partitionKey": f"pk-{index}",
                     "sequenceNumber": f"{second:012d}{index:06d}",
                     "data": base64.b64encode(data).decode("ascii"),
-                    "approximateArrivalTimestamp": 1_795_000_000 + second,
+                    "approximateArrivalTimestamp": arrival.timestamp(),
                 },
                 "eventSource": "aws:kinesis",
                 "eventID": f"shardId-000000000000:{second:012d}{index:06d}",
@@ -479,8 +493,13 @@ def main() -> None:
         f"at the peak; simulated {minutes:g} min of peak with {SIMULATED_AGENTS} agents: "
         f"{contacts:,.0f} contacts/h, {records:,.0f} raw records/h, {events:,.0f} events/h"
     )
-    normalize_cpu = normalize_cpu_per_record(sample)
+    normalized = normalize_records(sample)
+    normalize_cpu = normalized.cpu_per_record
     evaluate_cpu = evaluate_cpu_per_event(sample)
+    print(
+        f"   normalize: {len(sample.records):,} records -> {normalized.events:,} events, "
+        f"{normalized.quarantined} quarantined, {normalize_cpu * 1e6:.0f} us CPU/record"
+    )
     print(
         f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s while staffed, "
         f"{DASHBOARDS_PER_TRANSITION} dashboards per transition, {EMAIL_RECIPIENTS} e-mail recipients, "
