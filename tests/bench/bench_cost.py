@@ -23,6 +23,8 @@ dollars with list prices and their date.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import math
 import os
@@ -36,6 +38,7 @@ from typing import Any
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent, EventType
 from floorwatch.events.normalize import normalize_document
+from floorwatch.metrics.model import ScopeKind
 from floorwatch.rules.config import load_default_rules
 
 from local.simulator import generate
@@ -49,6 +52,8 @@ REFERENCE_PEAK_CONTACTS_PER_HOUR = 5_000
 # agents produce ~5,000 contacts an hour at the peak (measured: 500 agents give ~2,350).
 SIMULATED_AGENTS = 1_070
 DASHBOARDS = 40  # supervisors (1 per ~15 agents), managers, wallboards, open while the center is staffed
+MANAGER_DASHBOARDS = 4  # of them, those that see every queue (managers, wallboards): larger snapshots
+WEBSOCKET_CONTAINERS = 2  # warm websocket functions, each reading the scope registry once a minute
 REFRESH_SECONDS = 5  # dashboard/app.js REFRESH_MS: each open page asks for a snapshot this often
 DASHBOARDS_PER_TRANSITION = 8  # its queue's supervisors and wallboard, managers
 EMAIL_RECIPIENTS = 2  # alert_contacts.email
@@ -139,8 +144,9 @@ def normalize_records(sample: Sample) -> NormalizeFigures:
         for second, records in sorted(by_second.items())
     ]
     started = time.process_time()
-    for trigger in triggers:
-        handle(trigger, None)
+    with contextlib.redirect_stdout(io.StringIO()):  # Powertools flushes a metric at 100 values
+        for trigger in triggers:
+            handle(trigger, None)
     cpu = (time.process_time() - started) / len(sample.records)
     normalize.metrics.clear_metrics()  # build_handler's metrics are flushed by the decorated handler only
     return NormalizeFigures(cpu, len(sink.events), len(quarantine.items))
@@ -265,13 +271,19 @@ class EvaluateFigures:
     snapshot_read_units: float
     snapshot_calls: int
     snapshot_bytes: int
+    manager_snapshot_read_units: float  # every queue's tiles (the directory read apart, cached a minute)
+    manager_snapshot_calls: int
+    manager_snapshot_bytes: int
+    directory_read_units: float  # one registry Query of the center's queues
+    registry_write_units: float  # the evaluator's scope registry (in write_units too)
 
 
 def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures:
     import boto3
     from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
-    from floorwatch.snapshot import SnapshotSources, build_snapshot
+    from floorwatch.snapshot import DIRECTORY_LOOKBACK, SnapshotSources, build_snapshot
     from floorwatch.store.alerts_dynamodb import DynamoAlertStore
+    from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
     from floorwatch.store.connections_port import Principal
     from floorwatch.store.metrics_dynamodb import DynamoMetricStore
     from floorwatch.store.watches import DynamoWatchList
@@ -294,6 +306,8 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
         metrics = DynamoMetricStore(client, "cost-metrics")
         alerts = DynamoAlertStore(client, "cost-alerts")
         engine = Engine(rules, metrics, alerts, watches=DynamoWatchList(client, "cost-metrics"))
+        directory = DynamoScopeDirectory(client, "cost-metrics")  # the registry, as the handler notes it
+        registry_units = 0.0
         start = BUSY + WARM_UP
         transitions = []
         invocations = ticks = 0
@@ -305,6 +319,9 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
                 ticks += 1
                 next_tick += timedelta(minutes=1)
             transitions += engine.process("shardId-000000000000", batch, now)
+            before_note = meter.write_units
+            directory.note(_scopes(batch), now)
+            registry_units += meter.write_units - before_note
             invocations += 1
         read_units, write_units, calls = meter.read_units, meter.write_units, meter.calls
         table_bytes = sum(
@@ -318,6 +335,16 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
         before = (meter.read_units, meter.calls)
         snapshot = build_snapshot(principal, now, SnapshotSources(alerts, metrics, rules))
         snapshot_bytes = len(json.dumps({"type": "snapshot", **snapshot}, default=str).encode())
+        snapshot_units, snapshot_calls = meter.read_units - before[0], meter.calls - before[1]
+        # A manager's (every queue the directory lists): the directory alone, then the snapshot without it.
+        before = (meter.read_units, meter.calls)
+        queues = directory.scopes_seen(ScopeKind.QUEUE, now - DIRECTORY_LOOKBACK, now)
+        directory_units = meter.read_units - before[0]
+        manager = Principal(user="mia", role="manager")
+        before = (meter.read_units, meter.calls)
+        listed = SnapshotSources(alerts, metrics, rules, directory=_Listed(queues))
+        manager_snapshot = build_snapshot(manager, now, listed)
+        manager_bytes = len(json.dumps({"type": "snapshot", **manager_snapshot}, default=str).encode())
     notifying = [
         t
         for t in transitions
@@ -338,10 +365,31 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
             1 for t in notifying if t.severity.value == "critical" and t.transition.value == "opened"
         ),
         metrics_table_bytes=table_bytes,
-        snapshot_read_units=meter.read_units - before[0],
-        snapshot_calls=meter.calls - before[1],
+        snapshot_read_units=snapshot_units,
+        snapshot_calls=snapshot_calls,
         snapshot_bytes=snapshot_bytes,
+        manager_snapshot_read_units=meter.read_units - before[0],
+        manager_snapshot_calls=meter.calls - before[1],
+        manager_snapshot_bytes=manager_bytes,
+        directory_read_units=directory_units,
+        registry_write_units=registry_units,
     )
+
+
+class _Listed:
+    """A directory answering what the registry listed (the websocket function caches it a minute)."""
+
+    def __init__(self, scopes: list[str]) -> None:
+        self._scopes = scopes
+
+    def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
+        return [scope for scope in self._scopes if scope.startswith(kind.value + ":")]
+
+
+def _scopes(events: Sequence[CxEvent]) -> set[str]:
+    from handlers.evaluate import _scopes as scopes_of  # what the handler notes per batch
+
+    return scopes_of(events)
 
 
 def _batches(sample: Sample, window_seconds: int) -> list[tuple[int, list[CxEvent]]]:
@@ -431,19 +479,37 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     # Dashboards: open while the center is staffed, a snapshot every REFRESH_SECONDS.
     staffed_hours = sum(1 for share in shares if share >= STAFFED_THRESHOLD) * days
     refreshes = DASHBOARDS * staffed_hours * 3600 / REFRESH_SECONDS
+    managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
+    supervisors = refreshes - managers
     invocations["websocket"] += refreshes
-    gb_seconds["websocket"] += refreshes * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
+    gb_seconds["websocket"] += supervisors * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
+    gb_seconds["websocket"] += managers * LAMBDA_MEMORY_GB * _duration(0.02, figures.manager_snapshot_calls)
     reconnects = DASHBOARDS * staffed_hours / 2  # API Gateway closes a connection after 2 hours
     invocations["authorizer"] += reconnects
     gb_seconds["authorizer"] += reconnects * LAMBDA_MEMORY_GB * _duration(0.002, 0)
-    snapshot_units = max(1, math.ceil(figures.snapshot_bytes / 32_768))
-    messages = refreshes * (1 + snapshot_units) + transitions * DASHBOARDS_PER_TRANSITION
-    # DynamoDB: the evaluator's measured units per event (ticks included), snapshots, baselines' scan.
+    messages = (
+        supervisors * (1 + _message_units(figures.snapshot_bytes))
+        + managers * (1 + _message_units(figures.manager_snapshot_bytes))
+        + transitions * DASHBOARDS_PER_TRANSITION
+    )
+    # DynamoDB: the evaluator's measured units per event (ticks and the scope registry included), the
+    # snapshots, the directory's registry queries (websocket containers, the hourly learner).
     events_month = sum(peak_events * share for share in shares) * days
     evaluate_writes = figures.write_units / sample_events * events_month
     evaluate_reads = figures.read_units / sample_events * events_month
     table_gb = figures.metrics_table_bytes / sample.seconds * 86_400 * METRICS_RETENTION_DAYS / 1e9
-    baseline_scan_reads = 24 * days * table_gb * 1e9 / 4096 * 0.5
+    reads = {
+        "evaluate": evaluate_reads,
+        "snapshots": supervisors * figures.snapshot_read_units + managers * figures.manager_snapshot_read_units,
+        "directory": (WEBSOCKET_CONTAINERS * 60 * staffed_hours + 24 * days) * figures.directory_read_units,
+    }
+    writes = {
+        "evaluate": evaluate_writes - figures.registry_write_units / sample_events * events_month,
+        # Each registered scope is written once an hour it reports (the sample, from a cold process,
+        # wrote each once): agents report while the center is staffed.
+        "registry": figures.registry_write_units * staffed_hours,
+        "fan-out": transitions * 1,  # the fan-out's audit / connections
+    }
     return Usage(
         events=events_month,
         raw_records=sum(peak_records * share for share in shares) * days,
@@ -452,8 +518,10 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
         kinesis_streams=2,
         kinesis_shards_per_stream=SHARDS,
         kinesis_put_units=sum((peak_records + peak_events) * share for share in shares) * days,
-        dynamodb_write_units=evaluate_writes + transitions * 1,  # + the fan-out's audit / connections
-        dynamodb_read_units=evaluate_reads + refreshes * figures.snapshot_read_units + baseline_scan_reads,
+        dynamodb_write_units=sum(writes.values()),
+        dynamodb_read_units=sum(reads.values()),
+        dynamodb_read_parts=reads,
+        dynamodb_write_parts=writes,
         dynamodb_gb=table_gb,
         apigw_messages=messages,
         apigw_connection_minutes=DASHBOARDS * staffed_hours * 60,
@@ -466,6 +534,10 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     )
 
 
+def _message_units(size: int) -> int:
+    return max(1, math.ceil(size / 32_768))  # API Gateway bills WebSocket messages in 32 KB units
+
+
 def print_bill(usage: Usage) -> None:
     lines = monthly_cost(usage)
     print(
@@ -475,6 +547,12 @@ def print_bill(usage: Usage) -> None:
         print(
             f"   {line.service:<22} {line.what:<42} ${line.dollars:>9,.2f}{'  (fixed)' if line.fixed else ''}"
         )
+        parts = {
+            "write request units": usage.dynamodb_write_parts,
+            "read request units": usage.dynamodb_read_parts,
+        }.get(line.what.split(" ", 1)[-1], {})
+        if line.service == "DynamoDB" and parts:
+            print("      of which " + ", ".join(f"{name} {units / 1e6:,.1f} M" for name, units in parts.items()))
     print(f"   {'monthly total':<65} ${total(lines):>9,.2f}")
     print(
         f"   cost per million events: ${per_million_events(lines, usage):.3f} all in, "
@@ -513,10 +591,15 @@ def main() -> None:
         print(
             f"   measured: normalize {normalize_cpu * 1e6:.0f} us CPU/record; evaluate "
             f"{evaluate_cpu * 1e6:.0f} us CPU/event; {figures.invocations} batches + {figures.ticks} ticks: "
-            f"{figures.write_units / events:.3f} write units and {figures.read_units / events:.3f} read "
+            f"{(figures.write_units - figures.registry_write_units) / events:.3f} write units (the scope "
+            f"registry's apart) and {figures.read_units / events:.3f} read "
             f"units per event, {figures.calls / figures.invocations:.1f} DynamoDB calls per batch; "
             f"{figures.transitions} transitions ({figures.notified_emails} e-mailed); a supervisor's "
-            f"snapshot {figures.snapshot_read_units:.1f} read units, {figures.snapshot_bytes / 1024:.1f} KB"
+            f"snapshot {figures.snapshot_read_units:.1f} read units, {figures.snapshot_bytes / 1024:.1f} KB, "
+            f"a manager's {figures.manager_snapshot_read_units:.1f} read units, "
+            f"{figures.manager_snapshot_bytes / 1024:.1f} KB; the scope registry: "
+            f"{figures.registry_write_units:,.0f} items, a Query of its queues "
+            f"{figures.directory_read_units:.1f} read units"
         )
         print_bill(month(sample, normalize_cpu, evaluate_cpu, figures))
 
