@@ -14,11 +14,15 @@
 
   const ACK_TARGET_SECONDS = 30; // the floor's working target: "acknowledge within 30 s, act within 90 s"
   const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
-  const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
+  // Tiles poll: the `refresh` action; its answers are also the heartbeat. Alerts, their live values and
+  // people's actions are pushed, so only the tiles wait for it: 15 s costs a third of what 5 s did in
+  // API Gateway messages, snapshot reads and invocations (docs/performance.md, "Cost"). A page coming
+  // back into view refreshes at once.
+  const REFRESH_MS = 15000;
   // A socket can stall without closing (a proxy or NAT drops it silently): no message for this long
-  // while refreshes go out every 5 s means the feed is not live: two missed answers plus a margin for a
-  // busy backend, checked every second, so a stall shows within 14 s.
-  const HEARTBEAT_DEADLINE_MS = 13000;
+  // while refreshes go out every 15 s means the feed is not live: two missed answers plus a margin for a
+  // busy backend, checked every second, so a stall shows within 34 s.
+  const HEARTBEAT_DEADLINE_MS = 33000;
   // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
   // not been live yet gets this long before it counts as stalled.
   const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
@@ -1635,7 +1639,7 @@
   }
 
   /**
-   * The heartbeat: refreshes go out every 5 s and every one is answered, so a socket that is open but
+   * The heartbeat: refreshes go out every 15 s and every one is answered, so a socket that is open but
    * has said nothing for HEARTBEAT_DEADLINE_MS has stalled (no close ever comes): drop it, reconnect,
    * resync. A socket stuck connecting gets the same deadline.
    */
@@ -1682,7 +1686,7 @@
     if (conn.snapshotRequests.size > 20) conn.snapshotRequests.delete(conn.snapshotRequests.keys().next().value);
   }
 
-  /** The 5 s refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
+  /** The periodic refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
   function refreshUnlessWaiting() {
     const waiting = Array.from(conn.snapshotRequests.values());
     if (waiting.length && Date.now() - Math.min(...waiting) < REFRESH_MS * 2) return;
@@ -2236,6 +2240,10 @@
       tickClocks();
       updateReconnectCountdown();
     }, 1000);
+    // Back in view (another tab, a locked phone): the tiles may be a refresh period old; refresh now.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && $('connection').dataset.state === 'live') refreshUnlessWaiting();
+    });
     tickClocks();
 
     // The ops outbox is the whole floor's messages: never on an agent's (read-only) page.

@@ -23,6 +23,7 @@ from tests.e2e.browser_fakes import FakeFloor, now_iso, tile, transition, unsign
 from tests.e2e.browser_support import (
     AXE_SCRIPT,
     PHONE,
+    REFRESH_WAIT_MS,
     StallableRelay,
     axe_violations,
     card,
@@ -155,7 +156,7 @@ def test_a_card_shows_the_value_now_the_worst_since_opening_and_the_threshold_li
 
     # The next refresh agrees with the pushes (the snapshot carries the same fields).
     floor.alerts = [service_level_alert(value=0.44, worst_value=0.17)]
-    expect(detail).to_have_text("Now 44% · worst 17% · threshold 80%", timeout=15_000)
+    expect(detail).to_have_text("Now 44% · worst 17% · threshold 80%", timeout=REFRESH_WAIT_MS)
 
 
 def queue_figures(queue_id: str, contacts_in_queue: int, seconds_ahead: float) -> dict[str, Any]:
@@ -207,7 +208,11 @@ def test_a_snooze_survives_the_next_snapshot_and_a_muted_alert_never_pulses(
         )
     ]
     refreshes = sum(1 for m in floor.received if m.get("action") == "refresh")
-    wait_in_page(page, lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes)
+    wait_in_page(
+        page,
+        lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes,
+        timeout_ms=REFRESH_WAIT_MS,
+    )
     expect(alert).to_have_attribute("data-status", "snoozed")
     expect(alert.locator(".alert-notes")).to_contain_text("Snoozed until")
     expect(alert.locator(".ack-text")).to_contain_text("Snoozed until")
@@ -456,7 +461,7 @@ def test_an_incident_forming_while_someone_types_a_note_does_not_take_it_away(
 # --- 6. a connection you can trust ---------------------------------------------------------------------
 
 
-def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_on_the_runtime(
+def test_a_silently_stalled_socket_is_detected_within_35_s_and_the_page_resyncs_on_the_runtime(
     local_runtime: RunningSystem, page: Page, contact_id: str
 ) -> None:
     queue = fresh_queue()
@@ -472,7 +477,7 @@ def test_a_silently_stalled_socket_is_detected_within_15_s_and_the_page_resyncs_
     relay.block.set()  # reconnects fail until the test lets them through
     relay.stall()  # open, but nothing passes either way: no close frame will ever come
     local_runtime.push([compliance_breach(contact_id, queue_id=queue)])  # opens while the page hears nothing
-    page.clock.fast_forward(15_000)
+    page.clock.fast_forward(35_000)  # two missed 15 s refreshes and the margin (HEARTBEAT_DEADLINE_MS)
 
     status = page.locator("#connection")
     expect(status).to_contain_text("Not live since", timeout=5_000)
