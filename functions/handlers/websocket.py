@@ -50,7 +50,7 @@ PosterFor = Callable[[str], Poster]  # endpoint URL -> poster
 
 OK = {"statusCode": 200}
 # Which queues exist (for managers' tiles) comes from the scope registry the evaluator writes (one Query,
-# a read unit or two): at most once per container per DIRECTORY_CACHE (floorwatch.snapshot.CachedScopeDirectory).
+# a read unit or two): at most once per container per DIRECTORY_CACHE (snapshot.CachedScopeDirectory).
 DIRECTORY_CACHE = timedelta(minutes=1)
 FORBIDDEN = {"statusCode": 403}
 # API Gateway accepts messages up to 128 KB; the largest legitimate one is a 10,000-character note.

@@ -31,7 +31,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,13 @@ class Sample:
     records: list[tuple[datetime, bytes]] = field(default_factory=list)
     events_by_second: dict[int, list[CxEvent]] = field(default_factory=lambda: defaultdict(list))
     contacts: set[str] = field(default_factory=set)
+
+    @property
+    def stream_bytes(self) -> int:
+        """What both streams carry: the raw records, and the CxEvents normalize writes (JSON)."""
+        return sum(len(data) for _, data in self.records) + sum(
+            len(event.model_dump_json()) for event in self.events
+        )
 
     @property
     def events(self) -> list[CxEvent]:
@@ -281,10 +288,9 @@ class EvaluateFigures:
 def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures:
     import boto3
     from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
-    from floorwatch.snapshot import DIRECTORY_LOOKBACK, SnapshotSources, build_snapshot
+    from floorwatch.snapshot import SnapshotSources
     from floorwatch.store.alerts_dynamodb import DynamoAlertStore
     from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
-    from floorwatch.store.connections_port import Principal
     from floorwatch.store.metrics_dynamodb import DynamoMetricStore
     from floorwatch.store.watches import DynamoWatchList
     from moto import mock_aws
@@ -329,22 +335,8 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
             for page in lookup.get_paginator("scan").paginate(TableName="cost-metrics")
             for item in page["Items"]
         )
-        # One supervisor's refresh: the alerts they may see and their queue's tiles.
         queue = next(event.queue_id for event in sample.events if event.queue_id)
-        principal = Principal(user="ana", role="supervisor", queues=(queue,))
-        before = (meter.read_units, meter.calls)
-        snapshot = build_snapshot(principal, now, SnapshotSources(alerts, metrics, rules))
-        snapshot_bytes = len(json.dumps({"type": "snapshot", **snapshot}, default=str).encode())
-        snapshot_units, snapshot_calls = meter.read_units - before[0], meter.calls - before[1]
-        # A manager's (every queue the directory lists): the directory alone, then the snapshot without it.
-        before = (meter.read_units, meter.calls)
-        queues = directory.scopes_seen(ScopeKind.QUEUE, now - DIRECTORY_LOOKBACK, now)
-        directory_units = meter.read_units - before[0]
-        manager = Principal(user="mia", role="manager")
-        before = (meter.read_units, meter.calls)
-        listed = SnapshotSources(alerts, metrics, rules, directory=_Listed(queues))
-        manager_snapshot = build_snapshot(manager, now, listed)
-        manager_bytes = len(json.dumps({"type": "snapshot", **manager_snapshot}, default=str).encode())
+        snapshots = _measure_snapshots(meter, SnapshotSources(alerts, metrics, rules), directory, queue, now)
     notifying = [
         t
         for t in transitions
@@ -365,15 +357,39 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
             1 for t in notifying if t.severity.value == "critical" and t.transition.value == "opened"
         ),
         metrics_table_bytes=table_bytes,
-        snapshot_read_units=snapshot_units,
-        snapshot_calls=snapshot_calls,
-        snapshot_bytes=snapshot_bytes,
-        manager_snapshot_read_units=meter.read_units - before[0],
-        manager_snapshot_calls=meter.calls - before[1],
-        manager_snapshot_bytes=manager_bytes,
-        directory_read_units=directory_units,
         registry_write_units=registry_units,
+        **snapshots,
     )
+
+
+def _measure_snapshots(
+    meter: CapacityMeter, sources: Any, directory: Any, queue: str, now: datetime
+) -> dict[str, Any]:
+    """A supervisor's refresh (the alerts they may see, their queue's tiles), the directory's Query, and a
+    manager's refresh (every queue the directory lists; the directory apart: cached a minute)."""
+    from floorwatch.snapshot import DIRECTORY_LOOKBACK, build_snapshot
+    from floorwatch.store.connections_port import Principal
+
+    def measured(principal: Any, with_sources: Any) -> tuple[float, int, int]:
+        before = (meter.read_units, meter.calls)
+        snapshot = build_snapshot(principal, now, with_sources)
+        size = len(json.dumps({"type": "snapshot", **snapshot}, default=str).encode())
+        return meter.read_units - before[0], meter.calls - before[1], size
+
+    supervisor = measured(Principal(user="ana", role="supervisor", queues=(queue,)), sources)
+    before = meter.read_units
+    queues = directory.scopes_seen(ScopeKind.QUEUE, now - DIRECTORY_LOOKBACK, now)
+    directory_units = meter.read_units - before
+    manager = measured(Principal(user="mia", role="manager"), replace(sources, directory=_Listed(queues)))
+    return {
+        "snapshot_read_units": supervisor[0],
+        "snapshot_calls": supervisor[1],
+        "snapshot_bytes": supervisor[2],
+        "manager_snapshot_read_units": manager[0],
+        "manager_snapshot_calls": manager[1],
+        "manager_snapshot_bytes": manager[2],
+        "directory_read_units": directory_units,
+    }
 
 
 class _Listed:
@@ -433,7 +449,13 @@ def _duration(cpu_seconds: float, calls: float) -> float:
     return INVOCATION_OVERHEAD_SECONDS + cpu_seconds / CPU_SHARE + calls * AWS_CALL_SECONDS
 
 
-def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: EvaluateFigures) -> Usage:
+def month(
+    sample: Sample,
+    normalize_cpu: float,
+    evaluate_cpu: float,
+    figures: EvaluateFigures,
+    refresh_seconds: float = REFRESH_SECONDS,
+) -> Usage:
     shares = _hourly_shares()
     days = DAYS_PER_MONTH
     peak_records = sample.per_hour(len(sample.records))
@@ -476,9 +498,9 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     log_bytes += transitions * LOG_BYTES_PER_TRANSITION
     invocations["escalate"] += criticals
     gb_seconds["escalate"] += criticals * LAMBDA_MEMORY_GB * _duration(0.005, 3)
-    # Dashboards: open while the center is staffed, a snapshot every REFRESH_SECONDS.
+    # Dashboards: open while the center is staffed, a snapshot every refresh_seconds.
     staffed_hours = sum(1 for share in shares if share >= STAFFED_THRESHOLD) * days
-    refreshes = DASHBOARDS * staffed_hours * 3600 / REFRESH_SECONDS
+    refreshes = DASHBOARDS * staffed_hours * 3600 / refresh_seconds
     managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
     supervisors = refreshes - managers
     invocations["websocket"] += refreshes
@@ -498,9 +520,12 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     evaluate_writes = figures.write_units / sample_events * events_month
     evaluate_reads = figures.read_units / sample_events * events_month
     table_gb = figures.metrics_table_bytes / sample.seconds * 86_400 * METRICS_RETENTION_DAYS / 1e9
+    snapshot_reads = (
+        supervisors * figures.snapshot_read_units + managers * figures.manager_snapshot_read_units
+    )
     reads = {
         "evaluate": evaluate_reads,
-        "snapshots": supervisors * figures.snapshot_read_units + managers * figures.manager_snapshot_read_units,
+        "snapshots": snapshot_reads,
         "directory": (WEBSOCKET_CONTAINERS * 60 * staffed_hours + 24 * days) * figures.directory_read_units,
     }
     writes = {
@@ -518,6 +543,7 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
         kinesis_streams=2,
         kinesis_shards_per_stream=SHARDS,
         kinesis_put_units=sum((peak_records + peak_events) * share for share in shares) * days,
+        kinesis_gb=sample.per_hour(sample.stream_bytes) * sum(shares) * days / 1e9,
         dynamodb_write_units=sum(writes.values()),
         dynamodb_read_units=sum(reads.values()),
         dynamodb_read_parts=reads,
@@ -552,7 +578,8 @@ def print_bill(usage: Usage) -> None:
             "read request units": usage.dynamodb_read_parts,
         }.get(line.what.split(" ", 1)[-1], {})
         if line.service == "DynamoDB" and parts:
-            print("      of which " + ", ".join(f"{name} {units / 1e6:,.1f} M" for name, units in parts.items()))
+            shares = ", ".join(f"{name} {units / 1e6:,.1f} M" for name, units in parts.items())
+            print(f"      of which {shares}")
     print(f"   {'monthly total':<65} ${total(lines):>9,.2f}")
     print(
         f"   cost per million events: ${per_million_events(lines, usage):.3f} all in, "
@@ -601,7 +628,32 @@ def main() -> None:
             f"{figures.registry_write_units:,.0f} items, a Query of its queues "
             f"{figures.directory_read_units:.1f} read units"
         )
-        print_bill(month(sample, normalize_cpu, evaluate_cpu, figures))
+        usage = month(sample, normalize_cpu, evaluate_cpu, figures)
+        print_bill(usage)
+        if window == 1:
+            print_alternatives(sample, usage, month(sample, normalize_cpu, evaluate_cpu, figures, 5), figures)
+
+
+def print_alternatives(sample: Sample, usage: Usage, five_seconds: Usage, figures: EvaluateFigures) -> None:
+    """What the deployed choices save: the same measurements priced the other way."""
+    bill = total(monthly_cost(usage))
+    on_demand = replace(usage, kinesis_shards_per_stream=0)
+    staffed_hours = sum(1 for share in _hourly_shares() if share >= STAFFED_THRESHOLD) * DAYS_PER_MONTH
+    table_units = figures.metrics_table_bytes / sample.seconds * 86_400 * METRICS_RETENTION_DAYS / 4096 * 0.5
+    scans = WEBSOCKET_CONTAINERS * 12 * staffed_hours + 24 * DAYS_PER_MONTH  # every 5 min; the learner hourly
+    scanned = replace(usage, dynamodb_read_units=usage.dynamodb_read_units + scans * table_units)
+    print("   what the deployed choices save (the same measurements, priced the other way):")
+    for label, other in (
+        ("dashboards refreshing every 5 s (the page before 2026-12-07)", five_seconds),
+        (
+            f"the directory scanning the metrics table ({scans:,.0f} scans of {table_units:,.0f} read units; "
+            "before 2026-12-07)",
+            scanned,
+        ),
+        ("Kinesis on-demand instead of one provisioned shard per stream", on_demand),
+    ):
+        extra = total(monthly_cost(other)) - bill
+        print(f"     {label}: {'+' if extra >= 0 else '-'}${abs(extra):,.2f} a month")
 
 
 if __name__ == "__main__":

@@ -97,9 +97,12 @@ def test_sns_may_text_through_each_origination_identity_named(tmp_path: Path) ->
         ("sms-voice:PutResourcePolicy", arn) for arn in (TOLL_FREE, POOL)
     )
     # cdk-nag finds nothing unsuppressed in this variant either.
-    assert Annotations.from_stack(built.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
     assert (
-        Annotations.from_stack(built.stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+        Annotations.from_stack(built.stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*")) == []
+    )
+    assert (
+        Annotations.from_stack(built.stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+        == []
     )
 
 
