@@ -1714,7 +1714,7 @@
     if (conn.snapshotRequests.size > 20) conn.snapshotRequests.delete(conn.snapshotRequests.keys().next().value);
   }
 
-  /** The 5 s refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
+  /** The periodic refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
   function refreshUnlessWaiting() {
     const waiting = Array.from(conn.snapshotRequests.values());
     if (waiting.length && Date.now() - Math.min(...waiting) < REFRESH_MS * 2) return;
@@ -2269,6 +2269,10 @@
       tickClocks();
       updateReconnectCountdown();
     }, HEARTBEAT_CHECK_MS);
+    // Back in view (another tab, a locked phone): the tiles may be a refresh period old; refresh now.
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && $('connection').dataset.state === 'live') refreshUnlessWaiting();
+    });
     tickClocks();
 
     // The ops outbox is the whole floor's messages: never on an agent's (read-only) page.

@@ -30,6 +30,7 @@ CONTEXT_DASHBOARD_URL = "dashboard_url"
 CONTEXT_CONNECT_CONSOLE_URL = "connect_console_url"
 CONTEXT_APIGATEWAY_LOGGING_ROLE = "apigateway_logging_role"
 CONTEXT_SMS_DELIVERY_LOGGING = "sms_delivery_logging"
+CONTEXT_SMS_ORIGINATION_IDENTITIES = "sms_origination_identities"
 CONTEXT_DASHBOARD_SITE = "dashboard_site"
 CONTEXT_KINESIS_SHARDS = "kinesis_shards"
 CONTEXT_CUSTOMER_MANAGED_KEY = "customer_managed_key"
@@ -53,6 +54,10 @@ MAX_KINESIS_SHARDS = 100
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 # SNS SMS subscriptions take E.164 numbers.
 _PHONE_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# AWS End User Messaging SMS origination identities: a phone number, a pool or a sender ID.
+_ORIGINATION_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:sms-voice:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:(phone-number|pool|sender-id)/[A-Za-z0-9_/-]+$"
+)
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Level names travel as an SNS message attribute and in a comma-separated environment variable.
 _LEVEL_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -111,6 +116,8 @@ class Settings:
     sms_delivery_logging: bool = (
         True  # the account's SMS delivery-status logging (infrastructure/sms_delivery.py)
     )
+    # Origination identities SNS may text through (infrastructure/sms_delivery.py): their ARNs.
+    sms_origination_identities: tuple[str, ...] = ()
     dashboard_site: bool = True  # S3 + CloudFront hosting of dashboard/
     kinesis_shards: int = DEFAULT_KINESIS_SHARDS  # per stream; 0: on-demand
     customer_managed_key: bool = False  # one stack KMS key instead of AWS-managed ones (encryption.py)
@@ -151,6 +158,14 @@ class Settings:
             dashboard_site=_flag(CONTEXT_DASHBOARD_SITE, context(CONTEXT_DASHBOARD_SITE, True)),
             sms_delivery_logging=_flag(
                 CONTEXT_SMS_DELIVERY_LOGGING, context(CONTEXT_SMS_DELIVERY_LOGGING, True)
+            ),
+            sms_origination_identities=_strings(
+                CONTEXT_SMS_ORIGINATION_IDENTITIES,
+                _structured(
+                    CONTEXT_SMS_ORIGINATION_IDENTITIES, context(CONTEXT_SMS_ORIGINATION_IDENTITIES, [])
+                ),
+                _ORIGINATION_PATTERN,
+                "the ARN of a phone number, pool or sender ID of AWS End User Messaging SMS",
             ),
             kinesis_shards=_shards(context(CONTEXT_KINESIS_SHARDS, DEFAULT_KINESIS_SHARDS)),
             customer_managed_key=_flag(

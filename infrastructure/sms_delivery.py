@@ -96,27 +96,85 @@ class SmsDeliveryLogging(Construct):
             applies_to=["Resource::*"],
             apply_to_children=True,
         )
-        self._explain_provider()
+        explain_provider(self)
 
-    def _explain_provider(self) -> None:
-        """The SDK-call handler is a CDK-provided singleton function at stack level."""
+
+def explain_provider(scope: Construct) -> None:
+    """The SDK-call handler is a CDK-provided singleton function at stack level (one for every
+    AwsCustomResource of the stack): why its runtime and managed policy are what they are."""
+    stack = Stack.of(scope)
+    for child in stack.node.children:
+        if not child.node.id.startswith("AWS679f53fac002430cb0da5b7982bd2287"):
+            continue
+        suppress(
+            child,
+            "L1",
+            "CDK's AwsCustomResource handler: aws-cdk-lib pins its runtime, and it runs only during "
+            "deployments to set the account's SMS settings (delivery-status logging, origination policies).",
+            apply_to_children=True,
+        )
+        suppress(
+            child,
+            "IAM4",
+            "CDK's AwsCustomResource handler uses AWSLambdaBasicExecutionRole for its own logs; it "
+            "runs only while CloudFormation deploys.",
+            applies_to=[
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+            ],
+            apply_to_children=True,
+        )
+
+
+class SmsOriginationPolicies(Construct):
+    """Let SNS send this account's texts through the origination identities named in the settings.
+
+    An origination identity (a toll-free or 10DLC number, a pool, a sender ID) created since 24 September
+    2024 carries no permission for SNS: without a resource-based policy, SNS cannot use it and texts to
+    countries that require one (the US among them) fail without an error to the publisher. Per identity,
+    the stack writes its resource policy (``PutResourcePolicy``) on create and update: SNS of this account
+    may ``sms-voice:SendTextMessage`` through it. The policy is left in place when the stack is deleted
+    (another stage of the account may send through the same number), and the call replaces any policy
+    the identity had: an identity shared with other accounts or services keeps its own policy (leave it
+    out of ``sms_origination_identities`` and add the statement docs/deploying.md shows).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, identities: tuple[str, ...]) -> None:
+        super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        for child in stack.node.children:
-            if child.node.id.startswith("AWS679f53fac002430cb0da5b7982bd2287"):
-                suppress(
-                    child,
-                    "L1",
-                    "CDK's AwsCustomResource handler: aws-cdk-lib pins its runtime, and it runs only during "
-                    "deployments to set the account's SMS delivery-status logging.",
-                    apply_to_children=True,
-                )
-                suppress(
-                    child,
-                    "IAM4",
-                    "CDK's AwsCustomResource handler uses AWSLambdaBasicExecutionRole for its own logs; it "
-                    "runs only while CloudFormation deploys.",
-                    applies_to=[
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                    ],
-                    apply_to_children=True,
-                )
+        self.policies: list[cr.AwsCustomResource] = []
+        for position, arn in enumerate(identities, start=1):
+            call = cr.AwsSdkCall(
+                service="PinpointSMSVoiceV2",
+                action="putResourcePolicy",
+                parameters={"ResourceArn": arn, "Policy": stack.to_json_string(sns_send_policy(arn))},
+                physical_resource_id=cr.PhysicalResourceId.of(f"{stack.stack_name}-sms-origination-{arn}"),
+            )
+            policy = cr.AwsCustomResource(
+                self,
+                f"Identity{position}",
+                on_create=call,
+                on_update=call,
+                policy=cr.AwsCustomResourcePolicy.from_statements(
+                    [iam.PolicyStatement(actions=["sms-voice:PutResourcePolicy"], resources=[arn])]
+                ),
+                install_latest_aws_sdk=False,
+            )
+            self.policies.append(policy)
+        explain_provider(self)
+
+
+def sns_send_policy(arn: str) -> dict[str, object]:
+    """The identity's resource policy: Amazon SNS, on behalf of this account only, may text through it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "FloorwatchSnsSendsTexts",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sms-voice:SendTextMessage",
+                "Resource": arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            }
+        ],
+    }

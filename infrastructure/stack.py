@@ -23,7 +23,7 @@ from infrastructure.nag import suppress
 from infrastructure.notifications import NotificationsConstruct
 from infrastructure.operations_dashboard import OperationsDashboard
 from infrastructure.settings import Settings
-from infrastructure.sms_delivery import SmsDeliveryLogging
+from infrastructure.sms_delivery import SmsDeliveryLogging, SmsOriginationPolicies
 from infrastructure.tables import Tables
 from infrastructure.websocket import WebSocketApiConstruct
 
@@ -89,6 +89,11 @@ class FloorwatchStack(Stack):
             self._apigateway_logging_role()
         self.sms_delivery = (
             SmsDeliveryLogging(self, "SmsDeliveryLogging") if settings.sms_delivery_logging else None
+        )
+        self.sms_origination = (
+            SmsOriginationPolicies(self, "SmsOrigination", settings.sms_origination_identities)
+            if settings.sms_origination_identities
+            else None
         )
         monitored = self._monitored()
         self.alarms = OperationsAlarms(

@@ -218,7 +218,7 @@ class WebSocketApiConstruct(Construct):
         tables.connections.grant_read_write_data(role)
         # Snapshots (active index), actions on alerts (by-alert-id index, conditional writes).
         grant_alert_writes(tables, role)  # conditional Puts only (infrastructure/least_privilege.py)
-        tables.metrics.grant_read_data(role)  # KPI tiles; which queues exist (a cached scan)
+        tables.metrics.grant_read_data(role)  # KPI tiles; which queues exist (the scope registry)
         tables.grant_audit_append(role)
         self.grant_manage_connections(role)
         suppress(

@@ -91,8 +91,8 @@ class SnapshotSources:
 class CachedScopeDirectory:
     """Remembers a directory's answer per kind for ``ttl`` of the injected monotonic clock.
 
-    The DynamoDB directory scans the metrics table; dashboards refresh every few seconds, so without
-    this every refresh would scan. A queue that starts reporting shows within ``ttl``.
+    The DynamoDB directory is a Query of the scope registry; dashboards refresh every few seconds, so
+    without this every refresh would read it. A queue that starts reporting shows within ``ttl``.
     """
 
     def __init__(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import binascii
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +47,7 @@ from floorwatch.security.redact import redact
 from floorwatch.settings import RulesFileSettings
 from floorwatch.store.alerts_dynamodb import AlertStoreRetriesExhausted, DynamoAlertStore
 from floorwatch.store.alerts_port import AlertStore
-from floorwatch.store.baselines_port import BaselineLookup
+from floorwatch.store.baselines_port import BaselineLookup, ScopeRegistry
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore, MetricStoreRetriesExhausted
 from floorwatch.store.metrics_port import MetricStore
 from floorwatch.store.watches import DynamoWatchList, WatchList
@@ -134,7 +134,10 @@ def use_clock(clock: Clock | None) -> None:
 @functools.cache
 def _default_handler() -> Handler:
     """Cold start: validate the environment, load the rules, build the clients (not cached on error)."""
-    from floorwatch.store.baselines_dynamodb import DynamoBaselineStore  # noqa: PLC0415 - optional port
+    from floorwatch.store.baselines_dynamodb import (  # noqa: PLC0415 - optional ports
+        DynamoBaselineStore,
+        DynamoScopeDirectory,
+    )
 
     settings = EvaluateSettings.from_environ()
     observability.default_dimensions(metrics, settings.stage)
@@ -150,6 +153,7 @@ def _default_handler() -> Handler:
         now,
         baselines=baselines,
         watches=DynamoWatchList(client, settings.metrics_table),
+        registry=DynamoScopeDirectory(client, settings.metrics_table),
     )
 
 
@@ -162,7 +166,10 @@ def build_handler(
     *,
     baselines: BaselineLookup | None = None,
     watches: WatchList | None = None,
+    registry: ScopeRegistry | None = None,
 ) -> Handler:
+    """``registry``: where the scopes of every batch are noted for the dashboards' and the baselines
+    learner's directory (None: nobody looks them up, e.g. an in-memory runtime)."""
     engine = Engine(
         rules,
         metric_store,
@@ -175,7 +182,7 @@ def build_handler(
     def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         if is_scheduled(event):
             return _tick(settings, engine, clock(), str(event.get("id") or "") or None)
-        return _process(settings, engine, event, clock())
+        return _process(settings, engine, event, clock(), registry)
 
     return handle
 
@@ -198,7 +205,11 @@ def _tick(settings: EvaluateSettings, engine: Engine, now: datetime, event_id: s
 
 
 def _process(
-    settings: EvaluateSettings, engine: Engine, event: Mapping[str, Any], now: datetime
+    settings: EvaluateSettings,
+    engine: Engine,
+    event: Mapping[str, Any],
+    now: datetime,
+    registry: ScopeRegistry | None = None,
 ) -> dict[str, Any]:
     by_shard: dict[str, list[tuple[str, CxEvent]]] = {}
     undecodable = 0
@@ -218,6 +229,8 @@ def _process(
         shard_transitions, shard_evaluated = _evaluate(engine, shard, records, now, failed)
         transitions += shard_transitions
         evaluated += shard_evaluated
+    if registry is not None:
+        registry.note(_scopes(cx_event for records in by_shard.values() for _, cx_event in records), now)
     logger.info(
         "batch evaluated",
         extra={
@@ -238,6 +251,18 @@ def _process(
         },
     )
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
+
+
+def _scopes(events: Iterable[CxEvent]) -> set[str]:
+    """The scopes the directory lists (the registry leaves out the kinds nobody looks up)."""
+    scopes: set[str] = set()
+    for event in events:
+        scopes.add("center:" + event.center_id)
+        scopes.add("feed:" + event.source.value)
+        for kind, ident in (("queue:", event.queue_id), ("team:", event.team_id), ("agent:", event.agent_id)):
+            if ident is not None:
+                scopes.add(kind + ident)
+    return scopes
 
 
 def _record_transitions(made: Sequence[Transition], now: datetime, *, latency: bool = True) -> None:

@@ -49,9 +49,9 @@ Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 PosterFor = Callable[[str], Poster]  # endpoint URL -> poster
 
 OK = {"statusCode": 200}
-# Which queues exist (for managers' tiles) comes from a scan of the metrics table: at most once per
-# container per DIRECTORY_CACHE (see floorwatch.snapshot.CachedScopeDirectory).
-DIRECTORY_CACHE = timedelta(minutes=5)
+# Which queues exist (for managers' tiles) comes from the scope registry the evaluator writes (one Query,
+# a read unit or two): at most once per container per DIRECTORY_CACHE (snapshot.CachedScopeDirectory).
+DIRECTORY_CACHE = timedelta(minutes=1)
 FORBIDDEN = {"statusCode": 403}
 # API Gateway accepts messages up to 128 KB; the largest legitimate one is a 10,000-character note.
 MAX_MESSAGE_BYTES = 64 * 1024

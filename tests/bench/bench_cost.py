@@ -23,19 +23,22 @@ dollars with list prices and their date.
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import math
 import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floorwatch.engine import Engine
 from floorwatch.events.model import CxEvent, EventType
 from floorwatch.events.normalize import normalize_document
+from floorwatch.metrics.model import ScopeKind
 from floorwatch.rules.config import load_default_rules
 
 from local.simulator import generate
@@ -49,6 +52,8 @@ REFERENCE_PEAK_CONTACTS_PER_HOUR = 5_000
 # agents produce ~5,000 contacts an hour at the peak (measured: 500 agents give ~2,350).
 SIMULATED_AGENTS = 1_070
 DASHBOARDS = 40  # supervisors (1 per ~15 agents), managers, wallboards, open while the center is staffed
+MANAGER_DASHBOARDS = 4  # of them, those that see every queue (managers, wallboards): larger snapshots
+WEBSOCKET_CONTAINERS = 2  # warm websocket functions, each reading the scope registry once a minute
 REFRESH_SECONDS = 5  # dashboard/app.js REFRESH_MS: each open page asks for a snapshot this often
 DASHBOARDS_PER_TRANSITION = 8  # its queue's supervisors and wallboard, managers
 EMAIL_RECIPIENTS = 2  # alert_contacts.email
@@ -85,6 +90,13 @@ class Sample:
     contacts: set[str] = field(default_factory=set)
 
     @property
+    def stream_bytes(self) -> int:
+        """What both streams carry: the raw records, and the CxEvents normalize writes (JSON)."""
+        return sum(len(data) for _, data in self.records) + sum(
+            len(event.model_dump_json()) for event in self.events
+        )
+
+    @property
     def events(self) -> list[CxEvent]:
         return [event for second in sorted(self.events_by_second) for event in self.events_by_second[second]]
 
@@ -112,7 +124,16 @@ def peak_sample(minutes: float) -> Sample:
 # --- normalize -----------------------------------------------------------------------------------------
 
 
-def normalize_cpu_per_record(sample: Sample) -> float:
+@dataclass(frozen=True)
+class NormalizeFigures:
+    cpu_per_record: float  # seconds
+    events: int  # CxEvents written to the cx-events sink
+    quarantined: int  # records the handler refused (the sample's are all valid: 0 expected)
+
+
+def normalize_records(sample: Sample) -> NormalizeFigures:
+    """The normalize handler over the sample, one trigger per second of arrival, each record stamped with
+    its own arrival time (the handler refuses events too far from it, as it does in AWS)."""
     from floorwatch.store.memory import InMemoryEventSink, InMemoryQuarantine
     from handlers import normalize
 
@@ -122,17 +143,23 @@ def normalize_cpu_per_record(sample: Sample) -> float:
     start = sample.records[0][0]
     for at, data in sample.records:
         by_second[int((at - start).total_seconds())].append(data)
-    handle = normalize.build_handler(SETTINGS, InMemoryEventSink(), InMemoryQuarantine())
+    sink, quarantine = InMemoryEventSink(), InMemoryQuarantine()
+    handle = normalize.build_handler(SETTINGS, sink, quarantine)
     normalize.logger.setLevel("WARNING")  # a line per batch otherwise
-    triggers = [_kinesis_event(records, second) for second, records in sorted(by_second.items())]
+    triggers = [
+        _kinesis_event(records, second, start + timedelta(seconds=second))
+        for second, records in sorted(by_second.items())
+    ]
     started = time.process_time()
-    for trigger in triggers:
-        handle(trigger, None)
+    with contextlib.redirect_stdout(io.StringIO()):  # Powertools flushes a metric at 100 values
+        for trigger in triggers:
+            handle(trigger, None)
+    cpu = (time.process_time() - started) / len(sample.records)
     normalize.metrics.clear_metrics()  # build_handler's metrics are flushed by the decorated handler only
-    return (time.process_time() - started) / len(sample.records)
+    return NormalizeFigures(cpu, len(sink.events), len(quarantine.items))
 
 
-def _kinesis_event(records: Sequence[bytes], second: int) -> dict[str, Any]:
+def _kinesis_event(records: Sequence[bytes], second: int, arrival: datetime) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -140,7 +167,7 @@ def _kinesis_event(records: Sequence[bytes], second: int) -> dict[str, Any]:
                     "partitionKey": f"pk-{index}",
                     "sequenceNumber": f"{second:012d}{index:06d}",
                     "data": base64.b64encode(data).decode("ascii"),
-                    "approximateArrivalTimestamp": 1_795_000_000 + second,
+                    "approximateArrivalTimestamp": arrival.timestamp(),
                 },
                 "eventSource": "aws:kinesis",
                 "eventID": f"shardId-000000000000:{second:012d}{index:06d}",
@@ -251,14 +278,19 @@ class EvaluateFigures:
     snapshot_read_units: float
     snapshot_calls: int
     snapshot_bytes: int
+    manager_snapshot_read_units: float  # every queue's tiles (the directory read apart, cached a minute)
+    manager_snapshot_calls: int
+    manager_snapshot_bytes: int
+    directory_read_units: float  # one registry Query of the center's queues
+    registry_write_units: float  # the evaluator's scope registry (in write_units too)
 
 
 def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures:
     import boto3
     from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
-    from floorwatch.snapshot import SnapshotSources, build_snapshot
+    from floorwatch.snapshot import SnapshotSources
     from floorwatch.store.alerts_dynamodb import DynamoAlertStore
-    from floorwatch.store.connections_port import Principal
+    from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
     from floorwatch.store.metrics_dynamodb import DynamoMetricStore
     from floorwatch.store.watches import DynamoWatchList
     from moto import mock_aws
@@ -280,6 +312,8 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
         metrics = DynamoMetricStore(client, "cost-metrics")
         alerts = DynamoAlertStore(client, "cost-alerts")
         engine = Engine(rules, metrics, alerts, watches=DynamoWatchList(client, "cost-metrics"))
+        directory = DynamoScopeDirectory(client, "cost-metrics")  # the registry, as the handler notes it
+        registry_units = 0.0
         start = BUSY + WARM_UP
         transitions = []
         invocations = ticks = 0
@@ -291,6 +325,9 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
                 ticks += 1
                 next_tick += timedelta(minutes=1)
             transitions += engine.process("shardId-000000000000", batch, now)
+            before_note = meter.write_units
+            directory.note(_scopes(batch), now)
+            registry_units += meter.write_units - before_note
             invocations += 1
         read_units, write_units, calls = meter.read_units, meter.write_units, meter.calls
         table_bytes = sum(
@@ -298,12 +335,8 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
             for page in lookup.get_paginator("scan").paginate(TableName="cost-metrics")
             for item in page["Items"]
         )
-        # One supervisor's refresh: the alerts they may see and their queue's tiles.
         queue = next(event.queue_id for event in sample.events if event.queue_id)
-        principal = Principal(user="ana", role="supervisor", queues=(queue,))
-        before = (meter.read_units, meter.calls)
-        snapshot = build_snapshot(principal, now, SnapshotSources(alerts, metrics, rules))
-        snapshot_bytes = len(json.dumps({"type": "snapshot", **snapshot}, default=str).encode())
+        snapshots = _measure_snapshots(meter, SnapshotSources(alerts, metrics, rules), directory, queue, now)
     notifying = [
         t
         for t in transitions
@@ -324,10 +357,55 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
             1 for t in notifying if t.severity.value == "critical" and t.transition.value == "opened"
         ),
         metrics_table_bytes=table_bytes,
-        snapshot_read_units=meter.read_units - before[0],
-        snapshot_calls=meter.calls - before[1],
-        snapshot_bytes=snapshot_bytes,
+        registry_write_units=registry_units,
+        **snapshots,
     )
+
+
+def _measure_snapshots(
+    meter: CapacityMeter, sources: Any, directory: Any, queue: str, now: datetime
+) -> dict[str, Any]:
+    """A supervisor's refresh (the alerts they may see, their queue's tiles), the directory's Query, and a
+    manager's refresh (every queue the directory lists; the directory apart: cached a minute)."""
+    from floorwatch.snapshot import DIRECTORY_LOOKBACK, build_snapshot
+    from floorwatch.store.connections_port import Principal
+
+    def measured(principal: Any, with_sources: Any) -> tuple[float, int, int]:
+        before = (meter.read_units, meter.calls)
+        snapshot = build_snapshot(principal, now, with_sources)
+        size = len(json.dumps({"type": "snapshot", **snapshot}, default=str).encode())
+        return meter.read_units - before[0], meter.calls - before[1], size
+
+    supervisor = measured(Principal(user="ana", role="supervisor", queues=(queue,)), sources)
+    before = meter.read_units
+    queues = directory.scopes_seen(ScopeKind.QUEUE, now - DIRECTORY_LOOKBACK, now)
+    directory_units = meter.read_units - before
+    manager = measured(Principal(user="mia", role="manager"), replace(sources, directory=_Listed(queues)))
+    return {
+        "snapshot_read_units": supervisor[0],
+        "snapshot_calls": supervisor[1],
+        "snapshot_bytes": supervisor[2],
+        "manager_snapshot_read_units": manager[0],
+        "manager_snapshot_calls": manager[1],
+        "manager_snapshot_bytes": manager[2],
+        "directory_read_units": directory_units,
+    }
+
+
+class _Listed:
+    """A directory answering what the registry listed (the websocket function caches it a minute)."""
+
+    def __init__(self, scopes: list[str]) -> None:
+        self._scopes = scopes
+
+    def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
+        return [scope for scope in self._scopes if scope.startswith(kind.value + ":")]
+
+
+def _scopes(events: Sequence[CxEvent]) -> set[str]:
+    from handlers.evaluate import _scopes as scopes_of  # what the handler notes per batch
+
+    return scopes_of(events)
 
 
 def _batches(sample: Sample, window_seconds: int) -> list[tuple[int, list[CxEvent]]]:
@@ -371,7 +449,13 @@ def _duration(cpu_seconds: float, calls: float) -> float:
     return INVOCATION_OVERHEAD_SECONDS + cpu_seconds / CPU_SHARE + calls * AWS_CALL_SECONDS
 
 
-def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: EvaluateFigures) -> Usage:
+def month(
+    sample: Sample,
+    normalize_cpu: float,
+    evaluate_cpu: float,
+    figures: EvaluateFigures,
+    refresh_seconds: float = REFRESH_SECONDS,
+) -> Usage:
     shares = _hourly_shares()
     days = DAYS_PER_MONTH
     peak_records = sample.per_hour(len(sample.records))
@@ -414,22 +498,43 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     log_bytes += transitions * LOG_BYTES_PER_TRANSITION
     invocations["escalate"] += criticals
     gb_seconds["escalate"] += criticals * LAMBDA_MEMORY_GB * _duration(0.005, 3)
-    # Dashboards: open while the center is staffed, a snapshot every REFRESH_SECONDS.
+    # Dashboards: open while the center is staffed, a snapshot every refresh_seconds.
     staffed_hours = sum(1 for share in shares if share >= STAFFED_THRESHOLD) * days
-    refreshes = DASHBOARDS * staffed_hours * 3600 / REFRESH_SECONDS
+    refreshes = DASHBOARDS * staffed_hours * 3600 / refresh_seconds
+    managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
+    supervisors = refreshes - managers
     invocations["websocket"] += refreshes
-    gb_seconds["websocket"] += refreshes * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
+    gb_seconds["websocket"] += supervisors * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
+    gb_seconds["websocket"] += managers * LAMBDA_MEMORY_GB * _duration(0.02, figures.manager_snapshot_calls)
     reconnects = DASHBOARDS * staffed_hours / 2  # API Gateway closes a connection after 2 hours
     invocations["authorizer"] += reconnects
     gb_seconds["authorizer"] += reconnects * LAMBDA_MEMORY_GB * _duration(0.002, 0)
-    snapshot_units = max(1, math.ceil(figures.snapshot_bytes / 32_768))
-    messages = refreshes * (1 + snapshot_units) + transitions * DASHBOARDS_PER_TRANSITION
-    # DynamoDB: the evaluator's measured units per event (ticks included), snapshots, baselines' scan.
+    messages = (
+        supervisors * (1 + _message_units(figures.snapshot_bytes))
+        + managers * (1 + _message_units(figures.manager_snapshot_bytes))
+        + transitions * DASHBOARDS_PER_TRANSITION
+    )
+    # DynamoDB: the evaluator's measured units per event (ticks and the scope registry included), the
+    # snapshots, the directory's registry queries (websocket containers, the hourly learner).
     events_month = sum(peak_events * share for share in shares) * days
     evaluate_writes = figures.write_units / sample_events * events_month
     evaluate_reads = figures.read_units / sample_events * events_month
     table_gb = figures.metrics_table_bytes / sample.seconds * 86_400 * METRICS_RETENTION_DAYS / 1e9
-    baseline_scan_reads = 24 * days * table_gb * 1e9 / 4096 * 0.5
+    snapshot_reads = (
+        supervisors * figures.snapshot_read_units + managers * figures.manager_snapshot_read_units
+    )
+    reads = {
+        "evaluate": evaluate_reads,
+        "snapshots": snapshot_reads,
+        "directory": (WEBSOCKET_CONTAINERS * 60 * staffed_hours + 24 * days) * figures.directory_read_units,
+    }
+    writes = {
+        "evaluate": evaluate_writes - figures.registry_write_units / sample_events * events_month,
+        # Each registered scope is written once an hour it reports (the sample, from a cold process,
+        # wrote each once): agents report while the center is staffed.
+        "registry": figures.registry_write_units * staffed_hours,
+        "fan-out": transitions * 1,  # the fan-out's audit / connections
+    }
     return Usage(
         events=events_month,
         raw_records=sum(peak_records * share for share in shares) * days,
@@ -438,8 +543,11 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
         kinesis_streams=2,
         kinesis_shards_per_stream=SHARDS,
         kinesis_put_units=sum((peak_records + peak_events) * share for share in shares) * days,
-        dynamodb_write_units=evaluate_writes + transitions * 1,  # + the fan-out's audit / connections
-        dynamodb_read_units=evaluate_reads + refreshes * figures.snapshot_read_units + baseline_scan_reads,
+        kinesis_gb=sample.per_hour(sample.stream_bytes) * sum(shares) * days / 1e9,
+        dynamodb_write_units=sum(writes.values()),
+        dynamodb_read_units=sum(reads.values()),
+        dynamodb_read_parts=reads,
+        dynamodb_write_parts=writes,
         dynamodb_gb=table_gb,
         apigw_messages=messages,
         apigw_connection_minutes=DASHBOARDS * staffed_hours * 60,
@@ -452,6 +560,10 @@ def month(sample: Sample, normalize_cpu: float, evaluate_cpu: float, figures: Ev
     )
 
 
+def _message_units(size: int) -> int:
+    return max(1, math.ceil(size / 32_768))  # API Gateway bills WebSocket messages in 32 KB units
+
+
 def print_bill(usage: Usage) -> None:
     lines = monthly_cost(usage)
     print(
@@ -461,6 +573,13 @@ def print_bill(usage: Usage) -> None:
         print(
             f"   {line.service:<22} {line.what:<42} ${line.dollars:>9,.2f}{'  (fixed)' if line.fixed else ''}"
         )
+        parts = {
+            "write request units": usage.dynamodb_write_parts,
+            "read request units": usage.dynamodb_read_parts,
+        }.get(line.what.split(" ", 1)[-1], {})
+        if line.service == "DynamoDB" and parts:
+            shares = ", ".join(f"{name} {units / 1e6:,.1f} M" for name, units in parts.items())
+            print(f"      of which {shares}")
     print(f"   {'monthly total':<65} ${total(lines):>9,.2f}")
     print(
         f"   cost per million events: ${per_million_events(lines, usage):.3f} all in, "
@@ -479,8 +598,13 @@ def main() -> None:
         f"at the peak; simulated {minutes:g} min of peak with {SIMULATED_AGENTS} agents: "
         f"{contacts:,.0f} contacts/h, {records:,.0f} raw records/h, {events:,.0f} events/h"
     )
-    normalize_cpu = normalize_cpu_per_record(sample)
+    normalized = normalize_records(sample)
+    normalize_cpu = normalized.cpu_per_record
     evaluate_cpu = evaluate_cpu_per_event(sample)
+    print(
+        f"   normalize: {len(sample.records):,} records -> {normalized.events:,} events, "
+        f"{normalized.quarantined} quarantined, {normalize_cpu * 1e6:.0f} us CPU/record"
+    )
     print(
         f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s while staffed, "
         f"{DASHBOARDS_PER_TRANSITION} dashboards per transition, {EMAIL_RECIPIENTS} e-mail recipients, "
@@ -494,12 +618,42 @@ def main() -> None:
         print(
             f"   measured: normalize {normalize_cpu * 1e6:.0f} us CPU/record; evaluate "
             f"{evaluate_cpu * 1e6:.0f} us CPU/event; {figures.invocations} batches + {figures.ticks} ticks: "
-            f"{figures.write_units / events:.3f} write units and {figures.read_units / events:.3f} read "
+            f"{(figures.write_units - figures.registry_write_units) / events:.3f} write units (the scope "
+            f"registry's apart) and {figures.read_units / events:.3f} read "
             f"units per event, {figures.calls / figures.invocations:.1f} DynamoDB calls per batch; "
             f"{figures.transitions} transitions ({figures.notified_emails} e-mailed); a supervisor's "
-            f"snapshot {figures.snapshot_read_units:.1f} read units, {figures.snapshot_bytes / 1024:.1f} KB"
+            f"snapshot {figures.snapshot_read_units:.1f} read units, {figures.snapshot_bytes / 1024:.1f} KB, "
+            f"a manager's {figures.manager_snapshot_read_units:.1f} read units, "
+            f"{figures.manager_snapshot_bytes / 1024:.1f} KB; the scope registry: "
+            f"{figures.registry_write_units:,.0f} items, a Query of its queues "
+            f"{figures.directory_read_units:.1f} read units"
         )
-        print_bill(month(sample, normalize_cpu, evaluate_cpu, figures))
+        usage = month(sample, normalize_cpu, evaluate_cpu, figures)
+        print_bill(usage)
+        if window == 1:
+            print_alternatives(sample, usage, month(sample, normalize_cpu, evaluate_cpu, figures, 5), figures)
+
+
+def print_alternatives(sample: Sample, usage: Usage, five_seconds: Usage, figures: EvaluateFigures) -> None:
+    """What the deployed choices save: the same measurements priced the other way."""
+    bill = total(monthly_cost(usage))
+    on_demand = replace(usage, kinesis_shards_per_stream=0)
+    staffed_hours = sum(1 for share in _hourly_shares() if share >= STAFFED_THRESHOLD) * DAYS_PER_MONTH
+    table_units = figures.metrics_table_bytes / sample.seconds * 86_400 * METRICS_RETENTION_DAYS / 4096 * 0.5
+    scans = WEBSOCKET_CONTAINERS * 12 * staffed_hours + 24 * DAYS_PER_MONTH  # every 5 min; the learner hourly
+    scanned = replace(usage, dynamodb_read_units=usage.dynamodb_read_units + scans * table_units)
+    print("   what the deployed choices save (the same measurements, priced the other way):")
+    for label, other in (
+        ("dashboards refreshing every 5 s (the page before 2026-12-07)", five_seconds),
+        (
+            f"the directory scanning the metrics table ({scans:,.0f} scans of {table_units:,.0f} read units; "
+            "before 2026-12-07)",
+            scanned,
+        ),
+        ("Kinesis on-demand instead of one provisioned shard per stream", on_demand),
+    ):
+        extra = total(monthly_cost(other)) - bill
+        print(f"     {label}: {'+' if extra >= 0 else '-'}${abs(extra):,.2f} a month")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ class Usage:
     dynamodb_write_units: float = 0.0
     dynamodb_read_units: float = 0.0
     dynamodb_gb: float = 0.0  # stored (metrics, alerts, audit, baselines, connections)
+    dynamodb_read_parts: dict[str, float] = field(default_factory=dict)  # who reads: for the print only
+    dynamodb_write_parts: dict[str, float] = field(default_factory=dict)  # who writes: for the print only
     apigw_messages: float = 0.0  # 32 KB units, both directions
     apigw_connection_minutes: float = 0.0
     sns_publishes: float = 0.0

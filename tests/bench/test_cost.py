@@ -54,3 +54,15 @@ def test_a_busy_shard_is_invoked_every_second_and_a_quiet_one_rarely() -> None:
     assert _stream_invocations_per_hour(36) == pytest.approx(36, rel=0.01)
     # A 10 s window: at most 360 invocations an hour.
     assert _stream_invocations_per_hour(3600 * 50, window_seconds=10) == pytest.approx(360, rel=1e-6)
+
+
+def test_the_bill_assumes_the_refresh_period_the_dashboard_uses() -> None:
+    import re
+    from pathlib import Path
+
+    from tests.bench.bench_cost import REFRESH_SECONDS
+
+    page = (Path(__file__).resolve().parents[2] / "dashboard" / "app.js").read_text()
+    found = re.search(r"const REFRESH_MS = (\d+);", page)
+    assert found is not None
+    assert int(found.group(1)) == REFRESH_SECONDS * 1000

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.e2e.browser_fakes import FakeFloor, tile, transition, unsigned_token
-from tests.e2e.browser_support import card, card_about, expect_live, screenshot
+from tests.e2e.browser_support import REFRESH_WAIT_MS, card, card_about, expect_live, screenshot
 from tests.e2e.support import Dashboard, RunningSystem, compliance_breach, require, transition_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -230,7 +230,7 @@ def test_a_snapshot_without_an_alert_moves_it_to_resolved(floor: FakeFloor, page
     expect(card(page, "a-7")).to_be_visible()
 
     floor.alerts = []  # resolved while the page was not told (a missed push)
-    expect(card(page, "a-7")).to_have_count(0, timeout=15_000)  # the next refresh resyncs
+    expect(card(page, "a-7")).to_have_count(0, timeout=REFRESH_WAIT_MS)  # the next refresh resyncs
     expect(page.locator("#resolved li.alert[data-alert-id='a-7']")).to_have_count(1)
 
 

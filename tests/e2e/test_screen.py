@@ -24,6 +24,7 @@ from tests.e2e.browser_fakes import FakeFloor, now_iso, tile, transition, unsign
 from tests.e2e.browser_support import (
     AXE_SCRIPT,
     PHONE,
+    REFRESH_WAIT_MS,
     StallableRelay,
     axe_violations,
     card,
@@ -156,7 +157,7 @@ def test_a_card_shows_the_value_now_the_worst_since_opening_and_the_threshold_li
 
     # The next refresh agrees with the pushes (the snapshot carries the same fields).
     floor.alerts = [service_level_alert(value=0.44, worst_value=0.17)]
-    expect(detail).to_have_text("Now 44% · worst 17% · threshold 80%", timeout=15_000)
+    expect(detail).to_have_text("Now 44% · worst 17% · threshold 80%", timeout=REFRESH_WAIT_MS)
 
 
 def queue_figures(queue_id: str, contacts_in_queue: int, seconds_ahead: float) -> dict[str, Any]:
@@ -208,7 +209,11 @@ def test_a_snooze_survives_the_next_snapshot_and_a_muted_alert_never_pulses(
         )
     ]
     refreshes = sum(1 for m in floor.received if m.get("action") == "refresh")
-    wait_in_page(page, lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes)
+    wait_in_page(
+        page,
+        lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes,
+        timeout_ms=REFRESH_WAIT_MS,
+    )
     expect(alert).to_have_attribute("data-status", "snoozed")
     expect(alert.locator(".alert-notes")).to_contain_text("Snoozed until")
     expect(alert.locator(".ack-text")).to_contain_text("Snoozed until")

@@ -56,6 +56,9 @@ def test_command_line_strings_are_accepted_as_numbers() -> None:
         ("dashboard_site", "sometimes"),
         ("kinesis_shards", -1),
         ("kinesis_shards", "many"),
+        ("sms_origination_identities", ["+18005550100"]),  # the number itself, not its ARN
+        ("sms_origination_identities", ["arn:aws:sns:us-east-1:111122223333:phone-number/phone-1"]),
+        ("sms_origination_identities", "arn:aws:sms-voice:us-east-1:111122223333:pool/pool-1"),
     ],
 )
 def test_undeployable_context_is_refused_naming_the_key(key: str, value: object) -> None:

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.fold import fold
+from floorwatch.metrics.model import ScopeKind
 from floorwatch.names import (
     BASELINES_TABLE,
     ENV_BASELINES_TABLE,
@@ -117,6 +118,7 @@ def test_dynamodb_stores_learn_what_the_in_memory_ones_learn(client: Any) -> Non
     dynamo = DynamoBaselineStore(client, BASELINES)
     first = BaselineLearner(memory_metrics, memory, InMemoryScopeDirectory(memory_metrics)).learn(rules, NOW)
     directory = DynamoScopeDirectory(client, METRICS)
+    directory.note({"queue:billing"}, NOW - timedelta(hours=1))  # what the evaluator does per batch
     second = BaselineLearner(dynamo_metrics, dynamo, directory).learn(rules, NOW)
     assert first == second
     assert second.pairs == 2 and second.hours_learned == 2 * 24 * 7
@@ -165,6 +167,7 @@ def test_the_scheduled_handler_learns_from_its_environment_on_the_centers_clock(
     metrics = DynamoMetricStore(client, METRICS)
     metrics.apply(SHARD, events, fold(events))
     assert metrics.recent_rows("queue:billing", NOW, 1)[0].center == "nyc"
+    DynamoScopeDirectory(client, METRICS).note({"queue:billing"}, NOW)  # the evaluator's registry
     baselines_handler._default_handler.cache_clear()
     try:
         result = baselines_handler.handler(
@@ -218,9 +221,9 @@ def test_seeding_a_table_from_a_baselines_file(
     # The deployed learner continues from the seed: nothing restarts, only new hours are learned.
     metrics = DynamoMetricStore(client, METRICS)
     metrics.apply(SHARD, events, fold(events))
-    report = BaselineLearner(metrics, dynamo, DynamoScopeDirectory(client, METRICS)).learn(
-        rules, NOW + timedelta(hours=3)
-    )
+    directory = DynamoScopeDirectory(client, METRICS)
+    directory.note({"queue:billing"}, NOW)
+    report = BaselineLearner(metrics, dynamo, directory).learn(rules, NOW + timedelta(hours=3))
     # (Learning offline ran on past the last event, as the schedule would: 13:00 is learned already.)
     assert report.restarted == [] and report.pairs == 2 and report.hours_learned == 2 * 2
     # Seeding the older file again keeps the pairs the table has learned further, unless --replace.
@@ -241,3 +244,49 @@ def test_seeding_an_unknown_table_is_a_clear_error(
     status = cli_main(["baselines", "seed", str(path), "--table", "no-such-table", "--region", REGION])
     assert status == 2
     assert "table 'no-such-table' not found" in capsys.readouterr().err
+
+
+def test_the_scope_registry_lists_what_was_noted_recently_and_writes_each_scope_once_an_hour(
+    client: Any,
+) -> None:
+    directory = DynamoScopeDirectory(client, METRICS)
+    seen = {"queue:billing", "queue:sales", "agent:a-1", "center:main", "contact:c-1", "feed:genesys"}
+    assert directory.note(seen, NOW - timedelta(days=2)) == 5  # contacts are not registered
+    assert directory.note(seen, NOW - timedelta(days=2, minutes=-30)) == 0  # same hour: nothing written
+    assert directory.note({"queue:billing", "agent:a-2"}, NOW) == 2
+    day_ago = NOW - timedelta(days=1)
+    assert directory.scopes_seen(ScopeKind.QUEUE, day_ago, NOW) == ["queue:billing"]
+    assert directory.scopes_seen(ScopeKind.QUEUE, NOW - timedelta(days=3), NOW) == [
+        "queue:billing",
+        "queue:sales",
+    ]
+    assert directory.scopes_seen(ScopeKind.AGENT, NOW - timedelta(days=3), NOW) == ["agent:a-1", "agent:a-2"]
+    assert directory.scopes_seen(ScopeKind.CONTACT, NOW - timedelta(days=3), NOW) == []
+    # The items expire (TTL) once the learner's lookback is over, and no metric scope reads them.
+    item = client.get_item(
+        TableName=METRICS, Key={"pk": {"S": "directory#queue"}, "sk": {"S": "queue:sales"}}
+    )["Item"]
+    assert int(item["expires_at"]["N"]) == int((NOW - timedelta(days=2) + timedelta(days=9)).timestamp())
+    assert DynamoMetricStore(client, METRICS).recent_rows("queue:sales", NOW, 10) == []
+
+
+def test_the_registry_never_fails_its_caller_and_writes_again_what_it_could_not(client: Any) -> None:
+    class Failing:
+        def __init__(self) -> None:
+            self.down = True
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client, name)
+
+        def batch_write_item(self, **kwargs: Any) -> Any:
+            if self.down:
+                raise ConnectionError("connection reset by peer")
+            return client.batch_write_item(**kwargs)
+
+    failing = Failing()
+    directory = DynamoScopeDirectory(failing, METRICS)
+    assert directory.note({"queue:billing"}, NOW) == 0
+    assert directory.write_failures == 1
+    failing.down = False
+    assert directory.note({"queue:billing"}, NOW) == 1
+    assert directory.scopes_seen(ScopeKind.QUEUE, NOW - timedelta(hours=1), NOW) == ["queue:billing"]

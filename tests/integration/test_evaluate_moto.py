@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -117,6 +118,30 @@ def test_the_same_batch_twice_leaves_identical_items_and_no_duplicate_transition
     assert handle(delivered, None) == {"batchItemFailures": []}
     assert table(client, "twice-metrics") == metrics_once
     assert table(client, "twice-alerts") == alerts_once
+
+
+def test_each_batch_registers_its_queues_for_the_dashboards_and_the_learner(client: Any) -> None:
+    from floorwatch.metrics.model import ScopeKind
+    from floorwatch.store.baselines_dynamodb import DynamoScopeDirectory
+
+    create_table(client, METRICS_TABLE, "r-metrics")
+    create_table(client, ALERTS_TABLE, "r-alerts")
+    directory = DynamoScopeDirectory(client, "r-metrics")
+    handle = evaluate.build_handler(
+        SETTINGS,
+        DynamoMetricStore(client, "r-metrics", sleep=lambda _: None),
+        DynamoAlertStore(client, "r-alerts", sleep=lambda _: None),
+        rules(RULES),
+        lambda: at(600),
+        registry=directory,
+    )
+    assert handle(traffic(), None) == {"batchItemFailures": []}
+    since = at(600) - timedelta(days=1)
+    reader = DynamoScopeDirectory(client, "r-metrics")  # another process: the websocket function's
+    assert reader.scopes_seen(ScopeKind.QUEUE, since, at(600)) == ["queue:q0", "queue:q1", "queue:q2"]
+    assert reader.scopes_seen(ScopeKind.CONTACT, since, at(600)) == []  # c-9: contacts are not listed
+    assert handle(traffic(), None) == {"batchItemFailures": []}
+    assert directory.note({"queue:q0"}, at(600)) == 0  # noted this hour already: nothing rewritten
 
 
 def test_a_batch_failing_half_way_converges_when_retried(client: Any) -> None:

@@ -20,6 +20,11 @@ e-mail endpoints the long body (and ``Subject``), SQS / Lambda / HTTP subscriber
 
 Escalation topic (``names.ENV_ESCALATION_TOPIC_ARN``): one SMS per escalation level reached, attribute
 ``level`` = the level's name; each level's phone numbers subscribe with ``{"level": [name]}``.
+
+Every message that may go out as a text carries SNS's reserved ``AWS.SNS.SMS.SMSType`` =
+``Transactional``: a critical alert or an escalation is time-critical, and carriers and countries
+deliver promotional texts with lower priority or not at all in some hours (the account's default
+type applies otherwise, and is often promotional).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ ATTRIBUTE_RULE = SNS_ATTRIBUTE_RULE
 ATTRIBUTE_CHANNEL = SNS_ATTRIBUTE_CHANNELS
 ATTRIBUTE_LEVEL = SNS_ATTRIBUTE_LEVEL
 ATTRIBUTE_CORRELATION = SNS_ATTRIBUTE_CORRELATION
+ATTRIBUTE_SMS_TYPE = "AWS.SNS.SMS.SMSType"  # reserved by SNS: how the texts of this publish are sent
+SMS_TYPE_TRANSACTIONAL = "Transactional"
 
 PUBLISHED_KINDS = frozenset(
     {
@@ -181,6 +188,7 @@ def alert_message(transition: Transition, rule: Rule, dashboard_url: str | None)
             ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
             ATTRIBUTE_CHANNEL: channels,
             ATTRIBUTE_CORRELATION: transition.correlation_id or "",
+            ATTRIBUTE_SMS_TYPE: SMS_TYPE_TRANSACTIONAL if NotifyChannel.SMS.value in channels else "",
         },
         sms=sms_text(transition, dashboard_url),
         email=email.body,
@@ -210,6 +218,7 @@ def escalation_message(
             ATTRIBUTE_QUEUE: transition.queue_id or "",
             ATTRIBUTE_RULE: transition.trigger_rule or transition.rule,
             ATTRIBUTE_CORRELATION: transition.correlation_id or "",
+            ATTRIBUTE_SMS_TYPE: SMS_TYPE_TRANSACTIONAL,
         },
         sms=text,
         email=text,

@@ -16,18 +16,18 @@ Items, all under ``pk = "<scope>#<metric>"`` ("queue:billing#longest_wait_second
 samples) and caches what it read for ``cache_seconds`` of the injected monotonic clock: the engine asks for
 the same slot once per evaluation, and slots change once an hour.
 
-``DynamoScopeDirectory`` finds scopes by scanning the metrics table's keys (``ProjectionExpression`` pk, a
-filter on the kind prefix and the bucket range). A scan reads every item of the table, so it costs read
-units in proportion to the table's size: 1 million items of ~500 bytes are ~61,000 read request units
-(eventually consistent), about $0.18 a day when run hourly at on-demand prices. A scope registry written by
-the evaluator would make it one query; see docs/rules.md (Baselines).
+``DynamoScopeDirectory`` is a scope registry the evaluator writes in the metrics table (one item per scope
+and the hour it was last seen), read with one ``Query`` per kind. It replaced a scan of the metrics table,
+whose read units grew with the whole table (8 days of every item: ~290,000 read units a call at the
+reference center of docs/performance.md), run hourly by the learner and every few minutes by the
+dashboards of principals who see every queue.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Protocol
@@ -67,7 +67,9 @@ class DynamoClient(Protocol):
 
     def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
-    def scan(self, **kwargs: Any) -> dict[str, Any]: ...
+    def query(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def batch_write_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 def pair_pk(scope: str, metric: str) -> str:
@@ -229,36 +231,125 @@ def _baseline(scope: str, metric: str, item: Mapping[str, Any]) -> Baseline:
 
 
 class DynamoScopeDirectory:
-    """Scopes with metric items in a bucket range, from a key-only scan of the metrics table."""
+    """A scope registry in the metrics table: one small item per scope, the hour it was last seen.
+
+    Items (``pk = "directory#<kind>"``, ``sk = <scope>``; no metric scope starts with "directory#")::
+
+        seen (S, ISO hour, UTC)   the last hour the evaluator noted the scope in
+        expires_at (N)            TTL: seen + REGISTRY_RETENTION (a scope nobody reports goes away)
+
+    The evaluator notes the scopes of every batch (``note``); a process writes a scope again only when
+    the hour changed, so a busy center costs about one write per scope and hour and container. Contacts
+    are not registered: none is ever looked up (a contact has no weekly pattern, and no tile).
+    ``scopes_seen`` is one ``Query`` of the kind's items (eventually consistent): a few read units,
+    where a scan of the metrics table cost read units in proportion to the whole table (8 days of
+    every item) on every call. ``note`` never fails the caller: the registry is best effort, a scope
+    that could not be written is written with the next batch that sees it.
+    """
 
     def __init__(self, client: DynamoClient, metrics_table: str) -> None:
         self._client = client
         self._table = metrics_table
-        self.scanned_pages = 0
+        self._noted: dict[str, str] = {}  # scope -> hour written by this process
+        self.write_failures = 0
 
     def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
-        pk = METRICS_TABLE.partition_key.name
-        sk = METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
+        """Scopes of ``kind`` last seen at or after ``since``'s hour (``until`` is the caller's "now": a
+        scope seen later was seen in range too, or is still reporting)."""
+        pk, sk = _metrics_keys()
         request: dict[str, Any] = {
             "TableName": self._table,
-            "ProjectionExpression": "#pk",
-            "FilterExpression": "begins_with(#pk, :kind) AND #sk BETWEEN :since AND :until",
-            "ExpressionAttributeNames": {"#pk": pk, "#sk": sk},
+            "KeyConditionExpression": "#pk = :pk",
+            "FilterExpression": "#seen >= :since",
+            "ProjectionExpression": "#sk",
+            "ExpressionAttributeNames": {"#pk": pk, "#sk": sk, "#seen": "seen"},
             "ExpressionAttributeValues": {
-                ":kind": {"S": f"{kind.value}:"},
-                ":since": {"S": _bucket_iso(since)},
-                ":until": {"S": _bucket_iso(until)},
+                ":pk": {"S": _registry_pk(kind)},
+                ":since": {"S": _hour_iso(since)},
             },
         }
         scopes: set[str] = set()
         while True:
-            response = self._client.scan(**request)
-            self.scanned_pages += 1
-            scopes.update(item[pk]["S"] for item in response.get("Items", []))
+            response = self._client.query(**request)
+            scopes.update(item[sk]["S"] for item in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last:
                 return sorted(scopes)
             request["ExclusiveStartKey"] = last
+
+    def note(self, scopes: Iterable[str], at: datetime) -> int:
+        """Register ``scopes`` as seen in ``at``'s hour; returns the items written."""
+        hour = _hour_iso(at)
+        due = sorted(
+            scope
+            for scope in set(scopes)
+            if self._noted.get(scope) != hour and scope.partition(":")[0] not in UNREGISTERED_KINDS
+        )
+        pk, sk = _metrics_keys()
+        expires = str(int((at + REGISTRY_RETENTION).timestamp()))
+        written = 0
+        for start in range(0, len(due), _BATCH_WRITE_MAX):
+            chunk = due[start : start + _BATCH_WRITE_MAX]
+            requests = [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            pk: {"S": _registry_pk(ScopeKind(scope.partition(":")[0]))},
+                            sk: {"S": scope},
+                            "seen": {"S": hour},
+                            _METRICS_TTL: {"N": expires},
+                        }
+                    }
+                }
+                for scope in chunk
+            ]
+            unprocessed = self._batch_write(requests)
+            left = {request["PutRequest"]["Item"][sk]["S"] for request in unprocessed}
+            for scope in chunk:
+                if scope not in left:
+                    self._noted[scope] = hour
+                    written += 1
+        if len(self._noted) > _NOTED_CAPACITY:  # bounded memory: forget the oldest half
+            for scope in list(self._noted)[: _NOTED_CAPACITY // 2]:
+                del self._noted[scope]
+        return written
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write with a few retries of what DynamoDB left unprocessed; what is left after them (or after
+        an error) is returned, to be noted again by a later batch."""
+        for _ in range(_BATCH_WRITE_ATTEMPTS):
+            try:
+                response = self._client.batch_write_item(RequestItems={self._table: requests})
+            except Exception:  # noqa: BLE001 - best effort: the registry must never fail a batch
+                self.write_failures += 1
+                return requests
+            requests = list(response.get("UnprocessedItems", {}).get(self._table, []))
+            if not requests:
+                return []
+        self.write_failures += 1
+        return requests
+
+
+REGISTRY_RETENTION = timedelta(days=9)
+"""How long a scope stays registered after it was last seen: the learner's 8-day lookback, and a day."""
+UNREGISTERED_KINDS = frozenset({ScopeKind.CONTACT.value})
+_REGISTRY_PREFIX = "directory#"
+_METRICS_TTL = METRICS_TABLE.ttl_attribute or "expires_at"
+_BATCH_WRITE_MAX = 25  # DynamoDB's BatchWriteItem limit
+_BATCH_WRITE_ATTEMPTS = 3
+_NOTED_CAPACITY = 50_000
+
+
+def _metrics_keys() -> tuple[str, str]:
+    return METRICS_TABLE.partition_key.name, METRICS_TABLE.sort_key.name if METRICS_TABLE.sort_key else "sk"
+
+
+def _registry_pk(kind: ScopeKind) -> str:
+    return f"{_REGISTRY_PREFIX}{kind.value}"
+
+
+def _hour_iso(at: datetime) -> str:
+    return iso_seconds(at.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
 
 
 def _zone_of(item: Mapping[str, Any]) -> str:
@@ -268,11 +359,6 @@ def _zone_of(item: Mapping[str, Any]) -> str:
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
-
-
-def _bucket_iso(at: datetime) -> str:
-    """The metrics table's sort key format (bucket start, whole seconds)."""
-    return iso_seconds(at)
 
 
 def _number(value: float) -> str:

@@ -14,6 +14,7 @@ asked about is not returned (the scope moved to a center in another zone: the le
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
@@ -69,6 +70,14 @@ class ScopeDirectory(Protocol):
     def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
         """Scopes of ``kind`` ("queue:billing", ...) with metric data in a bucket starting in
         [``since``, ``until``], sorted."""
+        ...
+
+
+class ScopeRegistry(Protocol):
+    """What a directory that is written, rather than derived from the metrics, is told (the evaluator)."""
+
+    def note(self, scopes: Iterable[str], at: datetime) -> int:
+        """Register ``scopes`` as seen at ``at``; returns the items written. Never raises: best effort."""
         ...
 
 

@@ -41,6 +41,8 @@ def test_a_critical_opening_is_published_for_sms_with_filter_attributes() -> Non
         "queue": {"DataType": "String", "StringValue": "billing"},
         "rule": {"DataType": "String", "StringValue": "queue-longest-wait"},
         "channels": {"DataType": "String.Array", "StringValue": '["sms"]'},
+        # SNS sends the text as time-critical, whatever the account's default SMS type.
+        "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
     }  # no team: neither the transition nor the rule names one, and SNS refuses empty values
     assert message.sms is not None and message.sms.startswith("CRITICAL queue:billing")
     assert message.subject is not None and message.subject.startswith("[floorwatch] CRITICAL")
@@ -79,6 +81,7 @@ def test_a_queue_warning_goes_to_email_not_sms() -> None:
     message = alert_message(warning, rule("queue-longest-wait"), DASHBOARD)
     assert message is not None
     assert message.attributes["channels"] == ("email",)
+    assert "AWS.SNS.SMS.SMSType" not in sns_attributes(message.attributes)  # no text: no SMS type
 
 
 def test_email_channel_of_a_rule_is_carried_in_the_attributes() -> None:
@@ -115,6 +118,7 @@ def test_escalation_message_targets_one_level() -> None:
     chain = ("team-supervisor", "floor-manager", "ops-on-call")
     message = escalation_message(escalated, 2, chain, rule("queue-longest-wait"), DASHBOARD)
     assert message.attributes["level"] == "floor-manager"
+    assert message.attributes["AWS.SNS.SMS.SMSType"] == "Transactional"  # every escalation is a text
     assert escalation_filter_policy("floor-manager") == {"level": ["floor-manager"]}
     assert message.sms is not None
     assert message.sms.startswith("ESC 2/3 floor-manager: CRITICAL queue:billing")
