@@ -66,11 +66,20 @@ from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.metrics.presence import AgentPresence, ContactQueue
 from floorwatch.names import METRICS_TABLE
+from floorwatch.store.metrics_log import (
+    DEFAULT_HORIZON,
+    PREFIX,
+    DeltaLogReader,
+    encode,
+    is_logged,
+    stamp_text,
+)
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
 from floorwatch.store.presence_dynamodb import DynamoPresence
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
+MAX_LOGGED_KEYS = 2_000  # agent and contact deltas in one log item (~100 KB of JSON before compression)
 LEDGER_CHUNK_CAPACITY = 100
 DIGEST_BYTES = 8
 DEFAULT_MAX_ATTEMPTS = 5
@@ -128,6 +137,7 @@ class _KnownState:
     value: float | str
     since: float | str
     at: datetime
+    written: datetime  # the report time of the state as last written (repeats skipped since)
 
 
 _STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
@@ -163,6 +173,8 @@ class DynamoMetricStore:
         ledger_cache_size: int = 512,
         state_cache_size: int = 50_000,
         presence_cache_size: int = 50_000,
+        horizon: timedelta = DEFAULT_HORIZON,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -177,6 +189,11 @@ class DynamoMetricStore:
         self._iso: dict[int, str] = {}
         self._states: dict[str, _KnownState] = {}  # agent scope -> its state as last written here
         self._states_capacity = state_cache_size
+        self._clock = clock
+        self._refresh_after = horizon / 2
+        self._log = DeltaLogReader(self._log_items, clock, horizon, retention)
+        self._log_stamp = 0.0  # the newest write stamp this store used (stamps only move forward)
+        self._log_count = 0
         # Observability for benchmarks: every item of every attempted transaction counts as one write
         # request (a cancelled transaction is billed too), so the figure is an upper bound.
         self.write_requests = 0
@@ -217,6 +234,8 @@ class DynamoMetricStore:
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         if limit <= 0:
             return []
+        if is_logged(scope):
+            return self._log.rows(scope, at, limit)
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND #sk <= :at",
@@ -342,16 +361,16 @@ class DynamoMetricStore:
         ledger_items = 2 * len({bucket for _, bucket, _ in fresh})
         if deltas is None:
             deltas = fold(events, self._config)
-        if len(deltas) + ledger_items <= MAX_TRANSACTION_ITEMS:
+        if _fits(deltas, ledger_items):
             return [_Group(events, deltas)]
         groups: list[_Group] = []
         current: list[CxEvent] = []
         merged: dict[BucketKey, BucketDelta] = {}
         buckets: set[int] = set()
         for (event, bucket, _), own in zip(fresh, fold_each(events, self._config), strict=True):
-            new_keys = sum(1 for key in own if key not in merged)
+            grown = {**merged, **dict.fromkeys(own, BucketDelta())}
             new_ledger = 0 if bucket in buckets else 2
-            if current and len(merged) + new_keys + 2 * len(buckets) + new_ledger > MAX_TRANSACTION_ITEMS:
+            if current and not _fits(grown, 2 * len(buckets) + new_ledger):
                 groups.append(_Group(current, merged))
                 current, merged, buckets = [], {}, set()
             current.append(event)
@@ -363,11 +382,21 @@ class DynamoMetricStore:
         return groups
 
     def _commit(self, partition: str, group: _Group, stored_latest: dict[tuple[str, str, str], str]) -> None:
-        metric_items = [
-            operation
-            for key, delta in group.deltas.items()
-            if (operation := self._metric_update(key, self._news(key, delta), stored_latest)) is not None
-        ]
+        metric_items: list[dict[str, Any]] = []
+        logged: dict[BucketKey, BucketDelta] = {}
+        skipped: set[str] = set()  # agents whose repeated state is left out
+        for key, delta in group.deltas.items():
+            news = self._news(key, delta)
+            if news is not delta:
+                skipped.add(key.scope)
+            if is_logged(key.scope):
+                if news.adds or news.latest:
+                    logged[key] = news
+            elif (operation := self._metric_update(key, news, stored_latest)) is not None:
+                metric_items.append(operation)
+        log_write = self._log_put(partition, logged) if logged else None
+        if log_write is not None:
+            metric_items.append(log_write[0])
         new_digests: dict[int, set[bytes]] = {}
         for event in group.events:
             new_digests.setdefault(self._bucket(event), set()).add(event_digest(event.event_id))
@@ -384,7 +413,10 @@ class DynamoMetricStore:
             raise _Cancelled(learned) from error
         for bucket, digests in new_digests.items():
             self._advance(self._ledgers[(partition, bucket)], digests)
-        self._remember_states(group.deltas, stored_latest)
+        if log_write is not None:
+            _, sort_key, stamp = log_write
+            self._log.written(sort_key, stamp, _entries(logged))
+        self._remember_states(group.deltas, stored_latest, skipped)
 
     def _news(self, key: BucketKey, delta: BucketDelta) -> BucketDelta:
         """``delta`` without an agent state this store wrote last for the scope, unchanged (same state,
@@ -400,13 +432,17 @@ class DynamoMetricStore:
             or (state.value, since.value) != (known.value, known.since)
             or since.at != state.at
             or state.at < known.at
+            or state.at - known.written >= self._refresh_after
         ):
-            return delta
+            return delta  # a change, or a repeat due again: the log's readers look back one horizon
         latest = {name: stamped for name, stamped in delta.latest.items() if name not in _STATE_FIELDS}
-        return BucketDelta(delta.adds, latest)
+        return BucketDelta(delta.adds, latest, delta.center)
 
     def _remember_states(
-        self, deltas: Mapping[BucketKey, BucketDelta], stored_latest: Mapping[tuple[str, str, str], str]
+        self,
+        deltas: Mapping[BucketKey, BucketDelta],
+        stored_latest: Mapping[tuple[str, str, str], str],
+        skipped: set[str],
     ) -> None:
         states = self._states
         for key, delta in deltas.items():
@@ -423,7 +459,8 @@ class DynamoMetricStore:
             if known is not None and known.at > state.at:
                 states[key.scope] = known
                 continue
-            states[key.scope] = _KnownState(state.value, since.value, state.at)
+            written = known.written if known is not None and key.scope in skipped else state.at
+            states[key.scope] = _KnownState(state.value, since.value, state.at, written)
             if len(states) > self._states_capacity:
                 del states[next(iter(states))]
 
@@ -478,6 +515,53 @@ class DynamoMetricStore:
             update["ConditionExpression"] = " AND ".join(conditions)
             update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Update": update}
+
+    def _log_put(
+        self, partition: str, logged: Mapping[BucketKey, BucketDelta]
+    ) -> tuple[dict[str, Any], str, float]:
+        """The group's agent and contact deltas as one new log item: (operation, sort key, write stamp)."""
+        stamp = max(self._clock(), self._log_stamp + 1e-6)
+        self._log_stamp = stamp
+        self._log_count += 1
+        text = stamp_text(stamp)
+        sort_key = f"{text}#{partition}#{self._log_count}"
+        item = {
+            _PK: {"S": f"{PREFIX}{text[:10]}"},
+            _SK: {"S": sort_key},
+            "d": {"B": encode(logged)},
+            _TTL: {"N": str(int(stamp) + self._retention_seconds)},
+        }
+        put = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": _PK},
+        }
+        return {"Put": put}, sort_key, stamp
+
+    def _log_items(self, pk: str, since: str, before: str | None) -> list[dict[str, Any]]:
+        """The log items of one day written at or after ``since`` (and before ``before``): one consistent
+        Query, paged."""
+        condition = "#pk = :pk AND " + ("#sk BETWEEN :since AND :before" if before else "#sk >= :since")
+        values: dict[str, Any] = {":pk": {"S": pk}, ":since": {"S": since}}
+        if before:
+            values[":before"] = {"S": before}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK},
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            self.read_requests += 1
+            items += response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
 
     def _ledger_writes(self, partition: str, bucket: int, digests: set[bytes]) -> list[dict[str, Any]]:
         ledger = self._ledgers[(partition, bucket)]
@@ -587,6 +671,8 @@ class DynamoMetricStore:
             if reason_code != "ConditionalCheckFailed":
                 raise error
             learned = True
+            if "Put" in operation:
+                continue  # a log item's key taken (never expected): the retry writes under a new one
             key = operation["Update"]["Key"]
             scope, sk = key[_PK]["S"], key[_SK]["S"]
             item = reason.get("Item") or {}
@@ -633,6 +719,17 @@ class DynamoMetricStore:
     def _ledger_key(self, partition: str, bucket: int, chunk: int) -> dict[str, Any]:
         sk = self._iso_of(bucket) if chunk == 0 else f"{self._iso_of(bucket)}#{chunk}"
         return {_PK: {"S": f"ledger#{partition}"}, _SK: {"S": sk}}
+
+
+def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int) -> bool:
+    """One transaction can carry ``deltas``: entity items + one log item + ledger items within the limit."""
+    logged = sum(1 for key in deltas if is_logged(key.scope))
+    items = len(deltas) - logged + (1 if logged else 0) + ledger_items
+    return items <= MAX_TRANSACTION_ITEMS and logged <= MAX_LOGGED_KEYS
+
+
+def _entries(deltas: Mapping[BucketKey, BucketDelta]) -> list[tuple[str, int, BucketDelta]]:
+    return [(key.scope, int((key.bucket - _EPOCH).total_seconds()), delta) for key, delta in deltas.items()]
 
 
 def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:
