@@ -394,8 +394,9 @@ def test_a_heartbeat_repeating_the_agent_state_writes_nothing_for_the_agent(clie
     run(target, [agent_report(130, "not_ready", 120), agent_report(250, "not_ready", 240)])
     assert [bucket for bucket, _ in logged(client, "agent:a1")] == [int(at(0).timestamp())]
     assert not any(pk.startswith("agent:") for pk, _ in scan(client))  # agents live in the log only
-    # Per report (09:02 and 09:04): the feed's and the center's items and the ledger chunk, no log item.
-    assert target.write_requests - before == 6
+    # The center's items and the ledger chunks of 09:02 and 09:04, one log item (the feed's deltas only).
+    assert target.write_requests - before == 5
+    assert [bucket for bucket, _ in logged(client, "feed:generic")] == [int(at(s).timestamp()) for s in (0, 120, 240)]
     duration = window_value(
         CATALOG["agent_not_ready_seconds"],
         target.recent_rows("agent:a1", at(300), 15),
@@ -438,7 +439,7 @@ def test_a_changed_agent_state_is_written_after_heartbeats(client: Any) -> None:
     run(fresh, [agent_report(200, "available", 60)])
     written = fresh.write_requests
     run(fresh, [agent_report(230, "available", 90)])
-    assert fresh.write_requests - written == 3  # the feed and center items, the ledger; no log item
+    assert fresh.write_requests - written == 3  # the log item (the feed's deltas), the center, the ledger
 
 
 def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
@@ -461,3 +462,43 @@ def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
     ]
     assert cold.filter_new(SHARD, replayed) == []
     assert cold.read_requests == 1
+
+
+class LedgerCounting:
+    """The moto client, counting the ledger items each transaction writes."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.ledger_items = client, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        for entry in kwargs["TransactItems"]:
+            (_, request), *_ = entry.items()
+            key = request.get("Key") or request["Item"]
+            self.ledger_items += key["pk"]["S"].startswith("ledger#")
+        return self._client.transact_write_items(**kwargs)  # type: ignore[no-any-return]
+
+
+def test_a_full_batch_writes_one_ledger_item_per_minute_and_still_deduplicates(client: Any) -> None:
+    counting = LedgerCounting(client)
+    target = DynamoMetricStore(counting, TABLE, sleep=lambda _: None)
+    batches = [
+        [
+            event(EventType.CONTACT_QUEUED, n * 0.1, queue_id="q", event_id=f"full-{batch}-{n}")
+            for n in range(150)
+        ]
+        for batch in range(3)
+    ]
+    for batch in batches:
+        run(target, batch)
+    assert counting.ledger_items == 3  # each batch's chunk is born sealed: nothing to seal afterwards
+    small = [event(EventType.CONTACT_QUEUED, 30, queue_id="q", event_id="small")]
+    run(target, small)
+    assert counting.ledger_items == 4  # a small batch opens a chunk that later batches fill
+    everything = [e for batch in batches for e in batch] + small
+    assert run(target, everything) == []
+    assert run(store(client), everything) == []  # a new process reads every chunk
+    [row] = store(client).recent_rows("queue:q", at(59), 5)
+    assert offers(row.adds) == {c.OFFERED: 451.0}

@@ -566,20 +566,8 @@ class DynamoMetricStore:
     def _ledger_writes(self, partition: str, bucket: int, digests: set[bytes]) -> list[dict[str, Any]]:
         ledger = self._ledgers[(partition, bucket)]
         expires = {"N": str(bucket + self._retention_seconds)}
-        if ledger.version is None:
-            return [
-                self._ledger_update(
-                    self._ledger_key(partition, bucket, ledger.chunk),
-                    "ADD #d :d, #n :n SET #v = :one, #e = :e",
-                    "attribute_not_exists(#pk)",
-                    {
-                        ":d": {"BS": sorted(digests)},
-                        ":n": {"N": str(len(digests))},
-                        ":one": {"N": "1"},
-                        ":e": expires,
-                    },
-                )
-            ]
+        if ledger.version is None:  # no open chunk: this batch's digests make the next one
+            return [self._ledger_open(partition, bucket, ledger.chunk, digests, expires)]
         if ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
             seal = self._ledger_update(
                 self._ledger_key(partition, bucket, ledger.chunk),
@@ -587,18 +575,7 @@ class DynamoMetricStore:
                 "#v = :v",
                 {":true": {"BOOL": True}, ":one": {"N": "1"}, ":v": {"N": str(ledger.version)}},
             )
-            opened = self._ledger_update(
-                self._ledger_key(partition, bucket, ledger.chunk + 1),
-                "ADD #d :d, #n :n SET #v = :one, #e = :e",
-                "attribute_not_exists(#pk)",
-                {
-                    ":d": {"BS": sorted(digests)},
-                    ":n": {"N": str(len(digests))},
-                    ":one": {"N": "1"},
-                    ":e": expires,
-                },
-            )
-            return [seal, opened]
+            return [seal, self._ledger_open(partition, bucket, ledger.chunk + 1, digests, expires)]
         return [
             self._ledger_update(
                 self._ledger_key(partition, bucket, ledger.chunk),
@@ -613,6 +590,25 @@ class DynamoMetricStore:
                 },
             )
         ]
+
+    def _ledger_open(
+        self, partition: str, bucket: int, chunk: int, digests: set[bytes], expires: dict[str, str]
+    ) -> dict[str, Any]:
+        """A new chunk. One that is full from the start is born sealed: the next batch opens another
+        without first sealing this one (with 500-event batches, one ledger item per minute, not two)."""
+        values = {
+            ":d": {"BS": sorted(digests)},
+            ":n": {"N": str(len(digests))},
+            ":one": {"N": "1"},
+            ":e": expires,
+        }
+        expression = "ADD #d :d, #n :n SET #v = :one, #e = :e"
+        if _born_sealed(digests):
+            expression += ", #s = :true"
+            values[":true"] = {"BOOL": True}
+        return self._ledger_update(
+            self._ledger_key(partition, bucket, chunk), expression, "attribute_not_exists(#pk)", values
+        )
 
     def _ledger_update(
         self, key: dict[str, Any], expression: str, condition: str, values: dict[str, Any]
@@ -636,12 +632,15 @@ class DynamoMetricStore:
     def _advance(self, ledger: _Ledger, digests: set[bytes]) -> None:
         """The ledger after our transaction committed (mirrors ``_ledger_writes``)."""
         ledger.digests |= digests
-        if ledger.version is None:
-            ledger.count, ledger.version = len(digests), 1
-        elif ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
-            ledger.chunk, ledger.count, ledger.version = ledger.chunk + 1, len(digests), 1
-        else:
+        if ledger.version is not None and ledger.count + len(digests) <= LEDGER_CHUNK_CAPACITY:
             ledger.count, ledger.version = ledger.count + len(digests), ledger.version + 1
+            return
+        if ledger.version is not None:
+            ledger.chunk += 1  # the open chunk was sealed, ours opened after it
+        if _born_sealed(digests):
+            ledger.chunk, ledger.count, ledger.version = ledger.chunk + 1, 0, None
+        else:
+            ledger.count, ledger.version = len(digests), 1
 
     def _absorb_cancellation(
         self,
@@ -719,6 +718,10 @@ class DynamoMetricStore:
     def _ledger_key(self, partition: str, bucket: int, chunk: int) -> dict[str, Any]:
         sk = self._iso_of(bucket) if chunk == 0 else f"{self._iso_of(bucket)}#{chunk}"
         return {_PK: {"S": f"ledger#{partition}"}, _SK: {"S": sk}}
+
+
+def _born_sealed(digests: set[bytes]) -> bool:
+    return len(digests) >= LEDGER_CHUNK_CAPACITY
 
 
 def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int) -> bool:

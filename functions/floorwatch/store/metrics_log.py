@@ -33,17 +33,22 @@ from typing import Any
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, ScopeKind, Stamped
 from floorwatch.timefmt import iso_micros
 
-LOGGED_KINDS = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value})
-"""Scope kinds kept in the delta log: one entity each, hundreds per batch, read only by the evaluator."""
+LOGGED_KINDS = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value, ScopeKind.FEED.value})
+"""Scope kinds kept in the delta log: hundreds of agents and contacts per batch, and every feed in every
+minute a batch spans; read only by the evaluator, never over more than a few hours (no baselines)."""
 
-DEFAULT_HORIZON = timedelta(hours=4)
-"""How far back (event time) a reader looks in the log for an agent's or a contact's rows."""
+DEFAULT_HORIZON = timedelta(hours=2)
+"""How far back (event time) a reader looks in the log for a scope's rows."""
 
 EVENT_TIME_AHEAD = timedelta(minutes=20)
 """Event times may run ahead of write times (the normalizer admits 15 minutes ahead; plus slack)."""
 
 SETTLE = timedelta(seconds=10)
 """Items written this long before the newest one read are asked for again (late commits)."""
+
+FORGET_EVERY = timedelta(minutes=10)
+"""Rows two horizons old are dropped this often (event time): a warm process holds about two horizons of
+rows, so reading at an instant up to one horizon older (a tick while the stream lags) needs no reread."""
 
 REFRESH_SECONDS = 1.0
 """Reads at the same instant ask for new items again after this long (the clock's seconds)."""
@@ -190,9 +195,9 @@ class DeltaLogReader:
         before = self._newest - 2 * SETTLE.total_seconds()
         for key in [key for key, stamp in self._seen.items() if stamp < before]:
             del self._seen[key]
-        cutoff = (at - 2 * self._horizon).timestamp()
-        if cutoff <= self._dropped_before + self._horizon.total_seconds():
-            return  # at most once per horizon
+        cutoff = (at - 2 * self._horizon).timestamp()  # a read up to one horizon back still finds them
+        if cutoff <= self._dropped_before + FORGET_EVERY.total_seconds():
+            return  # at most once per FORGET_EVERY of event time
         for scope in list(self._rows):
             items = self._rows[scope]
             for bucket in [bucket for bucket in items if bucket < cutoff]:
