@@ -10,6 +10,7 @@ import boto3
 import pytest
 from floorwatch.events.model import EventType
 from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
+from floorwatch.store import metrics_log
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.store.watches import DynamoWatchList
@@ -83,9 +84,17 @@ def deployment(client: Any, prefix: str, alert_client: Any = None) -> Any:
     )
 
 
-def table(client: Any, name: str) -> dict[tuple[str, str], dict[str, Any]]:
+def table(client: Any, name: str) -> dict[tuple[str, str], Any]:
+    """The table's items by key; delta-log items (keyed by write time) by their decoded content."""
     items = client.scan(TableName=name, ConsistentRead=True)["Items"]
-    return {(item["pk"]["S"], item["sk"]["S"]): item for item in items}
+    found: dict[tuple[str, str], Any] = {}
+    for item in items:
+        if item["pk"]["S"].startswith(metrics_log.PREFIX):
+            deltas = sorted(repr(entry) for entry in metrics_log.decode(item["d"]["B"]))
+            found[(metrics_log.PREFIX, "\n".join(deltas))] = len(deltas)
+        else:
+            found[(item["pk"]["S"], item["sk"]["S"])] = item
+    return found
 
 
 def traffic() -> dict[str, Any]:

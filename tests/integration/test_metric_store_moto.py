@@ -201,6 +201,21 @@ def test_a_batch_touching_more_than_100_items_is_split_into_transactions(client:
     assert run(store(client), events) == []
 
 
+def test_more_agent_deltas_than_one_log_item_holds_are_split_too(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_dynamodb, "MAX_LOGGED_KEYS", 40)
+    events = [agent_report(n * 0.5, "available", 0, agent=f"wide-{n}") for n in range(100)]
+    target = store(client)
+    assert len(run(target, events)) == 100
+    log_items = [item for (pk, _), item in scan(client).items() if pk.startswith(metrics_log.PREFIX)]
+    assert len(log_items) >= 3  # 100 agents and the feed: at most 40 deltas an item
+    assert max(len(metrics_log.decode(item["d"])) for item in log_items) <= 40
+    cold = store(client)
+    assert all(cold.recent_rows(f"agent:wide-{n}", at(59), 5) for n in range(100))
+    assert run(cold, events) == []
+
+
 def test_another_writer_applying_first_is_detected_by_the_ledger(client: Any) -> None:
     events = [event(EventType.CONTACT_QUEUED, n, queue_id="q", event_id=f"race-{n}") for n in range(6)]
     slow, fast = store(client), store(client)
@@ -382,7 +397,9 @@ def logged(client: Any, scope: str) -> list[tuple[int, metrics_log.BucketDelta]]
     found = []
     for (pk, _), item in sorted(scan(client).items()):
         if pk.startswith(metrics_log.PREFIX):
-            found += [(bucket, delta) for name, bucket, delta in metrics_log.decode(item["d"]) if name == scope]
+            found += [
+                (bucket, delta) for name, bucket, delta in metrics_log.decode(item["d"]) if name == scope
+            ]
     return found
 
 
@@ -396,7 +413,9 @@ def test_a_heartbeat_repeating_the_agent_state_writes_nothing_for_the_agent(clie
     assert not any(pk.startswith("agent:") for pk, _ in scan(client))  # agents live in the log only
     # The center's items and the ledger chunks of 09:02 and 09:04, one log item (the feed's deltas only).
     assert target.write_requests - before == 5
-    assert [bucket for bucket, _ in logged(client, "feed:generic")] == [int(at(s).timestamp()) for s in (0, 120, 240)]
+    assert [bucket for bucket, _ in logged(client, "feed:generic")] == [
+        int(at(s).timestamp()) for s in (0, 120, 240)
+    ]
     duration = window_value(
         CATALOG["agent_not_ready_seconds"],
         target.recent_rows("agent:a1", at(300), 15),
@@ -422,7 +441,9 @@ def test_another_writers_agent_deltas_are_read_and_merged(client: Any) -> None:
     mine, theirs = store(client), store(client)
     run(mine, [agent_report(10, "available", 0)])
     assert mine.recent_rows("agent:a1", at(20), 15)[0].latest[c.AGENT_STATE].value == "available"
-    theirs.apply("shardId-000000000001", [agent_report(30, "on_hold", 0)], fold([agent_report(30, "on_hold", 0)]))
+    theirs.apply(
+        "shardId-000000000001", [agent_report(30, "on_hold", 0)], fold([agent_report(30, "on_hold", 0)])
+    )
     [row] = mine.recent_rows("agent:a1", at(40), 15)  # a new instant: the log is read again
     assert row.latest[c.AGENT_STATE] == Stamped("on_hold", at(30))
     assert row.latest[c.AGENT_STATE_SINCE].value == at(30).timestamp()

@@ -124,7 +124,9 @@ class DeltaLogReader:
         for bucket in sorted((b for b in items if oldest < b <= newest), reverse=True)[:limit]:
             item = items[bucket]
             if item.row is None:
-                item.row = BucketRow(scope, _EPOCH + timedelta(seconds=bucket), item.adds, item.latest, item.center)
+                item.row = BucketRow(
+                    scope, _EPOCH + timedelta(seconds=bucket), item.adds, item.latest, item.center
+                )
             rows.append(item.row)
         return rows
 
@@ -156,7 +158,9 @@ class DeltaLogReader:
         last = datetime.fromtimestamp(max(since, until), UTC).date()
         while day <= last:
             pk = f"{PREFIX}{day.isoformat()}"
-            for item in self._query(pk, stamp_text(since), stamp_text(before) if before is not None else None):
+            for item in self._query(
+                pk, stamp_text(since), stamp_text(before) if before is not None else None
+            ):
                 sort_key = item["sk"]["S"]
                 if sort_key in self._seen:
                     continue
