@@ -1,6 +1,13 @@
-"""DynamoDB metric store: one item per (scope, bucket), written once per batch, deduplicated by a ledger.
+"""DynamoDB metric store: queue, team and center items per (scope, bucket); agents, contacts and feeds in
+an immutable delta log (one item per batch); deduplicated by a ledger.
 
-Metric item (key schema ``floorwatch.names.METRICS_TABLE``)::
+Agent, contact and feed deltas (``metrics_log.LOGGED_KINDS``) are not kept per entity: a batch touches
+hundreds of agents and contacts, each an item billed whole and at least one unit. They go into one
+delta-log item per transaction (layout and reading in ``floorwatch.store.metrics_log``), read back
+within a horizon (2 hours) of the instant asked about. Queues, teams and centers keep their items: the
+dashboards' tiles and the baselines learner read them per scope over 8 days.
+
+Metric item of a queue, team or center (key schema ``floorwatch.names.METRICS_TABLE``)::
 
     pk = "queue:billing"   sk = "2026-11-23T09:01:00Z"     (bucket start, UTC, whole seconds)
     c_<field>   N   counters, ADDed
@@ -18,16 +25,19 @@ Ledger item (which events a shard has applied)::
     expires_at  N
 
 A batch is one ``TransactWriteItems``: every touched metric item (counters ADDed, latest values SET under
-``attribute_not_exists(lt_x) OR lt_x <= :t``) plus the open ledger chunk of each touched bucket (digests
-ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk). Either the counters move and
-the events are recorded, or neither: a retried batch can never count twice. More than 100 items (the
-transaction limit) are split into transactions along event groups, each carrying its own events' digests.
+``attribute_not_exists(lt_x) OR lt_x <= :t``), one delta-log ``Put``, plus the open ledger chunk of each
+touched bucket (digests ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk; a new
+chunk that holds 100 digests or more is written sealed, so the next batch need not seal it). Either the
+counters move and the events are recorded, or neither: a retried batch can never count twice. More than
+100 items (the transaction limit) are split into transactions along event groups, each carrying its own
+events' digests.
 
 Heartbeats: an agent's report that repeats the state and start this store wrote last for the agent (the
-platform's "still on hold, since 09:12") is left out of the batch's agent item, and an item left with
-nothing is not written: a duration is ``at - start`` whatever report time stamps the state, and the state
-stays in the agent's newest items for the reader (its 15-item read). The store remembers the state it
-wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
+platform's "still on hold, since 09:12") is left out of the batch's agent delta: a duration is
+``at - start`` whatever report time stamps the state, and the state stays in the agent's newest rows for the
+reader (its 15-row read). A repeat is written again once half the log's horizon has passed since the
+state was last written, so readers looking one horizon back still find it. The store remembers the state
+it wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
 busy hour's agent reports are heartbeats (every 120 s of silence on Amazon Connect). The engine still
 evaluates the agent on the heartbeat (it folds the batch itself), so alerts are the same.
 

@@ -1,24 +1,26 @@
-"""The delta log: agent and contact deltas stored by write, not by entity (see ``metrics_dynamodb``).
+"""The delta log: agent, contact and feed deltas stored by write, not by entity (see ``metrics_dynamodb``).
 
-A batch's agent and contact deltas (hundreds of small per-entity items before) go into one immutable
-item, written in the batch's transaction::
+A batch's agent, contact and feed deltas (hundreds of small per-entity items before) go into one
+immutable item per transaction, written with the batch's queue, team, center and ledger items::
 
     pk = "deltas#2026-11-23"                               (the UTC day of the write)
     sk = "2026-11-23T09:31:07.250113Z#<partition>#<n>"     (write time, fixed width: sorts as time)
     d  B   zlib-compressed JSON: [[scope, bucket epoch s, {field: amount}, {field: [value, at epoch us]},
            center], ...]
-    expires_at  N
+    expires_at  N   write time + retention
 
 A ``Put`` is billed by its own bytes (a batch's deltas, compressed), where an ``Update`` of an entity's
 item is billed by the whole item and at least one unit each. Items never change once written, so a
 reader keeps what it has read and asks only for items written since (one ``Query``, sort key after its
 newest item minus ``SETTLE``: another writer's transaction may commit a little after its stamp).
 
-A reader assembles a scope's rows from the items written within ``horizon`` (plus the event-time
-slack) of the instant it reads at: a cold process reads that much once. An agent's state older than
-the horizon with no report since is therefore not known to the DynamoDB store (the in-memory store
-keeps it): the writer re-writes a repeated state (a heartbeat) once half the horizon has passed, so an
-agent whose platform repeats its state (Amazon Connect: every 120 s) always has it within reach.
+A reader assembles a scope's rows from the items written within ``horizon`` (plus ``EVENT_TIME_AHEAD``)
+of the instant it reads at: a cold process reads that much once. An agent's state older than the
+horizon with no report since is therefore not known to the DynamoDB store (the in-memory store keeps
+it): the writer re-writes a repeated state (a heartbeat) once half the horizon has passed, so an agent
+whose platform repeats its state (Amazon Connect: every 120 s) always has it within reach. Likewise a
+feed silent for longer than the horizon has no rows (its staleness alert gets no verdict, and keeps its
+tier). Rows merge like the in-memory store's items: counters added, latest values by event time.
 """
 
 from __future__ import annotations
