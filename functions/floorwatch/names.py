@@ -98,7 +98,9 @@ class TableSpec:
 
 METRICS_TABLE = TableSpec(
     logical_name="metrics",
-    partition_key=KeyAttribute("pk"),  # the scope, e.g. "queue:billing" (one row per bucket: every field)
+    # The scope, e.g. "queue:billing" (one row per bucket: every field); agents, contacts and feeds are in
+    # the delta log instead ("deltas#<day>", sk: write time; floorwatch.store.metrics_log).
+    partition_key=KeyAttribute("pk"),
     sort_key=KeyAttribute("sk"),  # bucket start, ISO 8601 UTC
     ttl_attribute="expires_at",
 )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from floorwatch.events.model import EventType
 from floorwatch.names import ALERTS_TABLE, METRICS_TABLE
+from floorwatch.store import metrics_log
 from floorwatch.store.alerts_dynamodb import DynamoAlertStore
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from floorwatch.store.watches import DynamoWatchList
@@ -83,9 +84,17 @@ def deployment(client: Any, prefix: str, alert_client: Any = None) -> Any:
     )
 
 
-def table(client: Any, name: str) -> dict[tuple[str, str], dict[str, Any]]:
+def table(client: Any, name: str) -> dict[tuple[str, str], Any]:
+    """The table's items by key; delta-log items (keyed by write time) by their decoded content."""
     items = client.scan(TableName=name, ConsistentRead=True)["Items"]
-    return {(item["pk"]["S"], item["sk"]["S"]): item for item in items}
+    found: dict[tuple[str, str], Any] = {}
+    for item in items:
+        if item["pk"]["S"].startswith(metrics_log.PREFIX):
+            deltas = sorted(repr(entry) for entry in metrics_log.decode(item["d"]["B"]))
+            found[(metrics_log.PREFIX, "\n".join(deltas))] = len(deltas)
+        else:
+            found[(item["pk"]["S"], item["sk"]["S"])] = item
+    return found
 
 
 def traffic() -> dict[str, Any]:
@@ -173,8 +182,7 @@ def test_the_watch_list_round_trips_and_lets_a_cold_tick_find_an_agent_on_hold(c
     shard_engine = Engine(rules(AGENT_HOLD), metrics, alerts, watches=watches)
     shard_engine.process("shardId-000000000001", [agent_state(10, "on_hold")])
     assert watches.watched() == {"shardId-000000000001": {"agent:a-1": Watch(at(190), "billing", "team-a")}}
-    item = table(client, "w-metrics")[(WATCH_PK, "shardId-000000000001")]
-    assert item["due"]["M"]["agent:a-1"]["M"]["team_id"] == {"S": "team-a"}
+    assert (WATCH_PK, "shardId-000000000001") in table(client, "w-metrics")  # one item per shard
 
     tick_engine = Engine(rules(AGENT_HOLD), metrics, alerts, watches=DynamoWatchList(client, "w-metrics"))
     opened = tick_engine.tick(at(195))  # has seen no event of this agent: the watch says where it works
@@ -187,3 +195,16 @@ def test_the_watch_list_round_trips_and_lets_a_cold_tick_find_an_agent_on_hold(c
 
     shard_engine.process("shardId-000000000001", [agent_state(230, "available")])
     assert watches.watched() == {}  # an empty list is deleted
+
+
+def test_a_watch_list_written_in_the_former_layout_is_still_read(client: Any) -> None:
+    from floorwatch.store.watches import WATCH_PK, Watch
+
+    create_table(client, METRICS_TABLE, "old-metrics")
+    due = {"M": {"at": {"N": "1795424590.250"}, "queue_id": {"S": "billing"}}}
+    item = {"pk": {"S": WATCH_PK}, "sk": {"S": "shardId-000000000001"}, "due": {"M": {"agent:a-1": due}}}
+    client.put_item(TableName="old-metrics", Item=item)
+    due_at = datetime.fromtimestamp(1795424590.25, UTC)
+    assert DynamoWatchList(client, "old-metrics").watched() == {
+        "shardId-000000000001": {"agent:a-1": Watch(due_at, "billing", None)}
+    }

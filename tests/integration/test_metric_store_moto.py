@@ -18,7 +18,7 @@ from floorwatch.metrics.fold import FoldConfig, fold
 from floorwatch.metrics.model import Stamped, scope_kind
 from floorwatch.metrics.window import window_value
 from floorwatch.names import METRICS_TABLE
-from floorwatch.store import metrics_dynamodb
+from floorwatch.store import metrics_dynamodb, metrics_log
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore, MetricStoreRetriesExhausted
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 from moto import mock_aws
@@ -75,6 +75,17 @@ def scan(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def stored(client: Any) -> set[str]:
+    """Every scope the table holds rows of: entity items' keys and the scopes inside delta-log items."""
+    scopes: set[str] = set()
+    for (pk, _), item in scan(client).items():
+        if pk.startswith(metrics_log.PREFIX):
+            scopes.update(scope for scope, _, _ in metrics_log.decode(item["d"]))
+        elif not pk.startswith("ledger#"):
+            scopes.add(pk)
+    return scopes
 
 
 def _plain(value: dict[str, Any]) -> Any:
@@ -188,6 +199,21 @@ def test_a_batch_touching_more_than_100_items_is_split_into_transactions(client:
     assert all(item["c_contacts_offered"] == "1" for item in queues.values())
     assert items[("center:default", "2026-11-23T09:00:00Z")]["c_contacts_offered"] == "250"
     assert run(store(client), events) == []
+
+
+def test_more_agent_deltas_than_one_log_item_holds_are_split_too(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_dynamodb, "MAX_LOGGED_KEYS", 40)
+    events = [agent_report(n * 0.5, "available", 0, agent=f"wide-{n}") for n in range(100)]
+    target = store(client)
+    assert len(run(target, events)) == 100
+    log_items = [item for (pk, _), item in scan(client).items() if pk.startswith(metrics_log.PREFIX)]
+    assert len(log_items) >= 3  # 100 agents and the feed: at most 40 deltas an item
+    assert max(len(metrics_log.decode(item["d"])) for item in log_items) <= 40
+    cold = store(client)
+    assert all(cold.recent_rows(f"agent:wide-{n}", at(59), 5) for n in range(100))
+    assert run(cold, events) == []
 
 
 def test_another_writer_applying_first_is_detected_by_the_ledger(client: Any) -> None:
@@ -327,8 +353,10 @@ def test_in_memory_and_dynamodb_stores_give_the_same_window_values(client: Any) 
         assert [e.event_id for e in run(dynamo, batch, config)] == [
             e.event_id for e in run(memory, batch, config)
         ]
-    stored_scopes = {pk for pk, _ in scan(client) if not pk.startswith("ledger#")}
+    stored_scopes = stored(client)
     assert stored_scopes == set(memory.scopes())
+    assert {scope_kind(scope).value for scope in stored_scopes} >= {"agent", "contact", "queue", "feed"}
+    cold = store(client, config)  # a new process: agent and contact rows from the delta log only
     compared = 0
     for scope in memory.scopes():
         for minute in (3, 7.5, 25):
@@ -338,6 +366,7 @@ def test_in_memory_and_dynamodb_stores_give_the_same_window_values(client: Any) 
                 memory.recent_rows(scope, when, 20),
             )
             assert [row.bucket for row in rows_dynamo] == [row.bucket for row in rows_memory]
+            assert cold.recent_rows(scope, when, 20) == rows_dynamo, scope
             for metric in CATALOG.values():
                 if scope_kind(scope) not in metric.scopes:
                     continue
@@ -363,16 +392,30 @@ def agent_report(seconds: float, state: str, in_state: float, agent: str = "a1")
     )
 
 
-def test_a_heartbeat_repeating_the_agent_state_writes_no_agent_item(client: Any) -> None:
+def logged(client: Any, scope: str) -> list[tuple[int, metrics_log.BucketDelta]]:
+    """The deltas of ``scope`` in the delta log, oldest write first."""
+    found = []
+    for (pk, _), item in sorted(scan(client).items()):
+        if pk.startswith(metrics_log.PREFIX):
+            found += [
+                (bucket, delta) for name, bucket, delta in metrics_log.decode(item["d"]) if name == scope
+            ]
+    return found
+
+
+def test_a_heartbeat_repeating_the_agent_state_writes_nothing_for_the_agent(client: Any) -> None:
     target = store(client)
     run(target, [agent_report(10, "not_ready", 0)])
     before = target.write_requests
     # 120 s later the platform repeats the state with the time spent in it: nothing new to store.
     run(target, [agent_report(130, "not_ready", 120), agent_report(250, "not_ready", 240)])
-    agent_items = [key for key in scan(client) if key[0] == "agent:a1"]
-    assert agent_items == [("agent:a1", "2026-11-23T09:00:00Z")]
-    # Per report (09:02 and 09:04): the feed's and the center's items and the ledger chunk, no agent item.
-    assert target.write_requests - before == 6
+    assert [bucket for bucket, _ in logged(client, "agent:a1")] == [int(at(0).timestamp())]
+    assert not any(pk.startswith("agent:") for pk, _ in scan(client))  # agents live in the log only
+    # The center's items and the ledger chunks of 09:02 and 09:04, one log item (the feed's deltas only).
+    assert target.write_requests - before == 5
+    assert [bucket for bucket, _ in logged(client, "feed:generic")] == [
+        int(at(s).timestamp()) for s in (0, 120, 240)
+    ]
     duration = window_value(
         CATALOG["agent_not_ready_seconds"],
         target.recent_rows("agent:a1", at(300), 15),
@@ -380,6 +423,30 @@ def test_a_heartbeat_repeating_the_agent_state_writes_no_agent_item(client: Any)
         timedelta(minutes=15),
     )
     assert duration.value == 290.0  # since 09:00:10, whichever report says so
+
+
+def test_a_repeated_state_is_written_again_after_half_the_horizon(client: Any) -> None:
+    target = DynamoMetricStore(client, TABLE, horizon=timedelta(minutes=20), sleep=lambda _: None)
+    for seconds in range(10, 1500, 120):  # a heartbeat every 2 minutes for 25 minutes
+        run(target, [agent_report(seconds, "not_ready", seconds - 10)])
+    written = [delta.latest[c.AGENT_STATE].at for _, delta in logged(client, "agent:a1")]
+    assert written == [at(10), at(610), at(1210)]  # the first report, then one every 10 minutes
+    # A new process reading 20 minutes back still finds the state, so the duration is whole.
+    rows = store(client).recent_rows("agent:a1", at(1500), 15)
+    duration = window_value(CATALOG["agent_not_ready_seconds"], rows, at(1500), timedelta(minutes=15))
+    assert duration.value == 1490.0
+
+
+def test_another_writers_agent_deltas_are_read_and_merged(client: Any) -> None:
+    mine, theirs = store(client), store(client)
+    run(mine, [agent_report(10, "available", 0)])
+    assert mine.recent_rows("agent:a1", at(20), 15)[0].latest[c.AGENT_STATE].value == "available"
+    theirs.apply(
+        "shardId-000000000001", [agent_report(30, "on_hold", 0)], fold([agent_report(30, "on_hold", 0)])
+    )
+    [row] = mine.recent_rows("agent:a1", at(40), 15)  # a new instant: the log is read again
+    assert row.latest[c.AGENT_STATE] == Stamped("on_hold", at(30))
+    assert row.latest[c.AGENT_STATE_SINCE].value == at(30).timestamp()
 
 
 def test_a_changed_agent_state_is_written_after_heartbeats(client: Any) -> None:
@@ -393,7 +460,7 @@ def test_a_changed_agent_state_is_written_after_heartbeats(client: Any) -> None:
     run(fresh, [agent_report(200, "available", 60)])
     written = fresh.write_requests
     run(fresh, [agent_report(230, "available", 90)])
-    assert fresh.write_requests - written == 3  # the feed and center items, the ledger; no agent item
+    assert fresh.write_requests - written == 3  # the log item (the feed's deltas), the center, the ledger
 
 
 def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
@@ -416,3 +483,43 @@ def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
     ]
     assert cold.filter_new(SHARD, replayed) == []
     assert cold.read_requests == 1
+
+
+class LedgerCounting:
+    """The moto client, counting the ledger items each transaction writes."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.ledger_items = client, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        for entry in kwargs["TransactItems"]:
+            (_, request), *_ = entry.items()
+            key = request.get("Key") or request["Item"]
+            self.ledger_items += key["pk"]["S"].startswith("ledger#")
+        return self._client.transact_write_items(**kwargs)  # type: ignore[no-any-return]
+
+
+def test_a_full_batch_writes_one_ledger_item_per_minute_and_still_deduplicates(client: Any) -> None:
+    counting = LedgerCounting(client)
+    target = DynamoMetricStore(counting, TABLE, sleep=lambda _: None)
+    batches = [
+        [
+            event(EventType.CONTACT_QUEUED, n * 0.1, queue_id="q", event_id=f"full-{batch}-{n}")
+            for n in range(150)
+        ]
+        for batch in range(3)
+    ]
+    for batch in batches:
+        run(target, batch)
+    assert counting.ledger_items == 3  # each batch's chunk is born sealed: nothing to seal afterwards
+    small = [event(EventType.CONTACT_QUEUED, 30, queue_id="q", event_id="small")]
+    run(target, small)
+    assert counting.ledger_items == 4  # a small batch opens a chunk that later batches fill
+    everything = [e for batch in batches for e in batch] + small
+    assert run(target, everything) == []
+    assert run(store(client), everything) == []  # a new process reads every chunk
+    [row] = store(client).recent_rows("queue:q", at(59), 5)
+    assert offers(row.adds) == {c.OFFERED: 451.0}

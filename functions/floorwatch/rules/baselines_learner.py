@@ -5,7 +5,7 @@ Run on a schedule (hourly; ``handlers.baselines``). One run, at ``now`` (the sch
 1. *Targets*: for every threshold rule with ``baseline:`` config, every scope of the rule's kind that has
    metric data in the last ``LOOKBACK`` (the ``ScopeDirectory``) and passes the rule's filter on its own
    kind (filters on other facts — an agent's team — are not known here, so the learner learns more
-   rather than less). Contact-scope rules are not learned (a contact has no weekly pattern). One
+   rather than less). Contact-, agent- and feed-scope rules are not learned (``UNLEARNED_SCOPES``). One
    (scope, metric) is learned once, over the window and seasonality of the first
    rule (file order) naming it; a later rule with another window gets the static tiers (``usable``).
 2. *Hours*: every whole hour that ended at least ``SETTLE`` before ``now`` and after the pair's watermark
@@ -59,8 +59,10 @@ LOOKBACK = timedelta(days=7)
 SETTLE = timedelta(minutes=5)
 """An hour is learned once it ended this long ago (late events have arrived)."""
 CHUNK_HOURS = 6
-UNLEARNED_SCOPES = frozenset({ScopeKind.CONTACT})
-"""A contact lasts minutes and never comes back: it has no weekly pattern to learn (its rules stay static)."""
+UNLEARNED_SCOPES = frozenset({ScopeKind.CONTACT, ScopeKind.AGENT, ScopeKind.FEED})
+"""Rules on these stay static. A contact lasts minutes and never comes back: it has no weekly pattern. Agents'
+and feeds' rows live in the DynamoDB store's delta log, which keeps hours, not the week a baseline needs
+(``floorwatch.store.metrics_log``)."""
 SLOTS: dict[Seasonality, int] = {"hour_of_week": 168, "hour_of_day": 24}
 _HOUR = timedelta(hours=1)
 _OWN_FILTER = {

@@ -1,6 +1,13 @@
-"""DynamoDB metric store: one item per (scope, bucket), written once per batch, deduplicated by a ledger.
+"""DynamoDB metric store: queue, team and center items per (scope, bucket); agents, contacts and feeds in
+an immutable delta log (one item per batch); deduplicated by a ledger.
 
-Metric item (key schema ``floorwatch.names.METRICS_TABLE``)::
+Agent, contact and feed deltas (``metrics_log.LOGGED_KINDS``) are not kept per entity: a batch touches
+hundreds of agents and contacts, each an item billed whole and at least one unit. They go into one
+delta-log item per transaction (layout and reading in ``floorwatch.store.metrics_log``), read back
+within a horizon (2 hours) of the instant asked about. Queues, teams and centers keep their items: the
+dashboards' tiles and the baselines learner read them per scope over 8 days.
+
+Metric item of a queue, team or center (key schema ``floorwatch.names.METRICS_TABLE``)::
 
     pk = "queue:billing"   sk = "2026-11-23T09:01:00Z"     (bucket start, UTC, whole seconds)
     c_<field>   N   counters, ADDed
@@ -18,16 +25,19 @@ Ledger item (which events a shard has applied)::
     expires_at  N
 
 A batch is one ``TransactWriteItems``: every touched metric item (counters ADDed, latest values SET under
-``attribute_not_exists(lt_x) OR lt_x <= :t``) plus the open ledger chunk of each touched bucket (digests
-ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk). Either the counters move and
-the events are recorded, or neither: a retried batch can never count twice. More than 100 items (the
-transaction limit) are split into transactions along event groups, each carrying its own events' digests.
+``attribute_not_exists(lt_x) OR lt_x <= :t``), one delta-log ``Put``, plus the open ledger chunk of each
+touched bucket (digests ADDed under ``v = :expected``, or ``attribute_not_exists`` for a new chunk; a new
+chunk that holds 100 digests or more is written sealed, so the next batch need not seal it). Either the
+counters move and the events are recorded, or neither: a retried batch can never count twice. More than
+100 items (the transaction limit) are split into transactions along event groups, each carrying its own
+events' digests.
 
 Heartbeats: an agent's report that repeats the state and start this store wrote last for the agent (the
-platform's "still on hold, since 09:12") is left out of the batch's agent item, and an item left with
-nothing is not written: a duration is ``at - start`` whatever report time stamps the state, and the state
-stays in the agent's newest items for the reader (its 15-item read). The store remembers the state it
-wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
+platform's "still on hold, since 09:12") is left out of the batch's agent delta: a duration is
+``at - start`` whatever report time stamps the state, and the state stays in the agent's newest rows for the
+reader (its 15-row read). A repeat is written again once half the log's horizon has passed since the
+state was last written, so readers looking one horizon back still find it. The store remembers the state
+it wrote per agent (bounded, oldest forgotten); a cold process writes the first report it sees. Half of a
 busy hour's agent reports are heartbeats (every 120 s of silence on Amazon Connect). The engine still
 evaluates the agent on the heartbeat (it folds the batch itself), so alerts are the same.
 
@@ -66,11 +76,20 @@ from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
 from floorwatch.metrics.presence import AgentPresence, ContactQueue
 from floorwatch.names import METRICS_TABLE
+from floorwatch.store.metrics_log import (
+    DEFAULT_HORIZON,
+    PREFIX,
+    DeltaLogReader,
+    encode,
+    is_logged,
+    stamp_text,
+)
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
 from floorwatch.store.presence_dynamodb import DynamoPresence
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
+MAX_LOGGED_KEYS = 2_000  # agent and contact deltas in one log item (~100 KB of JSON before compression)
 LEDGER_CHUNK_CAPACITY = 100
 DIGEST_BYTES = 8
 DEFAULT_MAX_ATTEMPTS = 5
@@ -128,6 +147,7 @@ class _KnownState:
     value: float | str
     since: float | str
     at: datetime
+    written: datetime  # the report time of the state as last written (repeats skipped since)
 
 
 _STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
@@ -163,6 +183,8 @@ class DynamoMetricStore:
         ledger_cache_size: int = 512,
         state_cache_size: int = 50_000,
         presence_cache_size: int = 50_000,
+        horizon: timedelta = DEFAULT_HORIZON,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -177,6 +199,11 @@ class DynamoMetricStore:
         self._iso: dict[int, str] = {}
         self._states: dict[str, _KnownState] = {}  # agent scope -> its state as last written here
         self._states_capacity = state_cache_size
+        self._clock = clock
+        self._refresh_after = horizon / 2
+        self._log = DeltaLogReader(self._log_items, clock, horizon, retention)
+        self._log_stamp = 0.0  # the newest write stamp this store used (stamps only move forward)
+        self._log_count = 0
         # Observability for benchmarks: every item of every attempted transaction counts as one write
         # request (a cancelled transaction is billed too), so the figure is an upper bound.
         self.write_requests = 0
@@ -217,6 +244,8 @@ class DynamoMetricStore:
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         if limit <= 0:
             return []
+        if is_logged(scope):
+            return self._log.rows(scope, at, limit)
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND #sk <= :at",
@@ -342,16 +371,16 @@ class DynamoMetricStore:
         ledger_items = 2 * len({bucket for _, bucket, _ in fresh})
         if deltas is None:
             deltas = fold(events, self._config)
-        if len(deltas) + ledger_items <= MAX_TRANSACTION_ITEMS:
+        if _fits(deltas, ledger_items):
             return [_Group(events, deltas)]
         groups: list[_Group] = []
         current: list[CxEvent] = []
         merged: dict[BucketKey, BucketDelta] = {}
         buckets: set[int] = set()
         for (event, bucket, _), own in zip(fresh, fold_each(events, self._config), strict=True):
-            new_keys = sum(1 for key in own if key not in merged)
+            grown = {**merged, **dict.fromkeys(own, BucketDelta())}
             new_ledger = 0 if bucket in buckets else 2
-            if current and len(merged) + new_keys + 2 * len(buckets) + new_ledger > MAX_TRANSACTION_ITEMS:
+            if current and not _fits(grown, 2 * len(buckets) + new_ledger):
                 groups.append(_Group(current, merged))
                 current, merged, buckets = [], {}, set()
             current.append(event)
@@ -363,11 +392,21 @@ class DynamoMetricStore:
         return groups
 
     def _commit(self, partition: str, group: _Group, stored_latest: dict[tuple[str, str, str], str]) -> None:
-        metric_items = [
-            operation
-            for key, delta in group.deltas.items()
-            if (operation := self._metric_update(key, self._news(key, delta), stored_latest)) is not None
-        ]
+        metric_items: list[dict[str, Any]] = []
+        logged: dict[BucketKey, BucketDelta] = {}
+        skipped: set[str] = set()  # agents whose repeated state is left out
+        for key, delta in group.deltas.items():
+            news = self._news(key, delta)
+            if news is not delta:
+                skipped.add(key.scope)
+            if is_logged(key.scope):
+                if news.adds or news.latest:
+                    logged[key] = news
+            elif (operation := self._metric_update(key, news, stored_latest)) is not None:
+                metric_items.append(operation)
+        log_write = self._log_put(partition, logged) if logged else None
+        if log_write is not None:
+            metric_items.append(log_write[0])
         new_digests: dict[int, set[bytes]] = {}
         for event in group.events:
             new_digests.setdefault(self._bucket(event), set()).add(event_digest(event.event_id))
@@ -384,7 +423,10 @@ class DynamoMetricStore:
             raise _Cancelled(learned) from error
         for bucket, digests in new_digests.items():
             self._advance(self._ledgers[(partition, bucket)], digests)
-        self._remember_states(group.deltas, stored_latest)
+        if log_write is not None:
+            _, sort_key, stamp = log_write
+            self._log.written(sort_key, stamp, _entries(logged))
+        self._remember_states(group.deltas, stored_latest, skipped)
 
     def _news(self, key: BucketKey, delta: BucketDelta) -> BucketDelta:
         """``delta`` without an agent state this store wrote last for the scope, unchanged (same state,
@@ -400,13 +442,17 @@ class DynamoMetricStore:
             or (state.value, since.value) != (known.value, known.since)
             or since.at != state.at
             or state.at < known.at
+            or state.at - known.written >= self._refresh_after
         ):
-            return delta
+            return delta  # a change, or a repeat due again: the log's readers look back one horizon
         latest = {name: stamped for name, stamped in delta.latest.items() if name not in _STATE_FIELDS}
-        return BucketDelta(delta.adds, latest)
+        return BucketDelta(delta.adds, latest, delta.center)
 
     def _remember_states(
-        self, deltas: Mapping[BucketKey, BucketDelta], stored_latest: Mapping[tuple[str, str, str], str]
+        self,
+        deltas: Mapping[BucketKey, BucketDelta],
+        stored_latest: Mapping[tuple[str, str, str], str],
+        skipped: set[str],
     ) -> None:
         states = self._states
         for key, delta in deltas.items():
@@ -423,7 +469,8 @@ class DynamoMetricStore:
             if known is not None and known.at > state.at:
                 states[key.scope] = known
                 continue
-            states[key.scope] = _KnownState(state.value, since.value, state.at)
+            written = known.written if known is not None and key.scope in skipped else state.at
+            states[key.scope] = _KnownState(state.value, since.value, state.at, written)
             if len(states) > self._states_capacity:
                 del states[next(iter(states))]
 
@@ -479,23 +526,58 @@ class DynamoMetricStore:
             update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Update": update}
 
+    def _log_put(
+        self, partition: str, logged: Mapping[BucketKey, BucketDelta]
+    ) -> tuple[dict[str, Any], str, float]:
+        """The group's agent and contact deltas as one new log item: (operation, sort key, write stamp)."""
+        stamp = max(self._clock(), self._log_stamp + 1e-6)
+        self._log_stamp = stamp
+        self._log_count += 1
+        text = stamp_text(stamp)
+        sort_key = f"{text}#{partition}#{self._log_count}"
+        item = {
+            _PK: {"S": f"{PREFIX}{text[:10]}"},
+            _SK: {"S": sort_key},
+            "d": {"B": encode(logged)},
+            _TTL: {"N": str(int(stamp) + self._retention_seconds)},
+        }
+        put = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": _PK},
+        }
+        return {"Put": put}, sort_key, stamp
+
+    def _log_items(self, pk: str, since: str, before: str | None) -> list[dict[str, Any]]:
+        """The log items of one day written at or after ``since`` (and before ``before``): one consistent
+        Query, paged."""
+        condition = "#pk = :pk AND " + ("#sk BETWEEN :since AND :before" if before else "#sk >= :since")
+        values: dict[str, Any] = {":pk": {"S": pk}, ":since": {"S": since}}
+        if before:
+            values[":before"] = {"S": before}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": _PK, "#sk": _SK},
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            self.read_requests += 1
+            items += response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return items
+            request["ExclusiveStartKey"] = last
+
     def _ledger_writes(self, partition: str, bucket: int, digests: set[bytes]) -> list[dict[str, Any]]:
         ledger = self._ledgers[(partition, bucket)]
         expires = {"N": str(bucket + self._retention_seconds)}
-        if ledger.version is None:
-            return [
-                self._ledger_update(
-                    self._ledger_key(partition, bucket, ledger.chunk),
-                    "ADD #d :d, #n :n SET #v = :one, #e = :e",
-                    "attribute_not_exists(#pk)",
-                    {
-                        ":d": {"BS": sorted(digests)},
-                        ":n": {"N": str(len(digests))},
-                        ":one": {"N": "1"},
-                        ":e": expires,
-                    },
-                )
-            ]
+        if ledger.version is None:  # no open chunk: this batch's digests make the next one
+            return [self._ledger_open(partition, bucket, ledger.chunk, digests, expires)]
         if ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
             seal = self._ledger_update(
                 self._ledger_key(partition, bucket, ledger.chunk),
@@ -503,18 +585,7 @@ class DynamoMetricStore:
                 "#v = :v",
                 {":true": {"BOOL": True}, ":one": {"N": "1"}, ":v": {"N": str(ledger.version)}},
             )
-            opened = self._ledger_update(
-                self._ledger_key(partition, bucket, ledger.chunk + 1),
-                "ADD #d :d, #n :n SET #v = :one, #e = :e",
-                "attribute_not_exists(#pk)",
-                {
-                    ":d": {"BS": sorted(digests)},
-                    ":n": {"N": str(len(digests))},
-                    ":one": {"N": "1"},
-                    ":e": expires,
-                },
-            )
-            return [seal, opened]
+            return [seal, self._ledger_open(partition, bucket, ledger.chunk + 1, digests, expires)]
         return [
             self._ledger_update(
                 self._ledger_key(partition, bucket, ledger.chunk),
@@ -529,6 +600,25 @@ class DynamoMetricStore:
                 },
             )
         ]
+
+    def _ledger_open(
+        self, partition: str, bucket: int, chunk: int, digests: set[bytes], expires: dict[str, str]
+    ) -> dict[str, Any]:
+        """A new chunk. One that is full from the start is born sealed: the next batch opens another
+        without first sealing this one (with 500-event batches, one ledger item per minute, not two)."""
+        values = {
+            ":d": {"BS": sorted(digests)},
+            ":n": {"N": str(len(digests))},
+            ":one": {"N": "1"},
+            ":e": expires,
+        }
+        expression = "ADD #d :d, #n :n SET #v = :one, #e = :e"
+        if _born_sealed(digests):
+            expression += ", #s = :true"
+            values[":true"] = {"BOOL": True}
+        return self._ledger_update(
+            self._ledger_key(partition, bucket, chunk), expression, "attribute_not_exists(#pk)", values
+        )
 
     def _ledger_update(
         self, key: dict[str, Any], expression: str, condition: str, values: dict[str, Any]
@@ -552,12 +642,15 @@ class DynamoMetricStore:
     def _advance(self, ledger: _Ledger, digests: set[bytes]) -> None:
         """The ledger after our transaction committed (mirrors ``_ledger_writes``)."""
         ledger.digests |= digests
-        if ledger.version is None:
-            ledger.count, ledger.version = len(digests), 1
-        elif ledger.count + len(digests) > LEDGER_CHUNK_CAPACITY:
-            ledger.chunk, ledger.count, ledger.version = ledger.chunk + 1, len(digests), 1
-        else:
+        if ledger.version is not None and ledger.count + len(digests) <= LEDGER_CHUNK_CAPACITY:
             ledger.count, ledger.version = ledger.count + len(digests), ledger.version + 1
+            return
+        if ledger.version is not None:
+            ledger.chunk += 1  # the open chunk was sealed, ours opened after it
+        if _born_sealed(digests):
+            ledger.chunk, ledger.count, ledger.version = ledger.chunk + 1, 0, None
+        else:
+            ledger.count, ledger.version = len(digests), 1
 
     def _absorb_cancellation(
         self,
@@ -587,6 +680,8 @@ class DynamoMetricStore:
             if reason_code != "ConditionalCheckFailed":
                 raise error
             learned = True
+            if "Put" in operation:
+                continue  # a log item's key taken (never expected): the retry writes under a new one
             key = operation["Update"]["Key"]
             scope, sk = key[_PK]["S"], key[_SK]["S"]
             item = reason.get("Item") or {}
@@ -633,6 +728,21 @@ class DynamoMetricStore:
     def _ledger_key(self, partition: str, bucket: int, chunk: int) -> dict[str, Any]:
         sk = self._iso_of(bucket) if chunk == 0 else f"{self._iso_of(bucket)}#{chunk}"
         return {_PK: {"S": f"ledger#{partition}"}, _SK: {"S": sk}}
+
+
+def _born_sealed(digests: set[bytes]) -> bool:
+    return len(digests) >= LEDGER_CHUNK_CAPACITY
+
+
+def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int) -> bool:
+    """One transaction can carry ``deltas``: entity items + one log item + ledger items within the limit."""
+    logged = sum(1 for key in deltas if is_logged(key.scope))
+    items = len(deltas) - logged + (1 if logged else 0) + ledger_items
+    return items <= MAX_TRANSACTION_ITEMS and logged <= MAX_LOGGED_KEYS
+
+
+def _entries(deltas: Mapping[BucketKey, BucketDelta]) -> list[tuple[str, int, BucketDelta]]:
+    return [(key.scope, int((key.bucket - _EPOCH).total_seconds()), delta) for key, delta in deltas.items()]
 
 
 def _row(scope: str, item: Mapping[str, Any]) -> BucketRow:

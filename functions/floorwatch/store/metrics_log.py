@@ -1,0 +1,223 @@
+"""The delta log: agent, contact and feed deltas stored by write, not by entity (see ``metrics_dynamodb``).
+
+A batch's agent, contact and feed deltas (hundreds of small per-entity items before) go into one
+immutable item per transaction, written with the batch's queue, team, center and ledger items::
+
+    pk = "deltas#2026-11-23"                               (the UTC day of the write)
+    sk = "2026-11-23T09:31:07.250113Z#<partition>#<n>"     (write time, fixed width: sorts as time)
+    d  B   zlib-compressed JSON: [[scope, bucket epoch s, {field: amount}, {field: [value, at epoch us]},
+           center], ...]
+    expires_at  N   write time + retention
+
+A ``Put`` is billed by its own bytes (a batch's deltas, compressed), where an ``Update`` of an entity's
+item is billed by the whole item and at least one unit each. Items never change once written, so a
+reader keeps what it has read and asks only for items written since (one ``Query``, sort key after its
+newest item minus ``SETTLE``: another writer's transaction may commit a little after its stamp).
+
+A reader assembles a scope's rows from the items written within ``horizon`` (plus ``EVENT_TIME_AHEAD``)
+of the instant it reads at: a cold process reads that much once. An agent's state older than the
+horizon with no report since is therefore not known to the DynamoDB store (the in-memory store keeps
+it): the writer re-writes a repeated state (a heartbeat) once half the horizon has passed, so an agent
+whose platform repeats its state (Amazon Connect: every 120 s) always has it within reach. Likewise a
+feed silent for longer than the horizon has no rows (its staleness alert gets no verdict, and keeps its
+tier). Rows merge like the in-memory store's items: counters added, latest values by event time.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, ScopeKind, Stamped
+from floorwatch.timefmt import iso_micros
+
+LOGGED_KINDS = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value, ScopeKind.FEED.value})
+"""Scope kinds kept in the delta log: hundreds of agents and contacts per batch, and every feed in every
+minute a batch spans; read only by the evaluator, never over more than a few hours (no baselines)."""
+
+DEFAULT_HORIZON = timedelta(hours=2)
+"""How far back (event time) a reader looks in the log for a scope's rows."""
+
+EVENT_TIME_AHEAD = timedelta(minutes=20)
+"""Event times may run ahead of write times (the normalizer admits 15 minutes ahead; plus slack)."""
+
+SETTLE = timedelta(seconds=10)
+"""Items written this long before the newest one read are asked for again (late commits)."""
+
+FORGET_EVERY = timedelta(minutes=10)
+"""Rows two horizons old are dropped this often (event time): a warm process holds about two horizons of
+rows, so reading at an instant up to one horizon older (a tick while the stream lags) needs no reread."""
+
+REFRESH_SECONDS = 1.0
+"""Reads at the same instant ask for new items again after this long (the clock's seconds)."""
+
+PREFIX = "deltas#"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def is_logged(scope: str) -> bool:
+    return scope.partition(":")[0] in LOGGED_KINDS
+
+
+def encode(deltas: Mapping[BucketKey, BucketDelta]) -> bytes:
+    entries = [
+        [
+            key.scope,
+            int((key.bucket - _EPOCH).total_seconds()),
+            delta.adds,
+            {name: [s.value, (s.at - _EPOCH) // _MICRO] for name, s in delta.latest.items()},
+            delta.center,
+        ]
+        for key, delta in deltas.items()
+    ]
+    return zlib.compress(json.dumps(entries, separators=(",", ":")).encode("utf-8"))
+
+
+def decode(blob: bytes) -> list[tuple[str, int, BucketDelta]]:
+    found: list[tuple[str, int, BucketDelta]] = []
+    for scope, bucket, adds, latest, center in json.loads(zlib.decompress(blob)):
+        stamped = {name: Stamped(value, _EPOCH + at * _MICRO) for name, (value, at) in latest.items()}
+        found.append((scope, bucket, BucketDelta({k: float(v) for k, v in adds.items()}, stamped, center)))
+    return found
+
+
+@dataclass(slots=True)
+class _Row:
+    adds: dict[str, float] = field(default_factory=dict)
+    latest: dict[str, Stamped] = field(default_factory=dict)
+    center: str | None = None
+    row: BucketRow | None = None  # handed out until the row changes (readers never see it change)
+
+
+Query = Callable[[str, str, str | None], Iterable[Mapping[str, Any]]]
+"""(pk, sort key from (inclusive), sort key before (exclusive) or None) -> the items, all pages."""
+
+
+class DeltaLogReader:
+    """The rows the log holds, per scope, kept up to date with the fewest reads (see module doc)."""
+
+    def __init__(self, query: Query, clock: Callable[[], float], horizon: timedelta, retention: timedelta):
+        self._query = query
+        self._clock = clock
+        self._horizon = horizon
+        self._retention = retention
+        self._rows: dict[str, dict[int, _Row]] = {}
+        self._seen: dict[str, float] = {}  # sort key -> its write stamp (epoch s), while it may come again
+        self._low: float | None = None  # every item written at or after this stamp is in (epoch s)
+        self._newest = 0.0  # newest write stamp read or written (epoch s)
+        self._read_at: datetime | None = None  # the instant the last refresh was for
+        self._refreshed = 0.0  # when (the clock's seconds)
+        self._dropped_before = float("-inf")  # rows of buckets before this were let go (epoch s)
+        self.items_read = 0
+
+    def rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
+        self._cover(at)
+        items = self._rows.get(scope)
+        if not items or limit <= 0:
+            return []
+        newest = int(at.timestamp())
+        oldest = max((at - self._horizon).timestamp(), (at - self._retention).timestamp())
+        rows: list[BucketRow] = []
+        for bucket in sorted((b for b in items if oldest < b <= newest), reverse=True)[:limit]:
+            item = items[bucket]
+            if item.row is None:
+                item.row = BucketRow(
+                    scope, _EPOCH + timedelta(seconds=bucket), item.adds, item.latest, item.center
+                )
+            rows.append(item.row)
+        return rows
+
+    def written(self, sort_key: str, stamp: float, deltas: Iterable[tuple[str, int, BucketDelta]]) -> None:
+        """Our own committed item: merged at once (the next refresh may return it again: it is skipped)."""
+        self._take(sort_key, stamp, deltas)
+
+    # --- keeping up -------------------------------------------------------------------------------
+    def _cover(self, at: datetime) -> None:
+        now = self._clock()
+        low = min(now, at.timestamp()) - (self._horizon + EVENT_TIME_AHEAD).total_seconds()
+        if (at - self._horizon).timestamp() < self._dropped_before:
+            self._reset()  # asked about rows this reader has let go: read afresh (never twice into a row)
+        if self._low is None:
+            self._read(low, None)
+            self._low, self._read_at, self._refreshed = low, at, now
+            return
+        if low < self._low:  # asked about an older instant: read the older items once
+            self._read(low, self._low)
+            self._low = low
+        if at != self._read_at or now - self._refreshed >= REFRESH_SECONDS:
+            self._read(max(self._low, self._newest - SETTLE.total_seconds()), None)
+            self._read_at, self._refreshed = at, now
+            self._forget(at)
+
+    def _read(self, since: float, before: float | None) -> None:
+        until = before if before is not None else self._clock() + EVENT_TIME_AHEAD.total_seconds()
+        day = datetime.fromtimestamp(since, UTC).date()
+        last = datetime.fromtimestamp(max(since, until), UTC).date()
+        while day <= last:
+            pk = f"{PREFIX}{day.isoformat()}"
+            for item in self._query(
+                pk, stamp_text(since), stamp_text(before) if before is not None else None
+            ):
+                sort_key = item["sk"]["S"]
+                if sort_key in self._seen:
+                    continue
+                self.items_read += 1
+                stamp = datetime.fromisoformat(sort_key.partition("#")[0]).timestamp()
+                self._take(sort_key, stamp, decode(item["d"]["B"]))
+            day += timedelta(days=1)
+
+    def _take(self, sort_key: str, stamp: float, deltas: Iterable[tuple[str, int, BucketDelta]]) -> None:
+        self._seen[sort_key] = stamp
+        self._newest = max(self._newest, stamp)
+        for scope, bucket, delta in deltas:
+            items = self._rows.setdefault(scope, {})
+            row = items.get(bucket)
+            if row is None:
+                row = items[bucket] = _Row()
+            # New dicts, never changed in place: a row handed out stays as it was (as in the memory store).
+            if delta.adds:
+                adds = dict(row.adds)
+                for name, amount in delta.adds.items():
+                    adds[name] = adds.get(name, 0.0) + amount
+                row.adds = adds
+            if delta.latest:
+                latest = dict(row.latest)
+                for name, stamped in delta.latest.items():
+                    current = latest.get(name)
+                    if current is None or stamped.at >= current.at:
+                        latest[name] = stamped
+                row.latest = latest
+            if delta.center is not None:
+                row.center = delta.center
+            row.row = None
+
+    def _forget(self, at: datetime) -> None:
+        """Drop sort keys that can no longer come again, and rows two horizons older than ``at``."""
+        before = self._newest - 2 * SETTLE.total_seconds()
+        for key in [key for key, stamp in self._seen.items() if stamp < before]:
+            del self._seen[key]
+        cutoff = (at - 2 * self._horizon).timestamp()  # a read up to one horizon back still finds them
+        if cutoff <= self._dropped_before + FORGET_EVERY.total_seconds():
+            return  # at most once per FORGET_EVERY of event time
+        for scope in list(self._rows):
+            items = self._rows[scope]
+            for bucket in [bucket for bucket in items if bucket < cutoff]:
+                del items[bucket]
+            if not items:
+                del self._rows[scope]
+        self._dropped_before = cutoff
+
+    def _reset(self) -> None:
+        self._rows.clear()
+        self._seen.clear()
+        self._low, self._newest, self._read_at = None, 0.0, None
+        self._dropped_before = float("-inf")
+
+
+def stamp_text(epoch: float) -> str:
+    return iso_micros(_EPOCH + timedelta(microseconds=round(epoch * 1_000_000)))
