@@ -342,6 +342,10 @@ class DynamoMetricStore:
             },
             "ConsistentRead": True,
         }
+        return self._query_all(request)
+
+    def _query_all(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item a ``Query`` matches, page after page (each page is a read request)."""
         items: list[dict[str, Any]] = []
         while True:
             response = self._client.query(**request)
@@ -350,7 +354,7 @@ class DynamoMetricStore:
             last = response.get("LastEvaluatedKey")
             if not last:
                 return items
-            request["ExclusiveStartKey"] = last
+            request = {**request, "ExclusiveStartKey": last}
 
     def _make_room(self, incoming: int, keep: set[tuple[str, int]]) -> None:
         """Forget the oldest cached ledgers (dicts keep insertion order), never one this batch needs."""
@@ -563,15 +567,7 @@ class DynamoMetricStore:
             "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            self.read_requests += 1
-            items += response.get("Items", [])
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return items
-            request["ExclusiveStartKey"] = last
+        return self._query_all(request)
 
     def _ledger_writes(self, partition: str, bucket: int, digests: set[bytes]) -> list[dict[str, Any]]:
         ledger = self._ledgers[(partition, bucket)]
