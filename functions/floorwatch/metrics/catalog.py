@@ -36,6 +36,8 @@ DEFAULT_SL_THRESHOLD_SECONDS = 20.0
 
 class MetricKind(StrEnum):
     GAUGE = "gauge"  # latest value in event time (queue snapshot figures)
+    # One latest figure over another of the same snapshots (numerator / the denominator's one field).
+    GAUGE_SHARE = "gauge_share"
     COUNTER = "counter"  # sum over the window
     RATIO = "ratio"  # sum(numerator) / sum(denominator) over the window
     AVERAGE = "average"  # sum(total) / sum(count) over the window
@@ -130,8 +132,9 @@ class MetricDef:
     """One metric rules can name.
 
     ``numerator`` / ``denominator``: counter fields summed over the window (counter: numerator only;
-    ratio and average: numerator ÷ the sum of the denominator fields). ``latest``: the latest-value field
-    a gauge, duration-in-state or staleness metric reads. ``state``: the state label a duration-in-state
+    ratio and average: numerator ÷ the sum of the denominator fields); for a gauge share, two latest-value
+    fields (numerator ÷ the one denominator). ``latest``: the latest-value field a gauge,
+    duration-in-state or staleness metric reads. ``state``: the state label a duration-in-state
     metric matches.
     """
 
@@ -291,6 +294,18 @@ _DEFINITIONS: tuple[MetricDef, ...] = (
         AGENTS_NOT_READY,
         "agents",
         "Agents logged in but not ready: break, lunch, training (latest snapshot).",
+    ),
+    # Real-time adherence: most of a queue's logged-in agents off the phones at once (a meeting, a training,
+    # breaks that overlap) is the cause customers feel minutes later, when waits and service level move.
+    MetricDef(
+        "agents_not_ready_share",
+        MetricKind.GAUGE_SHARE,
+        _QUEUE_LEVEL,
+        "ratio",
+        "Share (0..1) of the logged-in agents who are not ready (latest snapshot): agents not ready ÷ "
+        "agents online. Samples: agents online (so `min_samples` is a staffing floor).",
+        numerator=AGENTS_NOT_READY,
+        denominator=(AGENTS_ONLINE,),
     ),
     # duration in state (agent scope)
     _in_state(

@@ -50,6 +50,8 @@ def window_value(
         return MetricValue(total, int(total))
     if kind is MetricKind.RATIO or kind is MetricKind.AVERAGE:
         return _quotient(metric, rows, at, window)
+    if kind is MetricKind.GAUGE_SHARE:
+        return _gauge_share(metric, rows, at, window)
     latest = _latest(rows, metric.latest, at)
     if kind is MetricKind.GAUGE:
         if latest is None or latest.at <= at - window or isinstance(latest.value, str):
@@ -108,6 +110,25 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
     if denominator <= 0:
         return NO_VALUE
     return MetricValue(numerator / denominator, int(denominator))
+
+
+def _gauge_share(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta) -> MetricValue:
+    """Latest numerator ÷ latest denominator, both fresh (a gauge's staleness rule) and numeric; samples =
+    the denominator (agents online for the not-ready share)."""
+    part = _latest(rows, metric.numerator, at)
+    whole = _latest(rows, metric.denominator[0], at)
+    stale = at - window
+    if (
+        part is None
+        or whole is None
+        or part.at <= stale
+        or whole.at <= stale
+        or isinstance(part.value, str)
+        or isinstance(whole.value, str)
+        or whole.value <= 0
+    ):
+        return NO_VALUE
+    return MetricValue(min(1.0, float(part.value) / float(whole.value)), int(whole.value))
 
 
 def silence_value(

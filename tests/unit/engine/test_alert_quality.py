@@ -4,11 +4,15 @@ end through the engine, acknowledgement of an incident."""
 
 from __future__ import annotations
 
+from importlib import resources
+
+import yaml
+
 from floorwatch.alerts.actions import ActionRequest, perform
 from floorwatch.alerts.model import TransitionKind
 from floorwatch.alerts.state_machine import AlertStatus
 from floorwatch.events.model import EventType
-from floorwatch.rules.config import INCIDENT_RULE_ID
+from floorwatch.rules.config import DEFAULT_RULES_RESOURCE, INCIDENT_RULE_ID
 from floorwatch.store.audit_memory import InMemoryAuditLog
 from floorwatch.store.connections_port import Principal
 
@@ -150,6 +154,44 @@ def test_one_caller_waiting_does_not_alert_two_do_and_the_alert_resolves_when_th
     assert kinds(harness.recorded) == [("opened", "critical", "queue:billing")]
     harness.each(snapshot(60, longest_wait_seconds=460, contacts_in_queue=1))
     assert kinds(harness.recorded)[-1] == ("resolved", "critical", "queue:billing")
+
+
+# --- staffing: the cause before the symptom ---------------------------------------------------------------
+
+
+def shipped_rule(rule_id: str) -> str:
+    """One rule of the shipped default rules, as rule text for the harness."""
+    text = resources.files("floorwatch.rules").joinpath(DEFAULT_RULES_RESOURCE).read_text(encoding="utf-8")
+    shipped = yaml.safe_load(text)["rules"]
+    return yaml.safe_dump([next(rule for rule in shipped if rule["id"] == rule_id)])
+
+
+def staffing(seconds: float, not_ready: int, online: int = 8) -> object:
+    return snapshot(seconds, agents_not_ready=not_ready, agents_online=online, contacts_in_queue=0)
+
+
+def test_most_of_a_queue_leaving_for_a_meeting_alerts_before_any_caller_waits() -> None:
+    harness = Harness(shipped_rule("queue-agents-not-ready"))
+    # agents leave one by one; nobody waits yet (the callers will feel it minutes later)
+    for minute, not_ready in enumerate([1, 2, 3, 4, 5, 6, 6, 6]):
+        harness.each(staffing(minute * 60, not_ready))
+    # 5 of 8 at minute 4, held 2 minutes: a warning at minute 6, for the queue's incident
+    assert kinds(harness.recorded) == [("opened", "warning", "queue:billing")]
+    assert harness.recorded[0].at == at(6 * 60)
+    # they come back: under 40 % it steps down
+    harness.each(staffing(9 * 60, 4), staffing(10 * 60, 3))
+    assert kinds(harness.recorded)[-1] == ("resolved", "warning", "queue:billing")
+
+
+def test_breaks_and_a_small_queues_ordinary_hour_do_not_alert() -> None:
+    harness = Harness(shipped_rule("queue-agents-not-ready"))
+    # a third on breaks, half for a while (not more than half), then a blip over half for a minute
+    for minute, not_ready in enumerate([3, 3, 4, 4, 4, 5, 3, 3]):
+        harness.each(staffing(minute * 60, not_ready))
+    # two of three agents of a tiny queue on a break for ten minutes: under the staffing floor of 4
+    for minute in range(10):
+        harness.each(snapshot(minute * 60, "vip", agents_not_ready=2, agents_online=3))
+    assert harness.recorded == []
 
 
 # --- incidents through the engine ------------------------------------------------------------------------

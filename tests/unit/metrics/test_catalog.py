@@ -13,7 +13,7 @@ def test_every_metric_is_derived_from_fields_the_fold_stores() -> None:
 
 def test_each_kind_names_what_its_window_reads() -> None:
     for definition in CATALOG.values():
-        if definition.kind in (MetricKind.RATIO, MetricKind.AVERAGE):
+        if definition.kind in (MetricKind.RATIO, MetricKind.AVERAGE, MetricKind.GAUGE_SHARE):
             assert definition.numerator and definition.denominator, definition.name
         elif definition.kind is MetricKind.COUNTER:
             assert definition.numerator and not definition.denominator, definition.name

@@ -84,6 +84,28 @@ def test_gauge_ignores_rows_without_its_field() -> None:
     assert value(c.AGENTS_ONLINE, rows, at(150)) == MetricValue(None, 0)
 
 
+def test_not_ready_share_is_the_latest_snapshots_not_ready_over_online_agents() -> None:
+    share = "agents_not_ready_share"
+    rows = [
+        row(2, latest={c.AGENTS_NOT_READY: Stamped(6.0, at(150)), c.AGENTS_ONLINE: Stamped(8.0, at(150))}),
+        row(1, latest={c.AGENTS_NOT_READY: Stamped(1.0, at(70)), c.AGENTS_ONLINE: Stamped(8.0, at(70))}),
+    ]
+    # six of eight agents in a meeting; the samples are the agents online (a staffing floor for rules)
+    assert value(share, rows, at(200)) == MetricValue(0.75, 8)
+    assert value(share, rows, at(100)) == MetricValue(0.125, 8)
+
+
+def test_not_ready_share_has_no_value_without_agents_or_with_stale_figures() -> None:
+    share = "agents_not_ready_share"
+    nobody = [row(1, latest={c.AGENTS_NOT_READY: Stamped(0.0, at(70)), c.AGENTS_ONLINE: Stamped(0.0, at(70))})]
+    assert value(share, nobody, at(100)) == MetricValue(None, 0)  # a closed queue is not 0 % or 100 %
+    only_online = [row(1, latest={c.AGENTS_ONLINE: Stamped(5.0, at(70))})]
+    assert value(share, only_online, at(100)) == MetricValue(None, 0)  # the platform reports no states
+    fresh = [row(1, latest={c.AGENTS_NOT_READY: Stamped(3.0, at(70)), c.AGENTS_ONLINE: Stamped(4.0, at(70))})]
+    assert value(share, fresh, at(70) + WINDOW - timedelta(seconds=1)).value == 0.75
+    assert value(share, fresh, at(70) + WINDOW) == MetricValue(None, 0)  # snapshots stopped: no figure
+
+
 # --- duration in state ----------------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ def test_it_covers_the_kpis_supervisors_watch(rules: RuleSet) -> None:
         "average_speed_of_answer",
         "average_handle_time",
         "agents_available",
+        "agents_not_ready_share",
         "agent_on_hold_seconds",
         "agent_after_contact_work_seconds",
         "agent_not_ready_seconds",
