@@ -439,6 +439,8 @@ def report(rows: Sequence[Row], setup: Setup) -> str:
         "",
         _kind_table(rows),
         "",
+        _rule_table(rows),
+        "",
         "goals (issue 10):",
     ]
     for goal in goals(static, baseline, center, setup.learn_weeks):
@@ -467,6 +469,27 @@ def _kind_table(rows: Sequence[Row]) -> str:
                 *(clock(tally.detect_seconds if tally else [], "median") for tally in tallies),
             ]
         )
+    return text_table(table)
+
+
+def _rule_table(rows: Sequence[Row]) -> str:
+    """Per rule, both rule sets side by side: where the false alerts and pages are (what to tune next)."""
+    names = sorted({name for row in rows for name in row.tally.rules})
+    header = ["rule"]
+    for row in rows:
+        header += [f"{row.name}: alerts", f"{row.name}: false", f"{row.name}: false pages"]
+    table = [header]
+    for name in names:
+        line = [name]
+        for row in rows:
+            tally = row.tally.rules.get(name)
+            alerts = tally.alerts if tally else 0
+            line += [
+                str(alerts),
+                str(alerts - tally.true_alerts if tally else 0),
+                str(tally.false_pages if tally else 0),
+            ]
+        table.append(line)
     return text_table(table)
 
 

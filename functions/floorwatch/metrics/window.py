@@ -112,7 +112,9 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
     return MetricValue(numerator / denominator, int(denominator))
 
 
-def _gauge_share(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta) -> MetricValue:
+def _gauge_share(
+    metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta
+) -> MetricValue:
     """Latest numerator ÷ latest denominator, both fresh (a gauge's staleness rule) and numeric; samples =
     the denominator (agents online for the not-ready share)."""
     part = _latest(rows, metric.numerator, at)

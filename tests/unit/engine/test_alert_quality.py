@@ -7,7 +7,6 @@ from __future__ import annotations
 from importlib import resources
 
 import yaml
-
 from floorwatch.alerts.actions import ActionRequest, perform
 from floorwatch.alerts.model import TransitionKind
 from floorwatch.alerts.state_machine import AlertStatus

@@ -97,7 +97,9 @@ def test_not_ready_share_is_the_latest_snapshots_not_ready_over_online_agents() 
 
 def test_not_ready_share_has_no_value_without_agents_or_with_stale_figures() -> None:
     share = "agents_not_ready_share"
-    nobody = [row(1, latest={c.AGENTS_NOT_READY: Stamped(0.0, at(70)), c.AGENTS_ONLINE: Stamped(0.0, at(70))})]
+    nobody = [
+        row(1, latest={c.AGENTS_NOT_READY: Stamped(0.0, at(70)), c.AGENTS_ONLINE: Stamped(0.0, at(70))})
+    ]
     assert value(share, nobody, at(100)) == MetricValue(None, 0)  # a closed queue is not 0 % or 100 %
     only_online = [row(1, latest={c.AGENTS_ONLINE: Stamped(5.0, at(70))})]
     assert value(share, only_online, at(100)) == MetricValue(None, 0)  # the platform reports no states
