@@ -167,7 +167,7 @@
   }
 
   function isRatioMetric(metric) {
-    return /service_level|abandon_rate|occupancy|adherence|_rate$|_ratio$/.test(String(metric || ''));
+    return /service_level|abandon_rate|occupancy|adherence|_rate$|_ratio$|_share$/.test(String(metric || ''));
   }
 
   function isDurationMetric(metric) {
