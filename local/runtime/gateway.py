@@ -5,10 +5,10 @@ One aiohttp server (in its own thread and event loop) serves:
   authorizer event (an exception "Unauthorized" -> 401, a Deny policy -> 403), then
   ``handlers.websocket`` with the ``$connect`` event (a non-2xx statusCode refuses the upgrade).
   Each text frame is routed by ``$request.body.action`` (an unknown action or non-JSON -> ``$default``)
-  and closing runs ``$disconnect``; gateway actions (``ping``) are answered here, from the response
-  template the deployed API's MOCK integration renders, without running any function; the events carry API Gateway's ``requestContext`` (routeKey,
+  and closing runs ``$disconnect``; the events carry API Gateway's ``requestContext`` (routeKey,
   eventType, connectionId, domainName, stage, authorizer context, ...). A handler's ``body``, when it
-  returns one, is sent back as the route response.
+  returns one, is sent back as the route response. Gateway actions (``ping``) are answered here from
+  the response template the deployed API's MOCK integration renders, without running any function.
 - ``POST/GET/DELETE [/<stage>]/@connections/{id}`` the management API exactly as botocore's
   ``apigatewaymanagementapi`` client calls it (410 GoneException for an unknown connection).
 - ``GET /outbox`` what SNS would have sent (SMS / e-mail), as JSON, for the ops-outbox panel.

@@ -36,7 +36,7 @@ def test_client_actions_are_the_session_and_alert_actions_once_each() -> None:
     assert len(set(CLIENT_ACTIONS)) == len(CLIENT_ACTIONS)
     assert set(CLIENT_ACTIONS) == {*SessionAction, *GatewayAction, *AlertAction}
     assert {action.value for action in AlertAction} == ACTIONS
-    assert GATEWAY_ACTIONS == {action.value for action in GatewayAction}
+    assert {action.value for action in GatewayAction} == GATEWAY_ACTIONS
     assert not GATEWAY_ACTIONS & ACTIONS  # nothing the API answers alone may change an alert
 
 
