@@ -17,17 +17,20 @@
   // Two jobs, two messages. The tiles poll: a `refresh` answered with a snapshot (table reads and a
   // function invocation) this often; alerts and their values are pushed the moment they change.
   const REFRESH_MS = 15000;
-  // The heartbeat: a `ping` the API answers itself (`pong`, no function, no table) this often, once the
-  // connection is live. A socket can stall without closing (a proxy or NAT drops it silently); any
-  // message from the server counts, so silence this long means the feed is not live: a ping's answer
-  // may take 8 s on a busy network or machine, and a stall still shows within 15 s (checked every second).
-  const PING_MS = 5000;
+  // The heartbeat. A socket can stall without closing (a proxy or NAT drops it silently). Any message
+  // from the server counts (snapshots, pushes, pongs), so silence for the deadline means the feed is not
+  // live, and a stall shows within 15 s (checked every second). Only when the page has heard nothing
+  // for PING_AFTER_SILENCE_MS does it send a `ping`, which the API answers itself (`pong`: no function,
+  // no table); the pong then has 5 s to come. Every message costs the same at API Gateway, so the page
+  // asks for one only when nothing else came: about one ping between two refreshes.
+  const PING_AFTER_SILENCE_MS = 8000;
   const HEARTBEAT_DEADLINE_MS = 14000;
   const HEARTBEAT_CHECK_MS = 1000;
   // Silence is counted only while the page itself runs: a check that comes late (the machine was
   // busy, the tab throttled, the laptop asleep) counts at most this much, since messages that arrived
-  // meanwhile may still wait behind it in the page's queue. A late check also pings at once, so a live
-  // socket proves itself quickly and a dead one is noticed within the deadline.
+  // meanwhile may still wait behind it in the page's queue. A late check also pings at once (its
+  // silence counted as at most PING_AFTER_SILENCE_MS), so a live socket proves itself quickly and a dead
+  // one is noticed within the deadline.
   const HEARTBEAT_CHECK_CAP_MS = 2000;
   // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
   // not been live yet gets this long before it counts as stalled (no pings before then: the snapshot is
@@ -1610,11 +1613,11 @@
     reconnectTimer: null,
     reconnectAt: null,
     refreshTimer: null,
-    pingTimer: null,
     requestSeq: 0,
     openedAt: null, // when the current socket started connecting (client ms)
     lastMessageAt: null, // when the server last said anything: the heartbeat
     silentMs: 0, // how long the page has been running since then (see HEARTBEAT_CHECK_CAP_MS)
+    pinged: false, // a ping went out during this silence
     lastCheckAt: null, // when the heartbeat was last checked (client ms)
     notLiveSince: null, // the last moment the page was known live, while it is not
     snapshotRequests: new Map(), // request_id -> sent at (client ms)
@@ -1656,15 +1659,16 @@
   function heard() {
     conn.lastMessageAt = Date.now();
     conn.silentMs = 0;
+    conn.pinged = false;
   }
 
   /**
    * The heartbeat's verdict at one check, as a pure function (unit-tested without a browser).
-   * `beat`: {silentMs, lastCheckAt} (updated in place); `socket`: 'live' | 'syncing' (open, first
-   * snapshot awaited) | 'connecting' | 'none'. Answers 'wait', 'ping' (the page was held up: prove the
-   * socket now rather than judge it), 'resync' (the same before the first snapshot) or 'drop' (stalled).
-   * Pings go out every PING_MS and each is answered, and pushes come besides, so a socket that is open
-   * but has said nothing for the deadline of the page's running time has stalled (no close ever comes).
+   * `beat`: {silentMs, lastCheckAt, pinged} (updated in place; a message heard resets silentMs and
+   * pinged); `socket`: 'live' | 'syncing' (open, first snapshot awaited) | 'connecting' | 'none'.
+   * Answers 'wait', 'ping' (silent long enough to ask, or the page was held up: prove the socket now
+   * rather than judge it), 'resync' (held up before the first snapshot: ask for it again) or 'drop'
+   * (stalled: open, but nothing for the deadline of the page's running time; no close ever comes).
    * Time the page did not run (a late check) counts at most HEARTBEAT_CHECK_CAP_MS.
    */
   function heartbeatVerdict(beat, now, socket) {
@@ -1673,14 +1677,21 @@
     if (socket === 'none') return 'wait';
     beat.silentMs += Math.min(elapsed, HEARTBEAT_CHECK_CAP_MS);
     const late = elapsed > HEARTBEAT_CHECK_CAP_MS;
-    const deadline = socket === 'live' ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
+    const live = socket === 'live';
+    const deadline = live ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
     if (socket === 'connecting') return !late && beat.silentMs >= deadline ? 'drop' : 'wait';
     if (late) {
       // The page was held up: ask now rather than judge, and give the answer time to come.
-      beat.silentMs = Math.min(beat.silentMs, deadline - PING_MS);
-      return socket === 'live' ? 'ping' : 'resync';
+      beat.silentMs = Math.min(beat.silentMs, live ? PING_AFTER_SILENCE_MS : deadline - PING_AFTER_SILENCE_MS);
+      beat.pinged = live;
+      return live ? 'ping' : 'resync';
     }
-    return beat.silentMs >= deadline ? 'drop' : 'wait';
+    if (beat.silentMs >= deadline) return 'drop';
+    if (live && !beat.pinged && beat.silentMs >= PING_AFTER_SILENCE_MS) {
+      beat.pinged = true;
+      return 'ping';
+    }
+    return 'wait';
   }
 
   function checkHeartbeat() {
@@ -1739,7 +1750,6 @@
 
   function stopTimers() {
     clearInterval(conn.refreshTimer);
-    clearInterval(conn.pingTimer);
   }
 
   /** A refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
@@ -1785,7 +1795,6 @@
       requestSnapshot('subscribe'); // on every (re)connect: the snapshot resyncs what we missed
       stopTimers();
       conn.refreshTimer = setInterval(periodicRefresh, REFRESH_MS);
-      conn.pingTimer = setInterval(sendPing, PING_MS);
     });
     ws.addEventListener('message', (event) => {
       if (conn.ws !== ws) return;
@@ -2325,7 +2334,7 @@
     normalizeOutboxItem: normalizeOutboxItem,
     receive: onMessage, // feed a raw server message, as the socket would
     heartbeatVerdict: heartbeatVerdict,
-    timing: { REFRESH_MS, PING_MS, HEARTBEAT_DEADLINE_MS, HEARTBEAT_CHECK_MS, HEARTBEAT_CHECK_CAP_MS,
+    timing: { REFRESH_MS, PING_AFTER_SILENCE_MS, HEARTBEAT_DEADLINE_MS, HEARTBEAT_CHECK_MS, HEARTBEAT_CHECK_CAP_MS,
       FIRST_SNAPSHOT_DEADLINE_MS },
   };
 

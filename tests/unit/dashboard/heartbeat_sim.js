@@ -2,11 +2,14 @@
  * server, in simulated time, without a browser: tests/unit/dashboard/test_heartbeat.py drives it.
  *
  * usage: node heartbeat_sim.js <app.js> '<scenario JSON>'
- * scenario: {duration_ms, latency_ms (ping to pong), ping_phase_ms (when the ping timer first fires),
- *            stall_at_ms (null: never; from then nothing passes either way, nothing closes),
- *            holds: [[from_ms, to_ms], ...] (the page does not run: its timers fire once, late, after),
- *            pushes_every_ms (null: none; server pushes, lost too once stalled)}
- * prints {dropped_at_ms (null: never), pings}
+ * scenario: {duration_ms,
+ *            pong_ms: how long a ping takes to be answered (null: never answered),
+ *            snapshot_ms: how long a refresh (every REFRESH_MS, the page's timer) takes to be answered
+ *              (null: never answered: a backend that stopped),
+ *            stall_at_ms: from then nothing passes either way and nothing closes (null: never),
+ *            holds: [[from_ms, to_ms], ...]: the page does not run (its timers fire once, late, after),
+ *            pushes_every_ms: server pushes (null: none; lost too once stalled)}
+ * prints {dropped_at_ms (null: never), pings, refreshes}
  */
 'use strict';
 const fs = require('fs');
@@ -19,18 +22,18 @@ const { heartbeatVerdict, timing } = context.window.floorwatch;
 const s = JSON.parse(process.argv[3]);
 
 const STEP = 100; // ms of simulated time per step
-const beat = { silentMs: 0, lastCheckAt: null };
+const beat = { silentMs: 0, lastCheckAt: null, pinged: false }; // live: the first snapshot just came
 const arrivals = []; // times at which a message reaches the page
 let pings = 0;
+let refreshes = 0;
 let nextCheck = timing.HEARTBEAT_CHECK_MS;
-let nextPing = s.ping_phase_ms;
+let nextRefresh = timing.REFRESH_MS;
 let nextPush = s.pushes_every_ms || Infinity;
 const stalled = (t) => s.stall_at_ms !== null && t >= s.stall_at_ms;
 const held = (t) => (s.holds || []).some(([from, to]) => t >= from && t < to);
 
-function ping(t) {
-  pings += 1;
-  if (!stalled(t) && !stalled(t + s.latency_ms)) arrivals.push(t + s.latency_ms);
+function request(t, latency) {
+  if (latency !== null && !stalled(t) && !stalled(t + latency)) arrivals.push(t + latency);
 }
 
 let dropped = null;
@@ -41,13 +44,17 @@ for (let t = 0; t <= s.duration_ms && dropped === null; t += STEP) {
   }
   if (held(t)) continue; // nothing runs; timers and messages wait
   // Timers first (a late timer may run before messages queued behind it), then messages.
-  if (t >= nextPing) {
-    ping(t);
-    while (nextPing <= t) nextPing += timing.PING_MS; // an interval fires once however late
+  if (t >= nextRefresh) {
+    refreshes += 1;
+    request(t, s.snapshot_ms);
+    while (nextRefresh <= t) nextRefresh += timing.REFRESH_MS; // an interval fires once however late
   }
   if (t >= nextCheck) {
     const verdict = heartbeatVerdict(beat, t, 'live');
-    if (verdict === 'ping') ping(t);
+    if (verdict === 'ping') {
+      pings += 1;
+      request(t, s.pong_ms);
+    }
     if (verdict === 'drop') dropped = t;
     while (nextCheck <= t) nextCheck += timing.HEARTBEAT_CHECK_MS;
   }
@@ -55,7 +62,8 @@ for (let t = 0; t <= s.duration_ms && dropped === null; t += STEP) {
     if (arrivals[i] <= t) {
       arrivals.splice(i, 1);
       beat.silentMs = 0; // heard(): any message
+      beat.pinged = false;
     }
   }
 }
-process.stdout.write(JSON.stringify({ dropped_at_ms: dropped, pings }));
+process.stdout.write(JSON.stringify({ dropped_at_ms: dropped, pings, refreshes }));

@@ -1,8 +1,9 @@
 """The dashboard's stall detection, without a browser: the page's own `heartbeatVerdict` (dashboard/
 app.js) runs in Node against a scripted server in simulated time (heartbeat_sim.js). Issue 12's promise:
-a socket that stalls without closing shows "not live" within 15 s, and a live one never does, with the
-heartbeat a `ping` the API answers itself while the tiles refresh only every 15 s. The same behaviour is
-checked end to end in a real browser by tests/e2e/test_screen.py."""
+a socket that stalls without closing shows "not live" within 15 s, and a live one never does; issue 13's:
+the heartbeat costs little. The tiles refresh every 15 s; the page pings (answered by the API itself,
+no function, no table) only when it has heard nothing for 8 s. The same behaviour is checked end to end
+in a real browser by tests/e2e/test_screen.py."""
 
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ SIMULATOR = Path(__file__).with_name("heartbeat_sim.js")
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js (which the CDK needs too) is not installed")
 STALL_VISIBLE_WITHIN_MS = 15_000  # issue 12
+TEN_MINUTES = 600_000
 
 
 def run(**scenario: Any) -> dict[str, Any]:
     defaults = {
         "duration_ms": 120_000,
-        "latency_ms": 100,
-        "ping_phase_ms": 5_000,
+        "pong_ms": 100,
+        "snapshot_ms": 400,
         "stall_at_ms": None,
         "holds": [],
         "pushes_every_ms": None,
@@ -47,32 +49,52 @@ def constant(name: str) -> int:
     return int(found.group(1))
 
 
-@pytest.mark.parametrize("latency_ms", [50, 2_000, 5_000, 8_500])
-def test_a_live_socket_answering_its_pings_is_never_called_stalled(latency_ms: int) -> None:
-    result = run(duration_ms=600_000, latency_ms=latency_ms)
+@pytest.mark.parametrize("pong_ms", [50, 2_000, 4_500])
+@pytest.mark.parametrize("snapshot_ms", [300, 9_000])
+def test_a_live_socket_is_never_called_stalled(pong_ms: int, snapshot_ms: int) -> None:
+    result = run(duration_ms=TEN_MINUTES, pong_ms=pong_ms, snapshot_ms=snapshot_ms)
     assert result["dropped_at_ms"] is None
-    assert result["pings"] >= 600_000 // constant("PING_MS") - 1  # pings, not refreshes, keep it live
 
 
-@pytest.mark.parametrize("latency_ms", [50, 3_000, 8_500])
-@pytest.mark.parametrize("stall_offset_ms", [0, 1_300, 2_500, 4_900])
-def test_a_silent_stall_is_noticed_within_15_s_wherever_it_falls_between_pings(
-    latency_ms: int, stall_offset_ms: int
-) -> None:
+def test_about_one_ping_goes_out_between_two_refreshes() -> None:
+    """What the heartbeat costs: a refresh every 15 s, and a ping in the silence between two snapshots
+    (the old page refreshed every 5 s instead: three snapshots per 15 s, each a function and reads)."""
+    result = run(duration_ms=TEN_MINUTES)
+    refreshes = TEN_MINUTES // constant("REFRESH_MS")
+    assert result["refreshes"] == refreshes
+    assert refreshes - 2 <= result["pings"] <= refreshes + 1
+
+
+def test_pushes_are_heartbeats_so_a_busy_floor_sends_no_pings() -> None:
+    result = run(duration_ms=TEN_MINUTES, pushes_every_ms=4_000)
+    assert result["dropped_at_ms"] is None
+    assert result["pings"] == 0
+
+
+def test_pongs_keep_a_socket_live_when_snapshots_stop_coming() -> None:
+    """The socket is fine, the backend behind it is not: live (the tiles' age says the rest)."""
+    result = run(duration_ms=TEN_MINUTES, snapshot_ms=None)
+    assert result["dropped_at_ms"] is None
+    assert result["pings"] >= TEN_MINUTES // (constant("PING_AFTER_SILENCE_MS") + 1_000)
+
+
+@pytest.mark.parametrize("pong_ms", [50, 4_500])
+@pytest.mark.parametrize("stall_offset_ms", [0, 2_600, 7_900, 8_700, 12_100, 14_900])
+def test_a_silent_stall_is_noticed_within_15_s_wherever_it_falls(pong_ms: int, stall_offset_ms: int) -> None:
     stall_at = 60_000 + stall_offset_ms
-    result = run(latency_ms=latency_ms, stall_at_ms=stall_at)
+    result = run(pong_ms=pong_ms, stall_at_ms=stall_at)
     assert result["dropped_at_ms"] is not None
     assert stall_at < result["dropped_at_ms"] <= stall_at + STALL_VISIBLE_WITHIN_MS
 
 
-def test_server_pushes_count_as_heartbeats_too() -> None:
-    """Pings answered far too late (a broken path for them), pushes every 4 s: still live."""
-    result = run(latency_ms=60_000, pushes_every_ms=4_000)
-    assert result["dropped_at_ms"] is None
+def test_a_stall_is_noticed_within_15_s_on_a_busy_floor_too() -> None:
+    result = run(pushes_every_ms=3_000, stall_at_ms=61_500)
+    assert result["dropped_at_ms"] is not None
+    assert result["dropped_at_ms"] <= 61_500 + STALL_VISIBLE_WITHIN_MS
 
 
 def test_a_page_held_up_for_20_s_pings_at_once_instead_of_calling_a_live_socket_stalled() -> None:
-    result = run(holds=[[30_000, 50_000]], latency_ms=3_000)
+    result = run(holds=[[30_000, 50_000]], pong_ms=3_000)
     assert result["dropped_at_ms"] is None
 
 
@@ -82,8 +104,14 @@ def test_a_stall_during_a_hold_up_is_noticed_within_15_s_of_the_page_running_aga
     assert 50_000 < result["dropped_at_ms"] <= 50_000 + STALL_VISIBLE_WITHIN_MS
 
 
-def test_the_tiles_refresh_less_often_than_the_heartbeat() -> None:
-    """The split this design rests on: the heartbeat alone must meet the 15 s promise."""
-    ping, refresh = constant("PING_MS"), constant("REFRESH_MS")
-    assert ping < refresh
-    assert ping + 8_500 < constant("HEARTBEAT_DEADLINE_MS") < STALL_VISIBLE_WITHIN_MS
+def test_a_pong_slower_than_the_deadline_allows_is_a_stall() -> None:
+    """The documented limit: a pong that takes 7 s, with nothing else heard, looks like a stall."""
+    result = run(pong_ms=7_000, snapshot_ms=None)
+    assert result["dropped_at_ms"] is not None
+
+
+def test_the_heartbeat_not_the_refresh_meets_the_15_s_promise() -> None:
+    ping_after, refresh = constant("PING_AFTER_SILENCE_MS"), constant("REFRESH_MS")
+    deadline = constant("HEARTBEAT_DEADLINE_MS")
+    assert deadline < refresh  # the refresh alone could not: the pings are needed
+    assert ping_after + constant("HEARTBEAT_CHECK_MS") + 4_500 < deadline < STALL_VISIBLE_WITHIN_MS
