@@ -56,7 +56,9 @@ DASHBOARDS = 40  # supervisors (1 per ~15 agents), managers, wallboards, open wh
 MANAGER_DASHBOARDS = 4  # of them, those that see every queue (managers, wallboards): larger snapshots
 WEBSOCKET_CONTAINERS = 2  # warm websocket functions, each reading the scope registry once a minute
 REFRESH_SECONDS = 15  # dashboard/app.js REFRESH_MS: each open page asks for a snapshot this often
-PING_SECONDS = 5  # dashboard/app.js PING_MS: and pings this often (answered by API Gateway, no function)
+# dashboard/app.js PING_AFTER_SILENCE_MS: a page pings (answered by API Gateway, no function) only when
+# it has heard nothing this long; its checks run every second, so a ping goes out 8-9 s into a silence.
+PING_AFTER_SILENCE_SECONDS = 8
 PING_FUNCTION_SECONDS = 0.002  # what a ping would cost the websocket function instead (no table read)
 DASHBOARDS_PER_TRANSITION = 8  # its queue's supervisors and wallboard, managers
 EMAIL_RECIPIENTS = 2  # alert_contacts.email
@@ -454,13 +456,26 @@ def _duration(cpu_seconds: float, calls: float) -> float:
 
 @dataclass(frozen=True)
 class Dashboards:
-    """What the open dashboards send. ``ping_seconds`` None: no heartbeat message (the refresh was the
-    heartbeat before 2026-12-07); ``pings_by_function``: pings answered by the websocket function (no
-    table read) instead of API Gateway's MOCK route."""
+    """What the open dashboards send. ``ping_after_silence``: a ping when nothing was heard that long
+    (None: no heartbeat message; the refresh was the heartbeat before 2026-12-07); ``ping_every``: a
+    ping at that period whatever else arrives, instead; ``pings_by_function``: pings answered by the
+    websocket function (no table read) instead of API Gateway's MOCK route."""
 
     refresh_seconds: float = REFRESH_SECONDS
-    ping_seconds: float | None = PING_SECONDS
+    ping_after_silence: float | None = PING_AFTER_SILENCE_SECONDS
+    ping_every: float | None = None
     pings_by_function: bool = False
+
+    def pings_per_second(self) -> float:
+        """A dashboard's pings. Between two snapshots (one a refresh period) the silence is filled with a
+        ping every ping_after_silence plus half a check; pushes, which would spare some, are not counted
+        (the bill errs high)."""
+        if self.ping_every:
+            return 1 / self.ping_every
+        if not self.ping_after_silence:
+            return 0.0
+        per_refresh = math.ceil(self.refresh_seconds / (self.ping_after_silence + 0.5)) - 1
+        return max(0, per_refresh) / self.refresh_seconds
 
     def load(
         self,
@@ -472,7 +487,7 @@ class Dashboards:
         """(supervisors' refreshes, managers' refreshes, pings) a month, while the center is staffed;
         the websocket function's invocations and GB-seconds are added to the dictionaries given."""
         refreshes = DASHBOARDS * staffed_hours * 3600 / self.refresh_seconds
-        pings = DASHBOARDS * staffed_hours * 3600 / self.ping_seconds if self.ping_seconds else 0.0
+        pings = DASHBOARDS * staffed_hours * 3600 * self.pings_per_second()
         managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
         supervisors = refreshes - managers
         invocations["websocket"] += refreshes
@@ -640,8 +655,9 @@ def main() -> None:
         f"{normalized.quarantined} quarantined, {normalize_cpu * 1e6:.0f} us CPU/record"
     )
     print(
-        f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s and pinging every "
-        f"{PING_SECONDS} s (answered by API Gateway) while staffed, "
+        f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s and pinging after "
+        f"{PING_AFTER_SILENCE_SECONDS} s of silence (answered by API Gateway; "
+        f"{Dashboards().pings_per_second() * 3600:.0f} pings an hour) while staffed, "
         f"{DASHBOARDS_PER_TRANSITION} dashboards per transition, {EMAIL_RECIPIENTS} e-mail recipients, "
         f"{AWS_CALL_SECONDS * 1000:.0f} ms per AWS call, a 512 MB function's CPU share {CPU_SHARE:.2f}, "
         f"{SHARDS} shard per stream"
@@ -668,7 +684,10 @@ def main() -> None:
         if window == 1:
             dashboards = {
                 "the refresh as the heartbeat, every 5 s, no ping (before 2026-12-07)": Dashboards(
-                    refresh_seconds=5, ping_seconds=None
+                    refresh_seconds=5, ping_after_silence=None
+                ),
+                "a ping every 5 s whatever else arrives, instead of after 8 s of silence": Dashboards(
+                    ping_after_silence=None, ping_every=5
                 ),
                 "pings answered by the websocket function (no table read), not API Gateway": Dashboards(
                     pings_by_function=True

@@ -62,10 +62,13 @@ def test_the_bill_assumes_the_refresh_and_ping_periods_the_dashboard_uses() -> N
     import re
     from pathlib import Path
 
-    from tests.bench.bench_cost import PING_SECONDS, REFRESH_SECONDS
+    from tests.bench.bench_cost import PING_AFTER_SILENCE_SECONDS, REFRESH_SECONDS
 
     page = (Path(__file__).resolve().parents[2] / "dashboard" / "app.js").read_text()
-    for name, seconds in (("REFRESH_MS", REFRESH_SECONDS), ("PING_MS", PING_SECONDS)):
+    for name, seconds in (
+        ("REFRESH_MS", REFRESH_SECONDS),
+        ("PING_AFTER_SILENCE_MS", PING_AFTER_SILENCE_SECONDS),
+    ):
         found = re.search(rf"const {name} = (\d+);", page)
         assert found is not None, name
         assert int(found.group(1)) == seconds * 1000, name
@@ -104,22 +107,31 @@ def test_a_ping_runs_no_function_and_a_refresh_runs_one_each() -> None:
     hours = 10.0
     invocations: dict[str, float] = defaultdict(float)
     gb_seconds: dict[str, float] = defaultdict(float)
-    supervisors, managers, pings = Dashboards(refresh_seconds=15, ping_seconds=5).load(
+    supervisors, managers, pings = Dashboards(refresh_seconds=15, ping_after_silence=8).load(
         hours, _figures(), invocations, gb_seconds
     )
     assert supervisors + managers == pytest.approx(DASHBOARDS * hours * 3600 / 15)
-    assert pings == pytest.approx(DASHBOARDS * hours * 3600 / 5)
+    # One ping fills the silence between two snapshots 15 s apart (tests/unit/dashboard simulates it).
+    assert pings == pytest.approx(DASHBOARDS * hours * 3600 / 15)
     assert invocations["websocket"] == pytest.approx(supervisors + managers)  # pings: none
 
     through_function: dict[str, float] = defaultdict(float)
-    Dashboards(refresh_seconds=15, ping_seconds=5, pings_by_function=True).load(
+    Dashboards(refresh_seconds=15, ping_after_silence=8, pings_by_function=True).load(
         hours, _figures(), through_function, defaultdict(float)
     )
     assert through_function["websocket"] == pytest.approx(supervisors + managers + pings)
 
     before: dict[str, float] = defaultdict(float)
-    _, _, no_pings = Dashboards(refresh_seconds=5, ping_seconds=None).load(
+    _, _, no_pings = Dashboards(refresh_seconds=5, ping_after_silence=None).load(
         hours, _figures(), before, defaultdict(float)
     )
     assert no_pings == 0
     assert before["websocket"] == pytest.approx(3 * invocations["websocket"])
+
+
+@pytest.mark.parametrize(("refresh", "per_refresh"), [(5, 0), (15, 1), (30, 3), (60, 7)])
+def test_pings_fill_the_silences_between_snapshots(refresh: int, per_refresh: int) -> None:
+    from tests.bench.bench_cost import Dashboards
+
+    dashboards = Dashboards(refresh_seconds=refresh, ping_after_silence=8)
+    assert dashboards.pings_per_second() * refresh == pytest.approx(per_refresh)
