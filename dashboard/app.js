@@ -14,20 +14,27 @@
 
   const ACK_TARGET_SECONDS = 30; // the floor's working target: "acknowledge within 30 s, act within 90 s"
   const ACT_TARGET_SECONDS = 90; // counted from the opening, like the acknowledgement target
-  const REFRESH_MS = 5000; // tiles poll: the `refresh` action; its answers are also the heartbeat
-  // A socket can stall without closing (a proxy or NAT drops it silently). Any message from the server
-  // is a heartbeat; refreshes go out every 5 s, so silence this long means the feed is not live: a
-  // refresh's answer may take 9 s on a busy backend, and a stall still shows within 15 s (checked
-  // every second).
+  // Two jobs, two messages. The tiles poll: a `refresh` answered with a snapshot (table reads and a
+  // function invocation) this often; alerts and their values are pushed the moment they change.
+  const REFRESH_MS = 15000;
+  // The heartbeat. A socket can stall without closing (a proxy or NAT drops it silently). Any message
+  // from the server counts (snapshots, pushes, pongs), so silence for the deadline means the feed is not
+  // live, and a stall shows within 15 s (checked every second). Only when the page has heard nothing
+  // for PING_AFTER_SILENCE_MS does it send a `ping`, which the API answers itself (`pong`: no function,
+  // no table); the pong then has 5 s to come. Every message costs the same at API Gateway, so the page
+  // asks for one only when nothing else came: about one ping between two refreshes.
+  const PING_AFTER_SILENCE_MS = 8000;
   const HEARTBEAT_DEADLINE_MS = 14000;
   const HEARTBEAT_CHECK_MS = 1000;
   // Silence is counted only while the page itself runs: a check that comes late (the machine was
   // busy, the tab throttled, the laptop asleep) counts at most this much, since messages that arrived
-  // meanwhile may still wait behind it in the page's queue. A late check also sends a refresh at once,
-  // so a live socket proves itself quickly and a dead one is noticed within the deadline.
+  // meanwhile may still wait behind it in the page's queue. A late check also pings at once (its
+  // silence counted as at most PING_AFTER_SILENCE_MS), so a live socket proves itself quickly and a dead
+  // one is noticed within the deadline.
   const HEARTBEAT_CHECK_CAP_MS = 2000;
   // The first snapshot of a connection (subscribe) may take longer on a busy backend: a socket that has
-  // not been live yet gets this long before it counts as stalled.
+  // not been live yet gets this long before it counts as stalled (no pings before then: the snapshot is
+  // what makes it live).
   const FIRST_SNAPSHOT_DEADLINE_MS = 25000;
   const OUTBOX_MS = 3000;
   const ACTION_TIMEOUT_MS = 10000;
@@ -1610,6 +1617,7 @@
     openedAt: null, // when the current socket started connecting (client ms)
     lastMessageAt: null, // when the server last said anything: the heartbeat
     silentMs: 0, // how long the page has been running since then (see HEARTBEAT_CHECK_CAP_MS)
+    pinged: false, // a ping went out during this silence
     lastCheckAt: null, // when the heartbeat was last checked (client ms)
     notLiveSince: null, // the last moment the page was known live, while it is not
     snapshotRequests: new Map(), // request_id -> sent at (client ms)
@@ -1651,40 +1659,61 @@
   function heard() {
     conn.lastMessageAt = Date.now();
     conn.silentMs = 0;
+    conn.pinged = false;
   }
 
   /**
-   * The heartbeat: refreshes go out every 5 s and every one is answered, and pushes come besides, so a
-   * socket that is open but has said nothing for HEARTBEAT_DEADLINE_MS of the page's running time has
-   * stalled (no close ever comes): drop it, reconnect, resync. A socket stuck connecting gets the same
-   * deadline. Time the page did not run (a late check) counts at most HEARTBEAT_CHECK_CAP_MS, and is
-   * answered with a refresh at once instead of a verdict.
+   * The heartbeat's verdict at one check, as a pure function (unit-tested without a browser).
+   * `beat`: {silentMs, lastCheckAt, pinged} (updated in place; a message heard resets silentMs and
+   * pinged); `socket`: 'live' | 'syncing' (open, first snapshot awaited) | 'connecting' | 'none'.
+   * Answers 'wait', 'ping' (silent long enough to ask, or the page was held up: prove the socket now
+   * rather than judge it), 'resync' (held up before the first snapshot: ask for it again) or 'drop'
+   * (stalled: open, but nothing for the deadline of the page's running time; no close ever comes).
+   * Time the page did not run (a late check) counts at most HEARTBEAT_CHECK_CAP_MS.
    */
-  function checkHeartbeat() {
-    const now = Date.now();
-    const elapsed = conn.lastCheckAt === null ? HEARTBEAT_CHECK_MS : Math.max(0, now - conn.lastCheckAt);
-    conn.lastCheckAt = now;
-    const ws = conn.ws;
-    if (!ws) return;
-    conn.silentMs += Math.min(elapsed, HEARTBEAT_CHECK_CAP_MS);
+  function heartbeatVerdict(beat, now, socket) {
+    const elapsed = beat.lastCheckAt === null ? HEARTBEAT_CHECK_MS : Math.max(0, now - beat.lastCheckAt);
+    beat.lastCheckAt = now;
+    if (socket === 'none') return 'wait';
+    beat.silentMs += Math.min(elapsed, HEARTBEAT_CHECK_CAP_MS);
     const late = elapsed > HEARTBEAT_CHECK_CAP_MS;
-    const deadline = $('connection').dataset.state === 'live' ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
-    if (ws.readyState === WebSocket.OPEN) {
-      if (late) {
-        // The page was held up: ask now rather than judge, and give the answer time to come.
-        conn.silentMs = Math.min(conn.silentMs, deadline - REFRESH_MS);
-        requestSnapshot('refresh');
-      }
-      else if (conn.silentMs >= deadline) dropSocket(ws, 'The connection stalled before the server answered.');
-    } else if (ws.readyState === WebSocket.CONNECTING && !late && conn.silentMs >= deadline) {
-      dropSocket(ws, 'The connection stalled before the server answered.');
+    const live = socket === 'live';
+    const deadline = live ? HEARTBEAT_DEADLINE_MS : FIRST_SNAPSHOT_DEADLINE_MS;
+    if (socket === 'connecting') return !late && beat.silentMs >= deadline ? 'drop' : 'wait';
+    if (late) {
+      // The page was held up: ask now rather than judge, and give the answer time to come.
+      beat.silentMs = Math.min(beat.silentMs, live ? PING_AFTER_SILENCE_MS : deadline - PING_AFTER_SILENCE_MS);
+      beat.pinged = live;
+      return live ? 'ping' : 'resync';
     }
+    if (beat.silentMs >= deadline) return 'drop';
+    if (live && !beat.pinged && beat.silentMs >= PING_AFTER_SILENCE_MS) {
+      beat.pinged = true;
+      return 'ping';
+    }
+    return 'wait';
+  }
+
+  function checkHeartbeat() {
+    const ws = conn.ws;
+    let socket = 'none';
+    if (ws && ws.readyState === WebSocket.OPEN) socket = $('connection').dataset.state === 'live' ? 'live' : 'syncing';
+    else if (ws && ws.readyState === WebSocket.CONNECTING) socket = 'connecting';
+    const verdict = heartbeatVerdict(conn, Date.now(), socket);
+    if (verdict === 'ping') sendPing();
+    else if (verdict === 'resync') requestSnapshot('refresh');
+    else if (verdict === 'drop') dropSocket(ws, 'The connection stalled before the server answered.');
+  }
+
+  /** The heartbeat message: answered by the API itself, so it costs no table read (docs/protocol.md). */
+  function sendPing() {
+    if ($('connection').dataset.state === 'live') send({ action: 'ping' });
   }
 
   function dropSocket(ws, reason) {
     if (conn.ws !== ws) return;
     conn.ws = null; // its late events, if any, are ignored from now on
-    clearInterval(conn.refreshTimer);
+    stopTimers();
     try {
       ws.close(4000, 'heartbeat missed');
     } catch (err) {
@@ -1714,7 +1743,16 @@
     if (conn.snapshotRequests.size > 20) conn.snapshotRequests.delete(conn.snapshotRequests.keys().next().value);
   }
 
-  /** The periodic refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
+  /** The periodic tiles refresh: not while the page is hidden (it refreshes when it comes back into view). */
+  function periodicRefresh() {
+    if (document.visibilityState !== 'hidden') refreshUnlessWaiting();
+  }
+
+  function stopTimers() {
+    clearInterval(conn.refreshTimer);
+  }
+
+  /** A refresh, unless the previous one is still unanswered (a busy backend gets no pile of them). */
   function refreshUnlessWaiting() {
     const waiting = Array.from(conn.snapshotRequests.values());
     if (waiting.length && Date.now() - Math.min(...waiting) < REFRESH_MS * 2) return;
@@ -1755,8 +1793,8 @@
       heard();
       setConnection('syncing', 'Syncing…');
       requestSnapshot('subscribe'); // on every (re)connect: the snapshot resyncs what we missed
-      clearInterval(conn.refreshTimer);
-      conn.refreshTimer = setInterval(refreshUnlessWaiting, REFRESH_MS);
+      stopTimers();
+      conn.refreshTimer = setInterval(periodicRefresh, REFRESH_MS);
     });
     ws.addEventListener('message', (event) => {
       if (conn.ws !== ws) return;
@@ -1766,7 +1804,7 @@
     ws.addEventListener('close', () => {
       if (conn.ws !== ws) return;
       conn.ws = null;
-      clearInterval(conn.refreshTimer);
+      stopTimers();
       failPending('Connection lost before the server answered.');
       scheduleReconnect();
     });
@@ -1867,6 +1905,7 @@
       case 'error':
         onActionAnswer(msg, msg.message || msg.code || 'the server refused');
         break;
+      case 'pong': // the heartbeat's answer: hearing it was the point (heard() ran already)
       default:
         break;
     }
@@ -2294,6 +2333,9 @@
     describeScope: describeScope,
     normalizeOutboxItem: normalizeOutboxItem,
     receive: onMessage, // feed a raw server message, as the socket would
+    heartbeatVerdict: heartbeatVerdict,
+    timing: { REFRESH_MS, PING_AFTER_SILENCE_MS, HEARTBEAT_DEADLINE_MS, HEARTBEAT_CHECK_MS, HEARTBEAT_CHECK_CAP_MS,
+      FIRST_SNAPSHOT_DEADLINE_MS },
   };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

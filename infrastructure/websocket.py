@@ -2,7 +2,10 @@
 route, a throttled stage with access logs, and the token signing key in Secrets Manager.
 
 Routes follow the WebSocket protocol (route selection on `$request.body.action`); the handler answers
-and pushes through the @connections management API, so routes have no route responses.
+and pushes through the @connections management API, so its routes have no route responses. Gateway
+actions (`ping`, the dashboards' heartbeat) are answered by API Gateway itself: a MOCK integration whose
+response template is the protocol's (`floorwatch.protocol.GATEWAY_RESPONSE_TEMPLATES`) and a `$default`
+route response, so a heartbeat costs two messages and no invocation or table read.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from floorwatch.names import (
     ENV_WEBSOCKET_ENDPOINT,
     ResourceNames,
 )
-from floorwatch.protocol import CLIENT_ACTIONS
+from floorwatch.protocol import CLIENT_ACTIONS, GATEWAY_RESPONSE_TEMPLATES
 
 from infrastructure.least_privilege import grant_alert_writes, grant_post_to_connections
 from infrastructure.nag import indexes_finding, suppress
@@ -44,8 +47,14 @@ WEBSOCKET_HANDLER = "handlers.websocket.handler"
 ROUTE_SELECTION = "$request.body.action"
 TOKEN_IDENTITY_SOURCE = "route.request.querystring.token"
 # Client actions of the protocol (floorwatch.protocol); each gets a route (and so its own metrics and
-# access-log route key).
+# access-log route key): the websocket function's, or for gateway actions a MOCK answered by API Gateway.
 ACTION_ROUTES = CLIENT_ACTIONS
+FUNCTION_ROUTES = tuple(action for action in CLIENT_ACTIONS if action not in GATEWAY_RESPONSE_TEMPLATES)
+# API Gateway evaluates template selection expressions; an escaped `$default` selects the `$default`
+# template whatever the message's content type.
+DEFAULT_TEMPLATE = "$default"
+DEFAULT_TEMPLATE_SELECTION = "\\$default"
+MOCK_REQUEST_TEMPLATE = json.dumps({"statusCode": 200})  # a MOCK integration answers what this says
 # Per stage, across all connections: a floor of supervisors sends a few messages a minute each.
 THROTTLE_RATE_PER_SECOND = 100
 THROTTLE_BURST = 200
@@ -197,12 +206,15 @@ class WebSocketApiConstruct(Construct):
         # Not "Default": CDK drops that id from logical ids, and the $default route's would collide.
         for route_key, integration_id in (
             ("$default", "Unknown"),
-            *((a, a.capitalize()) for a in ACTION_ROUTES),
+            *((a, a.capitalize()) for a in FUNCTION_ROUTES),
         ):
             self.routes[route_key] = self.api.add_route(
                 route_key, integration=integrations.WebSocketLambdaIntegration(integration_id, function)
             )
-        for route_key, route in self.routes.items():
+        routes: dict[str, Construct] = dict(self.routes)
+        for route_key, template in GATEWAY_RESPONSE_TEMPLATES.items():
+            routes[route_key] = self._gateway_route(route_key, template)
+        for route_key, route in routes.items():
             if route_key != "$connect":
                 suppress(
                     route,
@@ -210,6 +222,49 @@ class WebSocketApiConstruct(Construct):
                     "WebSocket APIs authorize only on $connect: this route runs on a connection the token "
                     "authorizer already admitted, and the handler checks the caller's role on every action.",
                 )
+
+    def _gateway_route(self, route_key: str, response_template: str) -> apigwv2.CfnRoute:
+        """A route API Gateway answers itself: MOCK integration -> response template -> the caller.
+
+        The L2 WebSocketMockIntegration of this CDK version takes no integration response, so the four
+        resources are declared directly (as in API Gateway's guide to WebSocket integration responses).
+        """
+        name = route_key.capitalize()
+        api_id = self.api.api_id
+        integration = apigwv2.CfnIntegration(
+            self,
+            f"{name}Mock",
+            api_id=api_id,
+            integration_type="MOCK",
+            request_templates={DEFAULT_TEMPLATE: MOCK_REQUEST_TEMPLATE},
+            template_selection_expression=DEFAULT_TEMPLATE_SELECTION,
+            passthrough_behavior="WHEN_NO_MATCH",
+        )
+        apigwv2.CfnIntegrationResponse(
+            self,
+            f"{name}Answer",
+            api_id=api_id,
+            integration_id=integration.ref,
+            integration_response_key=DEFAULT_TEMPLATE,
+            response_templates={DEFAULT_TEMPLATE: response_template},
+            template_selection_expression=DEFAULT_TEMPLATE_SELECTION,
+        )
+        route = apigwv2.CfnRoute(
+            self,
+            f"{name}Route",
+            api_id=api_id,
+            route_key=route_key,
+            target=f"integrations/{integration.ref}",
+            route_response_selection_expression=DEFAULT_TEMPLATE,  # two-way: the answer goes back
+        )
+        apigwv2.CfnRouteResponse(
+            self,
+            f"{name}RouteResponse",
+            api_id=api_id,
+            route_id=route.ref,
+            route_response_key=DEFAULT_TEMPLATE,
+        )
+        return route
 
     def _grant(self, tables: Tables) -> None:
         self.token_secret.grant_read(self.authorizer.role)

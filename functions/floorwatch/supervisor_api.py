@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 
 from floorwatch.alerts.actions import DEFAULT_POLICY, ActionOutcome, ActionRequest, perform
 from floorwatch.alerts.escalation import EscalationPolicy
-from floorwatch.protocol import CLIENT_ACTIONS, SessionAction
+from floorwatch.protocol import CLIENT_ACTIONS, GATEWAY_ACTIONS, SessionAction, pong
 from floorwatch.security.redact import redact
 from floorwatch.security.roles import ACTIONS, may_subscribe
 from floorwatch.snapshot import SnapshotSources, build_snapshot
@@ -88,6 +88,10 @@ class SupervisorApi:
         if body is None:
             return error_reply(None, None, "invalid", problem or "messages are JSON objects with an action")
         action = str(body.get("action") or route)[:40]
+        if action in GATEWAY_ACTIONS:
+            # API Gateway answers these itself (a MOCK route); reached here only through `$default`, the
+            # answer is the same and still reads no table (it is the heartbeat, sent every few seconds).
+            return pong(int(self._clock().timestamp() * 1000))
         request_id = _request_id(body)
         connection = self._ports.connections.get(connection_id)
         if connection is None:

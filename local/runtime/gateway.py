@@ -7,7 +7,8 @@ One aiohttp server (in its own thread and event loop) serves:
   Each text frame is routed by ``$request.body.action`` (an unknown action or non-JSON -> ``$default``)
   and closing runs ``$disconnect``; the events carry API Gateway's ``requestContext`` (routeKey,
   eventType, connectionId, domainName, stage, authorizer context, ...). A handler's ``body``, when it
-  returns one, is sent back as the route response.
+  returns one, is sent back as the route response. Gateway actions (``ping``) are answered here from
+  the response template the deployed API's MOCK integration renders, without running any function.
 - ``POST/GET/DELETE [/<stage>]/@connections/{id}`` the management API exactly as botocore's
   ``apigatewaymanagementapi`` client calls it (410 GoneException for an unknown connection).
 - ``GET /outbox`` what SNS would have sent (SMS / e-mail), as JSON, for the ops-outbox panel.
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from floorwatch.protocol import CLIENT_ACTIONS
+from floorwatch.protocol import CLIENT_ACTIONS, GATEWAY_RESPONSE_TEMPLATES
 
 from local.runtime.aws import ACCOUNT_ID, REGION
 from local.runtime.functions import LocalFunction
@@ -260,14 +262,15 @@ class Gateway:
             connection.last_active_at = time.time()
             body = message.data if message.type == WSMsgType.TEXT else message.data.decode("utf-8", "replace")
             route = route_key(body)
-            event = {
-                "requestContext": {
-                    **self._connection_context(connection, route, "MESSAGE"),
-                    "messageId": secrets.token_urlsafe(12),
-                },
-                "body": body,
-                "isBase64Encoded": False,
+            context = {
+                **self._connection_context(connection, route, "MESSAGE"),
+                "messageId": secrets.token_urlsafe(12),
             }
+            answer = gateway_answer(route, context)
+            if answer is not None:  # the deployed API answers it itself (MOCK): no function runs
+                await _send_quietly(connection.socket, answer)
+                continue
+            event = {"requestContext": context, "body": body, "isBase64Encoded": False}
             try:
                 response = await self._call(self._websocket, event)
             except Exception as error:  # noqa: BLE001 - API Gateway answers an internal error, keeps the socket
@@ -387,6 +390,32 @@ def route_key(body: str) -> str:
     except (ValueError, AttributeError):
         return "$default"
     return action if isinstance(action, str) and action in ROUTES else "$default"
+
+
+def gateway_answer(route: str, context: Mapping[str, Any]) -> str | None:
+    """What the API itself answers a gateway action with (its MOCK integration's response template,
+    rendered with this request's context); None for routes the websocket function answers."""
+    template = GATEWAY_RESPONSE_TEMPLATES.get(route)
+    return None if template is None else render_template(template, context)
+
+
+_CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z]+)")
+
+
+def render_template(template: str, context: Mapping[str, Any]) -> str:
+    """API Gateway's ``$context.<name>`` substitution, the only mapping-template feature the protocol's
+    templates use; anything else left in the template is an error rather than a silently wrong reply."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in context:
+            raise ValueError(f"the local gateway does not know $context.{name}")
+        return str(context[name])
+
+    rendered = _CONTEXT_VARIABLE.sub(value, template)
+    if "$" in rendered or "#" in rendered:
+        raise ValueError(f"the local gateway renders only $context variables: {template}")
+    return rendered
 
 
 def _header_fields(headers: Mapping[str, str], query: Mapping[str, str]) -> dict[str, Any]:

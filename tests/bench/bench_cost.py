@@ -11,13 +11,14 @@ simulator's hour-of-day curve, 30.4 days a month. What is measured here, with th
 - evaluate: the Lambda batching of one invocation per shard per second, through the DynamoDB stores on
   moto with every request's read and write units counted from the item sizes (transactions at twice
   the units, as DynamoDB bills them), a tick a minute, and CPU per event (in-memory stores);
-- dashboards: a supervisor's snapshot read from the same DynamoDB tables (units and bytes);
+- dashboards: a supervisor's snapshot read from the same DynamoDB tables (units and bytes); their
+  heartbeat is a `ping` API Gateway answers itself (a MOCK route: two messages, nothing else);
 - transitions and which of them notify (SNS publishes, e-mails).
 
 What is assumed (constants below, explained in docs/performance.md): dashboards open, their refresh
-period (the page's), dashboards reached per transition, e-mail recipients, an AWS call's latency seen
-from Lambda, and the CPU share of a 512 MB function. `tests/bench/cost.py` turns the month's usage into
-dollars with list prices and their date.
+and ping periods (the page's), dashboards reached per transition, e-mail recipients, an AWS call's
+latency seen from Lambda, and the CPU share of a 512 MB function. `tests/bench/cost.py` turns the
+month's usage into dollars with list prices and their date.
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ SIMULATED_AGENTS = 1_070
 DASHBOARDS = 40  # supervisors (1 per ~15 agents), managers, wallboards, open while the center is staffed
 MANAGER_DASHBOARDS = 4  # of them, those that see every queue (managers, wallboards): larger snapshots
 WEBSOCKET_CONTAINERS = 2  # warm websocket functions, each reading the scope registry once a minute
-REFRESH_SECONDS = 5  # dashboard/app.js REFRESH_MS: each open page asks for a snapshot this often
+REFRESH_SECONDS = 15  # dashboard/app.js REFRESH_MS: each open page asks for a snapshot this often
+# dashboard/app.js PING_AFTER_SILENCE_MS: a page pings (answered by API Gateway, no function) only when
+# it has heard nothing this long; its checks run every second, so a ping goes out 8-9 s into a silence.
+PING_AFTER_SILENCE_SECONDS = 8
+PING_FUNCTION_SECONDS = 0.002  # what a ping would cost the websocket function instead (no table read)
 DASHBOARDS_PER_TRANSITION = 8  # its queue's supervisors and wallboard, managers
 EMAIL_RECIPIENTS = 2  # alert_contacts.email
 AWS_CALL_SECONDS = 0.010  # one DynamoDB / Kinesis / SNS call from Lambda, round trip
@@ -449,12 +454,59 @@ def _duration(cpu_seconds: float, calls: float) -> float:
     return INVOCATION_OVERHEAD_SECONDS + cpu_seconds / CPU_SHARE + calls * AWS_CALL_SECONDS
 
 
+@dataclass(frozen=True)
+class Dashboards:
+    """What the open dashboards send. ``ping_after_silence``: a ping when nothing was heard that long
+    (None: no heartbeat message; the refresh was the heartbeat before 2026-12-07); ``ping_every``: a
+    ping at that period whatever else arrives, instead; ``pings_by_function``: pings answered by the
+    websocket function (no table read) instead of API Gateway's MOCK route."""
+
+    refresh_seconds: float = REFRESH_SECONDS
+    ping_after_silence: float | None = PING_AFTER_SILENCE_SECONDS
+    ping_every: float | None = None
+    pings_by_function: bool = False
+
+    def pings_per_second(self) -> float:
+        """A dashboard's pings. Between two snapshots (one a refresh period) the silence is filled with a
+        ping every ping_after_silence plus half a check; pushes, which would spare some, are not counted
+        (the bill errs high)."""
+        if self.ping_every:
+            return 1 / self.ping_every
+        if not self.ping_after_silence:
+            return 0.0
+        per_refresh = math.ceil(self.refresh_seconds / (self.ping_after_silence + 0.5)) - 1
+        return max(0, per_refresh) / self.refresh_seconds
+
+    def load(
+        self,
+        staffed_hours: float,
+        figures: EvaluateFigures,
+        invocations: dict[str, float],
+        gb_seconds: dict[str, float],
+    ) -> tuple[float, float, float]:
+        """(supervisors' refreshes, managers' refreshes, pings) a month, while the center is staffed;
+        the websocket function's invocations and GB-seconds are added to the dictionaries given."""
+        refreshes = DASHBOARDS * staffed_hours * 3600 / self.refresh_seconds
+        pings = DASHBOARDS * staffed_hours * 3600 * self.pings_per_second()
+        managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
+        supervisors = refreshes - managers
+        invocations["websocket"] += refreshes
+        gb_seconds["websocket"] += supervisors * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
+        gb_seconds["websocket"] += (
+            managers * LAMBDA_MEMORY_GB * _duration(0.02, figures.manager_snapshot_calls)
+        )
+        if self.pings_by_function:
+            invocations["websocket"] += pings
+            gb_seconds["websocket"] += pings * LAMBDA_MEMORY_GB * _duration(PING_FUNCTION_SECONDS, 0)
+        return supervisors, managers, pings
+
+
 def month(
     sample: Sample,
     normalize_cpu: float,
     evaluate_cpu: float,
     figures: EvaluateFigures,
-    refresh_seconds: float = REFRESH_SECONDS,
+    dashboards: Dashboards = Dashboards(),  # frozen: a shared default is safe
 ) -> Usage:
     shares = _hourly_shares()
     days = DAYS_PER_MONTH
@@ -498,14 +550,10 @@ def month(
     log_bytes += transitions * LOG_BYTES_PER_TRANSITION
     invocations["escalate"] += criticals
     gb_seconds["escalate"] += criticals * LAMBDA_MEMORY_GB * _duration(0.005, 3)
-    # Dashboards: open while the center is staffed, a snapshot every refresh_seconds.
+    # Dashboards: open while the center is staffed, a snapshot every refresh period, a ping (answered by
+    # API Gateway itself: a message each way) every ping period.
     staffed_hours = sum(1 for share in shares if share >= STAFFED_THRESHOLD) * days
-    refreshes = DASHBOARDS * staffed_hours * 3600 / refresh_seconds
-    managers = refreshes * MANAGER_DASHBOARDS / DASHBOARDS
-    supervisors = refreshes - managers
-    invocations["websocket"] += refreshes
-    gb_seconds["websocket"] += supervisors * LAMBDA_MEMORY_GB * _duration(0.005, figures.snapshot_calls)
-    gb_seconds["websocket"] += managers * LAMBDA_MEMORY_GB * _duration(0.02, figures.manager_snapshot_calls)
+    supervisors, managers, pings = dashboards.load(staffed_hours, figures, invocations, gb_seconds)
     reconnects = DASHBOARDS * staffed_hours / 2  # API Gateway closes a connection after 2 hours
     invocations["authorizer"] += reconnects
     gb_seconds["authorizer"] += reconnects * LAMBDA_MEMORY_GB * _duration(0.002, 0)
@@ -513,6 +561,7 @@ def month(
         supervisors * (1 + _message_units(figures.snapshot_bytes))
         + managers * (1 + _message_units(figures.manager_snapshot_bytes))
         + transitions * DASHBOARDS_PER_TRANSITION
+        + pings * 2  # the ping and its pong, each far under a 32 KB unit
     )
     # DynamoDB: the evaluator's measured units per event (ticks and the scope registry included), the
     # snapshots, the directory's registry queries (websocket containers, the hourly learner).
@@ -606,7 +655,9 @@ def main() -> None:
         f"{normalized.quarantined} quarantined, {normalize_cpu * 1e6:.0f} us CPU/record"
     )
     print(
-        f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s while staffed, "
+        f"   assumed: {DASHBOARDS} dashboards refreshing every {REFRESH_SECONDS} s and pinging after "
+        f"{PING_AFTER_SILENCE_SECONDS} s of silence (answered by API Gateway; "
+        f"{Dashboards().pings_per_second() * 3600:.0f} pings an hour) while staffed, "
         f"{DASHBOARDS_PER_TRANSITION} dashboards per transition, {EMAIL_RECIPIENTS} e-mail recipients, "
         f"{AWS_CALL_SECONDS * 1000:.0f} ms per AWS call, a 512 MB function's CPU share {CPU_SHARE:.2f}, "
         f"{SHARDS} shard per stream"
@@ -631,11 +682,28 @@ def main() -> None:
         usage = month(sample, normalize_cpu, evaluate_cpu, figures)
         print_bill(usage)
         if window == 1:
-            slower = month(sample, normalize_cpu, evaluate_cpu, figures, 15)
-            print_alternatives(sample, usage, slower, figures)
+            dashboards = {
+                "the refresh as the heartbeat, every 5 s, no ping (before 2026-12-07)": Dashboards(
+                    refresh_seconds=5, ping_after_silence=None
+                ),
+                "a ping every 5 s whatever else arrives, instead of after 8 s of silence": Dashboards(
+                    ping_after_silence=None, ping_every=5
+                ),
+                "pings answered by the websocket function (no table read), not API Gateway": Dashboards(
+                    pings_by_function=True
+                ),
+                "tiles refreshed every 30 s instead of 15 s (not deployed)": Dashboards(refresh_seconds=30),
+            }
+            priced = {
+                label: month(sample, normalize_cpu, evaluate_cpu, figures, other)
+                for label, other in dashboards.items()
+            }
+            print_alternatives(sample, usage, priced, figures)
 
 
-def print_alternatives(sample: Sample, usage: Usage, slower_refresh: Usage, figures: EvaluateFigures) -> None:
+def print_alternatives(
+    sample: Sample, usage: Usage, dashboards: dict[str, Usage], figures: EvaluateFigures
+) -> None:
     """What the deployed choices save: the same measurements priced the other way."""
     bill = total(monthly_cost(usage))
     on_demand = replace(usage, kinesis_shards_per_stream=0)
@@ -645,7 +713,7 @@ def print_alternatives(sample: Sample, usage: Usage, slower_refresh: Usage, figu
     scanned = replace(usage, dynamodb_read_units=usage.dynamodb_read_units + scans * table_units)
     print("   what the deployed choices save (the same measurements, priced the other way):")
     for label, other in (
-        ("dashboards refreshing every 15 s (not deployed: the stall heartbeat)", slower_refresh),
+        *dashboards.items(),
         (
             f"the directory scanning the metrics table ({scans:,.0f} scans of {table_units:,.0f} read units; "
             "before 2026-12-07)",

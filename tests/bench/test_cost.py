@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.bench.bench_cost import _stream_invocations_per_hour, item_size
@@ -56,13 +58,80 @@ def test_a_busy_shard_is_invoked_every_second_and_a_quiet_one_rarely() -> None:
     assert _stream_invocations_per_hour(3600 * 50, window_seconds=10) == pytest.approx(360, rel=1e-6)
 
 
-def test_the_bill_assumes_the_refresh_period_the_dashboard_uses() -> None:
+def test_the_bill_assumes_the_refresh_and_ping_periods_the_dashboard_uses() -> None:
     import re
     from pathlib import Path
 
-    from tests.bench.bench_cost import REFRESH_SECONDS
+    from tests.bench.bench_cost import PING_AFTER_SILENCE_SECONDS, REFRESH_SECONDS
 
     page = (Path(__file__).resolve().parents[2] / "dashboard" / "app.js").read_text()
-    found = re.search(r"const REFRESH_MS = (\d+);", page)
-    assert found is not None
-    assert int(found.group(1)) == REFRESH_SECONDS * 1000
+    for name, seconds in (
+        ("REFRESH_MS", REFRESH_SECONDS),
+        ("PING_AFTER_SILENCE_MS", PING_AFTER_SILENCE_SECONDS),
+    ):
+        found = re.search(rf"const {name} = (\d+);", page)
+        assert found is not None, name
+        assert int(found.group(1)) == seconds * 1000, name
+
+
+def _figures() -> Any:
+    from tests.bench.bench_cost import EvaluateFigures
+
+    return EvaluateFigures(
+        window_seconds=1,
+        invocations=1,
+        ticks=0,
+        read_units=0,
+        write_units=0,
+        calls=0,
+        transitions=0,
+        notified_emails=0,
+        critical_opened=0,
+        metrics_table_bytes=0,
+        snapshot_read_units=3.0,
+        snapshot_calls=4,
+        snapshot_bytes=2_000,
+        manager_snapshot_read_units=20.0,
+        manager_snapshot_calls=10,
+        manager_snapshot_bytes=9_000,
+        directory_read_units=0.5,
+        registry_write_units=0,
+    )
+
+
+def test_a_ping_runs_no_function_and_a_refresh_runs_one_each() -> None:
+    from collections import defaultdict
+
+    from tests.bench.bench_cost import DASHBOARDS, Dashboards
+
+    hours = 10.0
+    invocations: dict[str, float] = defaultdict(float)
+    gb_seconds: dict[str, float] = defaultdict(float)
+    supervisors, managers, pings = Dashboards(refresh_seconds=15, ping_after_silence=8).load(
+        hours, _figures(), invocations, gb_seconds
+    )
+    assert supervisors + managers == pytest.approx(DASHBOARDS * hours * 3600 / 15)
+    # One ping fills the silence between two snapshots 15 s apart (tests/unit/dashboard simulates it).
+    assert pings == pytest.approx(DASHBOARDS * hours * 3600 / 15)
+    assert invocations["websocket"] == pytest.approx(supervisors + managers)  # pings: none
+
+    through_function: dict[str, float] = defaultdict(float)
+    Dashboards(refresh_seconds=15, ping_after_silence=8, pings_by_function=True).load(
+        hours, _figures(), through_function, defaultdict(float)
+    )
+    assert through_function["websocket"] == pytest.approx(supervisors + managers + pings)
+
+    before: dict[str, float] = defaultdict(float)
+    _, _, no_pings = Dashboards(refresh_seconds=5, ping_after_silence=None).load(
+        hours, _figures(), before, defaultdict(float)
+    )
+    assert no_pings == 0
+    assert before["websocket"] == pytest.approx(3 * invocations["websocket"])
+
+
+@pytest.mark.parametrize(("refresh", "per_refresh"), [(5, 0), (15, 1), (30, 3), (60, 7)])
+def test_pings_fill_the_silences_between_snapshots(refresh: int, per_refresh: int) -> None:
+    from tests.bench.bench_cost import Dashboards
+
+    dashboards = Dashboards(refresh_seconds=refresh, ping_after_silence=8)
+    assert dashboards.pings_per_second() * refresh == pytest.approx(per_refresh)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from floorwatch.protocol import pong as protocol_pong
 from playwright.sync_api import Page, Route, WebSocketRoute
 
 DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboard"
@@ -83,8 +84,12 @@ class FakeFloor:
         self.requested: list[str] = []  # the HTTP paths the page asked for
         self.sockets: list[WebSocketRoute] = []
         self.down = False  # True: every connection attempt is closed at once, as when the API is unreachable
-        # False: snapshots are held (a backend too busy to answer yet) until ``release()`` sends them.
+        # False: snapshots and pongs are held (a backend or path too busy to answer yet) until
+        # ``release()`` sends them.
         self.answering = True
+        # False: snapshots are held but pings are answered (the API answers them itself, as in AWS): the
+        # socket is fine, the backend behind it is not.
+        self.snapshots_answered = True
         self.held: list[tuple[WebSocketRoute, str]] = []
         page.route(f"{ORIGIN}/**", self._http)
         page.route_web_socket(socket_url, self._socket)
@@ -127,6 +132,13 @@ class FakeFloor:
         self.received.append(message)
         action = message.get("action")
         request_id = message.get("request_id")
+        if action == "ping":  # API Gateway's MOCK route: no function, no table
+            pong = json.dumps(protocol_pong(int(datetime.now(UTC).timestamp() * 1000)))
+            if self.answering:
+                socket.send(pong)
+            else:
+                self.held.append((socket, pong))
+            return
         if action in ("subscribe", "refresh"):
             snapshot: dict[str, Any] = {
                 "type": "snapshot",
@@ -138,7 +150,7 @@ class FakeFloor:
                 snapshot["you"] = self.you
             if self.server_time:
                 snapshot["at"] = now_iso()
-            if self.answering:
+            if self.answering and self.snapshots_answered:
                 socket.send(json.dumps(snapshot))
             else:
                 self.held.append((socket, json.dumps(snapshot)))

@@ -20,9 +20,9 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 AXE_SCRIPT = Path(__file__).with_name("a11y") / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 UI_TIMEOUT_MS = 20_000  # a hop may take seconds on 2 shared cores
-# What the page shows only after its next `refresh` (dashboard/app.js REFRESH_MS, 5 s) may take that long
+# What the page shows only after its next `refresh` (dashboard/app.js REFRESH_MS, 15 s) may take that long
 # and a hop more.
-REFRESH_WAIT_MS = 15_000
+REFRESH_WAIT_MS = 25_000
 PHONE = {"width": 390, "height": 844}
 
 

@@ -537,7 +537,7 @@ def test_a_page_held_up_by_a_busy_machine_does_not_call_a_live_socket_stalled(
 ) -> None:
     """20 s in which the page did not run (a busy machine, a throttled tab, a closed lid): its timers fire
     once, late, with messages possibly still queued behind them. That is no evidence of a stall: the
-    page asks for a refresh and stays live when it comes."""
+    page pings at once and stays live when the answer comes."""
     page.clock.install()
     floor.server_time = False
     floor.alerts = [service_level_alert()]
@@ -545,10 +545,10 @@ def test_a_page_held_up_by_a_busy_machine_does_not_call_a_live_socket_stalled(
     expect_live(page)
     pause_page_clock(page)
     record_connection_states(page)
-    refreshes = sum(1 for message in floor.received if message.get("action") == "refresh")
+    pings = sent(floor, "ping")
 
     page.clock.fast_forward(20_000)  # the jump: every due timer fires at most once, 20 s late
-    wait_in_page(page, lambda: sum(1 for m in floor.received if m.get("action") == "refresh") > refreshes)
+    wait_in_page(page, lambda: sent(floor, "ping") > pings)
     page.clock.run_for(3_000)
 
     expect_live(page)
@@ -567,7 +567,7 @@ def test_late_answers_and_pushes_keep_the_page_live_and_a_silent_socket_is_not_l
     pause_page_clock(page)
     record_connection_states(page)
 
-    # A busy backend: the refresh sent 5 s after the last message is answered 7 s later (12 s of silence).
+    # A busy path: the ping sent 8 s after the last message is answered 4 s later (12 s of silence).
     floor.answering = False
     page.clock.run_for(12_000)
     floor.release()
@@ -589,6 +589,61 @@ def test_late_answers_and_pushes_keep_the_page_live_and_a_silent_socket_is_not_l
     expect(page.locator("#not-live")).to_contain_text("Not live since")
     assert "reconnecting" in connection_states(page)
     assert len(floor.sockets) > sockets
+
+
+def run_page_with_answers(page: Page, ms: int) -> None:
+    """Run the page's clock ``ms`` ahead in 3 s steps, letting each step's pong arrive before the next
+    (no ping left unanswered): real time for the messages, page time for the timers."""
+    for _ in range(ms // 3_000):
+        page.clock.run_for(3_000)
+        wait_in_page(page, lambda: not page.evaluate("window.floorwatch.connection.pinged"))
+
+
+def sent(floor: FakeFloor, action: str) -> int:
+    return sum(1 for message in floor.received if message.get("action") == action)
+
+
+def test_the_tiles_refresh_every_15_s_and_a_ping_fills_the_silence_between(
+    floor: FakeFloor, page: Page
+) -> None:
+    """The two jobs apart: a minute of the page running sends 4 refreshes (a snapshot each: a function
+    and table reads) and about one ping between two of them (answered by the API itself), where it used
+    to send 12 refreshes."""
+    page.clock.install()
+    floor.server_time = False
+    floor.tiles = [tile("billing", contacts_in_queue={"value": 4, "samples": 4, "target": 10, "state": "ok"})]
+    open_floor(floor)
+    expect_live(page)
+    pause_page_clock(page)
+    pings, refreshes = sent(floor, "ping"), sent(floor, "refresh")
+    run_page_with_answers(page, 60_000)
+    expect_live(page)
+    assert 3 <= sent(floor, "refresh") - refreshes <= 5
+    assert 2 <= sent(floor, "ping") - pings <= 6
+
+
+def test_a_socket_that_answers_its_pings_stays_live_while_snapshots_are_late_and_the_tiles_say_so(
+    floor: FakeFloor, page: Page
+) -> None:
+    """Pings prove the socket; snapshots prove the figures. A backend that stops answering refreshes
+    (its function failing, say) leaves the page live, with pushes still arriving, and the tiles' age
+    turns amber after 45 s instead of the page reconnecting in a loop."""
+    page.clock.install()
+    floor.server_time = False
+    floor.alerts = [service_level_alert()]
+    floor.tiles = [tile("billing", contacts_in_queue={"value": 4, "samples": 4, "target": 10, "state": "ok"})]
+    open_floor(floor)
+    expect_live(page)
+    pause_page_clock(page)
+    record_connection_states(page)
+    floor.snapshots_answered = False
+
+    run_page_with_answers(page, 60_000)
+    assert connection_states(page) <= {"live"}
+    expect(page.locator("#not-live")).to_be_hidden()
+    expect(page.locator("#tiles-updated")).to_have_class(re.compile(r"\bstale\b"))
+    floor.push(update("t-still", 0.5))  # the pushes go on
+    expect(card(page, "sl-1").locator(".alert-detail")).to_contain_text("Now 50%")
 
 
 def test_clocks_are_greyed_while_not_live(floor: FakeFloor, page: Page) -> None:

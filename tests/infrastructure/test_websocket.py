@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from floorwatch.names import DEFAULT_STAGE, ENV_TOKEN_SECRET_ARN, ResourceNames
-from floorwatch.protocol import CLIENT_ACTIONS
+from floorwatch.protocol import CLIENT_ACTIONS, GATEWAY_ACTIONS, GATEWAY_RESPONSE_TEMPLATES
 
 from tests.infrastructure.support import Synthesized, all_actions, allowed, role_statements, roles_allowed
 
@@ -52,15 +52,74 @@ def test_connect_is_authorized_by_the_token_in_the_query_string(synthesized: Syn
     assert connect["AuthorizerId"] == {"Ref": authorizer_id}
 
 
-def test_every_route_integrates_the_websocket_function(synthesized: Synthesized) -> None:
-    function_id = synthesized.logical_id(synthesized.stack.websocket.handler.function)
+def _integrations(synthesized: Synthesized) -> dict[str, tuple[str, dict[str, Any]]]:
+    """route key -> (the integration's logical id, its properties)."""
     integrations = synthesized.template.find_resources("AWS::ApiGatewayV2::Integration")
-    targets = {}
+    found = {}
     for route_key, route in _routes(synthesized).items():
-        integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
-        targets[route_key] = integrations[integration_id]["Properties"]
+        [integration_id] = [part["Ref"] for part in route["Target"]["Fn::Join"][1] if isinstance(part, dict)]
+        found[route_key] = (integration_id, integrations[integration_id]["Properties"])
+    return found
+
+
+def test_every_route_but_the_gateways_own_integrates_the_websocket_function(synthesized: Synthesized) -> None:
+    function_id = synthesized.logical_id(synthesized.stack.websocket.handler.function)
+    targets = {
+        key: props for key, (_, props) in _integrations(synthesized).items() if key not in GATEWAY_ACTIONS
+    }
+    assert set(targets) == ROUTES - GATEWAY_ACTIONS
     assert all(t["IntegrationType"] == "AWS_PROXY" for t in targets.values())
     assert all(f'"{function_id}"' in json.dumps(t["IntegrationUri"]) for t in targets.values())
+
+
+@pytest.mark.parametrize("action", sorted(GATEWAY_ACTIONS))
+def test_a_gateway_action_is_answered_by_api_gateway_with_the_protocols_template(
+    synthesized: Synthesized, action: str
+) -> None:
+    """The heartbeat runs no function: a MOCK integration answers it with the protocol's response
+    template, sent back to the caller through a $default route response (two-way)."""
+    integration_id, integration = _integrations(synthesized)[action]
+    assert integration["IntegrationType"] == "MOCK"
+    assert "IntegrationUri" not in integration
+    assert json.loads(integration["RequestTemplates"]["$default"]) == {"statusCode": 200}
+    assert integration["TemplateSelectionExpression"] == "\\$default"
+    answers = [
+        props["Properties"]
+        for props in synthesized.template.find_resources("AWS::ApiGatewayV2::IntegrationResponse").values()
+        if props["Properties"]["IntegrationId"] == {"Ref": integration_id}
+    ]
+    assert answers == [
+        {
+            "ApiId": answers[0]["ApiId"],
+            "IntegrationId": {"Ref": integration_id},
+            "IntegrationResponseKey": "$default",
+            "ResponseTemplates": {"$default": GATEWAY_RESPONSE_TEMPLATES[action]},
+            "TemplateSelectionExpression": "\\$default",
+        }
+    ]
+    route = _routes(synthesized)[action]
+    assert route["RouteResponseSelectionExpression"] == "$default"
+    responses = synthesized.template.find_resources("AWS::ApiGatewayV2::RouteResponse").values()
+    route_ids = [
+        logical
+        for logical, resource in synthesized.template.find_resources("AWS::ApiGatewayV2::Route").items()
+        if resource["Properties"]["RouteKey"] == action
+    ]
+    assert [
+        r["Properties"]["RouteResponseKey"]
+        for r in responses
+        if r["Properties"]["RouteId"] == {"Ref": route_ids[0]}
+    ] == ["$default"]
+
+
+def test_only_gateway_actions_answer_without_the_function(synthesized: Synthesized) -> None:
+    """No other route has a route response: the function's answers travel over @connections."""
+    routes = _routes(synthesized)
+    two_way = {key for key, route in routes.items() if "RouteResponseSelectionExpression" in route}
+    assert two_way == GATEWAY_ACTIONS
+    assert len(synthesized.template.find_resources("AWS::ApiGatewayV2::RouteResponse")) == len(
+        GATEWAY_ACTIONS
+    )
 
 
 def test_stage_is_throttled_and_writes_json_access_logs(synthesized: Synthesized) -> None:

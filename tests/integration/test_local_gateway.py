@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,26 @@ def test_messages_are_routed_by_action_and_pushed_back_through_connections(
     assert message["body"] == json.dumps({"action": "subscribe", "scopes": ["*"]})
     assert message["requestContext"]["eventType"] == "MESSAGE"
     assert message["requestContext"]["authorizer"]["user"] == "ana"
+
+
+def test_a_ping_is_answered_by_the_gateway_itself_without_running_a_function(
+    gateway: tuple[Gateway, Handlers],
+) -> None:
+    """As the deployed API's MOCK route does: the heartbeat costs no invocation and no table read."""
+    server, handlers = gateway
+    with open_socket(server) as socket:
+        before = time.time()
+        socket.send(json.dumps({"action": "ping", "request_id": "p1"}))
+        answer = json.loads(socket.recv(timeout=10))
+        socket.send(json.dumps({"action": "refresh"}))  # the function still answers everything else
+        deadline = time.monotonic() + 10
+        while not handlers.of_route("refresh") and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    assert answer["type"] == "pong"
+    assert before * 1000 - 1000 <= answer["at_ms"] <= time.time() * 1000 + 1000
+    assert not handlers.of_route("ping")
+    assert handlers.of_route("refresh")
 
 
 def test_delete_closes_the_socket_runs_disconnect_and_later_posts_are_gone(
