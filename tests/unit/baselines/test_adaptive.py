@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 import pytest
 from floorwatch.alerts.model import Severity
@@ -18,7 +19,7 @@ from floorwatch.rules.baselines import (
     thresholds,
     usable,
 )
-from floorwatch.rules.config import RulesError, ThresholdRule, parse_rules
+from floorwatch.rules.config import RulesError, ThresholdRule, load_rules, parse_rules
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -238,3 +239,25 @@ def test_robust_spread_ignores_one_outlier_and_falls_back_to_stddev_when_mad_is_
     flat = robust_spread([0, 0, 0, 0, 0, 6])
     assert flat is not None and flat.center == 0 and flat.sigma == pytest.approx(2.2360679)
     assert robust_spread([]) is None
+
+
+def shipped_baseline_rule(rule_id: str) -> ThresholdRule:
+    shipped = load_rules(str(resources.files("floorwatch.rules").joinpath("baseline_rules.yaml")))
+    [found] = [item for item in shipped.rules if item.id == rule_id and isinstance(item, ThresholdRule)]
+    return found
+
+
+def test_the_shipped_longest_wait_loosens_at_a_peak_and_never_tightens_where_nobody_usually_waits() -> None:
+    longest_wait = shipped_baseline_rule("queue-longest-wait")
+    assert levels(longest_wait, baseline(170, 20)) == {Severity.WARNING: 230, Severity.CRITICAL: 300}
+    # most instants of a quiet slot have nobody waiting: that is no reason for a 60 s hair trigger
+    assert levels(longest_wait, baseline(0, 0)) == {Severity.WARNING: 120, Severity.CRITICAL: 300}
+
+
+def test_the_shipped_nobody_available_rule_is_off_where_nobody_is_usually_free() -> None:
+    nobody_free = shipped_baseline_rule("queue-agents-available-low")
+    # a two-agent queue at its peak: usually nobody free, so nobody free is no news
+    assert levels(nobody_free, baseline(0, 0)) == {Severity.WARNING: 0}
+    # a queue that usually has three agents free: the tier tightens (at most by half), so one free agent
+    # for 10 minutes while callers wait is news there
+    assert levels(nobody_free, baseline(3, 0.5)) == {Severity.WARNING: 1.5}
