@@ -283,8 +283,6 @@ class Engine:
         # A retried batch (some or all events already applied) is evaluated as a whole again, so an
         # evaluation lost to a failure after the metric write still happens.
         touched = deltas if len(fresh) == len(events) else fold(events, self._fold_config)
-        self._metrics.remember_contact_queues(list(presence.contact_queues_of(events).values()))
-        self._metrics.remember_presence(presence.presence_of(events))
         self._learn(events)
         newest = max(event.occurred_at for event in events)
         plan = _Plan(newest if now is None else min(newest, now + MAX_CLOCK_SKEW))

@@ -302,7 +302,7 @@ def _agents_from_presence(
         return
     roster = rosters.get(center)
     if roster is None:
-        roster = rosters[center] = sources.metrics.presence(center)
+        roster = rosters[center] = sources.metrics.presence(center, at)
     counted = agents_by_state(roster, queue_id, at)
     if counted is None:
         return

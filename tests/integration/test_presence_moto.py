@@ -27,10 +27,12 @@ from floorwatch.snapshot import SnapshotSources, build_snapshot
 from floorwatch.store.alerts_memory import InMemoryAlertStore
 from floorwatch.store.connections_port import Principal
 from floorwatch.store.metrics_dynamodb import DynamoMetricStore
+from floorwatch.store.metrics_log import DEFAULT_HORIZON
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 from moto import mock_aws
 
 from tests.integration.ddb_tables import create_table, use_fake_credentials
+from tests.unit.metrics.helpers import tell
 
 pytestmark = pytest.mark.integration
 
@@ -82,8 +84,7 @@ REPORTS: list[list[Any]] = [
 
 def feed(store: Any) -> None:
     for batch in REPORTS:
-        store.remember_contact_queues([entry for entry in batch if isinstance(entry, ContactQueue)])
-        store.remember_presence([entry for entry in batch if isinstance(entry, AgentPresence)])
+        tell(store, batch)
 
 
 def test_in_memory_and_dynamodb_stores_remember_the_same_queues_and_presence(client: Any) -> None:
@@ -91,9 +92,15 @@ def test_in_memory_and_dynamodb_stores_remember_the_same_queues_and_presence(cli
     feed(memory)
     feed(table)
 
-    for when in (at(100), at(4000), at(0) + CONTACT_QUEUE_TTL + timedelta(seconds=30)):
-        contacts = ["k1", "k2", "k3"]
+    contacts = ["k1", "k2", "k3"]
+    for when in (at(100), at(4000)):
         assert table.contact_queues(contacts, when) == memory.contact_queues(contacts, when)
+    assert len(table.contact_queues(contacts, at(4000))) == 2
+    # The table's log keeps a contact's queue for its horizon (2 hours), the in-memory store for a day.
+    late = at(90) + DEFAULT_HORIZON + timedelta(seconds=1)
+    assert table.contact_queues(contacts, late) == {}
+    assert memory.contact_queues(contacts, late).keys() == {"k1", "k2"}
+    assert memory.contact_queues(contacts, at(0) + CONTACT_QUEUE_TTL + timedelta(seconds=91)) == {}
     assert memory.contact_queues(["k1", "k2"], at(100)) == {
         "k1": ContactQueue("k1", "retention", at(90)),
         "k2": ContactQueue("k2", "tech", at(5)),
@@ -102,47 +109,58 @@ def test_in_memory_and_dynamodb_stores_remember_the_same_queues_and_presence(cli
     def by_agent(entries: list[AgentPresence]) -> list[AgentPresence]:
         return sorted(entries, key=lambda entry: entry.agent_id)
 
-    assert by_agent(table.presence("c1")) == by_agent(memory.presence("c1"))
-    assert by_agent(memory.presence("c1")) == [
+    now = at(900)
+    assert by_agent(table.presence("c1", now)) == by_agent(memory.presence("c1", now))
+    assert by_agent(memory.presence("c1", now)) == [
         presence("a1", "on_contact", 200 + PRESENCE_REFRESH.total_seconds(), ("billing", "tech")),
         presence("a2", "not_ready", 30, ()),
     ]
-    assert table.presence("c2") == []
+    assert table.presence("c2", now) == []
+    # A reader of its own (the websocket's) gives the same answers.
+    assert by_agent(dynamo(client).presence("c1", now)) == by_agent(memory.presence("c1", now))
+    assert dynamo(client).contact_queues(["k1", "k2"], at(100)) == memory.contact_queues(["k1", "k2"], at(100))
 
 
 def test_a_newer_report_from_another_process_is_never_overwritten(client: Any) -> None:
     first, second = dynamo(client), dynamo(client)  # two evaluate processes (shards)
-    second.remember_contact_queues([ContactQueue("k1", "retention", at(90))])
-    second.remember_presence([presence("a1", "on_contact", 90)])
-    first.remember_contact_queues([ContactQueue("k1", "billing", at(0))])  # its news is older
-    first.remember_presence([presence("a1", "available", 0)])
+    tell(second, [ContactQueue("k1", "retention", at(90)), presence("a1", "on_contact", 90)])
+    tell(first, [ContactQueue("k1", "billing", at(0)), presence("a1", "available", 0)])  # older news
 
     reader = dynamo(client)
     assert reader.contact_queues(["k1"], at(100))["k1"].queue_id == "retention"
-    assert reader.presence("c1") == [presence("a1", "on_contact", 90)]
+    assert reader.presence("c1", at(100)) == [presence("a1", "on_contact", 90)]
+    assert first.contact_queues(["k1"], at(100))["k1"].queue_id == "retention"  # the writer reads it too
 
 
-def test_heartbeats_and_repeated_contact_events_cost_no_writes(client: Any) -> None:
+def test_presence_and_contacts_queues_ride_in_the_batch_log_item_and_repeats_add_nothing(client: Any) -> None:
     table = dynamo(client)
-    table.remember_contact_queues([ContactQueue("k1", "billing", at(0))])
-    table.remember_presence([presence("a1", "available", 0)])
-    before = table.write_requests
+    tell(table, [ContactQueue("k1", "billing", at(0)), presence("a1", "available", 0)])
+    assert table.told_logged == 2
     for second in range(120, 600, 120):  # heartbeats, and the contact's other events
-        table.remember_presence([presence("a1", "available", second)])
-        table.remember_contact_queues([ContactQueue("k1", "billing", at(second))])
-    assert table.write_requests == before
+        tell(table, [presence("a1", "available", second), ContactQueue("k1", "billing", at(second))])
+    assert table.told_logged == 2
+    tell(table, [presence("a1", "on_contact", 650)])  # a change: logged at once
+    assert table.told_logged == 3
+    # No item per agent or contact: only the batches' own items (queue and center buckets, the ledger,
+    # one delta-log item each).
+    kinds = {item["pk"]["S"].split("#")[0].split(":")[0] for item in client.scan(TableName=TABLE)["Items"]}
+    assert kinds == {"queue", "center", "ledger", "deltas"}
 
-    reads = table.read_requests
-    table.contact_queues(["k1"], at(10))  # confirmed by this process a moment ago: no read
-    assert table.read_requests == reads
-    table.contact_queues(["k1"], at(3600))  # long since: read again (a transfer seen elsewhere)
-    assert table.read_requests == reads + 1
-    # A contact nobody has named a queue for: read once, then again only after 10 s of event time.
+    # A contact nobody has named a queue for, then named by another shard: found at the next instant.
     assert table.contact_queues(["k9"], at(3600)) == {}
-    assert table.contact_queues(["k9"], at(3605)) == {}
-    assert table.read_requests == reads + 2
-    dynamo(client).remember_contact_queues([ContactQueue("k9", "billing", at(3606))])  # another shard
+    tell(dynamo(client), [ContactQueue("k9", "billing", at(3606))], partition="other")
     assert table.contact_queues(["k9"], at(3611))["k9"].queue_id == "billing"
+
+
+def test_a_contacts_unchanged_queue_is_logged_again_within_the_horizon(client: Any) -> None:
+    """The log is read back 2 hours: a long contact's queue is logged again hourly while its events keep
+    naming it, so post-call sentiment two hours after the contact began still finds its queue."""
+    table = dynamo(client)
+    for minute in range(0, 181, 20):
+        tell(table, [ContactQueue("k1", "billing", at(minute * 60))])
+    assert table.told_logged == 4  # at 0, 60, 120 and 180 minutes
+
+    assert dynamo(client).contact_queues(["k1"], at(190 * 60))["k1"].queue_id == "billing"
 
 
 def example(path: str, arrival: datetime | None = None, **changes: Any) -> list[CxEvent]:

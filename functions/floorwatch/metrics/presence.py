@@ -1,13 +1,16 @@
 """What the metric store remembers besides buckets: which queue a contact is in, and which agents serve
-which queues in which state. Pure: the engine extracts both from event batches, the stores keep them,
-the snapshot counts agents by state from them.
+which queues in which state. Pure: the stores extract both from the event batches they apply (with the
+batch: the DynamoDB store logs them in the batch's delta-log item, ``floorwatch.store.metrics_log``),
+the engine asks for contacts' queues, the snapshot counts agents by state from the presence.
 
 **Contact -> queue.** Amazon Connect Contact Lens sentiment names neither a queue nor an agent; the
 contact's queue is known from its contact events (QUEUED, CONNECTED_TO_AGENT), its CTR, or the agent
 event of the agent handling it (``labels.queue``, the queue of the agent's current contact). The engine
 remembers every (contact, queue) it sees and gives a queue-less sentiment event the queue its contact
 was last seen in (``labels.queue_from = contact``), so queue sentiment works for a Connect-only center.
-A mapping is trusted for ``CONTACT_QUEUE_TTL`` of event time after it was last seen.
+A mapping is trusted for ``CONTACT_QUEUE_TTL`` of event time after it was last seen (the DynamoDB store:
+within its log's horizon, 2 hours, of the last time it logged the mapping, which it does again hourly
+while the contact's events keep naming the queue).
 
 **Agent presence.** A center without queue snapshots (Connect without a real-time metrics relay) has
 no "agents by state" figures. Agent events carry the agent's state and the queues of the agent's
@@ -142,20 +145,25 @@ def with_contact_queues(events: Sequence[CxEvent], known: Mapping[str, ContactQu
     return result
 
 
-def fresh_contact_queue(entry: ContactQueue | None, at: datetime) -> ContactQueue | None:
-    """``entry`` if it is still trusted at ``at`` (seen within ``CONTACT_QUEUE_TTL`` before it)."""
-    return entry if entry is not None and entry.at > at - CONTACT_QUEUE_TTL else None
+def fresh_contact_queue(
+    entry: ContactQueue | None, at: datetime, ttl: timedelta = CONTACT_QUEUE_TTL
+) -> ContactQueue | None:
+    """``entry`` if it is still trusted at ``at`` (seen within ``ttl`` before it)."""
+    return entry if entry is not None and entry.at > at - ttl else None
 
 
-def contact_queue_worth_storing(stored: ContactQueue | None, new: ContactQueue) -> bool:
+def contact_queue_worth_storing(
+    stored: ContactQueue | None, new: ContactQueue, refresh: timedelta = CONTACT_QUEUE_REFRESH
+) -> bool:
     """Whether ``new`` must be written over ``stored`` (the same rule for every store): a new or changed
     queue at once (a transfer), never an older report, the same queue again only once the stored one is
-    ``CONTACT_QUEUE_REFRESH`` old (a long chat stays known; its every event does not cost a write)."""
+    ``refresh`` old (a long chat stays known; its every event does not cost a write). A store that keeps
+    entries for less than ``CONTACT_QUEUE_TTL`` (the DynamoDB store's log) refreshes them sooner."""
     if stored is None:
         return True
     if new.at < stored.at:
         return False
-    return new.queue_id != stored.queue_id or new.at - stored.at >= CONTACT_QUEUE_REFRESH
+    return new.queue_id != stored.queue_id or new.at - stored.at >= refresh
 
 
 def presence_of(events: Iterable[CxEvent]) -> list[AgentPresence]:

@@ -7,6 +7,12 @@ delta-log item per transaction (layout and reading in ``floorwatch.store.metrics
 within a horizon (2 hours) of the instant asked about. Queues, teams and centers keep their items: the
 dashboards' tiles and the baselines learner read them per scope over 8 days.
 
+What a batch's events tell of agents' presence and contacts' queues (``floorwatch.metrics.presence``)
+rides in the same log item (attribute ``p``), written only where it is news (``_told``): no item per
+agent or contact. The evaluator reads contacts' queues from its log reader (no read of its own); the
+websocket's snapshot reads presence with a reader of its own that looks back only ``PRESENCE_WINDOW``
+(plus the event-time slack) and decodes nothing else.
+
 Metric item of a queue, team or center (key schema ``floorwatch.names.METRICS_TABLE``)::
 
     pk = "queue:billing"   sk = "2026-11-23T09:01:00Z"     (bucket start, UTC, whole seconds)
@@ -66,7 +72,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -74,18 +80,28 @@ from floorwatch.events.model import CxEvent
 from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
-from floorwatch.metrics.presence import AgentPresence, ContactQueue
+from floorwatch.metrics.presence import (
+    CONTACT_QUEUE_REFRESH,
+    PRESENCE_WINDOW,
+    AgentPresence,
+    ContactQueue,
+    contact_queue_worth_storing,
+    contact_queues_of,
+    presence_of,
+    worth_storing,
+)
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store.metrics_log import (
     DEFAULT_HORIZON,
     PREFIX,
     DeltaLogReader,
+    Told,
     encode,
+    encode_told,
     is_logged,
     stamp_text,
 )
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
-from floorwatch.store.presence_dynamodb import DynamoPresence
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
@@ -109,15 +125,12 @@ _RETRYABLE_ERRORS = frozenset(
 
 
 class DynamoClient(Protocol):
-    """The two low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
+    """The low-level DynamoDB client calls the store makes (a boto3 ``dynamodb`` client)."""
 
     def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
 
-    def update_item(self, **kwargs: Any) -> dict[str, Any]: ...  # contact queues, agent presence
-
-    def batch_get_item(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class MetricStoreRetriesExhausted(RuntimeError):
@@ -151,7 +164,6 @@ class _KnownState:
 
 
 _STATE_FIELDS = frozenset({AGENT_STATE, AGENT_STATE_SINCE})
-_T = TypeVar("_T")
 
 
 class _Cancelled(Exception):
@@ -182,7 +194,6 @@ class DynamoMetricStore:
         sleep: Callable[[float], None] = time.sleep,
         ledger_cache_size: int = 512,
         state_cache_size: int = 50_000,
-        presence_cache_size: int = 50_000,
         horizon: timedelta = DEFAULT_HORIZON,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -202,6 +213,9 @@ class DynamoMetricStore:
         self._clock = clock
         self._refresh_after = horizon / 2
         self._log = DeltaLogReader(self._log_items, clock, horizon, retention)
+        self._presence_log: DeltaLogReader | None = None  # the snapshot's reader (presence only), on demand
+        # A contact's unchanged queue is logged again this often, so readers looking one horizon back find it.
+        self._contact_refresh = min(CONTACT_QUEUE_REFRESH, horizon / 2)
         self._log_stamp = 0.0  # the newest write stamp this store used (stamps only move forward)
         self._log_count = 0
         # Observability for benchmarks: every item of every attempted transaction counts as one write
@@ -210,8 +224,7 @@ class DynamoMetricStore:
         self.transactions = 0
         self.cancellations = 0
         self.read_requests = 0
-        # Contacts' queues and agents' presence: their own items and calls (presence_dynamodb).
-        self._presence = DynamoPresence(client, table_name, cache_size=presence_cache_size, sleep=sleep)
+        self.told_logged = 0  # presence and contact-queue entries logged (bytes in log items, no items)
 
     # --- port ------------------------------------------------------------------------------------
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
@@ -268,31 +281,18 @@ class DynamoMetricStore:
             rows.append(row)
         return rows
 
-    # Contacts' queues and agents' presence (the port's memory besides buckets), counted with the rest.
-    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
-        self._counted(lambda: self._presence.remember_contact_queues(entries))
-
+    # Contacts' queues and agents' presence: logged with the batches that told them (``_told``).
     def contact_queues(self, contact_ids: Collection[str], at: datetime) -> dict[str, ContactQueue]:
-        return self._counted(lambda: self._presence.contact_queues(contact_ids, at))
+        return self._log.contact_queues(contact_ids, at)
 
-    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
-        self._counted(lambda: self._presence.remember_presence(entries))
-
-    def presence(self, center_id: str) -> list[AgentPresence]:
-        return self._counted(lambda: self._presence.presence(center_id))
-
-    @property
-    def presence_write_requests(self) -> int:
-        """The part of ``write_requests`` that remembered contacts' queues and agents' presence."""
-        return self._presence.write_requests
-
-    def _counted(self, call: Callable[[], _T]) -> _T:
-        writes, reads = self._presence.write_requests, self._presence.read_requests
-        try:
-            return call()
-        finally:
-            self.write_requests += self._presence.write_requests - writes
-            self.read_requests += self._presence.read_requests - reads
+    def presence(self, center_id: str, at: datetime) -> list[AgentPresence]:
+        if self._presence_log is None:
+            # Presence counts only within PRESENCE_WINDOW of ``at``: a reader that needs nothing else (the
+            # websocket's snapshot) reads that much of the log, not the evaluator's horizon.
+            self._presence_log = DeltaLogReader(
+                self._log_items, self._clock, PRESENCE_WINDOW, self._retention, rows=False
+            )
+        return self._presence_log.presence(center_id, at)
 
     # --- dedup -------------------------------------------------------------------------------------
     def _fresh(self, partition: str, events: Sequence[CxEvent]) -> list[tuple[CxEvent, int, bytes]]:
@@ -408,7 +408,8 @@ class DynamoMetricStore:
                     logged[key] = news
             elif (operation := self._metric_update(key, news, stored_latest)) is not None:
                 metric_items.append(operation)
-        log_write = self._log_put(partition, logged) if logged else None
+        told = self._told(group.events)
+        log_write = self._log_put(partition, logged, told) if logged or told else None
         if log_write is not None:
             metric_items.append(log_write[0])
         new_digests: dict[int, set[bytes]] = {}
@@ -429,7 +430,8 @@ class DynamoMetricStore:
             self._advance(self._ledgers[(partition, bucket)], digests)
         if log_write is not None:
             _, sort_key, stamp = log_write
-            self._log.written(sort_key, stamp, _entries(logged))
+            self._log.written(sort_key, stamp, _entries(logged), told)
+            self.told_logged += len(told.presence) + len(told.contacts)
         self._remember_states(group.deltas, stored_latest, skipped)
 
     def _news(self, key: BucketKey, delta: BucketDelta) -> BucketDelta:
@@ -451,6 +453,24 @@ class DynamoMetricStore:
             return delta  # a change, or a repeat due again: the log's readers look back one horizon
         latest = {name: stamped for name, stamped in delta.latest.items() if name not in _STATE_FIELDS}
         return BucketDelta(delta.adds, latest, delta.center)
+
+    def _told(self, events: Sequence[CxEvent]) -> Told:
+        """What ``events`` tell of agents' presence and contacts' queues that the log does not hold yet
+        (``worth_storing``: changes at once, repeats only once the logged report is getting old)."""
+        log = self._log
+        presence = tuple(
+            entry
+            for entry in presence_of(events)
+            if worth_storing(log.known_presence(entry.center_id, entry.agent_id), entry)
+        )
+        contacts = tuple(
+            entry
+            for entry in contact_queues_of(events).values()
+            if contact_queue_worth_storing(
+                log.known_contact_queue(entry.contact_id), entry, self._contact_refresh
+            )
+        )
+        return Told(presence, contacts)
 
     def _remember_states(
         self,
@@ -531,9 +551,10 @@ class DynamoMetricStore:
         return {"Update": update}
 
     def _log_put(
-        self, partition: str, logged: Mapping[BucketKey, BucketDelta]
+        self, partition: str, logged: Mapping[BucketKey, BucketDelta], told: Told
     ) -> tuple[dict[str, Any], str, float]:
-        """The group's agent and contact deltas as one new log item: (operation, sort key, write stamp)."""
+        """The group's agent, contact and feed deltas, and what its events told of presence and contacts'
+        queues, as one new log item: (operation, sort key, write stamp)."""
         stamp = max(self._clock(), self._log_stamp + 1e-6)
         self._log_stamp = stamp
         self._log_count += 1
@@ -545,6 +566,8 @@ class DynamoMetricStore:
             "d": {"B": encode(logged)},
             _TTL: {"N": str(int(stamp) + self._retention_seconds)},
         }
+        if told:
+            item["p"] = {"B": encode_told(told)}
         put = {
             "TableName": self._table,
             "Item": item,
@@ -733,7 +756,7 @@ def _born_sealed(digests: set[bytes]) -> bool:
 def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int) -> bool:
     """One transaction can carry ``deltas``: entity items + one log item + ledger items within the limit."""
     logged = sum(1 for key in deltas if is_logged(key.scope))
-    items = len(deltas) - logged + (1 if logged else 0) + ledger_items
+    items = len(deltas) - logged + 1 + ledger_items  # the log item (deltas, or presence alone)
     return items <= MAX_TRANSACTION_ITEMS and logged <= MAX_LOGGED_KEYS
 
 

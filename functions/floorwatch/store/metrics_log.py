@@ -7,6 +7,9 @@ immutable item per transaction, written with the batch's queue, team, center and
     sk = "2026-11-23T09:31:07.250113Z#<partition>#<n>"     (write time, fixed width: sorts as time)
     d  B   zlib-compressed JSON: [[scope, bucket epoch s, {field: amount}, {field: [value, at epoch us]},
            center], ...]
+    p  B   (when the batch told any) zlib-compressed JSON of what its events tell of agents' presence and
+           contacts' queues (``floorwatch.metrics.presence``): {"a": [[center, agent, category,
+           "queue queue ...", at epoch us], ...], "k": [[contact, queue, at epoch us], ...]}
     expires_at  N   write time + retention
 
 A ``Put`` is billed by its own bytes (a batch's deltas, compressed), where an ``Update`` of an entity's
@@ -21,6 +24,12 @@ it): the writer re-writes a repeated state (a heartbeat) once half the horizon h
 whose platform repeats its state (Amazon Connect: every 120 s) always has it within reach. Likewise a
 feed silent for longer than the horizon has no rows (its staleness alert gets no verdict, and keeps its
 tier). Rows merge like the in-memory store's items: counters added, latest values by event time.
+
+Presence and contacts' queues ride in the same item (attribute ``p``, apart from the deltas so that a
+reader wanting only presence, the websocket's snapshot, decodes only that): the newest report per agent
+and per contact wins, by event time. The writer logs an entry only where ``presence.worth_storing`` (or
+``contact_queue_worth_storing``) says so against what the log already holds, so heartbeats cost nothing; a
+contact's unchanged queue is logged again once half the horizon has passed (it must stay within reach).
 """
 
 from __future__ import annotations
@@ -33,6 +42,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, ScopeKind, Stamped
+from floorwatch.metrics.presence import (
+    CONTACT_QUEUE_TTL,
+    AgentPresence,
+    ContactQueue,
+    fresh_contact_queue,
+)
 from floorwatch.timefmt import iso_micros
 
 LOGGED_KINDS = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value, ScopeKind.FEED.value})
@@ -86,6 +101,39 @@ def decode(blob: bytes) -> list[tuple[str, int, BucketDelta]]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What a batch's events tell of agents' presence and contacts' queues (logged with its deltas)."""
+
+    presence: tuple[AgentPresence, ...] = ()
+    contacts: tuple[ContactQueue, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.presence or self.contacts)
+
+
+def encode_told(told: Told) -> bytes:
+    entries = {
+        "a": [
+            [p.center_id, p.agent_id, p.category, " ".join(p.queues), (p.at - _EPOCH) // _MICRO]
+            for p in told.presence
+        ],
+        "k": [[c.contact_id, c.queue_id, (c.at - _EPOCH) // _MICRO] for c in told.contacts],
+    }
+    return zlib.compress(json.dumps(entries, separators=(",", ":")).encode("utf-8"))
+
+
+def decode_told(blob: bytes) -> Told:
+    entries = json.loads(zlib.decompress(blob))
+    return Told(
+        tuple(
+            AgentPresence(center, agent, category, tuple(queues.split()), _EPOCH + at * _MICRO)
+            for center, agent, category, queues, at in entries.get("a", [])
+        ),
+        tuple(ContactQueue(contact, queue, _EPOCH + at * _MICRO) for contact, queue, at in entries.get("k", [])),
+    )
+
+
 @dataclass(slots=True)
 class _Row:
     adds: dict[str, float] = field(default_factory=dict)
@@ -101,8 +149,18 @@ Query = Callable[[str, str, str | None], Iterable[Mapping[str, Any]]]
 class DeltaLogReader:
     """The rows the log holds, per scope, kept up to date with the fewest reads (see module doc)."""
 
-    def __init__(self, query: Query, clock: Callable[[], float], horizon: timedelta, retention: timedelta):
+    def __init__(
+        self,
+        query: Query,
+        clock: Callable[[], float],
+        horizon: timedelta,
+        retention: timedelta,
+        *,
+        rows: bool = True,
+    ):
+        """``rows=False``: a reader of presence and contacts' queues only (the deltas are not decoded)."""
         self._query = query
+        self._with_rows = rows
         self._clock = clock
         self._horizon = horizon
         self._retention = retention
@@ -113,6 +171,8 @@ class DeltaLogReader:
         self._read_at: datetime | None = None  # the instant the last refresh was for
         self._refreshed = 0.0  # when (the clock's seconds)
         self._dropped_before = float("-inf")  # rows of buckets before this were let go (epoch s)
+        self._agents: dict[tuple[str, str], AgentPresence] = {}  # (center, agent) -> newest report
+        self._contacts: dict[str, ContactQueue] = {}  # contact -> newest report of its queue
         self.items_read = 0
 
     def rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
@@ -132,9 +192,39 @@ class DeltaLogReader:
             rows.append(item.row)
         return rows
 
-    def written(self, sort_key: str, stamp: float, deltas: Iterable[tuple[str, int, BucketDelta]]) -> None:
+    def presence(self, center_id: str, at: datetime) -> list[AgentPresence]:
+        """The newest logged report of each agent of ``center_id`` within reach of ``at``."""
+        self._cover(at)
+        return [entry for (center, _), entry in self._agents.items() if center == center_id]
+
+    def contact_queues(self, contact_ids: Iterable[str], at: datetime) -> dict[str, ContactQueue]:
+        """The newest logged queue of each of ``contact_ids`` reported within the horizon before ``at``
+        (what a cold reader finds too: the writer logs an unchanged queue again every half horizon)."""
+        self._cover(at)
+        trusted = min(CONTACT_QUEUE_TTL, self._horizon)
+        found: dict[str, ContactQueue] = {}
+        for contact_id in contact_ids:
+            entry = fresh_contact_queue(self._contacts.get(contact_id), at, trusted)
+            if entry is not None:
+                found[contact_id] = entry
+        return found
+
+    def known_presence(self, center_id: str, agent_id: str) -> AgentPresence | None:
+        """The newest report this reader holds (no read: the writer's check before logging one)."""
+        return self._agents.get((center_id, agent_id))
+
+    def known_contact_queue(self, contact_id: str) -> ContactQueue | None:
+        return self._contacts.get(contact_id)
+
+    def written(
+        self,
+        sort_key: str,
+        stamp: float,
+        deltas: Iterable[tuple[str, int, BucketDelta]],
+        told: Told = Told(),
+    ) -> None:
         """Our own committed item: merged at once (the next refresh may return it again: it is skipped)."""
-        self._take(sort_key, stamp, deltas)
+        self._take(sort_key, stamp, deltas if self._with_rows else (), told)
 
     # --- keeping up -------------------------------------------------------------------------------
     def _cover(self, at: datetime) -> None:
@@ -168,12 +258,25 @@ class DeltaLogReader:
                     continue
                 self.items_read += 1
                 stamp = datetime.fromisoformat(sort_key.partition("#")[0]).timestamp()
-                self._take(sort_key, stamp, decode(item["d"]["B"]))
+                deltas = decode(item["d"]["B"]) if self._with_rows and "d" in item else ()
+                told = decode_told(item["p"]["B"]) if "p" in item else Told()
+                self._take(sort_key, stamp, deltas, told)
             day += timedelta(days=1)
 
-    def _take(self, sort_key: str, stamp: float, deltas: Iterable[tuple[str, int, BucketDelta]]) -> None:
+    def _take(
+        self, sort_key: str, stamp: float, deltas: Iterable[tuple[str, int, BucketDelta]], told: Told
+    ) -> None:
         self._seen[sort_key] = stamp
         self._newest = max(self._newest, stamp)
+        for entry in told.presence:  # newest report wins (event time), as in the in-memory store
+            key = (entry.center_id, entry.agent_id)
+            known = self._agents.get(key)
+            if known is None or entry.at >= known.at:
+                self._agents[key] = entry
+        for contact in told.contacts:
+            known_contact = self._contacts.get(contact.contact_id)
+            if known_contact is None or contact.at >= known_contact.at:
+                self._contacts[contact.contact_id] = contact
         for scope, bucket, delta in deltas:
             items = self._rows.setdefault(scope, {})
             row = items.get(bucket)
@@ -210,11 +313,18 @@ class DeltaLogReader:
                 del items[bucket]
             if not items:
                 del self._rows[scope]
+        oldest = _EPOCH + timedelta(seconds=cutoff)
+        for key in [key for key, entry in self._agents.items() if entry.at < oldest]:
+            del self._agents[key]
+        for contact_id in [c for c, entry in self._contacts.items() if entry.at < oldest]:
+            del self._contacts[contact_id]
         self._dropped_before = cutoff
 
     def _reset(self) -> None:
         self._rows.clear()
         self._seen.clear()
+        self._agents.clear()
+        self._contacts.clear()
         self._low, self._newest, self._read_at = None, 0.0, None
         self._dropped_before = float("-inf")
 

@@ -15,7 +15,9 @@ from floorwatch.metrics.presence import (
     AgentPresence,
     ContactQueue,
     contact_queue_worth_storing,
+    contact_queues_of,
     fresh_contact_queue,
+    presence_of,
     worth_storing,
 )
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
@@ -108,6 +110,8 @@ class InMemoryMetricStore:
         for key, delta in deltas.items():
             self._apply_delta(key, delta)
         self.applied_events += len(fresh)
+        self._remember_contact_queues(list(contact_queues_of(fresh).values()))
+        self._remember_presence(presence_of(fresh))
 
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         buckets = self._buckets.get(scope)
@@ -130,7 +134,7 @@ class InMemoryMetricStore:
             rows.append(row)
         return rows
 
-    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
+    def _remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
         known = self._contact_queues
         for entry in entries:
             if contact_queue_worth_storing(known.get(entry.contact_id), entry):
@@ -150,13 +154,13 @@ class InMemoryMetricStore:
                 found[contact_id] = entry
         return found
 
-    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
+    def _remember_presence(self, entries: Sequence[AgentPresence]) -> None:
         for entry in entries:
             agents = self._presence.setdefault(entry.center_id, {})
             if worth_storing(agents.get(entry.agent_id), entry):
                 agents[entry.agent_id] = entry
 
-    def presence(self, center_id: str) -> list[AgentPresence]:
+    def presence(self, center_id: str, at: datetime) -> list[AgentPresence]:
         return list(self._presence.get(center_id, {}).values())
 
     def scopes(self) -> list[str]:

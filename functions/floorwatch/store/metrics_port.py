@@ -2,8 +2,9 @@
 
 Two implementations: ``InMemoryMetricStore`` (replay, benchmarks, unit tests) and ``DynamoMetricStore``.
 Both must give the same rows for the same applied events; the parity test holds them to it. Besides
-buckets, a store remembers which queue each contact is in and each agent's presence
-(``floorwatch.metrics.presence``): the same answers from both, by the same ``worth_storing`` rules.
+buckets, a store remembers which queue each contact is in and each agent's presence, as the events it
+applies tell them (``floorwatch.metrics.presence``): the same answers from both, by the same
+``worth_storing`` rules.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ class MetricStore(Protocol):
         """Atomically add ``deltas`` (the fold of ``events``) and record the events as applied.
 
         Counters are added, latest values set only when not older (in event time) than the stored one.
-        Events already applied are not applied again even if ``filter_new`` was skipped or raced.
+        Events already applied are not applied again even if ``filter_new`` was skipped or raced. What the
+        events tell of contacts' queues and agents' presence (``presence.contact_queues_of``,
+        ``presence.presence_of``) is remembered with them.
         """
         ...
 
@@ -42,18 +45,12 @@ class MetricStore(Protocol):
         """Up to ``limit`` stored items of ``scope`` whose bucket starts at or before ``at``, newest first."""
         ...
 
-    def remember_contact_queues(self, entries: Sequence[ContactQueue]) -> None:
-        """Remember each contact's queue (newest report wins; ``presence.contact_queue_worth_storing``)."""
-        ...
-
     def contact_queues(self, contact_ids: Collection[str], at: datetime) -> dict[str, ContactQueue]:
         """The remembered queue of each of ``contact_ids`` still trusted at ``at`` (unknown ones left out)."""
         ...
 
-    def remember_presence(self, entries: Sequence[AgentPresence]) -> None:
-        """Remember each agent's state category and queues (``presence.worth_storing`` decides)."""
-        ...
-
-    def presence(self, center_id: str) -> list[AgentPresence]:
-        """Every remembered agent of ``center_id`` (readers judge freshness: ``presence.agents_by_state``)."""
+    def presence(self, center_id: str, at: datetime) -> list[AgentPresence]:
+        """The remembered agents of ``center_id``, each as last reported: at least every agent whose report
+        is younger than ``presence.PRESENCE_WINDOW`` at ``at`` (readers judge freshness:
+        ``presence.agents_by_state``)."""
         ...

@@ -18,7 +18,7 @@ from floorwatch.metrics.presence import (
 )
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
-from tests.unit.metrics.helpers import at, event
+from tests.unit.metrics.helpers import at, event, tell
 
 
 def presence(
@@ -62,7 +62,7 @@ def test_only_queue_less_sentiment_is_given_its_contacts_queue() -> None:
 
 def test_the_store_forgets_a_contacts_queue_a_day_after_it_was_last_seen() -> None:
     store = InMemoryMetricStore()
-    store.remember_contact_queues([ContactQueue("k1", "billing", at(0))])
+    tell(store, [ContactQueue("k1", "billing", at(0))])
 
     assert store.contact_queues(["k1", "k2"], at(60)) == {"k1": ContactQueue("k1", "billing", at(0))}
     assert store.contact_queues(["k1"], at(0) + CONTACT_QUEUE_TTL) == {}
@@ -70,8 +70,8 @@ def test_the_store_forgets_a_contacts_queue_a_day_after_it_was_last_seen() -> No
 
 def test_an_older_report_never_replaces_a_newer_queue() -> None:
     store = InMemoryMetricStore()
-    store.remember_contact_queues([ContactQueue("k1", "retention", at(60))])
-    store.remember_contact_queues([ContactQueue("k1", "billing", at(0))])
+    tell(store, [ContactQueue("k1", "retention", at(60))])
+    tell(store, [ContactQueue("k1", "billing", at(0))])
 
     assert store.contact_queues(["k1"], at(90))["k1"].queue_id == "retention"
 
@@ -133,13 +133,13 @@ def test_agents_count_in_every_queue_they_serve_while_they_keep_reporting() -> N
 
 def test_the_memory_store_keeps_the_newest_presence_by_the_shared_rule() -> None:
     store = InMemoryMetricStore()
-    store.remember_presence([presence("a1", "available", 0)])
-    store.remember_presence([presence("a1", "available", 120)])  # heartbeat: not stored
-    store.remember_presence([presence("a1", "on_contact", 200), presence("a2", "not_ready", 10)])
-    store.remember_presence([presence("a1", "available", 150)])  # late, older: ignored
+    tell(store, [presence("a1", "available", 0)])
+    tell(store, [presence("a1", "available", 120)])  # heartbeat: not stored
+    tell(store, [presence("a1", "on_contact", 200), presence("a2", "not_ready", 10)])
+    tell(store, [presence("a1", "available", 150)])  # late, older: ignored
 
-    assert sorted(store.presence("c1"), key=lambda p: p.agent_id) == [
+    assert sorted(store.presence("c1", at(200)), key=lambda p: p.agent_id) == [
         presence("a1", "on_contact", 200),
         presence("a2", "not_ready", 10),
     ]
-    assert store.presence("elsewhere") == []
+    assert store.presence("elsewhere", at(200)) == []
