@@ -23,9 +23,9 @@ Metric item of a queue, team or center (key schema ``floorwatch.names.METRICS_TA
     center      S   the center of the events that fed a queue, team or agent item (baselines' time zone)
     expires_at  N   TTL: bucket + retention (8 days: baselines need a week of history)
 
-Ledger item (which events a shard has applied)::
+Ledger item (which events a shard has applied, per ``LEDGER_WINDOW`` of event time, 10 minutes)::
 
-    pk = "ledger#<partition>"  sk = "<bucket ISO>" (chunk 0) or "<bucket ISO>#<k>" (chunk k >= 1)
+    pk = "ledger#<partition>"  sk = "<window ISO>" (chunk 0) or "<window ISO>#<k>" (chunk k >= 1)
     d  BS   8-byte digests (BLAKE2b) of the event ids whose event time falls in that bucket
     n  N    digests in this chunk;  v  N  version (+1 on every write);  sealed  BOOL  a chunk k+1 exists
     expires_at  N
@@ -53,14 +53,15 @@ their contribution is folded again without them). Bounded retries, then the erro
 Kinesis batch is retried by Lambda.
 
 Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
-``n`` digests of the same shard and event-time minute: probability ``n / 2**64``. At the Kinesis shard
-maximum (1,000 records/s, n = 60,000 per minute) that is 3.3e-15 per event, about one lost event per
-10,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
+``n`` digests of the same shard and ledger window: probability ``n / 2**64``. At the Kinesis shard
+maximum (1,000 records/s, n = 600,000 per 10-minute window) that is 3.3e-14 per event, about one lost
+event per 1,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
 update by the whole item's size, so a chunk that grew for a whole minute (2,000 digests at a busy
 center's peak, 16 KB) made every batch's ledger write cost up to 16 write units (32 in a transaction);
 a small chunk costs one or two. A batch's own digests always go into one chunk, so a 500-event batch
-writes one 4 KB chunk. The store reads a (partition, bucket) ledger with one consistent ``Query`` on
-the bucket's sort-key prefix, all chunks at once, and caches it (the shard's own process is its only
+writes one 4 KB chunk. The store reads a (partition, window) ledger with one consistent ``Query`` on
+the window's sort-key prefix, all chunks at once (a cold process: the few windows its first batch
+spans), and caches it (the shard's own process is its only
 writer in steady state; a conflict reloads it from the cancellation's ALL_OLD).
 """
 
@@ -101,7 +102,7 @@ from floorwatch.store.metrics_log import (
     is_logged,
     stamp_text,
 )
-from floorwatch.store.metrics_port import DEFAULT_RETENTION
+from floorwatch.store.metrics_port import DEFAULT_RETENTION, LEDGER_WINDOW
 from floorwatch.timefmt import iso_micros, iso_seconds
 
 MAX_TRANSACTION_ITEMS = 100
@@ -200,7 +201,7 @@ class DynamoMetricStore:
         self._client = client
         self._table = table_name
         self._config = fold_config
-        self._width = int(fold_config.bucket.total_seconds())
+        self._width = int(LEDGER_WINDOW.total_seconds())  # of ledger windows (metric buckets: _iso_of)
         self._retention_seconds = int(retention.total_seconds())
         self._retention = retention
         self._max_attempts = max_attempts
