@@ -43,7 +43,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def window_value(
     metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window: timedelta
 ) -> MetricValue:
-    """``metric`` over ``window`` ending at ``at``; ``rows`` are the scope's items, newest first."""
+    """``metric`` over ``window`` ending at ``at``; ``rows`` are the scope's items in bucket order (newest
+    first as stores return them, or oldest first): sums stop at the window's end instead of reading the
+    hour of rows the evaluator holds for its longest rule."""
     kind = metric.kind
     if kind is MetricKind.COUNTER:
         total = _sum(rows, (metric.numerator,), at - window, at) if metric.numerator else 0.0
@@ -85,12 +87,16 @@ def evaluate_scope_metrics(
 
 def _sum(rows: Sequence[BucketRow], fields: Sequence[str | None], after: datetime, at: datetime) -> float:
     total = 0.0
+    inside = False
     for row in rows:
         if after < row.bucket <= at:
+            inside = True
             adds = row.adds
             for name in fields:
                 if name is not None:
                     total += adds.get(name, 0.0)
+        elif inside:
+            break  # rows are in bucket order: the window's rows are behind us (see window_value)
     return total
 
 
@@ -100,13 +106,17 @@ def _quotient(metric: MetricDef, rows: Sequence[BucketRow], at: datetime, window
     fields = metric.denominator
     numerator_name = metric.numerator
     numerator = denominator = 0.0
+    inside = False
     for row in rows:
         if after < row.bucket <= at:
+            inside = True
             adds = row.adds
             for name in fields:
                 denominator += adds.get(name, 0.0)
             if numerator_name is not None:
                 numerator += adds.get(numerator_name, 0.0)
+        elif inside:
+            break  # rows are in bucket order: the window's rows are behind us (see window_value)
     if denominator <= 0:
         return NO_VALUE
     return MetricValue(numerator / denominator, int(denominator))

@@ -53,7 +53,8 @@ their contribution is folded again without them). Bounded retries, then the erro
 Kinesis batch is retried by Lambda.
 
 Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
-``n`` digests of the same shard and ledger window: probability ``n / 2**64``. At the Kinesis shard
+``n`` digests of the same shard and ledger window (the digest covers the event id and its metric bucket,
+so an id is a duplicate only within the same bucket, as in the in-memory store): probability ``n / 2**64``. At the Kinesis shard
 maximum (1,000 records/s, n = 600,000 per 10-minute window) that is 3.3e-14 per event, about one lost
 event per 1,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
 update by the whole item's size, so a chunk that grew for a whole minute (2,000 digests at a busy
@@ -102,9 +103,14 @@ from floorwatch.store.metrics_log import (
     is_logged,
     stamp_text,
 )
-from floorwatch.store.metrics_port import DEFAULT_RETENTION, LEDGER_WINDOW
+from floorwatch.store.metrics_port import DEFAULT_RETENTION
 from floorwatch.timefmt import iso_micros, iso_seconds
 
+LEDGER_WINDOW = timedelta(minutes=10)
+"""The dedup ledger's items are per (shard, window of event time this wide), not per metric bucket: a batch
+writes one ledger item per window its events span, and late contact records and analytics make a busy
+batch span 4 to 16 minutes (one item per minute was a seventh of its writes). Duplicates are still judged
+per metric bucket (the bucket is in the digest), as the in-memory store judges them."""
 MAX_TRANSACTION_ITEMS = 100
 MAX_LOGGED_KEYS = 2_000  # agent and contact deltas in one log item (~100 KB of JSON before compression)
 LEDGER_CHUNK_CAPACITY = 100
@@ -173,8 +179,11 @@ class _Cancelled(Exception):
         self.learned = learned  # a condition failed and ALL_OLD told us why: retry at once
 
 
-def event_digest(event_id: str) -> bytes:
-    return hashlib.blake2b(event_id.encode("utf-8"), digest_size=DIGEST_BYTES).digest()
+def event_digest(event_id: str, bucket: int) -> bytes:
+    """The ledger's digest of an event: its id and its metric bucket (epoch seconds), so that an id is a
+    duplicate only within the same bucket, as in the in-memory store, whatever ledger window holds it."""
+    text = f"{bucket}#{event_id}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=DIGEST_BYTES).digest()
 
 
 class DynamoMetricStore:
@@ -201,7 +210,8 @@ class DynamoMetricStore:
         self._client = client
         self._table = table_name
         self._config = fold_config
-        self._width = int(LEDGER_WINDOW.total_seconds())  # of ledger windows (metric buckets: _iso_of)
+        self._width = int(fold_config.bucket.total_seconds())  # metric buckets
+        self._window = int(LEDGER_WINDOW.total_seconds())  # ledger windows
         self._retention_seconds = int(retention.total_seconds())
         self._retention = retention
         self._max_attempts = max_attempts
@@ -298,7 +308,7 @@ class DynamoMetricStore:
     # --- dedup -------------------------------------------------------------------------------------
     def _fresh(self, partition: str, events: Sequence[CxEvent]) -> list[tuple[CxEvent, int, bytes]]:
         """Events not in the ledger, once each, with their ledger bucket and digest."""
-        keyed = [(event, self._bucket(event), event_digest(event.event_id)) for event in events]
+        keyed = [(event, *self._ledger_place(event)) for event in events]
         self._load_ledgers(partition, {bucket for _, bucket, _ in keyed})
         fresh: list[tuple[CxEvent, int, bytes]] = []
         seen: set[tuple[int, bytes]] = set()
@@ -415,7 +425,8 @@ class DynamoMetricStore:
             metric_items.append(log_write[0])
         new_digests: dict[int, set[bytes]] = {}
         for event in group.events:
-            new_digests.setdefault(self._bucket(event), set()).add(event_digest(event.event_id))
+            window, digest = self._ledger_place(event)
+            new_digests.setdefault(window, set()).add(digest)
         ledger_items: list[dict[str, Any]] = []
         for bucket, digests in new_digests.items():
             ledger_items.extend(self._ledger_writes(partition, bucket, digests))
@@ -734,8 +745,11 @@ class DynamoMetricStore:
         )
 
     # --- keys and formats -------------------------------------------------------------------------
-    def _bucket(self, event: CxEvent) -> int:
-        return int(event.occurred_at.timestamp() // self._width) * self._width
+    def _ledger_place(self, event: CxEvent) -> tuple[int, bytes]:
+        """(the event's ledger window, its digest), both from its event time (epoch seconds)."""
+        timestamp = event.occurred_at.timestamp()
+        bucket = int(timestamp // self._width) * self._width
+        return int(timestamp // self._window) * self._window, event_digest(event.event_id, bucket)
 
     def _iso_of(self, epoch: int) -> str:
         text = self._iso.get(epoch)

@@ -20,7 +20,7 @@ from floorwatch.metrics.presence import (
     presence_of,
     worth_storing,
 )
-from floorwatch.store.metrics_port import DEFAULT_RETENTION, LEDGER_WINDOW
+from floorwatch.store.metrics_port import DEFAULT_RETENTION
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,8 +41,8 @@ class _Item:
 class InMemoryMetricStore:
     """Items per scope kept sorted by bucket; the dedup ledger keyed like the DynamoDB one.
 
-    The ledger is per (partition, event-time window), as in DynamoDB, so an event id is a duplicate when
-    it was applied for the same shard within the same ``LEDGER_WINDOW`` of event time.
+    The ledger is per (partition, event-time bucket), as in DynamoDB, so an event id is a duplicate when
+    it was applied for the same shard with the same event time bucket.
 
     Like DynamoDB's TTL, but in event time: ledger entries and items older than ``retention`` before the
     newest event applied are dropped, so a week-long replay does not hold every event id in memory.
@@ -52,7 +52,7 @@ class InMemoryMetricStore:
         self, fold_config: FoldConfig = DEFAULT_FOLD_CONFIG, retention: timedelta = DEFAULT_RETENTION
     ):
         self._config = fold_config
-        self._width = int(LEDGER_WINDOW.total_seconds())  # of ledger windows
+        self._width = int(fold_config.bucket.total_seconds())
         self._retention = retention
         self._items: dict[str, dict[datetime, _Item]] = {}
         self._buckets: dict[str, list[datetime]] = {}  # per scope, ascending

@@ -20,12 +20,6 @@ from floorwatch.metrics.presence import AgentPresence, ContactQueue
 DEFAULT_RETENTION = timedelta(days=8)
 """How long a (scope, bucket) item is kept: baselines need a week of history, plus a day of slack."""
 
-LEDGER_WINDOW = timedelta(minutes=10)
-"""The dedup ledger is kept per (shard, window of event time this wide): an event id is a duplicate when it
-was applied for the same shard within the same window. Wider than a metric bucket because a batch writes
-one ledger item per window its events span (late contact records and analytics make a busy batch span
-4 to 16 minutes: one item per minute was a seventh of the writes); the same in every store."""
-
 
 class MetricStore(Protocol):
     def filter_new(self, partition: str, events: Sequence[CxEvent]) -> list[CxEvent]:
