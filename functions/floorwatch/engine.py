@@ -232,6 +232,11 @@ class Engine:
         self._max_lag = max_lag
         self._facts_capacity = facts_capacity
         self._facts: dict[str, ScopeFacts] = {}
+        # Kept beside the facts for the ticks' silence checks (scanning every agent's and contact's facts
+        # each tick was a tenth of a tick): the queue scopes among them in the facts' order, and how many
+        # facts name each center.
+        self._queue_scopes: dict[str, None] = {}
+        self._center_counts: dict[str, int] = {}
         # Queue id -> display name (labels.queue_name): rules may name a queue either way.
         self._queue_names: dict[str, str] = {}
         # Agent id -> the platform's user name (labels.username / agent_name), for the dashboard's cards.
@@ -407,8 +412,8 @@ class Engine:
         event ends a silence, so only ticks can notice one.) A center is judged at the tick's own time,
         like feeds: its silence is the pipeline's, which no newest event can bound. A queue seen only by
         another process is judged there, or here once it has an active alert."""
-        queues = [scope for scope in self._facts if scope.startswith("queue:")]
-        centers = sorted({facts.center_id for facts in self._facts.values() if facts.center_id})
+        queues = list(self._queue_scopes)
+        centers = sorted(self._center_counts)
         for kind, scopes, target in (
             (ScopeKind.QUEUE, queues, plan),
             (ScopeKind.CENTER, [f"center:{ident}" for ident in centers], feeds),
@@ -733,8 +738,12 @@ class Engine:
         old = facts.get(scope)
         if old is None:
             if len(facts) >= self._facts_capacity:
-                del facts[next(iter(facts))]  # oldest first: bounded memory in a long-running process
+                # oldest first: bounded memory in a long-running process
+                self._forget_facts(next(iter(facts)))
             facts[scope] = ScopeFacts(center_id, queue_id, team_id, agent_id, contact_id)
+            if scope.startswith("queue:"):
+                self._queue_scopes[scope] = None
+            self._count_center(center_id, 1)
         elif not (
             (not center_id or center_id == old.center_id)
             and (not queue_id or queue_id == old.queue_id)
@@ -749,6 +758,24 @@ class Engine:
                 agent_id or old.agent_id,
                 contact_id or old.contact_id,
             )
+            if center_id and center_id != old.center_id:
+                self._count_center(old.center_id, -1)
+                self._count_center(center_id, 1)
+
+    def _forget_facts(self, scope: str) -> None:
+        old = self._facts.pop(scope)
+        self._queue_scopes.pop(scope, None)
+        self._count_center(old.center_id, -1)
+
+    def _count_center(self, center_id: str | None, change: int) -> None:
+        if not center_id:
+            return
+        counts = self._center_counts
+        count = counts.get(center_id, 0) + change
+        if count > 0:
+            counts[center_id] = count
+        else:
+            counts.pop(center_id, None)
 
 
 def _trace(plan: _Plan, events: Sequence[CxEvent]) -> None:

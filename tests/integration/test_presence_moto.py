@@ -118,7 +118,8 @@ def test_in_memory_and_dynamodb_stores_remember_the_same_queues_and_presence(cli
     assert table.presence("c2", now) == []
     # A reader of its own (the websocket's) gives the same answers.
     assert by_agent(dynamo(client).presence("c1", now)) == by_agent(memory.presence("c1", now))
-    assert dynamo(client).contact_queues(["k1", "k2"], at(100)) == memory.contact_queues(["k1", "k2"], at(100))
+    pair = ["k1", "k2"]
+    assert dynamo(client).contact_queues(pair, at(100)) == memory.contact_queues(pair, at(100))
 
 
 def test_a_newer_report_from_another_process_is_never_overwritten(client: Any) -> None:

@@ -185,7 +185,11 @@ def presence_of(events: Iterable[CxEvent]) -> list[AgentPresence]:
             newest[key] = event
     return [
         AgentPresence(
-            center_id, agent_id, category_of(event.labels[_STATE_LABEL]), agent_queues(event), event.occurred_at
+            center_id,
+            agent_id,
+            category_of(event.labels[_STATE_LABEL]),
+            agent_queues(event),
+            event.occurred_at,
         )
         for (center_id, agent_id), event in newest.items()
     ]

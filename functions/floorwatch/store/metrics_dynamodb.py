@@ -52,18 +52,18 @@ value newer than ours is dropped from the retry, ledger digests already present 
 their contribution is folded again without them). Bounded retries, then the error propagates and the
 Kinesis batch is retried by Lambda.
 
-Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of the
-``n`` digests of the same shard and ledger window (the digest covers the event id and its metric bucket,
-so an id is a duplicate only within the same bucket, as in the in-memory store): probability ``n / 2**64``. At the Kinesis shard
-maximum (1,000 records/s, n = 600,000 per 10-minute window) that is 3.3e-14 per event, about one lost
-event per 1,000 years of a saturated shard. Chunks are capped at 100 digests (~0.9 KB): DynamoDB bills an
-update by the whole item's size, so a chunk that grew for a whole minute (2,000 digests at a busy
-center's peak, 16 KB) made every batch's ledger write cost up to 16 write units (32 in a transaction);
-a small chunk costs one or two. A batch's own digests always go into one chunk, so a 500-event batch
-writes one 4 KB chunk. The store reads a (partition, window) ledger with one consistent ``Query`` on
-the window's sort-key prefix, all chunks at once (a cold process: the few windows its first batch
-spans), and caches it (the shard's own process is its only
-writer in steady state; a conflict reloads it from the cancellation's ALL_OLD).
+Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of
+the ``n`` digests of the same shard and ledger window (the digest covers the event id and its metric
+bucket, so an id is a duplicate only within the same bucket, as in the in-memory store): probability ``n
+/ 2**64``. At the Kinesis shard maximum (1,000 records/s, n = 600,000 per 10-minute window) that is
+3.3e-14 per event, about one lost event per 1,000 years of a saturated shard. Chunks are capped at 100
+digests (~0.9 KB): DynamoDB bills an update by the whole item's size, so a chunk that grew for a whole
+minute (2,000 digests at a busy center's peak, 16 KB) made every batch's ledger write cost up to 16 write
+units (32 in a transaction); a small chunk costs one or two. A batch's own digests always go into one
+chunk, so a 500-event batch writes one 4 KB chunk. The store reads a (partition, window) ledger with one
+consistent ``Query`` on the window's sort-key prefix, all chunks at once (a cold process: the few windows
+its first batch spans), and caches it (the shard's own process is its only writer in steady state; a
+conflict reloads it from the cancellation's ALL_OLD).
 """
 
 from __future__ import annotations
@@ -137,7 +137,6 @@ class DynamoClient(Protocol):
     def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
 
     def query(self, **kwargs: Any) -> dict[str, Any]: ...
-
 
 
 class MetricStoreRetriesExhausted(RuntimeError):

@@ -130,7 +130,9 @@ def decode_told(blob: bytes) -> Told:
             AgentPresence(center, agent, category, tuple(queues.split()), _EPOCH + at * _MICRO)
             for center, agent, category, queues, at in entries.get("a", [])
         ),
-        tuple(ContactQueue(contact, queue, _EPOCH + at * _MICRO) for contact, queue, at in entries.get("k", [])),
+        tuple(
+            ContactQueue(contact, queue, _EPOCH + at * _MICRO) for contact, queue, at in entries.get("k", [])
+        ),
     )
 
 
