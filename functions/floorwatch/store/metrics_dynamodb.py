@@ -54,8 +54,8 @@ Kinesis batch is retried by Lambda.
 
 Digest collisions: a new event is wrongly taken for a duplicate only if its 64-bit digest equals one of
 the ``n`` digests of the same shard and ledger window (the digest covers the event id and its metric
-bucket, so an id is a duplicate only within the same bucket, as in the in-memory store): probability ``n
-/ 2**64``. At the Kinesis shard maximum (1,000 records/s, n = 600,000 per 10-minute window) that is
+bucket, so an id is a duplicate only within the same bucket, as in the in-memory store): probability
+``n / 2**64``. At the Kinesis shard maximum (1,000 records/s, n = 600,000 per 10-minute window) that is
 3.3e-14 per event, about one lost event per 1,000 years of a saturated shard. Chunks are capped at 100
 digests (~0.9 KB): DynamoDB bills an update by the whole item's size, so a chunk that grew for a whole
 minute (2,000 digests at a busy center's peak, 16 KB) made every batch's ledger write cost up to 16 write
