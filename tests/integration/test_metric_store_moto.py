@@ -524,3 +524,37 @@ def test_a_full_batch_writes_one_ledger_item_per_minute_and_still_deduplicates(c
     assert run(store(client), everything) == []  # a new process reads every chunk
     [row] = store(client).recent_rows("queue:q", at(59), 5)
     assert offers(row.adds) == {c.OFFERED: 451.0}
+
+
+def test_one_ledger_item_per_ten_minutes_yet_duplicates_judged_per_minute_as_in_memory(client: Any) -> None:
+    """A batch spanning minutes writes one ledger item per 10-minute window; an id repeated in another
+    minute of the same window is still a new event (a platform whose ids omit the time, e.g. Genesys's
+    repeated overall sentiment), as the in-memory store judges it."""
+    queued = [
+        event(EventType.CONTACT_QUEUED, minute * 60.0, event_id=f"q-{minute}", queue_id="billing")
+        for minute in range(6)
+    ]
+    dynamo, memory = store(client), InMemoryMetricStore()
+    before = dynamo.write_requests
+    run(dynamo, queued)
+    ledger_items = {key for key in scan(client) if key[0].startswith("ledger#")}
+    assert len(ledger_items) == 1  # six minutes, one window (one item per minute before)
+    # Queue and center items of six minutes, one ledger item, one log item (the feed's deltas).
+    assert dynamo.write_requests - before == 6 + 6 + 1 + 1
+
+    repeated = [
+        event(EventType.CONTACT_QUEUED, 30.0, event_id="same", queue_id="billing"),
+        event(EventType.CONTACT_QUEUED, 45.0, event_id="same", queue_id="billing"),  # same minute: duplicate
+        event(EventType.CONTACT_QUEUED, 150.0, event_id="same", queue_id="billing"),  # another minute: new
+    ]
+    for target in (dynamo, memory):
+        run(target, queued)  # all applied already (the memory store sees them for the first time)
+        assert [e.occurred_at for e in target.filter_new(SHARD, repeated)] == [at(30), at(150)]
+        run(target, repeated)
+        assert target.filter_new(SHARD, repeated) == []
+    offered = {
+        str(row.bucket): row.adds.get(c.OFFERED) for row in dynamo.recent_rows("queue:billing", at(600), 10)
+    }
+    assert offered == {
+        str(row.bucket): row.adds.get(c.OFFERED) for row in memory.recent_rows("queue:billing", at(600), 10)
+    }
