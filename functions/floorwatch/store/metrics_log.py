@@ -316,8 +316,8 @@ class DeltaLogReader:
             if not items:
                 del self._rows[scope]
         oldest = _EPOCH + timedelta(seconds=cutoff)
-        for key in [key for key, entry in self._agents.items() if entry.at < oldest]:
-            del self._agents[key]
+        for agent in [agent for agent, entry in self._agents.items() if entry.at < oldest]:
+            del self._agents[agent]
         for contact_id in [c for c, entry in self._contacts.items() if entry.at < oldest]:
             del self._contacts[contact_id]
         self._dropped_before = cutoff
