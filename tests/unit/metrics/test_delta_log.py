@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from floorwatch.metrics.model import BucketDelta, BucketKey, Stamped
+from floorwatch.metrics.presence import AgentPresence, ContactQueue
 from floorwatch.store import metrics_log
 from floorwatch.store.metrics_log import DeltaLogReader, decode, encode, stamp_text
 
@@ -91,3 +92,25 @@ def test_rows_reach_back_one_horizon_and_an_older_instant_reads_older_items_once
     clock[0] = NOW + 5
     [row] = log.rows("agent:a", at(4 * 3600 + 40), 5)
     assert row.adds == {"contacts_handled": 2.0}  # our own item once, though the refresh returns it too
+
+
+def test_presence_and_contacts_queues_survive_encoding_and_a_presence_reader_decodes_nothing_else() -> None:
+    told = metrics_log.Told(
+        (AgentPresence("c1", "a1", "on_contact", ("billing", "tech"), at(7.000001)),),
+        (ContactQueue("k1", "billing", at(3)), ContactQueue("k2", "tech", at(4))),
+    )
+    assert metrics_log.decode_told(metrics_log.encode_told(told)) == told
+
+    sort_key = f"{stamp_text(NOW)}#s0#1"
+    item = {"sk": {"S": sort_key}, "d": {"B": b"not zlib: a presence reader never decodes it"}}
+    item["p"] = {"B": metrics_log.encode_told(told)}
+
+    def query(pk: str, since: str, before: str | None) -> list[Mapping[str, Any]]:
+        return [item] if pk == metrics_log.PREFIX + sort_key[:10] and sort_key >= since else []
+
+    presence_only = DeltaLogReader(query, lambda: NOW, timedelta(minutes=15), timedelta(days=8), rows=False)
+    assert presence_only.presence("c1", at(60)) == list(told.presence)
+    assert presence_only.presence("c2", at(60)) == []
+    assert presence_only.contact_queues(["k1", "k9"], at(60)) == {"k1": told.contacts[0]}
+    # Two horizons later (and after FORGET_EVERY), the entries are let go with the rows.
+    assert presence_only.presence("c1", at(60) + timedelta(hours=1)) == []
