@@ -50,7 +50,7 @@ from floorwatch.rules.baselines import (
     slot_of,
     summarize,
 )
-from floorwatch.rules.config import RuleSet, ThresholdRule
+from floorwatch.rules.config import UNLEARNED_SCOPES, RuleSet, ThresholdRule
 from floorwatch.store.baselines_port import BaselineStore, PairState, ScopeDirectory
 from floorwatch.store.metrics_port import MetricStore
 
@@ -59,10 +59,6 @@ LOOKBACK = timedelta(days=7)
 SETTLE = timedelta(minutes=5)
 """An hour is learned once it ended this long ago (late events have arrived)."""
 CHUNK_HOURS = 6
-UNLEARNED_SCOPES = frozenset({ScopeKind.CONTACT, ScopeKind.AGENT, ScopeKind.FEED})
-"""Rules on these stay static. A contact lasts minutes and never comes back: it has no weekly pattern. Agents'
-and feeds' rows live in the DynamoDB store's delta log, which keeps hours, not the week a baseline needs
-(``floorwatch.store.metrics_log``)."""
 SLOTS: dict[Seasonality, int] = {"hour_of_week": 168, "hour_of_day": 24}
 _HOUR = timedelta(hours=1)
 _OWN_FILTER = {

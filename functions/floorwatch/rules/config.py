@@ -547,6 +547,13 @@ class ThresholdRule(_RuleCommon):
         value (at least as loose / at least as tight)."""
         if self.baseline is None:
             return
+        if self.scope in UNLEARNED_SCOPES:
+            # The learner skips them: a baseline here would silently stay static.
+            raise FieldProblem(
+                "baseline",
+                f"is learned for queue, team and center rules only ({self.scope.value} rules stay static: "
+                "a contact has no weekly pattern; agents' and feeds' rows are kept hours, not weeks)",
+            )
         looser_side = "above" if self.direction is Direction.ABOVE else "below"
         tighter_side = "below" if self.direction is Direction.ABOVE else "above"
         for name, limits, side in (
@@ -774,6 +781,12 @@ def _catalog_from(info: ValidationInfo) -> Catalog:
     if catalog is not None:
         return catalog  # type: ignore[no-any-return]
     return default_catalog()
+
+
+UNLEARNED_SCOPES = frozenset({ScopeKind.CONTACT, ScopeKind.AGENT, ScopeKind.FEED})
+"""Rules on these cannot have a baseline (the learner skips them). A contact lasts minutes and never comes
+back: it has no weekly pattern. Agents' and feeds' rows live in the DynamoDB store's delta log, which keeps
+hours, not the week a baseline needs (``floorwatch.store.metrics_log``)."""
 
 
 def _is_ratio(metric_name: str) -> bool:

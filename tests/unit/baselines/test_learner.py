@@ -10,10 +10,9 @@ import pytest
 from floorwatch.alerts.model import Severity
 from floorwatch.events.model import CxEvent, EventType, Source
 from floorwatch.metrics.fold import fold
-from floorwatch.metrics.model import ScopeKind
 from floorwatch.rules.baselines import SlotKey, adaptive_thresholds, hour_of_week
-from floorwatch.rules.baselines_learner import BaselineLearner, targets
-from floorwatch.rules.config import RuleSet, ThresholdRule, parse_rules
+from floorwatch.rules.baselines_learner import BaselineLearner
+from floorwatch.rules.config import RulesError, RuleSet, ThresholdRule, parse_rules
 from floorwatch.store.baselines_memory import InMemoryBaselineStore, InMemoryScopeDirectory
 from floorwatch.store.metrics_memory import InMemoryMetricStore
 
@@ -211,11 +210,7 @@ def test_instants_without_a_value_are_not_samples() -> None:
     assert report.samples == 4
 
 
-def test_contact_scope_rules_are_not_learned() -> None:
-    class EveryScope:
-        def scopes_seen(self, kind: ScopeKind, since: datetime, until: datetime) -> list[str]:
-            return [f"{kind.value}:x"]
-
+def test_contact_scope_rules_cannot_ask_for_a_baseline() -> None:
     extra = """\
     - id: contact-sentiment
       metric: sentiment
@@ -224,5 +219,6 @@ def test_contact_scope_rules_are_not_learned() -> None:
       tiers: {warning: -0.5}
       baseline: {}
     """
-    found, _ = targets(rules(extra), EveryScope(), NOW)
-    assert [(target.scope, target.metric) for target in found] == [("queue:x", "longest_wait_seconds")]
+    # refused where rules are read, so the learner never sees one (it would have no weekly pattern)
+    with pytest.raises(RulesError, match="learned for queue, team and center rules only"):
+        rules(extra)

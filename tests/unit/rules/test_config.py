@@ -559,3 +559,20 @@ def test_rule_set_lookups() -> None:
     found = rules.get("agent-hold")
     assert found is not None and found.scope is ScopeKind.AGENT
     assert rules.get("nope") is None
+
+
+def test_a_baseline_on_a_rule_the_learner_cannot_learn_is_refused_with_the_reason() -> None:
+    text = """
+rules:
+  - id: feed-stale
+    metric: silence_surprise
+    scope: feed
+    direction: above
+    tiers: {warning: 16}
+    window: 1h
+    baseline: {warning_sigma: 3, loosest: {warning: 48}}
+"""
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text, "rules.yaml")
+    assert "feed-stale" in str(caught.value)
+    assert "learned for queue, team and center rules only" in str(caught.value)
