@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from floorwatch.cards import CardSettings
 from floorwatch.names import DEFAULT_ESCALATION_CHAIN as DEFAULT_CHAIN
 from floorwatch.names import (
     DEFAULT_STAGE,
@@ -43,10 +42,14 @@ from floorwatch.names import (
     ESCALATION_REPEAT_SECONDS,
 )
 from floorwatch.names import ESCALATION_LEVEL_NAME_PATTERN as LEVEL_NAME_PATTERN
-from floorwatch.rules.config import RuleSet, load_default_rules, load_rules
 
+# Imported where used, not here: the rules and cards modules (with YAML, the metric catalog and the alert
+# model) cost the normalizer's cold start over 100 ms, and the normalizer, which shares this module, needs
+# neither (docs/performance.md).
 if TYPE_CHECKING:
     from floorwatch.alerts.escalation import EscalationPolicy
+    from floorwatch.cards import CardSettings
+    from floorwatch.rules.config import RuleSet
 
 STAGE_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 # Kinesis stream names: 1-128 of [a-zA-Z0-9_.-].
@@ -133,6 +136,8 @@ class CardSettingsMixin(BaseModel):
         return None if value == "" else value
 
     def card_settings(self) -> CardSettings:
+        from floorwatch.cards import CardSettings  # noqa: PLC0415 - see the imports at the top
+
         return CardSettings(self.connect_console_url)
 
 
@@ -152,6 +157,8 @@ class RulesFileSettings(FunctionSettings):
 
     def rules(self) -> RuleSet:
         """Loads and validates the rules (an invalid file raises RulesError naming rule and field)."""
+        from floorwatch.rules.config import load_default_rules, load_rules  # noqa: PLC0415 - see the top
+
         return load_default_rules() if self.rules_file is None else load_rules(self.rules_file)
 
 
@@ -284,9 +291,7 @@ class EscalationSettings(FunctionSettings):
         return chain
 
     def escalation_policy(self) -> EscalationPolicy:
-        # Imported here: the escalation policy drags in the state machine and rules, which the
-        # normalizer's cold start (it shares this module) does not need.
-        from floorwatch.alerts.escalation import EscalationPolicy  # noqa: PLC0415
+        from floorwatch.alerts.escalation import EscalationPolicy  # noqa: PLC0415 - see the top
 
         return EscalationPolicy(self.escalation_chain, timedelta(seconds=self.escalation_repeat_seconds))
 
