@@ -37,6 +37,7 @@ from floorwatch.settings import NormalizeSettings
 from floorwatch.store.cx_events import KinesisEventSink
 from floorwatch.store.kinesis import KinesisWriter
 from floorwatch.store.quarantine import S3Quarantine
+from pydantic_core import SchemaValidator, core_schema
 
 from handlers import observability
 
@@ -120,7 +121,7 @@ def _raw_record(item: Any) -> RawRecord:
         kinesis = item["kinesis"]
         return RawRecord(
             sequence_number=kinesis["sequenceNumber"],
-            data=binascii.a2b_base64(kinesis["data"], strict_mode=True),
+            data=_base64(kinesis["data"]),
             partition_key=kinesis["partitionKey"],
             stream=item["eventSourceARN"].rpartition("/")[2],
             shard_id=item["eventID"].partition(":")[0],
@@ -128,6 +129,24 @@ def _raw_record(item: Any) -> RawRecord:
         )
     except Exception as error:  # noqa: BLE001 - one malformed record must not fail the batch
         return _undecodable(item, f"{type(error).__name__}: {error}")
+
+
+# Each record's data is base64 text: binascii's decoder, a loop over every character, took a tenth of the
+# normalizer's time; pydantic-core's takes half as long. Its decoder also takes URL-safe and unpadded
+# text, which binascii's strict mode refuses, so it only gets text that is standard base64 padded to
+# whole quads (the form both accept; nothing in it that the JSON string quoting it could turn into
+# another character), and whatever it refuses goes to binascii: every error reads as it did.
+_BASE64 = SchemaValidator(core_schema.bytes_schema(), config=core_schema.CoreConfig(val_json_bytes="base64"))
+
+
+def _base64(text: Any) -> bytes:
+    standard = text.__class__ is str and len(text) % 4 == 0
+    if standard and "-" not in text and "_" not in text and "\\" not in text:
+        try:
+            return _BASE64.validate_json(f'"{text}"')  # type: ignore[no-any-return]
+        except ValueError:
+            pass
+    return binascii.a2b_base64(text, strict_mode=True)
 
 
 def _undecodable(item: Any, problem: str) -> RawRecord:

@@ -43,9 +43,10 @@ MAX_ARRAY_ELEMENTS = 1000
 _JSON = json.JSONDecoder()  # json.loads without its per-call argument checks (the fallback parser)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen, like RawRecord (events.pipeline): one is made per record
 class Normalized:
-    """The outcome for one raw record: events, a skip reason, or a rejection reason (exactly one)."""
+    """The outcome for one raw record: events, a skip reason, or a rejection reason (exactly one).
+    Read-only by convention."""
 
     events: list[CxEvent] = field(default_factory=list)
     reason: str | None = None  # rejected: quarantine with this reason
