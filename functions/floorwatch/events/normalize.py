@@ -70,7 +70,7 @@ def normalize_bytes(data: bytes, arrival_time: datetime | None = None) -> Normal
         # the json module and gives the same values. Whatever it refuses (invalid JSON, a BOM, lone
         # surrogate escapes, deep nesting, a form body) goes to the json module, so every verdict and
         # reason on such a record stays the json module's.
-        document = from_json(text, cache_strings="keys")
+        document = from_json(text)
     except ValueError:
         return _normalize_text(text, arrival_time)
     return normalize_document(document, arrival_time)
