@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,12 +54,24 @@ class BucketDelta:
             self.latest[name] = Stamped(value, at)
 
     def merge(self, other: BucketDelta) -> None:
-        for name, amount in other.adds.items():
-            self.add(name, amount)
-        for name, stamped in other.latest.items():
-            self.observe(name, stamped.value, stamped.at)
+        add_counts(self.adds, other.adds)
+        keep_newest(self.latest, other.latest)
         if other.center is not None:
             self.center = other.center
+
+
+def add_counts(into: dict[str, float], adds: Mapping[str, float]) -> None:
+    """Counters of a delta added into ``into`` (what DynamoDB's ``ADD`` does to an item)."""
+    for name, amount in adds.items():
+        into[name] = into.get(name, 0.0) + amount
+
+
+def keep_newest(into: dict[str, Stamped], latest: Mapping[str, Stamped]) -> None:
+    """Latest values of a delta kept in ``into`` where they are at least as new in event time."""
+    for name, stamped in latest.items():
+        current = into.get(name)
+        if current is None or stamped.at >= current.at:
+            into[name] = stamped
 
 
 @dataclass(frozen=True, slots=True)

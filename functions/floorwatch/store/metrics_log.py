@@ -41,7 +41,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, ScopeKind, Stamped
+from floorwatch.metrics.model import (
+    BucketDelta,
+    BucketKey,
+    BucketRow,
+    ScopeKind,
+    Stamped,
+    add_counts,
+    keep_newest,
+)
 from floorwatch.metrics.presence import (
     CONTACT_QUEUE_TTL,
     AgentPresence,
@@ -287,15 +295,11 @@ class DeltaLogReader:
             # New dicts, never changed in place: a row handed out stays as it was (as in the memory store).
             if delta.adds:
                 adds = dict(row.adds)
-                for name, amount in delta.adds.items():
-                    adds[name] = adds.get(name, 0.0) + amount
+                add_counts(adds, delta.adds)
                 row.adds = adds
             if delta.latest:
                 latest = dict(row.latest)
-                for name, stamped in delta.latest.items():
-                    current = latest.get(name)
-                    if current is None or stamped.at >= current.at:
-                        latest[name] = stamped
+                keep_newest(latest, delta.latest)
                 row.latest = latest
             if delta.center is not None:
                 row.center = delta.center

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold
-from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped, add_counts, keep_newest
 from floorwatch.metrics.presence import (
     AgentPresence,
     ContactQueue,
@@ -184,15 +184,11 @@ class InMemoryMetricStore:
         row = item.row  # copy on write: see _Item
         if delta.adds:
             adds = dict(item.adds) if row is not None and row.adds is item.adds else item.adds
-            for name, amount in delta.adds.items():
-                adds[name] = adds.get(name, 0.0) + amount
+            add_counts(adds, delta.adds)
             item.adds = adds
         if delta.latest:
             latest = dict(item.latest) if row is not None and row.latest is item.latest else item.latest
-            for name, stamped in delta.latest.items():
-                current = latest.get(name)
-                if current is None or stamped.at >= current.at:
-                    latest[name] = stamped
+            keep_newest(latest, delta.latest)
             item.latest = latest
         if delta.center is not None:
             item.center = delta.center
