@@ -8,10 +8,12 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from floorwatch import names
+from floorwatch.store.metrics_dynamodb import DynamoMetricStore
 from websockets.sync.client import ClientConnection, connect
 
 from local.runtime import LocalRuntime
@@ -83,6 +85,37 @@ class RunningSystem:
 
     def missing_handlers(self) -> list[str]:
         return self.runtime.unavailable_functions()
+
+    def diagnosis(self, queue_id: str, center_id: str | None = None) -> str:
+        """What the pipeline holds for ``queue_id`` (a failing test names it: where the data stopped)."""
+        runtime = self.runtime
+        resources = runtime.resources
+        assert resources is not None
+        functions = ", ".join(
+            f"{name} {function.invocations} calls / {function.errors} errors"
+            for name, function in sorted(runtime.functions.items())
+        )
+        sqs = runtime.aws.client("sqs")
+        failed = {
+            queue: sqs.get_queue_attributes(
+                QueueUrl=resources.queue_url(queue), AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            for queue in (runtime.names.normalize_failures_queue, runtime.names.evaluate_failures_queue)
+        }
+        store = DynamoMetricStore(runtime.aws.client("dynamodb"), runtime.names.table(names.METRICS_TABLE))
+        now = datetime.now(UTC)
+        rows = store.recent_rows(f"queue:{queue_id}", now + timedelta(minutes=20), 5)
+        centers = {row.center for row in rows} - {None}
+        presence = [
+            (entry.agent_id, entry.category, entry.queues, entry.at.isoformat())
+            for center in {center_id, *centers} - {None}
+            for entry in store.presence(str(center), now)
+        ]
+        queue_rows = [(row.bucket.isoformat(), row.center, sorted(row.latest)) for row in rows]
+        return (
+            f"functions: {functions}; failure queues: {failed}; queue rows: {queue_rows}; "
+            f"presence read afresh: {presence}"
+        )
 
 
 def now_iso() -> str:

@@ -971,7 +971,10 @@ def test_a_connect_only_queue_tile_shows_sentiment_and_agents_by_state_on_the_ru
     tile_of_queue = page.locator(f".tile[data-queue='{queue}']")
     agents = tile_of_queue.locator("[data-metric='agents']")
     # the tiles refresh every 15 s; a loaded machine's pipeline may need a few of them
-    expect(agents).to_contain_text("1 available", timeout=60_000)
+    try:
+        expect(agents).to_contain_text("1 available", timeout=60_000)
+    except AssertionError as error:
+        pytest.fail(f"{error}\n{local_runtime.diagnosis(queue)}\ntile: {tile_of_queue.inner_text()}")
     expect(agents).to_contain_text("from agent events")
     expect(agents).to_contain_text("0 on contact")
 

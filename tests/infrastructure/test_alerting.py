@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from floorwatch import names
+from floorwatch.store import metrics_log
 
 from tests.infrastructure.support import Synthesized
 
@@ -54,3 +55,14 @@ def test_eventbridge_may_invoke_the_scheduled_functions(synthesized: Synthesized
         synthesized.logical_id(alerting.evaluate.function),
         synthesized.logical_id(alerting.baselines.function),
     }
+
+
+def test_the_evaluator_cannot_commit_a_delta_log_item_later_than_its_readers_sweep_back(
+    synthesized: Synthesized,
+) -> None:
+    """The evaluator stamps a log item before its transaction, which the SDK may retry while the function
+    runs: its timeout bounds how late the item commits, and readers sweep back ``LATE_COMMIT`` for it."""
+    function = synthesized.template.to_json()["Resources"][
+        synthesized.logical_id(synthesized.stack.alerting.evaluate.function)
+    ]
+    assert function["Properties"]["Timeout"] < metrics_log.LATE_COMMIT.total_seconds()

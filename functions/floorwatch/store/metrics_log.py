@@ -15,7 +15,8 @@ immutable item per transaction, written with the batch's queue, team, center and
 A ``Put`` is billed by its own bytes (a batch's deltas, compressed), where an ``Update`` of an entity's
 item is billed by the whole item and at least one unit each. Items never change once written, so a
 reader keeps what it has read and asks only for items written since (one ``Query``, sort key after its
-newest item minus ``SETTLE``: another writer's transaction may commit a little after its stamp).
+newest item minus ``SETTLE``: another writer's transaction may commit a little after its stamp; and every
+``SWEEP_EVERY`` from ``LATE_COMMIT`` back, for the rare transaction that commits much later).
 
 A reader assembles a scope's rows from the items written within ``horizon`` (plus ``EVENT_TIME_AHEAD``)
 of the instant it reads at: a cold process reads that much once. An agent's state older than the
@@ -69,7 +70,18 @@ EVENT_TIME_AHEAD = timedelta(minutes=20)
 """Event times may run ahead of write times (the normalizer admits 15 minutes ahead; plus slack)."""
 
 SETTLE = timedelta(seconds=10)
-"""Items written this long before the newest one read are asked for again (late commits)."""
+"""Items written this long before the newest one read are asked for again at every refresh: another
+writer's transaction commits a little after the stamp it took."""
+
+LATE_COMMIT = timedelta(minutes=3)
+"""The longest an item can commit after its stamp: a writer takes the stamp before its transaction, which
+the SDK may retry for as long as the function runs (the evaluator's timeout, 120 s, is below this; an
+infrastructure test keeps it so). Items that late are rare and are asked for by a sweep every
+``SWEEP_EVERY``, so they are taken in at most that much later instead of never."""
+
+SWEEP_EVERY = timedelta(minutes=2)
+"""How often (the clock's time) a refresh reaches back ``LATE_COMMIT`` instead of ``SETTLE``: a few more
+items read, once every two minutes."""
 
 FORGET_EVERY = timedelta(minutes=10)
 """Rows two horizons old are dropped this often (event time): a warm process holds about two horizons of
@@ -180,6 +192,7 @@ class DeltaLogReader:
         self._newest = 0.0  # newest write stamp read or written (epoch s)
         self._read_at: datetime | None = None  # the instant the last refresh was for
         self._refreshed = 0.0  # when (the clock's seconds)
+        self._swept = 0.0  # when a refresh last reached back LATE_COMMIT (the clock's seconds)
         self._dropped_before = float("-inf")  # rows of buckets before this were let go (epoch s)
         self._agents: dict[tuple[str, str], AgentPresence] = {}  # (center, agent) -> newest report
         self._contacts: dict[str, ContactQueue] = {}  # contact -> newest report of its queue
@@ -244,13 +257,16 @@ class DeltaLogReader:
             self._reset()  # asked about rows this reader has let go: read afresh (never twice into a row)
         if self._low is None:
             self._read(low, None)
-            self._low, self._read_at, self._refreshed = low, at, now
+            self._low, self._read_at, self._refreshed, self._swept = low, at, now, now
             return
         if low < self._low:  # asked about an older instant: read the older items once
             self._read(low, self._low)
             self._low = low
         if at != self._read_at or now - self._refreshed >= REFRESH_SECONDS:
-            self._read(max(self._low, self._newest - SETTLE.total_seconds()), None)
+            back = SETTLE
+            if now - self._swept >= SWEEP_EVERY.total_seconds():
+                back, self._swept = LATE_COMMIT, now
+            self._read(max(self._low, self._newest - back.total_seconds()), None)
             self._read_at, self._refreshed = at, now
             self._forget(at)
 
@@ -307,7 +323,7 @@ class DeltaLogReader:
 
     def _forget(self, at: datetime) -> None:
         """Drop sort keys that can no longer come again, and rows two horizons older than ``at``."""
-        before = self._newest - 2 * SETTLE.total_seconds()
+        before = self._newest - (LATE_COMMIT + 2 * SETTLE).total_seconds()  # a sweep may return them
         for key in [key for key, stamp in self._seen.items() if stamp < before]:
             del self._seen[key]
         cutoff = (at - 2 * self._horizon).timestamp()  # a read up to one horizon back still finds them

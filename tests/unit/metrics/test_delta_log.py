@@ -114,3 +114,26 @@ def test_presence_and_contacts_queues_survive_encoding_and_a_presence_reader_dec
     assert presence_only.contact_queues(["k1", "k9"], at(60)) == {"k1": told.contacts[0]}
     # Two horizons later (and after FORGET_EVERY), the entries are let go with the rows.
     assert presence_only.presence("c1", at(60) + timedelta(hours=1)) == []
+
+
+def test_an_item_committed_long_after_its_stamp_is_taken_in_by_the_next_sweep_and_only_once() -> None:
+    """Writer s0 stamps its item, then its transaction is retried for a minute; meanwhile s1's newer item
+    is read. Refreshes reach back only ``SETTLE`` from the newest stamp, so the late item is found by the
+    sweep that reaches back ``LATE_COMMIT``: its agent's counts are then in, once."""
+    table, clock = Table(), [NOW]
+    key = BucketKey("agent:a", at(0))
+    table.put(NOW, {key: delta(agent_state="available")}, "s1")
+    log = reader(table, clock)
+    assert log.rows("agent:a", at(30), 5)[0].adds == {"contacts_handled": 1.0}
+    late_stamp = NOW - 50  # taken before s1's, committed only now
+    table.put(late_stamp, {key: delta()}, "s0")
+    for second in range(1, int(metrics_log.SWEEP_EVERY.total_seconds()), 5):
+        clock[0] = NOW + second
+        [row] = log.rows("agent:a", at(30 + second), 5)
+        assert row.adds == {"contacts_handled": 1.0}  # not yet: the late item is older than SETTLE
+    clock[0] = NOW + metrics_log.SWEEP_EVERY.total_seconds()
+    [row] = log.rows("agent:a", at(200), 5)
+    assert row.adds == {"contacts_handled": 2.0}  # the sweep took it in
+    clock[0] += metrics_log.SWEEP_EVERY.total_seconds()
+    [row] = log.rows("agent:a", at(400), 5)
+    assert row.adds == {"contacts_handled": 2.0}  # the next sweep returns it again: skipped, not added twice
