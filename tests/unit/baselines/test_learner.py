@@ -222,3 +222,51 @@ def test_contact_scope_rules_cannot_ask_for_a_baseline() -> None:
     # refused where rules are read, so the learner never sees one (it would have no weekly pattern)
     with pytest.raises(RulesError, match="learned for queue, team and center rules only"):
         rules(extra)
+
+
+def waiting_history(start: datetime, end: datetime) -> InMemoryMetricStore:
+    """Half of every ten minutes two or three callers wait, the oldest 150-170 s; the other half nobody."""
+    store = InMemoryMetricStore()
+    batch: list[CxEvent] = []
+    minute = start
+    while minute < end:
+        busy = minute.minute % 10 < 5
+        batch.append(
+            CxEvent(
+                event_id=f"billing-{minute.isoformat()}",
+                source=Source.GENERIC,
+                type=EventType.QUEUE_SNAPSHOT,
+                occurred_at=minute + timedelta(seconds=10),
+                queue_id="billing",
+                values={
+                    "contacts_in_queue": 2.0 + minute.minute % 2 if busy else 0.0,
+                    "longest_wait_seconds": 150.0 + 10 * (minute.minute % 3) if busy else 0.0,
+                },
+            )
+        )
+        minute += timedelta(minutes=1)
+    store.apply(SHARD, batch, fold(batch))
+    return store
+
+
+def test_a_rule_with_only_if_learns_its_metric_only_where_its_condition_holds() -> None:
+    """Longest wait is judged only while two or more wait: its normal is the wait then (about 160 s, a
+    warning loosened past the static 120), not the median of every instant (mostly 0: nobody waiting)."""
+    metrics = waiting_history(datetime(2026, 11, 23, 20, 55, tzinfo=UTC), NOW)  # 21:00-24:00 learned
+    with_condition = rules(queues='  only_if: {contacts_in_queue: ">= 2"}')  # a line of the first rule
+    learn, store = learner(metrics)
+    report = learn.learn(with_condition, NOW)
+    baseline = store.lookup("queue:billing", "longest_wait_seconds", NOW - timedelta(hours=2))
+    assert baseline is not None
+    assert baseline.samples == 6 and 150 <= baseline.center <= 170  # the busy half of the hour only
+    assert report.samples == 3 * 6
+    state = store.pair("queue:billing", "longest_wait_seconds")
+    assert state is not None and state.condition == "contacts_in_queue >= 2"
+
+    unguarded, unguarded_store = learner(metrics)  # the same learning without the condition
+    unguarded.learn(rules(), NOW)
+    everything = unguarded_store.lookup("queue:billing", "longest_wait_seconds", NOW - timedelta(hours=2))
+    assert everything is not None and everything.samples == 12  # every instant, half of them 0
+
+    # the condition changes: the pair starts again (samples under another condition are not comparable)
+    assert learn.learn(rules(), NOW).restarted == ["queue:billing#longest_wait_seconds"]
