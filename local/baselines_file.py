@@ -11,7 +11,6 @@ Format (version 1; documented in docs/rules.md, "Baselines file")::
         {
           "scope": "queue:billing", "metric": "longest_wait_seconds",
           "window_seconds": 300, "seasonality": "hour_of_week", "timezone": "Europe/Berlin",
-          "condition": "contacts_in_queue >= 2",
           "since": "2026-11-02T00:00:00+00:00", "learned_until": "2026-12-14T00:00:00+00:00",
           "slots": [
             {"slot": 33, "label": "Tue 09:00", "center": 70.0, "sigma": 20.0, "samples": 48,
@@ -100,7 +99,6 @@ class PairRecord(_Strict):
     window_seconds: float = Field(gt=0)
     seasonality: Literal["hour_of_week", "hour_of_day"]
     timezone: TimeZoneName = "UTC"
-    condition: str = Field(default="", max_length=500)  # the rule's only_if the samples were taken under
     since: datetime | None
     learned_until: datetime
     slots: list[SlotRecord]
@@ -187,7 +185,6 @@ def document(store: InMemoryBaselineStore, learned: Mapping[str, Any] | None = N
                 "window_seconds": state.window.total_seconds(),
                 "seasonality": state.seasonality,
                 "timezone": state.timezone,
-                "condition": state.condition,
                 "since": state.since.isoformat() if state.since else None,
                 "learned_until": state.learned_until.isoformat(),
                 "slots": slots,
@@ -283,7 +280,6 @@ def _state(pair: PairRecord) -> PairState:
         window=timedelta(seconds=pair.window_seconds),
         seasonality=pair.seasonality,
         timezone=pair.timezone,
-        condition=pair.condition,
     )
 
 

@@ -56,7 +56,6 @@ RULES = textwrap.dedent(
       direction: above
       window: 5m
       tiers: {warning: 120, critical: 300}
-      only_if: {contacts_in_queue: ">= 3"}   # learned only where it holds; the condition is stored
       baseline: {warning_sigma: 3, critical_sigma: 5, min_history: 1h, min_periods: 1}
     - id: queue-abandon
       metric: abandon_rate
@@ -88,7 +87,7 @@ def traffic() -> list[CxEvent]:
     start = NOW - timedelta(hours=3, minutes=10)
     for minute in range(190):
         at = start + timedelta(minutes=minute, seconds=5)
-        wait = {"longest_wait_seconds": float(10 + minute % 7), "contacts_in_queue": float(2 + minute % 3)}
+        wait = {"longest_wait_seconds": float(10 + minute % 7)}
         kinds = [("s", EventType.QUEUE_SNAPSHOT, wait)]
         if minute % 2 == 0:
             kinds.append(("q", EventType.CONTACT_QUEUED, {}))
@@ -184,8 +183,7 @@ def test_the_scheduled_handler_learns_from_its_environment_on_the_centers_clock(
     key = SlotKey("queue:billing", "longest_wait_seconds", "hour_of_week", hour_of_week(hour, NEW_YORK))
     assert key.slot == 6 and dynamo.slot_history(key).hours
     found = dynamo.lookup("queue:billing", "longest_wait_seconds", hour, NEW_YORK)
-    # 8 of the hour's 12 instants: those where three or more wait (the rule's only_if)
-    assert found is not None and found.slot == 6 and found.samples == 8
+    assert found is not None and found.slot == 6 and found.samples == 12
     # The engine asks with the zone of the scope's center; asked on another clock, there is no baseline.
     assert (
         DynamoBaselineStore(client, BASELINES).lookup("queue:billing", "longest_wait_seconds", hour) is None
@@ -212,8 +210,6 @@ def test_seeding_a_table_from_a_baselines_file(
     out, _ = capsys.readouterr()
     assert status == 0 and "2 pairs seeded" in out
     dynamo = DynamoBaselineStore(client, BASELINES)
-    wait_pair = dynamo.pair("queue:billing", "longest_wait_seconds")
-    assert wait_pair is not None and wait_pair.condition == "contacts_in_queue >= 3"  # file and table keep it
     for metric in ("longest_wait_seconds", "abandon_rate"):
         assert dynamo.pair("queue:billing", metric) == learned.pair("queue:billing", metric)
         for minutes in (40, 100, 160):

@@ -6,29 +6,23 @@ Run on a schedule (hourly; ``handlers.baselines``). One run, at ``now`` (the sch
    metric data in the last ``LOOKBACK`` (the ``ScopeDirectory``) and passes the rule's filter on its own
    kind (filters on other facts — an agent's team — are not known here, so the learner learns more
    rather than less). Contact-, agent- and feed-scope rules are not learned (``UNLEARNED_SCOPES``). One
-   (scope, metric) is learned once, over the window, seasonality and ``only_if`` of the first rule (file
-   order) naming it; a later rule with another window gets the static tiers (``usable``), and one with
-   another ``only_if`` is reported as shadowed.
+   (scope, metric) is learned once, over the window and seasonality of the first
+   rule (file order) naming it; a later rule with another window gets the static tiers (``usable``).
 2. *Hours*: every whole hour that ended at least ``SETTLE`` before ``now`` and after the pair's watermark
    (``PairState.learned_until``), at most ``LOOKBACK`` back (the metric store keeps 8 days). A first run
    therefore learns the past week at once; a missed run is caught up by the next.
 3. *Samples*: the metric as the engine computes it (``window_value`` over the rule's window) at hh:00,
-   hh:05 ... hh:55; instants with no value are not samples, nor are instants where the rule's
-   ``only_if`` does not hold (judged as the engine judges it: over the default window, on the same
-   rows). A rule judges its metric only under its condition, so its normal is the metric's normal under
-   it: "how long the oldest caller usually waits when two or more wait", not a median of the many
-   instants when nobody waits at all (which says nothing about a wait). The samples of an hour replace
-   that hour in its slot (re-learning an hour after a crash does not count it twice); hours older than
-   ``HISTORY`` leave the slot. The slot's summary (median, MAD sigma) is stored with it.
+   hh:05 ... hh:55; instants with no value are not samples. The samples of an hour replace that hour in
+   its slot (re-learning an hour after a crash does not count it twice); hours older than ``HISTORY``
+   leave the slot. The slot's summary (median, MAD sigma) is stored with it.
 4. The watermark moves only after the pair's slots are saved.
 
 *Time zone*: slots are hours of the scope's center's local clock (``RuleSet.zone_of``; the center is the
 one stamped on the scope's newest metric row, ``floorwatch.rules.baselines.scope_center``, as the engine
 finds it), so hours here are local whole hours and their slots come from ``slot_of`` with that zone.
 
-A change of window, seasonality, ``only_if`` or time zone restarts the pair: its slots are cleared and
-its history starts again (samples over another window or condition, or filed under another clock's
-hours, are not comparable).
+A change of window, seasonality or time zone restarts the pair: its slots are cleared and its history
+starts again (samples over another window, or filed under another clock's hours, are not comparable).
 
 Rows are read in chunks of ``CHUNK_HOURS`` (a DynamoDB query page holds at most 1 MB). Duration-in-state
 metrics only see agent states entered within the chunk (plus the window before it): an older state is
@@ -43,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from floorwatch.metrics.catalog import CATALOG, MetricDef
-from floorwatch.metrics.model import DEFAULT_BUCKET, DEFAULT_WINDOW, BucketRow, ScopeKind, Stamped
+from floorwatch.metrics.model import DEFAULT_BUCKET, BucketRow, ScopeKind, Stamped
 from floorwatch.metrics.window import window_value
 from floorwatch.rules.baselines import (
     EMPTY_HISTORY,
@@ -56,7 +50,7 @@ from floorwatch.rules.baselines import (
     slot_of,
     summarize,
 )
-from floorwatch.rules.config import UNLEARNED_SCOPES, Comparison, RuleSet, ThresholdRule
+from floorwatch.rules.config import UNLEARNED_SCOPES, RuleSet, ThresholdRule
 from floorwatch.store.baselines_port import BaselineStore, PairState, ScopeDirectory
 from floorwatch.store.metrics_port import MetricStore
 
@@ -75,9 +69,6 @@ _OWN_FILTER = {
 }
 
 
-Guards = tuple[tuple[MetricDef, Comparison], ...]
-
-
 @dataclass(frozen=True)
 class Target:
     scope: str
@@ -85,12 +76,6 @@ class Target:
     window: timedelta
     seasonality: Seasonality
     rule_id: str
-    guards: Guards = ()  # the rule's only_if: instants where it does not hold are not samples
-
-    @property
-    def condition(self) -> str:
-        """The guards as text, stored with the pair (a change restarts its learning)."""
-        return " and ".join(f"{definition.name} {comparison}" for definition, comparison in self.guards)
 
 
 @dataclass
@@ -113,17 +98,12 @@ def targets(rules: RuleSet, directory: ScopeDirectory, now: datetime) -> tuple[l
             continue
         if rule.scope not in scopes_by_kind:
             scopes_by_kind[rule.scope] = directory.scopes_seen(rule.scope, now - LOOKBACK, now)
-        guards = tuple((CATALOG[name], comparison) for name, comparison in (rule.only_if or {}).items())
         for scope in scopes_by_kind[rule.scope]:
             if not _admits_own(rule, scope):
                 continue
-            target = Target(scope, rule.metric, rule.window, rule.baseline.seasonality, rule.id, guards)
+            target = Target(scope, rule.metric, rule.window, rule.baseline.seasonality, rule.id)
             existing = chosen.setdefault((scope, rule.metric), target)
-            if (existing.window, existing.seasonality, existing.guards) != (
-                target.window,
-                target.seasonality,
-                target.guards,
-            ):
+            if (existing.window, existing.seasonality) != (target.window, target.seasonality):
                 shadowed.add(rule.id)
     return list(chosen.values()), sorted(shadowed)
 
@@ -170,24 +150,23 @@ class BaselineLearner:
         if not plans:
             return
         all_hours = sorted({hour for plan in plans for hour in plan.hours})
-        longest = max(max(plan.target.window, DEFAULT_WINDOW) for plan in plans)  # guards: default window
+        longest = max(plan.target.window for plan in plans)
         for chunk in _chunks(all_hours, CHUNK_HOURS):
             rows = self._rows(scope, chunk[0] - longest - self._bucket, chunk[-1] + _HOUR)
             for plan in plans:
                 for hour in chunk:
                     if hour in plan.hour_set:
-                        plan.record(hour, _samples(plan.metric, rows, hour, plan.target))
+                        plan.record(hour, _samples(plan.metric, rows, hour, plan.target.window))
         for plan in plans:
             self._save(plan, report)
 
     def _plan(self, target: Target, now: datetime, report: LearnReport, clock: _Clock) -> _PairPlan:
         state = self._store.pair(target.scope, target.metric)
         earliest = now - LOOKBACK
-        if state is not None and (state.window, state.seasonality, state.timezone, state.condition) != (
+        if state is not None and (state.window, state.seasonality, state.timezone) != (
             target.window,
             target.seasonality,
             clock.name,
-            target.condition,
         ):
             self._forget(target.scope, target.metric, state.seasonality)
             report.restarted.append(f"{target.scope}#{target.metric}")
@@ -220,9 +199,7 @@ class BaselineLearner:
         self._store.save_pair(
             target.scope,
             target.metric,
-            PairState(
-                since, last_hour_end, target.window, target.seasonality, plan.clock.name, target.condition
-            ),
+            PairState(since, last_hour_end, target.window, target.seasonality, plan.clock.name),
         )
 
     def _forget(self, scope: str, metric: str, seasonality: Seasonality) -> None:
@@ -273,32 +250,18 @@ class _PairPlan:
         return slots
 
 
-def _samples(metric: MetricDef, rows: Sequence[BucketRow], hour: datetime, target: Target) -> list[float]:
-    """The metric at each sample instant of ``hour`` where the target's guards hold; ``rows`` oldest
-    first."""
+def _samples(metric: MetricDef, rows: Sequence[BucketRow], hour: datetime, window: timedelta) -> list[float]:
+    """The metric at each sample instant of ``hour``; ``rows`` oldest first."""
     starts = [row.bucket for row in rows]
-    window = target.window
-    reach = max(window, DEFAULT_WINDOW) if target.guards else window
     samples: list[float] = []
     for instant in sample_instants(hour):
         end = bisect.bisect_right(starts, instant)
-        begin = bisect.bisect_left(starts, instant - reach - DEFAULT_BUCKET)
+        begin = bisect.bisect_left(starts, instant - window - DEFAULT_BUCKET)
         relevant = [*_carry(rows[:begin]), *rows[begin:end]]
-        if not _guards_hold(target.guards, relevant, instant):
-            continue
         value = window_value(metric, relevant, instant, window).value
         if value is not None:
             samples.append(value)
     return samples
-
-
-def _guards_hold(guards: Guards, rows: Sequence[BucketRow], at: datetime) -> bool:
-    """As the engine judges a rule's ``only_if``: each condition's metric over the default window."""
-    for definition, comparison in guards:
-        guard = window_value(definition, rows, at, DEFAULT_WINDOW).value
-        if guard is None or not comparison.holds(guard):
-            return False
-    return True
 
 
 def _carry(older: Iterable[BucketRow]) -> list[BucketRow]:

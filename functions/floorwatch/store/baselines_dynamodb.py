@@ -3,8 +3,7 @@
 Items, all under ``pk = "<scope>#<metric>"`` ("queue:billing#longest_wait_seconds")::
 
     sk = "pair"        since (S, ISO; absent until an hour gave samples), learned_until (S),
-                       window_seconds (N), seasonality (S), timezone (S, IANA name; absent: UTC),
-                       condition (S, the rule's only_if its samples were taken under; absent: none)
+                       window_seconds (N), seasonality (S), timezone (S, IANA name; absent: UTC)
     sk = "how#<NNN>"   one hour-of-week slot (000..167, Monday 00:00 local time = 000)
     sk = "hod#<NN>"    one hour-of-day slot (00..23, local time), for rules with seasonality hour_of_day
         center (N), sigma (N), n (N), periods (N), window_seconds (N), since (S), until (S),
@@ -53,7 +52,6 @@ _SK = BASELINES_TABLE.sort_key.name if BASELINES_TABLE.sort_key else "sk"
 _TTL = BASELINES_TABLE.ttl_attribute or "expires_at"
 _PAIR_SK = "pair"
 _TZ = "timezone"
-_CONDITION = "condition"
 _SLOT_PREFIX: dict[Seasonality, str] = {"hour_of_week": "how#", "hour_of_day": "hod#"}
 _SLOT_DIGITS: dict[Seasonality, int] = {"hour_of_week": 3, "hour_of_day": 2}
 _SUMMARY = "#pk, #sk, center, sigma, n, periods, window_seconds, since, #until, #tz"
@@ -155,7 +153,6 @@ class DynamoBaselineStore:
             window=timedelta(seconds=float(item["window_seconds"]["N"])),
             seasonality="hour_of_day" if seasonality == "hour_of_day" else "hour_of_week",
             timezone=_zone_of(item),
-            condition=item.get(_CONDITION, {}).get("S", ""),
         )
 
     def save_pair(self, scope: str, metric: str, state: PairState) -> None:
@@ -170,8 +167,6 @@ class DynamoBaselineStore:
         }
         if state.since is not None:
             item["since"] = {"S": _iso(state.since)}
-        if state.condition:
-            item[_CONDITION] = {"S": state.condition}
         self._client.put_item(TableName=self._table, Item=item)
 
     def slot_history(self, key: SlotKey) -> SlotHistory:

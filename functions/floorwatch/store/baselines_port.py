@@ -36,7 +36,6 @@ class PairState:
     window: timedelta
     seasonality: Seasonality
     timezone: str = "UTC"  # IANA name of the zone the slots are hours of (the scope's center's)
-    condition: str = ""  # the only_if its samples were taken under ("": none), "contacts_in_queue >= 2"
 
 
 class BaselineLookup(Protocol):
