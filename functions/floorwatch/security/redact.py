@@ -81,7 +81,24 @@ _PHONE_ID = re.compile(r"\+[\d ().-]+|\(?\d[\d()]*[ .-][\d ().-]+")
 
 
 def redact(text: str) -> str:
-    """Mask e-mail addresses, IBANs, card numbers, SSNs and phone numbers in ``text``."""
+    """Mask e-mail addresses, IBANs, card numbers, SSNs and phone numbers in ``text``.
+
+    Idempotent: ``redact(redact(text)) == redact(text)``, so one pass, wherever it runs, masks all that
+    any number of passes would. One round of the patterns is not: a mask can part what it masked from
+    a neighbour that, glued to it, matched nothing (an IBAN glued to a phone number or a card number:
+    the round masks the one and leaves the other, whose next round masks it). So rounds repeat until
+    one changes nothing. That ends: every change replaces at least one digit or '@' by a mask that has
+    neither, and every pattern needs one; text without PII takes one round, as before.
+    """
+    while True:
+        redacted = _redact_round(text)
+        if redacted == text:
+            return text
+        text = redacted
+
+
+def _redact_round(text: str) -> str:
+    """One round of the patterns over ``text`` (see ``redact``)."""
     if not _MAYBE_PII.search(text):
         return text
     if "@" in text:
