@@ -72,6 +72,10 @@ DETAIL_TYPE = "Amazon Connect Contact Event"
 _MAPPED = ("QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
 
 
+# The enum's value once (its property is Python code): a part of every event id.
+_SOURCE_NAME = Source.AMAZON_CONNECT_CONTACT_EVENT.value
+
+
 class AmazonConnectContactEventAdapter:
     source = Source.AMAZON_CONNECT_CONTACT_EVENT
 
@@ -151,7 +155,7 @@ class AmazonConnectContactEventAdapter:
         if payload is not None:
             event_id = text_field(payload, "id")
         else:
-            event_id = stable_id(self.source.value, contact_id, event_type, at.isoformat())
+            event_id = stable_id(_SOURCE_NAME, contact_id, event_type, at.isoformat())
         return CxEvent(
             event_id=event_id,
             source=self.source,

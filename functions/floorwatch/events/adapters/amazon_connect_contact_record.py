@@ -84,6 +84,10 @@ class _Contact:
     labels: dict[str, str]
 
 
+# The enum's value once (its property is Python code): a part of every event id.
+_SOURCE_NAME = Source.AMAZON_CONNECT_CONTACT_RECORD.value
+
+
 class AmazonConnectContactRecordAdapter:
     source = Source.AMAZON_CONNECT_CONTACT_RECORD
 
@@ -177,7 +181,7 @@ class AmazonConnectContactRecordAdapter:
         labels: dict[str, str] | None = None,
     ) -> CxEvent:
         return CxEvent(
-            event_id=stable_id(self.source.value, contact.contact_id, kind),
+            event_id=stable_id(_SOURCE_NAME, contact.contact_id, kind),
             source=self.source,
             type=event_type,
             occurred_at=at,
