@@ -51,9 +51,11 @@ DEFAULT_CENTER = "default"
 # hot path: several ids per event); a None id skips it.
 Identifier = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(redact_identifier)]
 OptionalIdentifier = Identifier | None
-# Free text and labels (keys and values) are redacted by the model itself. Validators given as Annotated
-# functions rather than field_validator methods: one Python call fewer per field and event.
-Text = Annotated[str, Field(max_length=4000), AfterValidator(redact)]
+# Free text and labels (keys and values) are redacted by the model itself, and only there: adapters hand
+# over raw text (``fit_text`` when it may be long). Validators given as Annotated functions rather than
+# field_validator methods: one Python call fewer per field and event.
+MAX_TEXT_LENGTH = 4000
+Text = Annotated[str, Field(max_length=MAX_TEXT_LENGTH), AfterValidator(redact)]
 Labels = Annotated[dict[str, str], AfterValidator(redact_values)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]  # checked in pydantic-core, not in Python
 # Absolute event-time bounds, whatever the path (stream, replay, CLI): instants outside them are typos or
@@ -119,3 +121,17 @@ class CxEvent(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
+
+
+def fit_text(text: str) -> str:
+    """Free text for ``CxEvent.text``: as it is when within the limit (the model redacts it: one pass),
+    else redacted, then cut to the limit.
+
+    Redacting before the cut keeps the cut from splitting a card number into a shape redaction misses;
+    the model then redacts the cut text once more, which is needed: a cut can leave a prefix that is a
+    match of its own (16 digits of a 20-digit run). ``redact`` is idempotent, so the second pass masks
+    only what the cut made.
+    """
+    if len(text) <= MAX_TEXT_LENGTH:
+        return text
+    return redact(text)[:MAX_TEXT_LENGTH]

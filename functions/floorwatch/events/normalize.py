@@ -145,7 +145,8 @@ def _normalize_one(document: Any, arrival_time: datetime | None) -> Normalized:
     adapter, payload, problem = _select_adapter(document)
     if adapter is None:
         return Normalized(reason=problem)
-    source = adapter.source.value
+    # _value_, not .value: the enum's value property is Python code, run for every record.
+    source: str = adapter.source._value_
     if arrival_time is not None:
         payload = _with_arrival(adapter, payload, arrival_time)
     try:

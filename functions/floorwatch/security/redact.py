@@ -46,10 +46,11 @@ _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _SEPARATOR = f"[\\s{_DASHES},./_\u00b7]"
 _PLAIN_SEPARATORS = re.compile(f"[\\s{_DASHES}]+")
 _SEPARATORS = re.compile(f"{_SEPARATOR}+")
-# A maximal run of digit groups joined by at most three separator characters (disjoint classes: linear).
-_NUMBER_RUN = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d)*")
 _CARD_DIGITS = range(13, 20)
-_CARD_CANDIDATE = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d){{12,}}")  # runs of 13+ digits
+# A maximal run of 13+ digits in groups joined by at most three separator characters (disjoint classes:
+# linear). Shorter runs (times, counts, years) cannot hold a card number, and the pattern does not stop
+# at them, so no Python call is made for them; a longer run matches whole, from its first digit.
+_CARD_CANDIDATE = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d){{12,}}")
 # An IBAN candidate: country code, check digits, then 11-30 more characters unspaced, or printed in
 # groups of four (the last one shorter) parted by single spaces.
 _IBAN_CHAR = "[A-Za-z0-9*#\u2022]"
@@ -81,7 +82,24 @@ _PHONE_ID = re.compile(r"\+[\d ().-]+|\(?\d[\d()]*[ .-][\d ().-]+")
 
 
 def redact(text: str) -> str:
-    """Mask e-mail addresses, IBANs, card numbers, SSNs and phone numbers in ``text``."""
+    """Mask e-mail addresses, IBANs, card numbers, SSNs and phone numbers in ``text``.
+
+    Idempotent: ``redact(redact(text)) == redact(text)``, so one pass, wherever it runs, masks all that
+    any number of passes would. One round of the patterns is not: a mask can part what it masked from
+    a neighbour that, glued to it, matched nothing (an IBAN glued to a phone number or a card number:
+    the round masks the one and leaves the other, whose next round masks it). So rounds repeat until
+    one changes nothing. That ends: every change replaces at least one digit or '@' by a mask that has
+    neither, and every pattern needs one; text without PII takes one round, as before.
+    """
+    while True:
+        redacted = _redact_round(text)
+        if redacted == text:
+            return text
+        text = redacted
+
+
+def _redact_round(text: str) -> str:
+    """One round of the patterns over ``text`` (see ``redact``)."""
     if not _MAYBE_PII.search(text):
         return text
     if "@" in text:
@@ -90,7 +108,7 @@ def redact(text: str) -> str:
     if not _DIGIT_RUN.search(text):
         return text
     text = _SSN.sub(SSN_MASK, text)
-    text = _NUMBER_RUN.sub(_mask_card, text)
+    text = _CARD_CANDIDATE.sub(_mask_card, text)
     return _PHONE.sub(_mask_phone, text)
 
 

@@ -14,6 +14,7 @@ from floorwatch.security.redact import (
     CARD_MASK,
     IBAN_MASK,
     PSEUDONYM_PREFIX,
+    _redact_round,
     iban_valid,
     luhn_valid,
     redact,
@@ -118,6 +119,77 @@ def test_generated_email_addresses_never_survive(user: str, domain: str) -> None
 def test_generated_phone_numbers_never_survive(area: int, exchange: int, line: int, style: str) -> None:
     phone = style.format(a=area, e=exchange, l=f"{line:04d}")
     assert raw_digit_runs(phone)[-10:] not in raw_digit_runs(redact(f"call {phone} later"))
+
+
+# Pieces glued without spaces: where one mask ends, the next match may start (an IBAN glued to a phone
+# number, a card run into an IBAN), which is where one round of the patterns leaves PII behind.
+GLUED_PIECES = [
+    IBAN,
+    "GB29NWBK60161331926819",
+    CARD,
+    grouped(CARD, " "),
+    "+1 415 555 0136",
+    "4155550136",
+    "123-45-6789",
+    "a@b.co",
+    "XX",
+    "*",
+]
+
+
+@given(
+    st.lists(
+        st.sampled_from(GLUED_PIECES) | st.text(" -./()+@x0123456789", max_size=4), min_size=1, max_size=8
+    ).map("".join)
+)
+def test_redaction_is_idempotent_on_glued_pii(text: str) -> None:
+    # One pass, wherever it runs, masks all that a second would: the model's pass is the only one.
+    once = redact(text)
+    assert redact(once) == once
+
+
+def test_an_iban_glued_to_a_phone_number_is_masked_in_one_call() -> None:
+    assert redact(f"+1 415 555 0136{IBAN}") == "[PHONE][IBAN]"
+    assert redact(f"GB29NWBK60161331926819{IBAN}") == f"GB29NWBK{CARD_MASK}{IBAN_MASK}"
+
+
+@given(
+    st.lists(st.sampled_from(GLUED_PIECES) | st.sampled_from([" thanks ", "call ", "\n"]), max_size=8).map(
+        "".join
+    )
+)
+def test_utterances_are_redacted_once_as_well_as_twice(content: str) -> None:
+    # The adapter no longer redacts before the model does (unless it must cut): the model's one pass
+    # masks at least what two rounds of the patterns did (adapter, then model, before), never less.
+    document = {
+        "Version": "1.0.0",
+        "Channel": "VOICE",
+        "AccountId": "123456789012",
+        "InstanceId": "e0e3c6f0-1c2a-4f6a-9c1b-6a0b6f7e2d10",
+        "ContactId": "c1b2a3d4-0000-4000-8000-000000000001",
+        "LanguageCode": "en-US",
+        "EventType": "SEGMENTS",
+        "Segments": [
+            {
+                "Transcript": {
+                    "Id": "t-1",
+                    "ParticipantId": "CUSTOMER",
+                    "ParticipantRole": "CUSTOMER",
+                    "Content": f"x {content}",
+                    "BeginOffsetMillis": 1000,
+                    "EndOffsetMillis": 2000,
+                    "Sentiment": "NEUTRAL",
+                }
+            }
+        ],
+    }
+    outcome = normalize_bytes(json.dumps(document).encode(), datetime(2026, 11, 23, 9, tzinfo=UTC))
+    assert outcome.reason is None, outcome.reason
+    text = outcome.events[0].text
+    assert text == redact(f"x {content}")
+    two_rounds = _redact_round(_redact_round(f"x {content}"))
+    assert text == redact(two_rounds)  # two rounds, then whatever more rounds mask
+    assert len(raw_digit_runs(text)) <= len(raw_digit_runs(two_rounds))
 
 
 @pytest.mark.parametrize("value", ["jane.doe@example.com", CARD, grouped(CARD, "-"), "+14155550136", IBAN])

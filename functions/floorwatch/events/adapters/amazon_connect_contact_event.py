@@ -72,6 +72,10 @@ DETAIL_TYPE = "Amazon Connect Contact Event"
 _MAPPED = ("QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED")
 
 
+# The enum's value once (its property is Python code): a part of every event id.
+_SOURCE_NAME = Source.AMAZON_CONNECT_CONTACT_EVENT.value
+
+
 class AmazonConnectContactEventAdapter:
     source = Source.AMAZON_CONNECT_CONTACT_EVENT
 
@@ -83,11 +87,10 @@ class AmazonConnectContactEventAdapter:
             # The detail alone (an input path of $.detail): its own three identifying keys.
             if "eventType" not in payload and "EventType" not in payload:
                 return False
-            return {str(key).lower() for key in payload} >= _DETAIL_KEYS
+            return _has_keys(payload, _DETAIL_KEYS)
         if payload.get("source") != "aws.connect" or not isinstance(detail, dict):
             return False
-        keys = {str(key).lower() for key in detail}
-        return "eventtype" in keys and "contactid" in keys
+        return _has_keys(detail, _ENVELOPED_DETAIL_KEYS)
 
     def to_events(self, payload: Payload) -> list[CxEvent]:
         if "detail" not in payload and "detail-type" not in payload:
@@ -152,7 +155,7 @@ class AmazonConnectContactEventAdapter:
         if payload is not None:
             event_id = text_field(payload, "id")
         else:
-            event_id = stable_id(self.source.value, contact_id, event_type, at.isoformat())
+            event_id = stable_id(_SOURCE_NAME, contact_id, event_type, at.isoformat())
         return CxEvent(
             event_id=event_id,
             source=self.source,
@@ -172,6 +175,20 @@ _ABSENT = object()
 
 
 _DETAIL_KEYS = frozenset({"eventtype", "contactid", "instancearn"})
+_ENVELOPED_DETAIL_KEYS = frozenset({"eventtype", "contactid"})
+
+
+def _has_keys(mapping: Payload, wanted: frozenset[str]) -> bool:
+    """Whether ``mapping`` has every key in ``wanted``, in any case.
+
+    Asked of every Twilio, Connect agent and Contact Lens payload (they have an ``EventType`` too), so the
+    keys are lower-cased by ``map`` in C, not by a comprehension; keys that are not strings (never from
+    JSON) take the comprehension.
+    """
+    try:
+        return wanted.issubset(map(str.lower, mapping))
+    except TypeError:
+        return {str(key).lower() for key in mapping} >= wanted
 
 
 class _Detail:

@@ -15,7 +15,8 @@ Mapping:
   NEUTRAL 0, NEGATIVE -1 (MIXED, which real-time analysis does not emit today, 0);
   ``values.issues_detected`` = number of IssuesDetected when there are any; ``labels.participant_role``
   (agent, customer, ...); ``text`` = the Content (already redacted by Contact Lens when redaction is on;
-  floorwatch redacts it again and keeps at most 4000 characters). id: stable_id(source, contact, kind, Id).
+  the CxEvent model redacts it again; longer than 4000 characters, it is redacted, then cut: ``fit_text``).
+  id: stable_id(source, contact, kind, Id).
 - each matched category (MatchedCategories plus any further names in MatchedDetails) -> ``compliance``
   with ``labels.category`` = the category name. id: stable_id(source, contact, "category", name, its
   points of interest), so a re-delivered match keeps its id and a new match of the same category does not.
@@ -55,14 +56,16 @@ from floorwatch.events.adapters.base import (
     text_field,
     time_field,
 )
-from floorwatch.events.model import Channel, CxEvent, EventType, Source
-from floorwatch.security.redact import redact
+from floorwatch.events.model import Channel, CxEvent, EventType, Source, fit_text
 
 ARRIVAL_FIELD = "ApproximateArrivalTimestamp"
-MAX_TEXT = 4000
 _EVENT_TYPES = ("STARTED", "SEGMENTS", "COMPLETED", "FAILED")
 _SENTIMENT = {"POSITIVE": 1.0, "NEUTRAL": 0.0, "NEGATIVE": -1.0, "MIXED": 0.0}
 _SPOKEN = ("Transcript", "Utterance")
+
+
+# The enum's value once (its property is Python code): a part of every event id.
+_SOURCE_NAME = Source.CONTACT_LENS.value
 
 
 class ContactLensAdapter:
@@ -121,7 +124,7 @@ class ContactLensAdapter:
         role = lower_label(spoken.get("ParticipantRole"))
         content = spoken.get("Content", spoken.get("PartialContent"))
         return CxEvent(
-            event_id=stable_id(self.source.value, contact.contact_id, kind.lower(), segment_id),
+            event_id=stable_id(_SOURCE_NAME, contact.contact_id, kind.lower(), segment_id),
             source=self.source,
             type=EventType.SENTIMENT,
             occurred_at=clock.at(
@@ -132,8 +135,8 @@ class ContactLensAdapter:
             channel=contact.channel,
             values=values,
             labels={"participant_role": role} if role else {},
-            # Redact before cutting, so the cut can never split a card number into a shape redact misses.
-            text=redact(content)[:MAX_TEXT] if isinstance(content, str) and content.strip() else None,
+            # Redacted by the model (one pass); fit_text redacts before cutting a text over the limit.
+            text=fit_text(content) if isinstance(content, str) and content.strip() else None,
         )
 
     def _compliance(self, contact: _Contact, categories: Any, path: str, clock: _Clock) -> list[CxEvent]:
@@ -148,7 +151,7 @@ class ContactLensAdapter:
             events.append(
                 CxEvent(
                     event_id=stable_id(
-                        self.source.value,
+                        _SOURCE_NAME,
                         contact.contact_id,
                         "category",
                         name,

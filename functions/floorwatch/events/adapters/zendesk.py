@@ -19,7 +19,8 @@ Every ticket event type maps, since each says what the ticket looks like now:
   ``priority`` lower-cased (status falls back to ``event.current`` of a status change),
   ``previous_status`` / ``previous_priority`` for those changes, ``ticket_type``.
 - ``text`` = the ticket subject; the CxEvent model redacts PII in it (subjects often carry e-mail
-  addresses or phone numbers). The description is not copied.
+  addresses or phone numbers); a subject over 4000 characters is redacted, then cut (``fit_text``). The
+  description is not copied.
 
 Agent availability events (Zendesk "Agent Availability Events"; ``subject`` ``zen:agent:<id>``,
 ``detail`` {account_id, agent_id, version}) -> ``agent_state`` for ``agent_id`` = ``detail.agent_id``,
@@ -61,14 +62,13 @@ from floorwatch.events.adapters.base import (
     text_field,
     time_field,
 )
-from floorwatch.events.model import Channel, CxEvent, EventType, Source
+from floorwatch.events.model import Channel, CxEvent, EventType, Source, fit_text
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
 TICKET_PREFIX = f"{EVENT_TYPE_PREFIX}ticket."
 AGENT_PREFIX = f"{EVENT_TYPE_PREFIX}agent."
 EVENTBRIDGE_SOURCE_PREFIX = "aws.partner/zendesk.com"
 _AGENT_STATES = {"online": "available", "offline": "offline"}  # any other status: not_ready
-MAX_TEXT = 4000
 
 _VIA_CHANNELS: dict[str, Channel] = {
     "email": Channel.EMAIL,
@@ -126,7 +126,7 @@ class ZendeskAdapter:
                 contact_id=text_field(payload, "detail.id"),
                 channel=_channel(payload),
                 labels=_labels(payload, change),
-                text=None if subject is None else subject[:MAX_TEXT],
+                text=None if subject is None else fit_text(subject),
             )
         ]
 
