@@ -261,3 +261,14 @@ def test_the_shipped_nobody_available_rule_is_off_where_nobody_is_usually_free()
     # a queue that usually has three agents free: the tier tightens (at most by half), so one free agent
     # for 10 minutes while callers wait is news there
     assert levels(nobody_free, baseline(3, 0.5)) == {Severity.WARNING: 1.5}
+
+
+FIVE_MINUTES = timedelta(minutes=5)  # the staffing rule's window: a baseline is used only over its own
+
+
+def test_the_shipped_staffing_rule_learns_a_weekly_meeting_and_never_tightens() -> None:
+    not_ready = shipped_baseline_rule("queue-agents-not-ready")
+    # a weekly meeting at this hour: most of the queue usually not ready, so that is no news (up to 80 %)
+    assert levels(not_ready, baseline(0.7, 0.05, window=FIVE_MINUTES)) == {Severity.WARNING: 0.8}
+    # a slot where almost nobody is usually not ready: one agent of four on a break is still no alert
+    assert levels(not_ready, baseline(0.05, 0.02, window=FIVE_MINUTES)) == {Severity.WARNING: 0.5}
