@@ -147,7 +147,7 @@ def _default_handler() -> Handler:
     baselines = DynamoBaselineStore(client, settings.baselines_table) if settings.baselines_table else None
     return build_handler(
         settings,
-        DynamoMetricStore(client, settings.metrics_table),
+        DynamoMetricStore(client, settings.metrics_table, learned_kinds=rules.learned_kinds()),
         DynamoAlertStore(client, settings.alerts_table),
         rules,
         now,
