@@ -241,15 +241,9 @@ def _process(
             "transitions": transitions,
         },
     )
-    _count(
-        settings,
-        {
-            "EventsEvaluated": evaluated,
-            "RecordsUndecodable": undecodable,
-            "RecordsFailed": len(failed),
-            "Transitions": transitions,
-        },
-    )
+    _count(settings, {"EventsEvaluated": evaluated, "Transitions": transitions})
+    observability.count_failures(metrics, name="RecordsUndecodable", value=undecodable)
+    observability.count_failures(metrics, name="RecordsFailed", value=len(failed))
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 
