@@ -559,3 +559,44 @@ def test_one_ledger_item_per_ten_minutes_yet_duplicates_judged_per_minute_as_in_
     assert offered == {
         str(row.bucket): row.adds.get(c.OFFERED) for row in memory.recent_rows("queue:billing", at(600), 10)
     }
+
+
+def test_team_and_center_rows_come_from_the_log_unless_a_baseline_keeps_their_items(client: Any) -> None:
+    """No shipped rule learns a baseline on a team or center: their deltas ride in the batches' log items
+    (no item per team or center and minute). A store given ``learned_kinds`` with them keeps their items.
+    Either way every reader sees the same rows, also across the deploy that switches (a minute written
+    both ways sums up), and they are the in-memory store's rows."""
+
+    def offers(second: float, n: int) -> list[CxEvent]:
+        return [
+            event(
+                EventType.CONTACT_ENDED,
+                second + k,
+                queue_id="billing",
+                agent_id=f"a{k}",
+                team_id="t1",
+                event_id=f"end-{second}-{k}",
+                values={"handle_seconds": 100.0 + k},
+            )
+            for k in range(n)
+        ]
+
+    before, after = offers(0, 3) + offers(60, 2), offers(90, 4) + offers(180, 1)
+    keeping = DynamoMetricStore(client, TABLE, sleep=lambda _: None, learned_kinds={"team", "center"})
+    run(keeping, before)  # 09:00 and 09:01 as items
+    assert {"team:t1", "center:default"} <= {pk for pk, _ in scan(client)}
+    logging = store(client)  # the next deploy: no team or center baseline any more
+    run(logging, after)  # 09:01 (again) and 09:03 in the log only
+    items = {(pk, sk) for pk, sk in scan(client) if pk in ("team:t1", "center:default")}
+    assert {sk for _, sk in items} == {"2026-11-23T09:00:00Z", "2026-11-23T09:01:00Z"}
+    memory = InMemoryMetricStore()
+    memory.apply(SHARD, before + after, fold(before + after))
+    for scope in ("team:t1", "center:default"):
+        expected = memory.recent_rows(scope, at(300), 10)
+        assert len(expected) == 3
+        for reader in (keeping, logging, store(client)):
+            rows = reader.recent_rows(scope, at(300), 10)
+            assert [(r.bucket, r.adds) for r in rows] == [(r.bucket, r.adds) for r in expected]
+        assert (
+            store(client).recent_rows(scope, at(300), 2) == store(client).recent_rows(scope, at(300), 10)[:2]
+        )

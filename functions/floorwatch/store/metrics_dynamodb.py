@@ -84,7 +84,7 @@ from botocore.exceptions import ClientError
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
-from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped, add_counts, keep_newest
 from floorwatch.metrics.presence import (
     CONTACT_QUEUE_REFRESH,
     PRESENCE_WINDOW,
@@ -97,7 +97,9 @@ from floorwatch.metrics.presence import (
 )
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store.metrics_log import (
+    ALWAYS_LOGGED,
     DEFAULT_HORIZON,
+    LOGGED_UNLESS_LEARNED,
     PREFIX,
     DeltaLogReader,
     Told,
@@ -276,8 +278,17 @@ class DynamoMetricStore:
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         if limit <= 0:
             return []
-        if is_logged(scope, self._logged):
+        kind = scope.partition(":")[0]
+        if kind in ALWAYS_LOGGED:
             return self._log.rows(scope, at, limit)
+        if kind in LOGGED_UNLESS_LEARNED:
+            # Items and log both: a batch wrote each delta to exactly one of them (its store's learned
+            # kinds), and the deploy that adds or removes a baseline on a team or center switches where
+            # (its rules' recent rows must not look silent across that switch).
+            return _merged(self._item_rows(scope, at, limit), self._log.rows(scope, at, limit), limit)
+        return self._item_rows(scope, at, limit)
+
+    def _item_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND #sk <= :at",
@@ -781,6 +792,26 @@ def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int, kinds: fro
     logged = sum(1 for key in deltas if is_logged(key.scope, kinds))
     items = len(deltas) - logged + 1 + ledger_items  # the log item (deltas, or presence alone)
     return items <= MAX_TRANSACTION_ITEMS and logged <= MAX_LOGGED_KEYS
+
+
+def _merged(items: list[BucketRow], logged: list[BucketRow], limit: int) -> list[BucketRow]:
+    """The newest ``limit`` rows of both lists (each newest first), a bucket in both merged as the stores
+    merge deltas: counters added, latest values by event time."""
+    if not logged:
+        return items
+    if not items:
+        return logged
+    by_bucket = {row.bucket: row for row in items}
+    for row in logged:
+        found = by_bucket.get(row.bucket)
+        if found is None:
+            by_bucket[row.bucket] = row
+            continue
+        adds, latest = dict(found.adds), dict(found.latest)
+        add_counts(adds, row.adds)
+        keep_newest(latest, row.latest)
+        by_bucket[row.bucket] = BucketRow(row.scope, row.bucket, adds, latest, row.center or found.center)
+    return [by_bucket[bucket] for bucket in sorted(by_bucket, reverse=True)[:limit]]
 
 
 def _entries(deltas: Mapping[BucketKey, BucketDelta]) -> list[tuple[str, int, BucketDelta]]:
