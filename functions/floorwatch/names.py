@@ -98,8 +98,9 @@ class TableSpec:
 
 METRICS_TABLE = TableSpec(
     logical_name="metrics",
-    # The scope, e.g. "queue:billing" (one row per bucket: every field); agents, contacts and feeds are in
-    # the delta log instead ("deltas#<day>", sk: write time; floorwatch.store.metrics_log).
+    # The scope, e.g. "queue:billing" (one row per bucket: every field); agents, contacts and feeds (and
+    # teams and centers, unless a baseline rule keeps their rows) are in the delta log instead
+    # ("deltas#<day>", sk: write time; floorwatch.store.metrics_log).
     partition_key=KeyAttribute("pk"),
     sort_key=KeyAttribute("sk"),  # bucket start, ISO 8601 UTC
     ttl_attribute="expires_at",

@@ -64,12 +64,13 @@ def _default_handler() -> Handler:
     observability.default_dimensions(metrics, settings.stage)
     config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
     client = botocore.session.get_session().create_client("dynamodb", config=config)
+    rules = settings.rules()
     learner = BaselineLearner(
-        DynamoMetricStore(client, settings.metrics_table),
+        DynamoMetricStore(client, settings.metrics_table, learned_kinds=rules.learned_kinds()),
         DynamoBaselineStore(client, settings.baselines_table),
         DynamoScopeDirectory(client, settings.metrics_table),
     )
-    return build_handler(settings.rules(), learner, stage=settings.stage)
+    return build_handler(rules, learner, stage=settings.stage)
 
 
 def build_handler(

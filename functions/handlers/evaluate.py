@@ -147,7 +147,7 @@ def _default_handler() -> Handler:
     baselines = DynamoBaselineStore(client, settings.baselines_table) if settings.baselines_table else None
     return build_handler(
         settings,
-        DynamoMetricStore(client, settings.metrics_table),
+        DynamoMetricStore(client, settings.metrics_table, learned_kinds=rules.learned_kinds()),
         DynamoAlertStore(client, settings.alerts_table),
         rules,
         now,
@@ -241,15 +241,9 @@ def _process(
             "transitions": transitions,
         },
     )
-    _count(
-        settings,
-        {
-            "EventsEvaluated": evaluated,
-            "RecordsUndecodable": undecodable,
-            "RecordsFailed": len(failed),
-            "Transitions": transitions,
-        },
-    )
+    _count(settings, {"EventsEvaluated": evaluated, "Transitions": transitions})
+    observability.count_failures(metrics, name="RecordsUndecodable", value=undecodable)
+    observability.count_failures(metrics, name="RecordsFailed", value=len(failed))
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 

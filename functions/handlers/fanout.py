@@ -221,5 +221,5 @@ def _report(settings: FanoutSettings, reports: list[DeliveryReport], received: i
         },
     )
     metrics.add_metric(name="TransitionsDelivered", unit=MetricUnit.Count, value=len(reports))
-    metrics.add_metric(name="WebSocketUndelivered", unit=MetricUnit.Count, value=undelivered)
-    metrics.add_metric(name="FanoutRecordsFailed", unit=MetricUnit.Count, value=failed)
+    observability.count_failures(metrics, name="WebSocketUndelivered", value=undelivered)
+    observability.count_failures(metrics, name="FanoutRecordsFailed", value=failed)

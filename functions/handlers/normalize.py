@@ -204,6 +204,6 @@ def _report(settings: NormalizeSettings, outcome: BatchOutcome, received: int) -
         logger.error("record not stored, reported for retry", extra={"problem": redact(problem)})
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=received)
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=outcome.events_published)
-    metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=len(outcome.quarantined))
     metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=len(outcome.skipped))
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=outcome.failed)
+    observability.count_failures(metrics, name="RecordsQuarantined", value=len(outcome.quarantined))
+    observability.count_failures(metrics, name="RecordsFailed", value=outcome.failed)

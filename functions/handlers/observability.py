@@ -72,8 +72,17 @@ def check_layer(metrics: Metrics, expected_file: Path = RUNTIME_VERSIONS_FILE) -
             "(docs/deploying.md)",
             extra={"mismatches": mismatches},
         )
-    metrics.add_metric(name="LayerVersionMismatch", unit=MetricUnit.Count, value=len(mismatches))
+    count_failures(metrics, name="LayerVersionMismatch", value=len(mismatches))
     return mismatches
+
+
+def count_failures(metrics: Metrics, *, name: str, value: int) -> None:
+    """A failure counter (quarantined, failed, undelivered records; a layer mismatch), published only when
+    something failed. CloudWatch bills a custom metric for each hour it receives data (prorated), and every
+    alarm on these treats missing data as not breaching, so a zero sent every batch only cost money: a
+    healthy month pays nothing for them (docs/performance.md)."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def discard_unpublished(metrics: Metrics) -> Callable[[F], F]:

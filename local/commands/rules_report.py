@@ -238,7 +238,9 @@ def _with_metric_table(
     table does not exist (a warning: the transitions' values still give estimates)."""
     progress = to_stderr()
     progress(f"re-judging the alerts' peaks from {table}")
-    store = DynamoMetricStore(dynamodb_client(tables.endpoint_url, tables.region), table)
+    store = DynamoMetricStore(
+        dynamodb_client(tables.endpoint_url, tables.region), table, learned_kinds=rules.learned_kinds()
+    )
     with aws_errors(tables):
         try:
             return build_report(history.transitions, history.audit, window, rules, (store, table))

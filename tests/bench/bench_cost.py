@@ -71,7 +71,14 @@ STAFFED_THRESHOLD = 0.1  # hours whose traffic is at least this share of the pea
 LOG_BYTES_PER_INVOCATION = 700  # a batch summary line with Powertools' context keys
 LOG_BYTES_PER_TRANSITION = 900  # `transition stored`, the fan-out's and SNS's lines
 ALARMS = 27  # infrastructure/alarms.py (tests/infrastructure/test_operations.py counts them)
-CUSTOM_METRICS = 28  # metric names x their one dimension set, plus ColdStart per function
+# Custom metrics that receive data in every hour of a healthy month (CloudWatch bills a metric for each
+# hour it gets data): ColdStart of the 7 functions (counted every hour, which errs high), normalize's
+# RecordsReceived, EventsPublished, RecordsSkipped, evaluate's EventsEvaluated, Transitions,
+# TickTransitions, PipelineLatency, the fan-out's TransitionsDelivered, escalate's EscalationChecksFailed,
+# the learner's three. The 13 failure counters (quarantined, failed, undecodable and undelivered records
+# of normalize, evaluate and fan-out; LayerVersionMismatch of every function) are sent only when something
+# failed (handlers.observability.count_failures): nothing in a healthy month. Before: 32, all every hour.
+CUSTOM_METRICS = 19
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 METRICS_RETENTION_DAYS = 8  # floorwatch.store.metrics_dynamodb: a week of history for the baselines
 
@@ -314,7 +321,7 @@ def evaluate_on_moto(sample: Sample, window_seconds: int = 1) -> EvaluateFigures
         create_table(lookup, ALERTS_TABLE, "cost-alerts")
         client = boto3.client("dynamodb", region_name="us-east-1")
         meter = CapacityMeter(client, lookup)
-        metrics = DynamoMetricStore(client, "cost-metrics")
+        metrics = DynamoMetricStore(client, "cost-metrics", learned_kinds=rules.learned_kinds())
         alerts = DynamoAlertStore(client, "cost-alerts")
         engine = Engine(rules, metrics, alerts, watches=DynamoWatchList(client, "cost-metrics"))
         directory = DynamoScopeDirectory(client, "cost-metrics")  # the registry, as the handler notes it

@@ -138,10 +138,11 @@ def writes_per_event(events: list[CxEvent]) -> tuple[float, int, int]:
         client = boto3.client("dynamodb", region_name="eu-west-1")
         create_table(client, METRICS_TABLE, "bench-metrics")
         create_table(client, ALERTS_TABLE, "bench-alerts")
-        metrics = DynamoMetricStore(client, "bench-metrics")
+        rules = load_default_rules()
+        metrics = DynamoMetricStore(client, "bench-metrics", learned_kinds=rules.learned_kinds())
         alerts = DynamoAlertStore(client, "bench-alerts")
         watches = DynamoWatchList(client, "bench-metrics")
-        engine = Engine(load_default_rules(), metrics, alerts, watches=watches)
+        engine = Engine(rules, metrics, alerts, watches=watches)
         for start in range(0, len(events), BATCH):
             engine.process(SHARD, events[start : start + BATCH])
         alert_writes = alerts.write_requests + watches.writes

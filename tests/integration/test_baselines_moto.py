@@ -35,6 +35,7 @@ from moto import mock_aws
 from local import baselines_file
 from local.baselines_offline import learn_from_events
 from local.cli import main as cli_main
+from local.runtime import moto_patches
 from local.runtime.functions import LambdaContext
 from tests.integration.ddb_tables import create_table
 
@@ -290,3 +291,79 @@ def test_the_registry_never_fails_its_caller_and_writes_again_what_it_could_not(
     failing.down = False
     assert directory.note({"queue:billing"}, NOW) == 1
     assert directory.scopes_seen(ScopeKind.QUEUE, NOW - timedelta(hours=1), NOW) == ["queue:billing"]
+
+
+CENTER_RULES = textwrap.dedent(
+    """\
+    - id: center-waiting
+      metric: contacts_in_queue
+      scope: center
+      direction: above
+      window: 5m
+      tiers: {warning: 40}
+      baseline: {min_history: 1h, min_periods: 1}
+    """
+)
+
+
+def center_snapshots() -> list[CxEvent]:
+    """A day of center-level snapshots, one a minute (no queue: they feed the center's rows)."""
+    start = NOW - timedelta(days=1)
+    return [
+        CxEvent(
+            event_id=f"center-{minute}",
+            source=Source.GENERIC,
+            type=EventType.QUEUE_SNAPSHOT,
+            occurred_at=start + timedelta(minutes=minute, seconds=7),
+            values={"contacts_in_queue": float(10 + (minute // 60) % 24)},
+        )
+        for minute in range(24 * 60)
+    ]
+
+
+def test_a_center_rule_with_a_baseline_keeps_the_centers_items_and_is_learned(client: Any) -> None:
+    """Centers' rows ride in the delta log (hours) unless a rule learns a baseline on a center: a store
+    given the rules' learned kinds keeps the center's items, and the learner learns what it learns in
+    memory."""
+    moto_patches.apply()  # moto deep-copies the whole table per transaction otherwise (same results)
+    rules = parse_rules(CENTER_RULES)
+    assert rules.learned_kinds() == {"center"}
+    events = center_snapshots()
+    memory_metrics = InMemoryMetricStore()
+    memory_metrics.apply(SHARD, events, fold(events))
+    writer = DynamoMetricStore(client, METRICS, learned_kinds=rules.learned_kinds())
+    writer.apply(SHARD, events, fold(events))
+    assert (
+        client.query(
+            TableName=METRICS,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "center:default"}},
+            Select="COUNT",
+        )["Count"]
+        == 24 * 60
+    )
+    memory, dynamo = InMemoryBaselineStore(), DynamoBaselineStore(client, BASELINES)
+    first = BaselineLearner(memory_metrics, memory, InMemoryScopeDirectory(memory_metrics)).learn(rules, NOW)
+    directory = DynamoScopeDirectory(client, METRICS)
+    directory.note({"center:default"}, NOW - timedelta(hours=1))
+    reader = DynamoMetricStore(client, METRICS, learned_kinds=rules.learned_kinds())
+    second = BaselineLearner(reader, dynamo, directory).learn(rules, NOW)
+    assert first == second and second.hours_learned > 0
+    at = NOW - timedelta(hours=1)
+    expected = memory.lookup("center:default", "contacts_in_queue", at)
+    assert expected is not None
+    assert dynamo.lookup("center:default", "contacts_in_queue", at) == expected
+
+
+def test_without_a_center_baseline_the_centers_rows_are_in_the_log_only(client: Any) -> None:
+    rules = parse_rules(RULES)  # queue baselines only
+    assert rules.learned_kinds() == {"queue"}
+    events = center_snapshots()[-30:]
+    store = DynamoMetricStore(client, METRICS, learned_kinds=rules.learned_kinds())
+    store.apply(SHARD, events, fold(events))
+    pks = {item["pk"]["S"] for item in client.scan(TableName=METRICS)["Items"]}
+    assert "center:default" not in pks
+    rows = DynamoMetricStore(client, METRICS).recent_rows("center:default", NOW, 5)  # another process
+    assert [row.latest["contacts_in_queue"].value for row in rows] == [
+        e.values["contacts_in_queue"] for e in reversed(events[-5:])
+    ]

@@ -197,7 +197,8 @@ def test_a_batch_touching_more_than_100_items_is_split_into_transactions(client:
     queues = {pk: item for (pk, _), item in items.items() if pk.startswith("queue:")}
     assert len(queues) == 250
     assert all(item["c_contacts_offered"] == "1" for item in queues.values())
-    assert items[("center:default", "2026-11-23T09:00:00Z")]["c_contacts_offered"] == "250"
+    [center] = target.recent_rows("center:default", at(59), 5)  # from the log items of every transaction
+    assert center.adds[c.OFFERED] == 250
     assert run(store(client), events) == []
 
 
@@ -411,9 +412,9 @@ def test_a_heartbeat_repeating_the_agent_state_writes_nothing_for_the_agent(clie
     run(target, [agent_report(130, "not_ready", 120), agent_report(250, "not_ready", 240)])
     assert [bucket for bucket, _ in logged(client, "agent:a1")] == [int(at(0).timestamp())]
     assert not any(pk.startswith("agent:") for pk, _ in scan(client))  # agents live in the log only
-    # The center's items of 09:02 and 09:04, the ledger chunk of the 09:00 window (both events are in it),
-    # one log item (the feed's deltas only).
-    assert target.write_requests - before == 4
+    # The ledger chunk of the 09:00 window (both events are in it), one log item (the feed's and the
+    # center's deltas).
+    assert target.write_requests - before == 2
     assert [bucket for bucket, _ in logged(client, "feed:generic")] == [
         int(at(s).timestamp()) for s in (0, 120, 240)
     ]
@@ -461,7 +462,7 @@ def test_a_changed_agent_state_is_written_after_heartbeats(client: Any) -> None:
     run(fresh, [agent_report(200, "available", 60)])
     written = fresh.write_requests
     run(fresh, [agent_report(230, "available", 90)])
-    assert fresh.write_requests - written == 3  # the log item (the feed's deltas), the center, the ledger
+    assert fresh.write_requests - written == 2  # the log item (the feed's and center's deltas), the ledger
 
 
 def test_ledger_chunks_stay_small_on_a_busy_minute(client: Any) -> None:
@@ -539,8 +540,8 @@ def test_one_ledger_item_per_ten_minutes_yet_duplicates_judged_per_minute_as_in_
     run(dynamo, queued)
     ledger_items = {key for key in scan(client) if key[0].startswith("ledger#")}
     assert len(ledger_items) == 1  # six minutes, one window (one item per minute before)
-    # Queue and center items of six minutes, one ledger item, one log item (the feed's deltas).
-    assert dynamo.write_requests - before == 6 + 6 + 1 + 1
+    # Queue items of six minutes, one ledger item, one log item (the feed's and the center's deltas).
+    assert dynamo.write_requests - before == 6 + 1 + 1
 
     repeated = [
         event(EventType.CONTACT_QUEUED, 30.0, event_id="same", queue_id="billing"),
@@ -558,3 +559,44 @@ def test_one_ledger_item_per_ten_minutes_yet_duplicates_judged_per_minute_as_in_
     assert offered == {
         str(row.bucket): row.adds.get(c.OFFERED) for row in memory.recent_rows("queue:billing", at(600), 10)
     }
+
+
+def test_team_and_center_rows_come_from_the_log_unless_a_baseline_keeps_their_items(client: Any) -> None:
+    """No shipped rule learns a baseline on a team or center: their deltas ride in the batches' log items
+    (no item per team or center and minute). A store given ``learned_kinds`` with them keeps their items.
+    Either way every reader sees the same rows, also across the deploy that switches (a minute written
+    both ways sums up), and they are the in-memory store's rows."""
+
+    def offers(second: float, n: int) -> list[CxEvent]:
+        return [
+            event(
+                EventType.CONTACT_ENDED,
+                second + k,
+                queue_id="billing",
+                agent_id=f"a{k}",
+                team_id="t1",
+                event_id=f"end-{second}-{k}",
+                values={"handle_seconds": 100.0 + k},
+            )
+            for k in range(n)
+        ]
+
+    before, after = offers(0, 3) + offers(60, 2), offers(90, 4) + offers(180, 1)
+    keeping = DynamoMetricStore(client, TABLE, sleep=lambda _: None, learned_kinds={"team", "center"})
+    run(keeping, before)  # 09:00 and 09:01 as items
+    assert {"team:t1", "center:default"} <= {pk for pk, _ in scan(client)}
+    logging = store(client)  # the next deploy: no team or center baseline any more
+    run(logging, after)  # 09:01 (again) and 09:03 in the log only
+    items = {(pk, sk) for pk, sk in scan(client) if pk in ("team:t1", "center:default")}
+    assert {sk for _, sk in items} == {"2026-11-23T09:00:00Z", "2026-11-23T09:01:00Z"}
+    memory = InMemoryMetricStore()
+    memory.apply(SHARD, before + after, fold(before + after))
+    for scope in ("team:t1", "center:default"):
+        expected = memory.recent_rows(scope, at(300), 10)
+        assert len(expected) == 3
+        for reader in (keeping, logging, store(client)):
+            rows = reader.recent_rows(scope, at(300), 10)
+            assert [(r.bucket, r.adds) for r in rows] == [(r.bucket, r.adds) for r in expected]
+        assert (
+            store(client).recent_rows(scope, at(300), 2) == store(client).recent_rows(scope, at(300), 10)[:2]
+        )

@@ -142,10 +142,10 @@ def test_presence_and_contacts_queues_ride_in_the_batch_log_item_and_repeats_add
     assert table.told_logged == 2
     tell(table, [presence("a1", "on_contact", 650)])  # a change: logged at once
     assert table.told_logged == 3
-    # No item per agent or contact: only the batches' own items (queue and center buckets, the ledger,
-    # one delta-log item each).
+    # No item per agent or contact: only the batches' own items (queue buckets, the ledger, one delta-log
+    # item each; the center's deltas are in the log too).
     kinds = {item["pk"]["S"].split("#")[0].split(":")[0] for item in client.scan(TableName=TABLE)["Items"]}
-    assert kinds == {"queue", "center", "ledger", "deltas"}
+    assert kinds == {"queue", "ledger", "deltas"}
 
     # A contact nobody has named a queue for, then named by another shard: found at the next instant.
     assert table.contact_queues(["k9"], at(3600)) == {}

@@ -903,6 +903,11 @@ class RuleSet:
     def metrics(self) -> frozenset[str]:
         return frozenset(rule.metric for rule in self.threshold_rules())
 
+    def learned_kinds(self) -> frozenset[str]:
+        """The scope kinds (``"queue"``, ``"center"``, ...) some rule learns a baseline on: the DynamoDB
+        metric store keeps their rows a week (``floorwatch.store.metrics_log.logged_kinds``)."""
+        return frozenset(rule.scope.value for rule in self.threshold_rules() if rule.baseline is not None)
+
 
 @dataclass(frozen=True)
 class RuleProblem:

@@ -1,11 +1,14 @@
-"""DynamoDB metric store: queue, team and center items per (scope, bucket); agents, contacts and feeds in
-an immutable delta log (one item per batch); deduplicated by a ledger.
+"""DynamoDB metric store: queue items per (scope, bucket); agents, contacts, feeds, teams and centers in an
+immutable delta log (one item per batch); deduplicated by a ledger.
 
-Agent, contact and feed deltas (``metrics_log.LOGGED_KINDS``) are not kept per entity: a batch touches
+Agent, contact and feed deltas (``metrics_log.ALWAYS_LOGGED``) are not kept per entity: a batch touches
 hundreds of agents and contacts, each an item billed whole and at least one unit. They go into one
 delta-log item per transaction (layout and reading in ``floorwatch.store.metrics_log``), read back
-within a horizon (2 hours) of the instant asked about. Queues, teams and centers keep their items: the
-dashboards' tiles and the baselines learner read them per scope over 8 days.
+within a horizon (2 hours) of the instant asked about. So do team and center deltas, unless a rule learns
+a baseline on that kind (``learned_kinds``; ``metrics_log.logged_kinds``): late contact records make a
+batch span many minutes, and every (team or center, minute) it touched was an item of its own. Queues keep
+their items: the dashboards' tiles and the baselines learner read them per scope over 8 days; so do teams
+and centers with a baseline rule.
 
 What a batch's events tell of agents' presence and contacts' queues (``floorwatch.metrics.presence``)
 rides in the same log item (attribute ``p``), written only where it is news (``_told``): no item per
@@ -81,7 +84,7 @@ from botocore.exceptions import ClientError
 from floorwatch.events.model import CxEvent
 from floorwatch.metrics.catalog import AGENT_STATE, AGENT_STATE_SINCE, MAX_FIELDS
 from floorwatch.metrics.fold import DEFAULT_FOLD_CONFIG, FoldConfig, fold, fold_each
-from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped
+from floorwatch.metrics.model import BucketDelta, BucketKey, BucketRow, Stamped, add_counts, keep_newest
 from floorwatch.metrics.presence import (
     CONTACT_QUEUE_REFRESH,
     PRESENCE_WINDOW,
@@ -94,13 +97,16 @@ from floorwatch.metrics.presence import (
 )
 from floorwatch.names import METRICS_TABLE
 from floorwatch.store.metrics_log import (
+    ALWAYS_LOGGED,
     DEFAULT_HORIZON,
+    LOGGED_UNLESS_LEARNED,
     PREFIX,
     DeltaLogReader,
     Told,
     encode,
     encode_told,
     is_logged,
+    logged_kinds,
     stamp_text,
 )
 from floorwatch.store.metrics_port import DEFAULT_RETENTION
@@ -205,9 +211,14 @@ class DynamoMetricStore:
         state_cache_size: int = 50_000,
         horizon: timedelta = DEFAULT_HORIZON,
         clock: Callable[[], float] = time.time,
+        learned_kinds: Collection[str] = (),
     ) -> None:
+        """``learned_kinds``: the scope kinds some rule learns a baseline on (``RuleSet.learned_kinds``):
+        their items are kept for the learner; every process reading or writing the table must be given
+        the same (the handlers pass their rules')."""
         self._client = client
         self._table = table_name
+        self._logged = logged_kinds(learned_kinds)
         self._config = fold_config
         self._width = int(fold_config.bucket.total_seconds())  # metric buckets
         self._window = int(LEDGER_WINDOW.total_seconds())  # ledger windows
@@ -267,8 +278,17 @@ class DynamoMetricStore:
     def recent_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         if limit <= 0:
             return []
-        if is_logged(scope):
+        kind = scope.partition(":")[0]
+        if kind in ALWAYS_LOGGED:
             return self._log.rows(scope, at, limit)
+        if kind in LOGGED_UNLESS_LEARNED:
+            # Items and log both: a batch wrote each delta to exactly one of them (its store's learned
+            # kinds), and the deploy that adds or removes a baseline on a team or center switches where
+            # (its rules' recent rows must not look silent across that switch).
+            return _merged(self._item_rows(scope, at, limit), self._log.rows(scope, at, limit), limit)
+        return self._item_rows(scope, at, limit)
+
+    def _item_rows(self, scope: str, at: datetime, limit: int) -> list[BucketRow]:
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="#pk = :pk AND #sk <= :at",
@@ -385,7 +405,7 @@ class DynamoMetricStore:
         ledger_items = 2 * len({bucket for _, bucket, _ in fresh})
         if deltas is None:
             deltas = fold(events, self._config)
-        if _fits(deltas, ledger_items):
+        if _fits(deltas, ledger_items, self._logged):
             return [_Group(events, deltas)]
         groups: list[_Group] = []
         current: list[CxEvent] = []
@@ -394,7 +414,7 @@ class DynamoMetricStore:
         for (event, bucket, _), own in zip(fresh, fold_each(events, self._config), strict=True):
             grown = {**merged, **dict.fromkeys(own, BucketDelta())}
             new_ledger = 0 if bucket in buckets else 2
-            if current and not _fits(grown, 2 * len(buckets) + new_ledger):
+            if current and not _fits(grown, 2 * len(buckets) + new_ledger, self._logged):
                 groups.append(_Group(current, merged))
                 current, merged, buckets = [], {}, set()
             current.append(event)
@@ -413,7 +433,7 @@ class DynamoMetricStore:
             news = self._news(key, delta)
             if news is not delta:
                 skipped.add(key.scope)
-            if is_logged(key.scope):
+            if is_logged(key.scope, self._logged):
                 if news.adds or news.latest:
                     logged[key] = news
             elif (operation := self._metric_update(key, news, stored_latest)) is not None:
@@ -767,11 +787,31 @@ def _born_sealed(digests: set[bytes]) -> bool:
     return len(digests) >= LEDGER_CHUNK_CAPACITY
 
 
-def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int) -> bool:
+def _fits(deltas: Mapping[BucketKey, BucketDelta], ledger_items: int, kinds: frozenset[str]) -> bool:
     """One transaction can carry ``deltas``: entity items + one log item + ledger items within the limit."""
-    logged = sum(1 for key in deltas if is_logged(key.scope))
+    logged = sum(1 for key in deltas if is_logged(key.scope, kinds))
     items = len(deltas) - logged + 1 + ledger_items  # the log item (deltas, or presence alone)
     return items <= MAX_TRANSACTION_ITEMS and logged <= MAX_LOGGED_KEYS
+
+
+def _merged(items: list[BucketRow], logged: list[BucketRow], limit: int) -> list[BucketRow]:
+    """The newest ``limit`` rows of both lists (each newest first), a bucket in both merged as the stores
+    merge deltas: counters added, latest values by event time."""
+    if not logged:
+        return items
+    if not items:
+        return logged
+    by_bucket = {row.bucket: row for row in items}
+    for row in logged:
+        found = by_bucket.get(row.bucket)
+        if found is None:
+            by_bucket[row.bucket] = row
+            continue
+        adds, latest = dict(found.adds), dict(found.latest)
+        add_counts(adds, row.adds)
+        keep_newest(latest, row.latest)
+        by_bucket[row.bucket] = BucketRow(row.scope, row.bucket, adds, latest, row.center or found.center)
+    return [by_bucket[bucket] for bucket in sorted(by_bucket, reverse=True)[:limit]]
 
 
 def _entries(deltas: Mapping[BucketKey, BucketDelta]) -> list[tuple[str, int, BucketDelta]]:

@@ -1,7 +1,9 @@
-"""The delta log: agent, contact and feed deltas stored by write, not by entity (see ``metrics_dynamodb``).
+"""The delta log: agent, contact, feed, team and center deltas stored by write, not by entity (see
+``metrics_dynamodb``).
 
-A batch's agent, contact and feed deltas (hundreds of small per-entity items before) go into one
-immutable item per transaction, written with the batch's queue, team, center and ledger items::
+A batch's agent, contact and feed deltas (hundreds of small per-entity items before), and its team and
+center deltas unless a rule learns a baseline on them (``logged_kinds``), go into one immutable item per
+transaction, written with the batch's queue and ledger items::
 
     pk = "deltas#2026-11-23"                               (the UTC day of the write)
     sk = "2026-11-23T09:31:07.250113Z#<partition>#<n>"     (write time, fixed width: sorts as time)
@@ -59,9 +61,24 @@ from floorwatch.metrics.presence import (
 )
 from floorwatch.timefmt import iso_micros
 
-LOGGED_KINDS = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value, ScopeKind.FEED.value})
-"""Scope kinds kept in the delta log: hundreds of agents and contacts per batch, and every feed in every
-minute a batch spans; read only by the evaluator, never over more than a few hours (no baselines)."""
+ALWAYS_LOGGED = frozenset({ScopeKind.AGENT.value, ScopeKind.CONTACT.value, ScopeKind.FEED.value})
+"""Scope kinds always kept in the delta log: hundreds of agents and contacts per batch, and every feed in
+every minute a batch spans; read only by the evaluator, never over more than a few hours (no baselines)."""
+
+LOGGED_UNLESS_LEARNED = frozenset({ScopeKind.TEAM.value, ScopeKind.CENTER.value})
+"""Scope kinds kept in the delta log unless a rule learns a baseline on them: late contact records make a
+batch span many minutes, and each (team or center, minute) item it touched was a write of its own. Read
+only by the evaluator (the dashboards' tiles are queues'); a baseline needs a week of rows, so a rule set
+with a baseline on a team or center rule keeps that kind's items (``logged_kinds``)."""
+
+
+def logged_kinds(learned: Iterable[str] = ()) -> frozenset[str]:
+    """The scope kinds a store keeps in the log, given the kinds some rule learns a baseline on."""
+    return ALWAYS_LOGGED | (LOGGED_UNLESS_LEARNED - frozenset(learned))
+
+
+LOGGED_KINDS = logged_kinds()
+"""The kinds logged when no team or center rule has a baseline (the shipped rules)."""
 
 DEFAULT_HORIZON = timedelta(hours=2)
 """How far back (event time) a reader looks in the log for a scope's rows."""
@@ -95,8 +112,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
 
-def is_logged(scope: str) -> bool:
-    return scope.partition(":")[0] in LOGGED_KINDS
+def is_logged(scope: str, kinds: frozenset[str] = LOGGED_KINDS) -> bool:
+    return scope.partition(":")[0] in kinds
 
 
 def encode(deltas: Mapping[BucketKey, BucketDelta]) -> bytes:
